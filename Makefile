@@ -1,0 +1,33 @@
+# Two entry points: `make demo` (set up, then run ics-graph on a bundled example) and
+# `make test` (set up, then run the whole test suite). Needs only Python 3.11+ and make.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+EXAMPLE ?= data/northamptonshire
+OUT    ?= out
+
+.PHONY: demo test setup bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+demo: setup
+	@echo "== What the example mapping holds ($(EXAMPLE))"
+	$(BIN)/ics-graph info $(EXAMPLE)
+	@echo "== Canonical Turtle of the example"
+	$(BIN)/ics-graph load $(EXAMPLE) -o $(OUT)/example.ttl
+
+test: setup
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	$(BIN)/python benchmarks/bench_load.py
+
+clean:
+	rm -rf $(VENV) $(OUT) build *.egg-info

@@ -1,0 +1,30 @@
+"""ics-graph: a knowledge graph and rules engine for NHS integrated care system mappings.
+
+The public API is small and grows with each capability:
+
+>>> from ics_graph import load_mapping            # doctest: +SKIP
+>>> mapping = load_mapping(["data/northamptonshire"])
+>>> mapping.summary().totals["Function"] > 0
+True
+
+Heavy libraries (pyoxigraph, rdflib, owlready2) are imported only when a function that
+needs them is called, so importing this package is cheap.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "load_mapping", "InputError"]
+
+
+def __getattr__(name: str):  # lazy re-exports keep ``import ics_graph`` fast
+    if name == "load_mapping":
+        from .loader import load_mapping
+
+        return load_mapping
+    if name == "InputError":
+        from .errors import InputError
+
+        return InputError
+    raise AttributeError(name)

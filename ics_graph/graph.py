@@ -1,0 +1,141 @@
+"""The loaded mapping: an RDF dataset plus where each entity was written.
+
+Everything downstream (rules, queries, views, renderers) talks to :class:`Mapping`,
+never to files. Queries run with the union of all data graphs as the default graph
+and the project's prefixes predeclared; user values are passed as bindings, never
+spliced into query text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+from . import vocabulary as v
+from .errors import Location
+
+__all__ = ["Mapping", "IRI", "term_value"]
+
+
+class IRI(str):
+    """Marks a binding value as an IRI (a plain ``str`` is bound as a literal)."""
+
+
+def term_value(term) -> Any:
+    """A pyoxigraph term as a plain Python value: IRIs and strings as ``str``,
+    integers as ``int``, booleans as ``bool``, anything else as its lexical form."""
+    if term is None:
+        return None
+    datatype = getattr(term, "datatype", None)
+    if datatype is not None:
+        dt = datatype.value
+        if dt == v.PREFIXES["xsd"] + "integer":
+            return int(term.value)
+        if dt == v.PREFIXES["xsd"] + "boolean":
+            return term.value == "true"
+    return term.value
+
+
+@dataclass
+class Mapping:
+    """A loaded mapping. ``store`` is a pyoxigraph Store; ``locations`` maps entity IRIs
+    to where they were written; ``files`` lists the files loaded, in load order."""
+
+    store: Any
+    locations: dict[str, Location] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+
+    # -- querying -----------------------------------------------------------------
+    def select(self, query: str, bindings: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run a SPARQL SELECT; rows are dicts of variable name -> plain value (unbound
+        variables are absent). ``bindings`` pre-binds variables to values safely (SEP-0007
+        substitution, never text splicing): :class:`IRI` values as IRIs, ``str`` as
+        literals."""
+        solutions = self._query(query, bindings)
+        names = [var.value for var in solutions.variables]
+        rows = []
+        for solution in solutions:
+            row = {}
+            for name in names:
+                term = solution[name]
+                if term is not None:
+                    row[name] = term_value(term)
+            rows.append(row)
+        return rows
+
+    def ask(self, query: str, bindings: dict[str, Any] | None = None) -> bool:
+        return bool(self._query(query, bindings))
+
+    def _query(self, query: str, bindings: dict[str, Any] | None):
+        import pyoxigraph as ox
+
+        if bindings:
+            query = bind(query, {k: _term(value, ox) for k, value in bindings.items()})
+        return self.store.query(query, prefixes=v.PREFIXES, use_default_graph_as_union=True)
+
+    # -- data ---------------------------------------------------------------------
+    def data_triples(self) -> Iterator[tuple]:
+        """Every distinct mapping triple (ontology and source locations excluded), as
+        pyoxigraph terms, in no particular order."""
+        from .loader import ONTOLOGY_GRAPH, SOURCES_GRAPH
+
+        seen = set()
+        for quad in self.store:
+            graph = getattr(quad.graph_name, "value", None)
+            if graph in (ONTOLOGY_GRAPH, SOURCES_GRAPH):
+                continue
+            triple = (quad.subject, quad.predicate, quad.object)
+            if triple not in seen:
+                seen.add(triple)
+                yield triple
+
+    def label(self, iri: str) -> str:
+        """A human label for an entity: its rdfs:label, else its id."""
+        rows = self.select("SELECT ?l WHERE { ?e rdfs:label ?l } ORDER BY ?l LIMIT 1", {"e": IRI(iri)})
+        if rows:
+            return rows[0]["l"]
+        return iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+    def location(self, iri: str) -> Location | None:
+        return self.locations.get(iri)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.data_triples())
+
+    def summary(self):
+        from .info import summarise
+
+        return summarise(self)
+
+
+_GROUP_START = re.compile(r"\b(?:WHERE|ASK)\s*\{", re.IGNORECASE)
+
+
+def bind(query: str, terms: dict[str, Any]) -> str:
+    """Pre-bind variables by opening the query's WHERE group with a ``VALUES`` block.
+
+    The values are RDF terms serialised by pyoxigraph (N-Triples syntax, escaped), so
+    user text can never change the query's structure. (SEP-0007 substitution in
+    pyoxigraph only binds projected variables, which aggregates cannot use.)
+    """
+    match = _GROUP_START.search(query)
+    if not match:
+        raise ValueError("cannot bind variables: the query has no WHERE { ... } group")
+    names = sorted(terms)
+    block = " VALUES (" + " ".join("?" + n for n in names) + ") { (" + " ".join(str(terms[n]) for n in names) + ") } "
+    return query[: match.end()] + block + query[match.end():]
+
+
+def _term(value: Any, ox):
+    if isinstance(value, (ox.NamedNode, ox.Literal, ox.BlankNode)):
+        return value
+    if isinstance(value, bool):
+        return ox.Literal("true" if value else "false", datatype=ox.NamedNode(v.PREFIXES["xsd"] + "boolean"))
+    if isinstance(value, int):
+        return ox.Literal(str(value), datatype=ox.NamedNode(v.PREFIXES["xsd"] + "integer"))
+    if isinstance(value, IRI):
+        return ox.NamedNode(value)
+    return ox.Literal(str(value))
+
+

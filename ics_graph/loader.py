@@ -1,0 +1,266 @@
+"""Load a mapping: files and folders of YAML, Turtle, N-Triples, JSON-LD or RDF/XML.
+
+The loader walks the paths it is given (folders recursively, in sorted order), follows
+``imports:`` in YAML files, parses every file, resolves references across all of them
+and builds one graph. Each file's triples go in a named graph of their own, so a later
+reload can replace exactly what came from one file; where each entity was written is
+kept in a side graph for findings to point at.
+
+Every problem in every file is collected before failing with :class:`InputError`, and
+inputs are only ever read.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from . import vocabulary as v
+from .authoring import Registry, convert, declare
+from .errors import InputError, Location, Problem
+from .yamlsource import MarkedMap, read_yaml
+
+__all__ = ["load_mapping", "RDF_SUFFIXES", "YAML_SUFFIXES", "display_path", "file_graph"]
+
+YAML_SUFFIXES = (".yaml", ".yml")
+RDF_SUFFIXES = {".ttl": "TURTLE", ".nt": "N_TRIPLES", ".jsonld": "JSON_LD", ".rdf": "RDF_XML", ".owl": "RDF_XML"}
+DATA_SUFFIXES = (*YAML_SUFFIXES, *RDF_SUFFIXES)
+#: Named graphs that are not mapping data.
+ONTOLOGY_GRAPH = "urn:ics-graph:ontology"
+SOURCES_GRAPH = "urn:ics-graph:sources"
+
+
+def display_path(path: Path) -> str:
+    """A path as users see it in messages: relative to the working directory when inside it."""
+    try:
+        return Path(os.path.relpath(path)).as_posix() if not os.path.relpath(path).startswith("..") else path.as_posix()
+    except ValueError:  # another drive on Windows
+        return path.as_posix()
+
+
+def file_graph(shown: str) -> str:
+    """The named graph holding one source file's triples."""
+    return "urn:ics-graph:file:" + quote(shown, safe="/._-")
+
+
+@dataclass
+class _File:
+    path: Path
+    shown: str
+    kind: str  # "yaml" or an RDF format name
+    value: object = None
+    quads: list = field(default_factory=list)
+
+
+def _expand(path: Path, origin: Location | None, problems: list[Problem]) -> list[Path]:
+    if path.is_dir():
+        found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in DATA_SUFFIXES and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        if not found:
+            problems.append(Problem(origin or Location(display_path(path)), f"no mapping files (*.yaml, *.ttl, *.nt, *.jsonld, *.rdf) in folder '{display_path(path)}'"))
+        return found
+    if path.is_file():
+        if path.suffix.lower() not in DATA_SUFFIXES:
+            problems.append(Problem(origin or Location(display_path(path)), f"unsupported file type '{path.suffix}': use .yaml, .yml, .ttl, .nt, .jsonld, .rdf or .owl"))
+            return []
+        return [path]
+    problems.append(Problem(origin or Location(display_path(path)), f"no such file or folder: '{display_path(path)}'"))
+    return []
+
+
+def _subject_lines(text: str) -> dict[str, int]:
+    """First line on which each subject term starts a statement, for RDF text formats.
+
+    A cheap scan, not a parse: it is only used to point findings at a line."""
+    prefixes = dict(re.findall(r"@prefix\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", text, flags=re.I))
+    prefixes.update(re.findall(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", text))
+    lines: dict[str, int] = {}
+    token = re.compile(r"^\s*(<[^>\s]+>|[A-Za-z][\w.-]*:[^\s;,]*|:[^\s;,]*)")
+    for number, line in enumerate(text.splitlines(), start=1):
+        m = token.match(line)
+        if not m:
+            continue
+        term = m.group(1)
+        if term.startswith("<"):
+            iri = term[1:-1]
+        else:
+            prefix, _, local = term.partition(":")
+            if prefix not in prefixes:
+                continue
+            iri = prefixes[prefix] + local.replace("\\", "")
+        lines.setdefault(iri, number)
+    return lines
+
+
+def load_mapping(paths, *, with_ontology: bool = True):
+    """Load files and folders into a :class:`ics_graph.graph.Mapping`.
+
+    Raises :class:`InputError` listing every problem found (malformed files, unknown
+    keys and references, invalid values, duplicate ids). Input files are never written.
+    """
+    import pyoxigraph as ox
+
+    from .graph import Mapping
+    from .resources import ontology_path
+
+    problems: list[Problem] = []
+    files: dict[Path, _File] = {}
+    queue: list[tuple[Path, Location | None]] = [(Path(p), None) for p in paths]
+    if not queue:
+        raise InputError([Problem(Location("<command line>"), "no input paths given")])
+    while queue:
+        path, origin = queue.pop(0)
+        for found in _expand(path, origin, problems):
+            key = found.resolve()
+            if key in files:
+                continue
+            shown = display_path(found)
+            suffix = found.suffix.lower()
+            entry = _File(found, shown, "yaml" if suffix in YAML_SUFFIXES else RDF_SUFFIXES[suffix])
+            files[key] = entry
+            try:
+                raw = found.read_bytes()
+            except OSError as exc:
+                problems.append(Problem(Location(shown), f"cannot read file: {exc.strerror}"))
+                continue
+            if entry.kind == "yaml":
+                try:
+                    text = raw.decode("utf-8-sig")
+                except UnicodeDecodeError as exc:
+                    problems.append(Problem(Location(shown), f"not UTF-8 text (byte {exc.start})"))
+                    continue
+                entry.value, file_problems = read_yaml(text, shown)
+                problems.extend(file_problems)
+                queue.extend(_imports(entry, problems))
+            else:
+                _parse_rdf(entry, raw, problems, ox)
+
+    registry = Registry()
+    for entry in files.values():
+        if entry.kind == "yaml":
+            declare(entry.value, entry.shown, registry, problems)
+        else:
+            _declare_rdf(entry, registry)
+
+    quads: list = []
+    locations: dict[str, Location] = {}
+    for entry in files.values():
+        graph = ox.NamedNode(file_graph(entry.shown))
+        if entry.kind == "yaml":
+            def emit(triple, location, graph=graph):
+                quads.append((triple, graph))
+                if location is not None:
+                    locations.setdefault(triple[0], location)
+            convert(entry.value, entry.shown, registry, problems, emit)
+        else:
+            quads.extend(entry.quads)
+            for subject, location in (entry.value or {}).items():
+                locations.setdefault(subject, location)
+    if problems:
+        raise InputError(sorted(set(problems)))
+
+    store = ox.Store()
+    store.extend(_to_quads(quads, ox))
+    _add_locations(store, locations, ox)
+    if with_ontology:
+        store.load(path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH))
+    return Mapping(store=store, locations=locations, files=[f.shown for f in files.values()])
+
+
+def _imports(entry: _File, problems: list[Problem]) -> list[tuple[Path, Location]]:
+    value = entry.value
+    if not isinstance(value, MarkedMap) or "imports" not in value:
+        return []
+    imports = value["imports"]
+    loc = value.value_locations["imports"]
+    if isinstance(imports, str):
+        imports = [imports]
+    if not isinstance(imports, list):
+        problems.append(Problem(loc, "'imports' must be a list of paths relative to this file"))
+        return []
+    locs = getattr(imports, "item_locations", [loc] * len(imports))
+    result = []
+    for target, target_loc in zip(imports, locs):
+        if not isinstance(target, str):
+            problems.append(Problem(target_loc, "each import must be a path"))
+            continue
+        result.append((entry.path.parent / target, target_loc))
+    return result
+
+
+def _parse_rdf(entry: _File, raw: bytes, problems: list[Problem], ox) -> None:
+    """Parse one RDF file. Blank nodes get ids by order of appearance (file-scoped), so
+    the same input always gives the same graph. RDF/XML is parsed by Oxigraph, which
+    never fetches external entities."""
+    graph = ox.NamedNode(file_graph(entry.shown))
+    base = "file:///" + quote(entry.shown)
+    bnodes: dict[str, object] = {}
+    prefix = "b" + re.sub(r"[^A-Za-z0-9]", "", entry.shown)[-24:]
+
+    def stable(term):
+        if isinstance(term, ox.BlankNode):
+            if term.value not in bnodes:
+                bnodes[term.value] = ox.BlankNode(f"{prefix}x{len(bnodes)}")
+            return bnodes[term.value]
+        return term
+
+    try:
+        for quad in ox.parse(raw, format=getattr(ox.RdfFormat, entry.kind), base_iri=base):
+            entry.quads.append(ox.Quad(stable(quad.subject), quad.predicate, stable(quad.object), graph))
+    except SyntaxError as exc:
+        line, column = getattr(exc, "lineno", None) or 0, getattr(exc, "offset", None) or 0
+        message = str(exc.msg if hasattr(exc, "msg") else exc)
+        message = re.sub(r"^Parser error (at line \d+ )?(between line \d+ column \d+ and line \d+ column \d+: )?(between columns \d+ and \d+: )?", "", message)
+        problems.append(Problem(Location(entry.shown, line, column), f"malformed {entry.kind.replace('_', '-').title()}: {message}"))
+        entry.quads.clear()
+        return
+    text = raw.decode("utf-8", errors="replace") if entry.kind in ("TURTLE", "N_TRIPLES") else ""
+    lines = _subject_lines(text) if text else {}
+    entry.value = {q.subject.value: Location(entry.shown, lines.get(q.subject.value, 0))
+                   for q in entry.quads if isinstance(q.subject, ox.NamedNode) and q.predicate.value == v.PREFIXES["rdf"] + "type"}
+
+
+def _declare_rdf(entry: _File, registry: Registry) -> None:
+    for subject, location in (entry.value or {}).items():
+        if subject.startswith(v.ID):
+            kind, _, ident = subject[len(v.ID):].partition("/")
+            if kind in v.KINDS and ident and not registry.has(kind, ident):
+                registry.add(kind, ident, location)
+
+
+def _to_quads(quads: list, ox):
+    cache: dict[str, object] = {}
+
+    def node(iri: str):
+        term = cache.get(iri)
+        if term is None:
+            term = cache[iri] = ox.NamedNode(iri)
+        return term
+
+    for item in quads:
+        if isinstance(item, ox.Quad):
+            yield item
+            continue
+        (s, p, o), graph = item
+        if o[0] == "iri":
+            obj = node(o[1])
+        else:
+            obj = ox.Literal(o[1], datatype=node(o[2]))
+        yield ox.Quad(node(s), node(p), obj, graph)
+
+
+def _add_locations(store, locations: dict[str, Location], ox) -> None:
+    graph = ox.NamedNode(SOURCES_GRAPH)
+    in_file, at_line = ox.NamedNode(v.ICS + "definedInFile"), ox.NamedNode(v.ICS + "definedAtLine")
+    integer = ox.NamedNode(v.PREFIXES["xsd"] + "integer")
+    quads = []
+    for subject, loc in locations.items():
+        s = ox.NamedNode(subject)
+        quads.append(ox.Quad(s, in_file, ox.Literal(loc.file), graph))
+        if loc.line:
+            quads.append(ox.Quad(s, at_line, ox.Literal(str(loc.line), datatype=integer), graph))
+        if loc.cell:
+            quads.append(ox.Quad(s, ox.NamedNode(v.ICS + "definedAtCell"), ox.Literal(loc.cell), graph))
+    store.extend(quads)

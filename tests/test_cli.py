@@ -1,0 +1,119 @@
+"""The command line: through click's CliRunner and through the installed console script."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cli import main
+from conftest import MINI, ROOT
+
+SCRIPT = Path(sys.executable).parent / "ics-graph"
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_info_text_and_json():
+    result = run("info", MINI)
+    assert result.exit_code == 0
+    assert "Function" in result.output and "Allocations by level" in result.output
+    data = json.loads(run("info", MINI, "--format", "json").output)
+    assert data["totals"]["Function"] == 3
+    assert data["totals"]["Body"] == 4
+    assert data["areas_by_level"] == {"national": 1, "system": 1, "place": 2}
+    assert data["bodies_by_type"]["nhs-trust-acute"] == 1
+    assert data["delegations_by_instrument"] == {"s65z5-delegation": 1}
+    assert data["systems"] == [{"id": "shire", "name": "Shire", "places": 2, "allocations": 1}]
+
+
+def test_load_writes_deterministic_turtle(tmp_path):
+    first, second = tmp_path / "a.ttl", tmp_path / "b.ttl"
+    assert run("load", MINI, "-o", first).exit_code == 0
+    assert run("load", MINI, "-o", second).exit_code == 0
+    assert first.read_bytes() == second.read_bytes()
+    assert b"allocation:chc--shire--shire-icb--2022-07-01 a ics:Allocation" in first.read_bytes()
+    stdout = run("load", MINI).output
+    assert stdout.encode() == first.read_bytes()
+
+
+def test_load_ntriples_by_extension(tmp_path):
+    out = tmp_path / "g.nt"
+    assert run("load", MINI, "-o", out).exit_code == 0
+    assert out.read_text().splitlines()[0].startswith("<https://w3id.org/ics-graph/id/")
+
+
+def test_load_refuses_to_overwrite_an_input(tmp_path):
+    copy = tmp_path / "m"
+    shutil.copytree(MINI, copy)
+    target = copy / "mapping.yaml"
+    before = target.read_bytes()
+    result = run("load", copy, "-o", target)
+    assert result.exit_code == 2
+    assert "refusing to overwrite input file" in result.output
+    assert target.read_bytes() == before
+
+
+def test_input_errors_exit_2_on_stderr(write):
+    bad = write("bad.yaml", "areas:\n  - {id: a, name: A, level: sistem}\n")
+    result = CliRunner().invoke(main, ["info", str(bad)])
+    assert result.exit_code == 2
+    assert "bad.yaml:2:29: invalid level 'sistem' (did you mean 'system'?)" in result.stderr
+    assert result.stdout == ""
+
+
+def test_usage_errors_exit_2():
+    assert run("info").exit_code == 2
+    assert run("info", MINI, "--format", "xml").exit_code == 2
+
+
+def test_every_command_has_help():
+    for command in main.commands:
+        result = run(command, "--help")
+        assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_installed_console_script_runs_in_a_subprocess(tmp_path):
+    result = subprocess.run([str(SCRIPT), "info", str(MINI), "--format", "json"], cwd=tmp_path,
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["totals"]["Allocation"] == 2
+    version = subprocess.run([str(SCRIPT), "--version"], capture_output=True, text=True, check=False)
+    assert version.stdout.startswith("ics-graph, version ")
+
+
+def test_console_script_reports_input_errors_with_exit_2(write):
+    bad = write("bad.ttl", "@prefix : <http://x/> .\n:a :b \n")
+    result = subprocess.run([str(SCRIPT), "info", str(bad)], capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert "bad.ttl:" in result.stderr and "malformed Turtle" in result.stderr
+
+
+def test_help_imports_no_heavy_library():
+    code = ("import sys, runpy; sys.argv = ['ics-graph', '--help']\n"
+            "try:\n    import cli; cli.main()\nexcept SystemExit: pass\n"
+            "heavy = [m for m in ('pyoxigraph', 'rdflib', 'owlready2', 'networkx', 'pyvis', 'yaml') if m in sys.modules]\n"
+            "print('HEAVY=' + ','.join(heavy))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert "HEAVY=\n" in result.stdout
+
+
+def test_packaged_install_finds_ontology_outside_the_checkout(tmp_path):
+    """A non-editable install carries the ontology and rules inside the package."""
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                    "--target", str(target), str(ROOT)], check=True, capture_output=True)
+    assert (target / "ics_graph" / "ontology" / "ics.ttl").is_file()
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    code = "import ics_graph.resources as r, sys; print(r.ontology_path()); print(r.rules_dir())"
+    result = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); " + code],
+                            cwd=tmp_path, capture_output=True, text=True, env=env, check=True)
+    assert str(target) in result.stdout.splitlines()[0]
+    assert str(target) in result.stdout.splitlines()[1]

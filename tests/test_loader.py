@@ -1,0 +1,265 @@
+"""Loading: YAML and RDF to one graph, faithfully, and every bad input reported clearly."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import rdflib
+from rdflib.compare import isomorphic
+
+from conftest import MINI
+from ics_graph.errors import InputError
+from ics_graph.loader import load_mapping
+from ics_graph.turtle import to_ntriples, to_turtle
+from ics_graph.vocabulary import ICS, ID
+
+
+def _rdflib_graph(text: str, fmt: str = "turtle") -> rdflib.Graph:
+    return rdflib.Graph().parse(data=text, format=fmt)
+
+
+def _problems(paths) -> list[str]:
+    with pytest.raises(InputError) as caught:
+        load_mapping(paths)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_yaml_to_turtle_and_back_is_isomorphic(tmp_path):
+    mapping = load_mapping([MINI])
+    turtle = to_turtle(mapping.data_triples())
+    (tmp_path / "graph.ttl").write_text(turtle, encoding="utf-8")
+    again = load_mapping([tmp_path / "graph.ttl"])
+    assert isomorphic(_rdflib_graph(turtle), _rdflib_graph(to_turtle(again.data_triples())))
+    assert len(mapping) == len(again) > 100
+
+
+def test_turtle_and_ntriples_agree():
+    mapping = load_mapping([MINI])
+    assert isomorphic(_rdflib_graph(to_turtle(mapping.data_triples())),
+                      _rdflib_graph(to_ntriples(mapping.data_triples()), "nt"))
+
+
+def test_output_is_byte_identical_whatever_the_file_order(tmp_path):
+    first = to_turtle(load_mapping([MINI]).data_triples())
+    # Same content, files given in the opposite order and from a copy.
+    copy = tmp_path / "copy"
+    shutil.copytree(MINI, copy)
+    second = to_turtle(load_mapping([copy / "mapping.yaml", copy / "catalogue.yaml"]).data_triples())
+    assert first == second
+
+
+def test_entities_and_their_facts_are_in_the_graph():
+    mapping = load_mapping([MINI])
+    rows = mapping.select("""
+        SELECT ?cls ?level ?acc WHERE {
+          ?a a ics:Allocation ; ics:function ?f ; ics:area ?area ; ics:accountableBody ?acc .
+          ?f skos:altLabel "CHC" . ?area a ?cls ; ics:level ?level }""")
+    assert rows == [{"cls": ICS + "System", "level": ICS + "SystemLevel", "acc": ID + "body/shire-icb"}]
+    # 'locality' is a synonym of place; 'lead provider' of lead-provider.
+    assert mapping.ask("ASK { <%sarea/shire-south> a ics:Place ; ics:level ics:PlaceLevel }" % ID)
+    assert mapping.ask("ASK { ?c ics:collaborationModel ics:LeadProviderModel }")
+    # Delegations default to the delegator staying accountable; risks get a computed score.
+    assert mapping.ask("ASK { ?d a ics:Delegation ; ics:delegatorRemainsAccountable true }")
+    assert mapping.select("SELECT ?s WHERE { ?r ics:riskScore ?s }") == [{"s": 12}]
+    # A dependency with a note becomes a direct edge plus a qualified node.
+    assert mapping.ask("ASK { ?f ics:dependsOn ?g ; ics:qualifiedDependency/skos:note 'test note' }")
+    # A source with a locator is qualified (PROV-O qualified derivation).
+    assert mapping.ask("ASK { ?f prov:qualifiedDerivation [ prov:entity ?s ; ics:locator 'section 1' ] }")
+
+
+def test_every_entity_remembers_where_it_was_written():
+    mapping = load_mapping([MINI])
+    loc = mapping.location(ID + "body/shire-icb")
+    assert loc.file.endswith("mini/mapping.yaml") and loc.line == 24
+    alloc = next(iri for iri in mapping.locations if "/allocation/chc--" in iri)
+    assert mapping.location(alloc).line == 44  # "- function: chc"
+    # The locations are in the store too, for persistent stores and SPARQL users.
+    assert mapping.ask("ASK { GRAPH <urn:ics-graph:sources> { ?e ics:definedAtLine 24 } }")
+
+
+def test_ontology_is_loaded_beside_the_data_but_not_exported():
+    mapping = load_mapping([MINI])
+    assert mapping.ask("ASK { ics:AcuteTrust rdfs:subClassOf+ ics:Body }")
+    assert "owl:Class" not in to_turtle(mapping.data_triples())
+
+
+def test_imports_are_followed_once(write):
+    write("shared/cat.yaml", """
+        functions:
+          - {id: f1, name: F one}
+        """)
+    pack = write("pack/pack.yaml", """
+        imports: [../shared, ../shared/cat.yaml]
+        dependencies:
+          - {function: f1, depends_on: [f1]}
+        """)
+    mapping = load_mapping([pack.parent])
+    assert mapping.ask("ASK { ?f ics:dependsOn ?f }")
+    assert sum(1 for f in mapping.files if f.endswith("cat.yaml")) == 1
+
+
+def test_mixed_formats_in_one_folder(write):
+    write("a.yaml", """
+        areas:
+          - {id: s, name: S, level: system}
+        bodies:
+          - {id: icb, name: ICB, type: icb, operates_in: s}
+        """)
+    write("b.ttl", """
+        @prefix ics: <https://w3id.org/ics-graph/ontology#> .
+        @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+        <https://w3id.org/ics-graph/id/function/f9> a ics:Function ;
+            rdfs:label "Ninth function" .
+        """)
+    write("c.yaml", """
+        allocations:
+          - {function: f9, area: s, accountable: icb}
+        """)
+    write("d.jsonld", """
+        {"@id": "https://w3id.org/ics-graph/id/area/p", "@type": "https://w3id.org/ics-graph/ontology#Place",
+         "http://www.w3.org/2000/01/rdf-schema#label": "P"}
+        """)
+    mapping = load_mapping([write("e.yaml", "{}").parent])
+    assert mapping.ask("ASK { ?a ics:function/rdfs:label 'Ninth function' }")
+    assert mapping.ask("ASK { ?p a ics:Place ; rdfs:label 'P' }")
+    assert mapping.location(ID + "function/f9").line == 3
+
+
+# -- bad input -----------------------------------------------------------------------
+
+def test_malformed_yaml_names_file_line_and_column(write):
+    path = write("bad.yaml", "areas:\n  - id: z\n    name: [unclosed\n")
+    (problem,) = _problems([path])
+    assert problem.startswith(f"{path.as_posix()}:4:1: malformed YAML") or ":4:1: malformed YAML" in problem
+
+
+def test_malformed_turtle_names_file_line_and_column(write):
+    path = write("bad.ttl", '@prefix : <http://x/> .\n:a :b :c .\n:a :b "oops .\n')
+    (problem,) = _problems([path])
+    assert ":3:7: malformed Turtle" in problem
+
+
+def test_all_unknown_references_in_one_pass_with_suggestions(write):
+    write("a.yaml", """
+        areas:
+          - {id: northamptonshire, name: N, level: system}
+          - {id: west-northants, name: W, level: place, part_of: northamptonshre}
+        bodies:
+          - {id: nhn-icb, name: ICB, type: icb, operates_in: [northamptonshire, east-northants]}
+        allocations:
+          - {function: nope, area: west-northants, accountable: nhn-icbb}
+        """)
+    problems = _problems([write("b.yaml", "{}").parent])
+    assert len(problems) == 4
+    assert any("unknown area 'northamptonshre' in 'part_of' (did you mean 'northamptonshire'?)" in p for p in problems)
+    assert any("unknown area 'east-northants'" in p for p in problems)
+    assert any("unknown function 'nope'" in p for p in problems)
+    assert any(":7:57: unknown body 'nhn-icbb' in 'accountable' (did you mean 'nhn-icb'?)" in p for p in problems)
+
+
+def test_duplicate_ids_name_both_places(write):
+    write("a.yaml", "areas:\n  - {id: x, name: X, level: place}\n")
+    write("b.yaml", "areas:\n  - {id: x, name: X again, level: place}\n")
+    (problem,) = _problems([write("c.yaml", "{}").parent])
+    assert "b.yaml:2:5: duplicate area id 'x' (first defined at" in problem and "a.yaml:2:5" in problem
+
+
+def test_duplicate_generated_ids_ask_for_an_explicit_id(write):
+    path = write("a.yaml", """
+        functions: [{id: f, name: F}]
+        areas: [{id: s, name: S, level: system}]
+        allocations:
+          - {function: f, area: s}
+          - {function: f, area: s}
+        """)
+    (problem,) = _problems([path])
+    assert "duplicate allocation id 'f--s--unowned--always'" in problem and "explicit 'id'" in problem
+
+
+def test_unknown_keys_are_rejected_with_a_suggestion(write):
+    path = write("a.yaml", """
+        areas:
+          - {id: s, name: S, level: system, partof: x}
+        alocations: []
+        """)
+    problems = _problems([path])
+    assert any("unknown key 'partof' in areas (did you mean 'part_of'?)" in p for p in problems)
+    assert any("unknown section 'alocations' (did you mean 'allocations'?)" in p for p in problems)
+
+
+def test_invalid_enumeration_lists_allowed_values(write):
+    path = write("a.yaml", """
+        functions: [{id: f, name: F}]
+        areas: [{id: s, name: S, level: system}]
+        bodies: [{id: b, name: B, type: icb}]
+        delegations:
+          - {function: f, from: b, to: b, area: s, instrument: section-75}
+        """)
+    (problem,) = _problems([path])
+    assert "invalid instrument 'section-75'" in problem
+    assert "allowed: s65z5-delegation, s65z5-joint, s65z6-joint-committee, s75-partnership" in problem
+
+
+def test_invalid_values_are_reported(write):
+    path = write("a.yaml", """
+        areas:
+          - {id: s, name: S, level: system, type: neighbourhood, valid_from: 2022-13-01}
+        risks:
+          - {id: r, description: R, impact: 7, likelihood: 2}
+          - {id: r2, description: R2, impact: 2, likelihood: 2, score: 5}
+        """)
+    problems = "\n".join(_problems([path]))
+    assert "area type 'neighbourhood' is at level neighbourhood, but level is 'system'" in problems
+    assert "'valid_from' must be a date written YYYY-MM-DD, got '2022-13-01'" in problems
+    assert "'impact' must be between 1 and 5, got 7" in problems
+    assert "score 5 does not equal impact x likelihood = 2 x 2 = 4" in problems
+
+
+def test_yaml_is_loaded_safely(write):
+    path = write("a.yaml", """
+        areas:
+          - id: s
+            name: !!python/object/apply:os.system ["echo pwned"]
+            level: system
+        bodies:
+          - &b {id: b, name: B, type: icb}
+          - *b
+        """)
+    problems = "\n".join(_problems([path]))
+    assert "unsupported YAML tag" in problems
+    assert "aliases are not supported" in problems
+
+
+def test_rdfxml_external_entities_are_not_resolved(write, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET", encoding="utf-8")
+    path = write("x.rdf", f"""<?xml version="1.0"?>
+        <!DOCTYPE rdf:RDF [<!ENTITY xxe SYSTEM "file://{secret}">]>
+        <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+                 xmlns:rdfs="http://www.w3.org/2000/01/rdf-schema#">
+          <rdf:Description rdf:about="https://w3id.org/ics-graph/id/area/x">
+            <rdfs:label>&xxe;</rdfs:label>
+          </rdf:Description>
+        </rdf:RDF>
+        """)
+    try:
+        mapping = load_mapping([path])
+    except InputError:
+        return  # refusing the entity outright is fine too
+    assert "TOP-SECRET" not in to_turtle(mapping.data_triples())
+
+
+def test_missing_path_and_unsupported_file(tmp_path, write):
+    other = write("notes.txt", "hello")
+    problems = _problems([tmp_path / "nowhere", other])
+    assert any("no such file or folder" in p for p in problems)
+    assert any("unsupported file type '.txt'" in p for p in problems)
+
+
+def test_inputs_are_never_modified(tmp_path):
+    copy = tmp_path / "mini"
+    shutil.copytree(MINI, copy)
+    before = {p.name: p.read_bytes() for p in copy.iterdir()}
+    load_mapping([copy])
+    assert {p.name: p.read_bytes() for p in copy.iterdir()} == before
