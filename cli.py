@@ -134,5 +134,115 @@ def reason(paths, fmt):
     sys.exit(EXIT_OK if report.consistent else EXIT_FINDINGS)
 
 
+FAIL_LEVELS = {"error": "ERROR", "warning": "WARNING", "info": "INFO", "never": None}
+
+
+def _slug_list(value: str | None) -> list[str]:
+    return [s.strip() for s in (value or "").split(",") if s.strip()]
+
+
+@main.command()
+@PATHS
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "sarif", "github"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Write the report here (atomically).")
+@click.option("--fail-on", type=click.Choice(list(FAIL_LEVELS)), default=None,
+              help="Exit 1 if a finding is at or above this severity (default: error, or the configuration's).")
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(file_okay=False, path_type=str),
+              help="A folder of extra rules (*.rq, *.ttl); repeatable.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True, path_type=str),
+              help="Configuration file (default: ics-graph.toml or pyproject.toml beside the data).")
+@click.option("--select", help="Run only these rules (comma-separated slugs).")
+@click.option("--ignore", help="Do not run these rules (comma-separated slugs).")
+@click.option("--baseline", type=click.Path(dir_okay=False, exists=True, path_type=str),
+              help="Report only findings that are not in this baseline.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=str),
+              help="Write all current findings to this baseline file.")
+def check(paths, fmt, output, fail_on, rule_dirs, config_path, select, ignore, baseline, write_baseline):
+    """Check a mapping against the rules and report findings.
+
+    Exit 0 when no finding is at or above the fail level, 1 when one is, 2 on
+    input or usage errors.
+    """
+    from pathlib import Path
+
+    from ics_graph.checking import check as run_check
+    from ics_graph.config import baseline_text, find_config, read_baseline, read_config
+    from ics_graph.errors import InputError
+    from ics_graph.findings import Severity
+    from ics_graph.output import use_colour
+    from ics_graph.renderers import render
+    from ics_graph.rules import load_rules
+
+    mapping = _load(paths)
+    try:
+        found = Path(config_path) if config_path else find_config(paths)
+        known = [r.slug for r in load_rules([Path(d) for d in rule_dirs])]
+        config = read_config(found, known) if found else None
+        if config is not None:
+            known = [r.slug for r in load_rules([*config.rules, *(Path(d) for d in rule_dirs)])]
+        known_baseline = read_baseline(Path(baseline)) if baseline else None
+        result = run_check(mapping, config=config, rule_dirs=[Path(d) for d in rule_dirs],
+                           select=_slug_list(select), ignore=_slug_list(ignore), baseline=known_baseline)
+    except InputError as error:
+        _fail_input(error)
+    level_word = fail_on or (config.fail_on if config and config.fail_on else "error")
+    level = Severity[FAIL_LEVELS[level_word]] if FAIL_LEVELS[level_word] else None
+    if write_baseline:
+        _write(write_baseline, baseline_text(result.findings), mapping.files)
+        click.echo(f"Wrote a baseline of {len(result.findings)} finding(s) to {write_baseline}", err=True)
+    text = render(result, fmt, fail_level=level, colour=(fmt == "text" and not output and use_colour()), version=__version__)
+    if output:
+        _write(output, text, mapping.files)
+    else:
+        click.echo(text, nl=False)
+    if result.baselined and fmt == "text" and output:
+        click.echo(f"{result.baselined} known finding(s) hidden by the baseline.", err=True)
+    sys.exit(EXIT_FINDINGS if result.at_or_above(level) else EXIT_OK)
+
+
+@main.group(invoke_without_command=True)
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(file_okay=False, path_type=str),
+              help="Also list the rules in this folder; repeatable.")
+@click.pass_context
+def rules(ctx, rule_dirs):
+    """List the rules (built in and from --rules folders)."""
+    ctx.ensure_object(dict)
+    ctx.obj["rule_dirs"] = rule_dirs
+    if ctx.invoked_subcommand is not None:
+        return
+    for rule in _rules(rule_dirs):
+        origin = "" if rule.builtin else f"  [{rule.path}]"
+        click.echo(f"{rule.slug:<36} {rule.severity.word:<8} {rule.title}{origin}")
+
+
+def _rules(rule_dirs):
+    from pathlib import Path
+
+    from ics_graph.errors import InputError
+    from ics_graph.rules import load_rules
+
+    try:
+        return load_rules([Path(d) for d in rule_dirs])
+    except InputError as error:
+        _fail_input(error)
+
+
+@rules.command()
+@click.argument("slug")
+@click.pass_context
+def explain(ctx, slug):
+    """Print one rule's documentation: why, sources, how to fix, an example."""
+    from ics_graph.config import WAIVER_RULES
+    from ics_graph.errors import did_you_mean
+
+    found = {r.slug: r for r in _rules(ctx.obj["rule_dirs"])}
+    found.update(WAIVER_RULES)
+    if slug not in found:
+        click.echo(f"error: unknown rule '{slug}'{did_you_mean(slug, found)}; see 'ics-graph rules'", err=True)
+        sys.exit(EXIT_INPUT)
+    click.echo(found[slug].explain(), nl=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,183 @@
+"""Run rules over a mapping and turn their rows into findings.
+
+The core knows nothing about files, terminals or output formats: it takes a
+:class:`~ics_graph.graph.Mapping` and :class:`~ics_graph.rules.Rule` objects and returns
+:class:`~ics_graph.findings.Finding` objects. SPARQL rules run unchanged on any store
+the mapping wraps; algorithm rules fetch only the edges they need.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from .algorithms import find_cycles
+from .findings import Finding, Severity, sort_findings
+from .graph import IRI
+from .rules import Rule
+
+__all__ = ["check", "run_rules", "run_rule"]
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _format(template: str, values: dict) -> str:
+    """Fill ``{name}`` placeholders; a missing value shows as '?' rather than failing."""
+    return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), "?")), template)
+
+
+class _Labels:
+    """Labels for many entities in one query per batch, not one query per finding."""
+
+    def __init__(self, mapping):
+        self.mapping, self.cache = mapping, {}
+
+    def fetch(self, iris) -> None:
+        wanted = sorted({i for i in iris if i and i not in self.cache})
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            for iri in chunk:
+                self.cache[iri] = iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+            values = " ".join(f"<{iri}>" for iri in chunk if ">" not in iri and " " not in iri)
+            if not values:
+                continue
+            for row in self.mapping.select(f"SELECT ?e (MIN(?l) AS ?label) WHERE {{ VALUES ?e {{ {values} }} ?e rdfs:label ?l }} GROUP BY ?e"):
+                if "label" in row:
+                    self.cache[row["e"]] = row["label"]
+
+    def __getitem__(self, iri: str) -> str:
+        if iri not in self.cache:
+            self.fetch([iri])
+        return self.cache[iri]
+
+
+def _location(mapping, *iris):
+    for iri in iris:
+        loc = mapping.location(iri)
+        if loc is not None:
+            return loc
+    return None
+
+
+def _sparql_findings(mapping, rule: Rule, labels: _Labels) -> list[Finding]:
+    rows = mapping.select(rule.query)
+    labels.fetch([r.get("focus") for r in rows] + [r.get("area") for r in rows])
+    findings = []
+    for row in rows:
+        focus = row.get("focus")
+        if focus is None:
+            continue
+        related = tuple(sorted({str(v) for k, v in row.items() if k.startswith("related") and v}))
+        severity = rule.severity
+        if "severity" in row:
+            severity = Severity.parse(str(row["severity"]))
+        values = dict(row)
+        values.setdefault("focus_label", labels[focus])
+        area_label = labels[row["area"]] if row.get("area") else ""
+        values.setdefault("area_label", area_label)
+        findings.append(Finding(
+            rule=rule.slug, severity=severity, message=_format(rule.message, values), focus=focus,
+            focus_label=labels[focus], related=related, location=_location(mapping, focus, *related),
+            hint=rule.fix, area_label=area_label,
+        ))
+    return findings
+
+
+def _cycle_findings(mapping, rule: Rule, labels: _Labels) -> list[Finding]:
+    edges_by_group: dict = defaultdict(list)
+    for row in mapping.select(rule.query):
+        if "from" in row and "to" in row:
+            edges_by_group[row.get("group", "")].append((row["from"], row["to"]))
+    findings = []
+    for group in sorted(edges_by_group):
+        for cycle in find_cycles(edges_by_group[group]):
+            labels.fetch(list(cycle.members) + [group])
+            focus = cycle.members[0]
+            written = " -> ".join(labels[node] for node in cycle.path)
+            values = {
+                "cycle": written, "size": len(cycle.members), "focus_label": labels[focus],
+                "group_label": labels[group] if group else "",
+                "members": ", ".join(labels[m] for m in cycle.members[:10]) + (", ..." if len(cycle.members) > 10 else ""),
+            }
+            findings.append(Finding(
+                rule=rule.slug, severity=rule.severity, message=_format(rule.message, values), focus=focus,
+                focus_label=labels[focus], related=tuple(m for m in cycle.members[1:]) + ((group,) if group else ()),
+                location=_location(mapping, *cycle.members), cycle=cycle.path, hint=rule.fix,
+            ))
+    return findings
+
+
+def _shacl_findings(mapping, rule: Rule, labels: _Labels) -> list[Finding]:
+    """User SHACL rules, validated by pySHACL (imported only when such a rule exists)."""
+    import pyshacl
+    import rdflib
+
+    from .turtle import to_ntriples
+
+    data = rdflib.Graph().parse(data=to_ntriples(mapping.data_triples()), format="nt")
+    shapes = rdflib.Graph().parse(data=rule.query, format="turtle")
+    _conforms, report, _text = pyshacl.validate(data, shacl_graph=shapes, inference="none", allow_warnings=True)
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    findings = []
+    for result in sorted(report.subjects(rdflib.RDF.type, sh.ValidationResult), key=str):
+        focus = str(report.value(result, sh.focusNode))
+        message = str(report.value(result, sh.resultMessage) or rule.message)
+        findings.append(Finding(rule=rule.slug, severity=rule.severity, message=_format(message, {"focus_label": labels[focus]}),
+                                focus=focus, focus_label=labels[focus], location=_location(mapping, focus), hint=rule.fix))
+    return findings
+
+
+def run_rule(mapping, rule: Rule, labels: _Labels | None = None) -> list[Finding]:
+    """The findings of one rule."""
+    labels = labels or _Labels(mapping)
+    if rule.kind == "shacl":
+        return _shacl_findings(mapping, rule, labels)
+    if rule.algorithm == "strongly-connected-cycles":
+        return _cycle_findings(mapping, rule, labels)
+    return _sparql_findings(mapping, rule, labels)
+
+
+def run_rules(mapping, rules: list[Rule], *, severities: dict[str, Severity] | None = None) -> list[Finding]:
+    """Run ``rules`` and return their findings in stable order. ``severities`` overrides
+    the severity of every finding of a rule (from configuration)."""
+    labels = _Labels(mapping)
+    findings: list[Finding] = []
+    for rule in rules:
+        for finding in run_rule(mapping, rule, labels):
+            if severities and rule.slug in severities:
+                finding = Finding(**{**finding.__dict__, "severity": severities[rule.slug]})
+            findings.append(finding)
+    return sort_findings(findings)
+
+
+def check(mapping, *, config=None, rule_dirs=(), select=(), ignore=(), baseline: set[str] | None = None, today=None):
+    """Check a mapping: choose rules (built in, from folders, filtered by configuration
+    and by ``select``/``ignore``), run them, apply waivers and a baseline.
+
+    Returns a :class:`~ics_graph.findings.CheckResult`. Raises
+    :class:`~ics_graph.errors.InputError` for broken rule files or unknown slugs.
+    """
+    from .config import WAIVER_RULES, Config, apply_waivers
+    from .errors import InputError, Location, Problem, did_you_mean
+    from .findings import CheckResult
+    from .rules import load_rules
+
+    config = config or Config()
+    rules = load_rules([*config.rules, *rule_dirs])
+    known = [r.slug for r in rules]
+    chosen = list(select) or config.select
+    dropped = set(ignore) | set(config.ignore)
+    unknown = [s for s in [*chosen, *dropped] if s not in known]
+    if unknown:
+        raise InputError([Problem(Location("<command line>"), f"unknown rule '{s}'{did_you_mean(s, known)}") for s in unknown])
+    rules = [r for r in rules if (not chosen or r.slug in chosen) and r.slug not in dropped]
+    findings = run_rules(mapping, rules, severities=config.severity)
+    findings, waived = apply_waivers(findings, config.waivers, today)
+    used_meta = sorted({f.rule for f in findings if f.rule in WAIVER_RULES})
+    baselined = 0
+    if baseline is not None:
+        kept = [f for f in findings if f.fingerprint not in baseline]
+        baselined = len(findings) - len(kept)
+        findings = kept
+    return CheckResult(findings=sort_findings(findings), rules=rules + [WAIVER_RULES[s] for s in used_meta],
+                       waived=waived, baselined=baselined, files=list(mapping.files))

@@ -1,0 +1,96 @@
+"""What a check reports: findings, their severities, and their stable fingerprints.
+
+A :class:`Finding` is plain data; the checking core builds them and renderers
+(text, JSON, JUnit, SARIF, GitHub) only read them. Findings sort in one stable order
+(rule, file, line, focus, message) so every output format is deterministic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from .errors import Location
+
+__all__ = ["Severity", "Finding", "CheckResult", "sort_findings"]
+
+
+class Severity(IntEnum):
+    """Ordered so that ``severity >= fail_level`` decides the exit code."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @classmethod
+    def parse(cls, word: str) -> "Severity":
+        try:
+            return cls[word.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity '{word}': use error, warning or info") from None
+
+    @property
+    def word(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found by a rule.
+
+    ``focus`` is the IRI of the entity the finding is about (an allocation, a function,
+    a delegation ...); ``related`` are other entities involved (the area, the other
+    allocation); ``cycle`` is a written-out cycle (IRIs, first == last) for cycle rules.
+    ``location`` is where the focus entity was written, when known.
+    """
+
+    rule: str
+    severity: Severity
+    message: str
+    focus: str
+    focus_label: str = ""
+    related: tuple[str, ...] = ()
+    location: Location | None = None
+    cycle: tuple[str, ...] = ()
+    hint: str = ""
+    area_label: str = ""
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable identity for baselines and SARIF: rule, focus and related entities —
+        not the message or line, so rewording or moving a file keeps it."""
+        text = "\x1f".join([self.rule, self.focus, *sorted(self.related)])
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+    @property
+    def focus_id(self) -> str:
+        """The focus as ``kind/id`` (``allocation/chc--shire--...``) when it is a data entity."""
+        from .vocabulary import ID
+
+        return self.focus[len(ID):] if self.focus.startswith(ID) else self.focus
+
+    def sort_key(self) -> tuple:
+        loc = self.location or Location("")
+        return (self.rule, loc.file, loc.line, self.focus, self.message, self.related)
+
+
+def sort_findings(findings) -> list[Finding]:
+    return sorted(findings, key=Finding.sort_key)
+
+
+@dataclass
+class CheckResult:
+    """Everything ``check`` produced: findings to show, and bookkeeping about what was
+    hidden by waivers and baselines, so renderers can say so."""
+
+    findings: list[Finding] = field(default_factory=list)
+    rules: list = field(default_factory=list)          # the Rule objects that ran
+    waived: int = 0
+    baselined: int = 0
+    files: list[str] = field(default_factory=list)
+
+    def at_or_above(self, level: Severity | None) -> list[Finding]:
+        if level is None:
+            return []
+        return [f for f in self.findings if f.severity >= level]
