@@ -1,0 +1,413 @@
+"""Every built-in rule: a minimal mapping that triggers it, and a near miss that must not.
+
+Each case adds one YAML file beside the clean fixture (tests/fixtures/clean), which on
+its own has no findings at all.
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+
+import pytest
+
+from conftest import FIXTURES
+from ics_graph.checking import run_rules
+from ics_graph.findings import Severity
+from ics_graph.loader import load_mapping
+from ics_graph.rules import load_rules
+
+CLEAN = FIXTURES / "clean"
+RULES = {r.slug: r for r in load_rules()}
+
+
+def findings(tmp_path, extra: str, slug: str | None = None):
+    folder = tmp_path / "mapping"
+    shutil.copytree(CLEAN, folder)
+    (folder / "extra.yaml").write_text(textwrap.dedent(extra), encoding="utf-8")
+    found = run_rules(load_mapping([folder]), list(RULES.values()))
+    return [f for f in found if slug is None or f.rule == slug]
+
+
+def only(tmp_path, extra: str, slug: str):
+    """The findings of ``slug``, after checking no other rule fired."""
+    found = findings(tmp_path, extra)
+    others = sorted({f.rule for f in found if f.rule != slug})
+    assert not others, f"other rules fired too: {others}: {[f.message for f in found if f.rule != slug]}"
+    return [f for f in found if f.rule == slug]
+
+
+def test_the_clean_fixture_has_no_findings(tmp_path):
+    assert findings(tmp_path, "{}") == []
+
+
+def test_every_rule_documents_itself():
+    for rule in RULES.values():
+        assert rule.title and rule.message and rule.rationale and rule.fix and rule.example, rule.slug
+        assert rule.sources, f"{rule.slug} cites no source"
+        assert rule.slug in rule.explain() and "How to fix:" in rule.explain()
+
+
+# -- unowned-function ------------------------------------------------------------------
+
+def test_unowned_function_in_a_mapped_system(tmp_path):
+    (f,) = only(tmp_path, """
+        functions:
+          - {id: ifr, name: Individual funding requests, lowest_level: system, minimum_level: system}
+        """, "unowned-function")
+    assert f.message == "Individual funding requests has no allocation anywhere in Shire"
+    assert f.location.file.endswith("extra.yaml") and f.location.line == 3
+
+
+def test_allocation_without_accountable_body(tmp_path):
+    (f,) = only(tmp_path, """
+        functions:
+          - {id: ifr, name: Individual funding requests, lowest_level: system, minimum_level: system}
+        allocations:
+          - {function: ifr, area: shire, rationale: x}
+        """, "unowned-function")
+    assert f.message == "Individual funding requests is allocated without an accountable body in Shire"
+
+
+def test_near_miss_function_owned_by_an_allocation_above_the_system(tmp_path):
+    assert only(tmp_path, """
+        functions:
+          - {id: screening, name: Screening, lowest_level: national, minimum_level: national}
+        allocations:
+          - {function: screening, area: england, accountable: nhs-england}
+        """, "unowned-function") == []
+
+
+def test_near_miss_unmapped_systems_are_not_checked(tmp_path):
+    assert only(tmp_path, """
+        areas:
+          - {id: other, name: Other system, level: system, part_of: region}
+        """, "unowned-function") == []
+
+
+# -- place-coverage-gap ----------------------------------------------------------------
+
+def test_place_coverage_gap_names_the_missing_place(tmp_path):
+    (f,) = only(tmp_path, """
+        functions:
+          - {id: phm, name: Population health management, lowest_level: place, minimum_level: place}
+        allocations:
+          - {function: phm, area: shire, accountable: shire-icb, rationale: r, status: retired}
+          - {function: phm, area: north, accountable: shire-icb}
+        """, "place-coverage-gap")
+    assert f.message == "Population health management is allocated at place level in part of Shire; missing in 1: South Shire"
+
+
+def test_neighbourhood_coverage_gap(tmp_path):
+    found = findings(tmp_path, """
+        areas:
+          - {id: north-2, name: North Two, level: neighbourhood, part_of: north}
+        functions:
+          - {id: int, name: Neighbourhood teams, lowest_level: neighbourhood, minimum_level: neighbourhood}
+        allocations:
+          - {function: int, area: north-1, accountable: shire-icb}
+          - {function: int, area: south-1, accountable: shire-icb}
+        """, "place-coverage-gap")
+    assert [f.message for f in found] == ["Neighbourhood teams is allocated at neighbourhood level in part of North Shire; missing in 1: North Two"]
+
+
+def test_near_miss_every_place_covered(tmp_path):
+    assert findings(tmp_path, "{}", "place-coverage-gap") == []  # chc sits in both places
+
+
+# -- multiple-accountable --------------------------------------------------------------
+
+def test_two_accountable_bodies_in_the_same_period(tmp_path):
+    (f,) = only(tmp_path, """
+        allocations:
+          - {function: chc, area: north, accountable: north-council, effective_from: 2023-01-01}
+        """, "multiple-accountable")
+    assert "Continuing healthcare in North Shire has two accountable bodies" in f.message
+    assert {f.focus_label} and len(f.related) == 1
+
+
+def test_near_miss_consecutive_periods(tmp_path):
+    assert only(tmp_path, """
+        allocations:
+          - {id: council-chc, function: chc, area: north, accountable: north-council, effective_from: 2020-01-01, effective_to: 2022-06-30}
+        """, "multiple-accountable") == []
+
+
+# -- dependency-cycle ------------------------------------------------------------------
+
+def test_dependency_cycle_is_reported_once_with_a_shortest_cycle(tmp_path):
+    found = findings(tmp_path, """
+        dependencies:
+          - {function: eprr, depends_on: [pms]}
+          - {function: pms, depends_on: [chc, eprr]}
+        """, "dependency-cycle")
+    assert len(found) == 1
+    (f,) = found
+    assert f.message == ("Circular dependency among 3 Function item(s): "
+                         "Continuing healthcare -> Emergency preparedness -> Primary medical services -> Continuing healthcare")
+    assert [c.rsplit("/", 1)[-1] for c in f.cycle] == ["chc", "eprr", "pms", "chc"]
+
+
+def test_workstream_cycle(tmp_path):
+    (f,) = findings(tmp_path, """
+        workstreams:
+          - {id: ws-c, name: Workstream C, depends_on: [ws-a]}
+          - {id: ws-d, name: Workstream D, depends_on: [ws-d]}
+        dependencies:
+          - {function: eprr, depends_on: [pms]}
+        """, "dependency-cycle")
+    assert f.message == "Circular dependency among 1 Workstream item(s): Workstream D -> Workstream D"
+
+
+def test_near_miss_a_chain_is_not_a_cycle(tmp_path):
+    assert only(tmp_path, """
+        dependencies:
+          - {function: eprr, depends_on: [pms]}
+        """, "dependency-cycle") == []
+
+
+# -- delegation-cycle ------------------------------------------------------------------
+
+def test_delegation_cycle(tmp_path):
+    found = findings(tmp_path, """
+        delegations:
+          - {function: chc, from: north-committee, to: shire-icb, area: north, instrument: other, rationale: r, effective_from: 2022-07-01}
+        """, "delegation-cycle")
+    (f,) = found
+    assert f.message == "Delegation of Continuing healthcare goes round in a circle: North Shire committee -> NHS Shire ICB -> North Shire committee"
+    assert f.location.file.endswith("mapping.yaml")
+
+
+def test_near_miss_delegations_of_different_functions_do_not_form_a_cycle(tmp_path):
+    assert findings(tmp_path, """
+        allocations:
+          - {function: eprr, area: north, accountable: north-committee, rationale: r}
+        delegations:
+          - {function: eprr, from: north-committee, to: shire-icb, area: north, instrument: other, rationale: r}
+        """, "delegation-cycle") == []
+
+
+# -- subsidiarity ----------------------------------------------------------------------
+
+def test_above_lowest_level_without_rationale(tmp_path):
+    (f,) = only(tmp_path, """
+        functions:
+          - {id: phm, name: Population health management, lowest_level: place, minimum_level: system}
+        allocations:
+          - {function: phm, area: shire, accountable: shire-icb}
+        """, "subsidiarity-above-lowest-level")
+    assert f.severity is Severity.WARNING
+    assert f.message.startswith("Population health management sits at system level in Shire, above the lowest level")
+
+
+def test_near_miss_above_lowest_level_with_rationale(tmp_path):
+    assert only(tmp_path, """
+        functions:
+          - {id: phm, name: Population health management, lowest_level: place, minimum_level: system}
+        allocations:
+          - {function: phm, area: shire, accountable: shire-icb, rationale: "needs system-wide data"}
+        """, "subsidiarity-above-lowest-level") == []
+
+
+def test_below_required_scale(tmp_path):
+    (f,) = findings(tmp_path, """
+        allocations:
+          - {id: eprr-north, function: eprr, area: north, accountable: shire-icb}
+        """, "subsidiarity-below-required-scale")
+    assert f.severity is Severity.ERROR
+    assert f.message == "Emergency preparedness sits at place level in North Shire, below the minimum scale it needs (system)"
+
+
+def test_near_miss_at_required_scale(tmp_path):
+    assert findings(tmp_path, "{}", "subsidiarity-below-required-scale") == []
+
+
+# -- upward-delegation -----------------------------------------------------------------
+
+UPWARD = """
+    allocations:
+      - {{function: eprr, area: north, accountable: north-committee, rationale: r}}
+    delegations:
+      - {{function: eprr, from: north-committee, to: shire-icb, area: north, instrument: other{extra}}}
+    """
+
+
+def test_upward_delegation_is_a_warning_without_rationale(tmp_path):
+    found = findings(tmp_path, UPWARD.format(extra=""), "upward-delegation")
+    (f,) = found
+    assert f.severity is Severity.WARNING
+    assert "North Shire committee (place) delegates Emergency preparedness up to NHS Shire ICB (system)" in f.message
+
+
+def test_upward_delegation_with_rationale_is_only_information(tmp_path):
+    (f,) = findings(tmp_path, UPWARD.format(extra=", rationale: pooled at system for scale"), "upward-delegation")
+    assert f.severity is Severity.INFO
+
+
+def test_near_miss_downward_delegation(tmp_path):
+    assert findings(tmp_path, "{}", "upward-delegation") == []  # NHS England -> ICB -> committee
+
+
+# -- delegator-lacks-function ----------------------------------------------------------
+
+def test_delegator_lacks_function(tmp_path):
+    (f,) = only(tmp_path, """
+        delegations:
+          - {function: chc, from: north-council, to: north-committee, area: north, instrument: s75-partnership}
+        """, "delegator-lacks-function")
+    assert f.message == "North Shire Council delegates Continuing healthcare for North Shire but holds no such function there"
+
+
+def test_near_miss_function_received_by_delegation_can_be_passed_on(tmp_path):
+    assert only(tmp_path, """
+        delegations:
+          - {function: chc, from: north-committee, to: north-council, area: north-1, instrument: s75-partnership, effective_from: 2022-07-01}
+        """, "delegator-lacks-function") == []
+
+
+# -- reserved-function-delegated -------------------------------------------------------
+
+def test_reserved_function_delegated(tmp_path):
+    found = findings(tmp_path, """
+        delegations:
+          - {function: assess, from: nhs-england, to: shire-icb, area: shire, instrument: s65z5-delegation}
+        """, "reserved-function-delegated")
+    (f,) = found
+    assert f.message == "ICB performance assessment is reserved and may not be delegated, but NHS England delegates it to NHS Shire ICB"
+
+
+def test_near_miss_delegable_function(tmp_path):
+    assert findings(tmp_path, "{}", "reserved-function-delegated") == []  # pms is delegated, not reserved
+
+
+# -- delegate-outside-footprint --------------------------------------------------------
+
+def test_delegate_outside_footprint(tmp_path):
+    (f,) = only(tmp_path, """
+        delegations:
+          - {function: chc, from: shire-icb, to: south-committee, area: north, instrument: committee-of-board}
+        """, "delegate-outside-footprint")
+    assert f.message == "South Shire committee receives Continuing healthcare for North Shire but does not operate there"
+
+
+def test_near_miss_collaborative_operates_through_its_members(tmp_path):
+    assert only(tmp_path, """
+        delegations:
+          - {function: chc, from: shire-icb, to: shire-collab, area: north, instrument: lead-provider-contract}
+        """, "delegate-outside-footprint") == []
+
+
+# -- area-hierarchy --------------------------------------------------------------------
+
+def test_place_outside_any_system_and_level_skipping(tmp_path):
+    found = findings(tmp_path, """
+        areas:
+          - {id: loose, name: Loose Place, level: place}
+          - {id: skip, name: Skipping Neighbourhood, level: neighbourhood, part_of: shire}
+        """, "area-hierarchy")
+    messages = sorted(f.message for f in found)
+    assert messages == [
+        "Loose Place: a place must be part of exactly one system, but is part of 0",
+        "Skipping Neighbourhood: a neighbourhood must be part of exactly one place, but is part of 0",
+        "Skipping Neighbourhood: a neighbourhood-level area is part of Shire, a system-level area; part-of must link to the level directly above",
+    ]
+
+
+def test_allocation_level_disagrees_with_area(tmp_path):
+    (f,) = findings(tmp_path, """
+        allocations:
+          - {id: eprr-declared, function: eprr, area: shire, level: place, accountable: shire-icb, effective_to: 2022-06-30}
+        """, "area-hierarchy")
+    assert f.message == "eprr-declared: declared at place level, but its area Shire is at system level"
+
+
+def test_near_miss_sub_icb_location_sits_in_its_system(tmp_path):
+    assert findings(tmp_path, """
+        areas:
+          - {id: sicbl-1, name: Old CCG footprint, level: place, type: sub-icb-location, part_of: shire}
+        """, "area-hierarchy") == []
+
+
+# -- collaborative-lead ----------------------------------------------------------------
+
+def test_collaborative_lead_problems(tmp_path):
+    found = findings(tmp_path, """
+        collaboratives:
+          - {id: c1, name: No lead, model: lead-provider, members: [shire-acute]}
+          - {id: c2, name: Outside lead, model: lead-provider, members: [shire-acute], lead: shire-mh}
+          - {id: c3, name: Undecided, model: undecided, members: [shire-acute]}
+        """, "collaborative-lead")
+    assert sorted((f.severity.word, f.message) for f in found) == [
+        ("info", "Undecided: its collaboration model (alliance or lead provider) is still undecided"),
+        ("warning", "No lead: has the lead-provider model but no lead provider"),
+        ("warning", "Outside lead: its lead provider Shire Mental Health is not one of its members"),
+    ]
+
+
+def test_near_miss_alliance_needs_no_lead(tmp_path):
+    assert only(tmp_path, """
+        collaboratives:
+          - {id: c4, name: Alliance, model: alliance, members: [shire-acute, shire-mh]}
+        """, "collaborative-lead") == []
+
+
+# -- trust-not-in-collaborative --------------------------------------------------------
+
+def test_trust_not_in_collaborative(tmp_path):
+    (f,) = only(tmp_path, """
+        bodies:
+          - {id: lonely, name: Lonely Hospital, type: nhs-trust-acute, operates_in: north}
+        """, "trust-not-in-collaborative")
+    assert f.message == "Lonely Hospital provides acute services in North Shire but is in no provider collaborative"
+
+
+def test_near_miss_community_trust_is_not_expected_in_one(tmp_path):
+    assert only(tmp_path, """
+        bodies:
+          - {id: comm, name: Community Trust, type: nhs-trust-community, operates_in: north}
+        """, "trust-not-in-collaborative") == []
+
+
+# -- date-inconsistency ----------------------------------------------------------------
+
+def test_end_before_start(tmp_path):
+    (f,) = findings(tmp_path, """
+        areas:
+          - {id: old, name: Old Place, level: place, part_of: shire, valid_from: 2022-07-01, valid_to: 2021-03-31}
+        """, "date-inconsistency")
+    assert f.message == "Old Place: ends (2021-03-31) before it starts (2022-07-01)"
+
+
+def test_delegation_before_delegator_holds_function(tmp_path):
+    (f,) = only(tmp_path, """
+        delegations:
+          - {function: chc, from: shire-icb, to: south-committee, area: south, instrument: committee-of-board, effective_from: 2022-04-01}
+        """, "date-inconsistency")
+    assert "starts on 2022-04-01, when NHS Shire ICB does not yet (or no longer) hold the function" in f.message
+
+
+def test_icb_holds_function_before_icbs_do(tmp_path):
+    (f,) = only(tmp_path, """
+        allocations:
+          - {function: eprr, area: shire, accountable: shire-icb, effective_from: 2021-04-01, effective_to: 2022-06-30}
+        """, "date-inconsistency")
+    assert "an ICB holds Emergency preparedness from 2021-04-01, before ICBs hold it (2022-07-01)" in f.message
+
+
+def test_near_miss_dates_in_order(tmp_path):
+    assert findings(tmp_path, """
+        areas:
+          - {id: new, name: New Place, level: place, part_of: shire, valid_from: 2022-07-01, valid_to: 2022-07-01}
+        allocations:
+          - {function: chc, area: new, accountable: shire-icb, effective_from: 2022-07-01}
+        """, "date-inconsistency") == []
+
+
+@pytest.mark.parametrize("slug", sorted(RULES))
+def test_each_rule_has_a_trigger_test(slug):
+    """Guard: a new built-in rule needs tests here too."""
+    import inspect
+    import sys
+
+    source = inspect.getsource(sys.modules[__name__])
+    assert f'"{slug}"' in source
