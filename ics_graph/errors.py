@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 __all__ = ["Location", "Problem", "InputError", "did_you_mean"]
 
 
-@dataclass(frozen=True, order=True)
-class Location:
-    """Where something came from: a file and line (1-based), or a workbook cell."""
+class Location(NamedTuple):
+    """Where something came from: a file and line (1-based), or a workbook cell.
+
+    A named tuple rather than a dataclass: loading creates one per YAML value."""
 
     file: str
     line: int = 0

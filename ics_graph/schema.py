@@ -46,8 +46,11 @@ class Section:
     fields: tuple[Field, ...]
     has_id: bool = True    # False: an id is generated from other fields
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_key", {f.key: f for f in self.fields})
+
     def field(self, key: str) -> Field | None:
-        return next((f for f in self.fields if f.key == key), None)
+        return self._by_key.get(key)
 
     @property
     def keys(self) -> list[str]:
