@@ -26,8 +26,7 @@ test: setup
 	$(BIN)/python -m pytest
 
 bench: setup
-	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
-	$(BIN)/python benchmarks/bench_load.py
+	$(BIN)/python benchmarks/bench.py --sizes $(or $(SIZES),one-system)
 
 clean:
 	rm -rf $(VENV) $(OUT) build *.egg-info

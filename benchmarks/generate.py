@@ -64,7 +64,8 @@ def generate(out: Path, systems: int, places: int, neighbourhoods: int, function
         if targets:
             deps.append({"function": f"f{i:04d}", "depends_on": [f"f{t:04d}" for t in targets]})
     if defect_rate > 0 and functions > 3:
-        deps.append({"function": "f0000", "depends_on": [f"f{functions - 1:04d}"]})  # one cycle
+        deps.append({"function": "f0000", "depends_on": ["f0001"]})  # one cycle: f0000 <-> f0001
+        deps.append({"function": "f0001", "depends_on": ["f0000"]})
     national = [{"id": "england", "name": "England", "level": "national"},
                 {"id": "region-1", "name": "Region 1", "level": "regional", "part_of": "england"}]
     (out / "catalogue.yaml").write_text(_section("functions", catalogue) + _section("dependencies", deps)
@@ -99,8 +100,13 @@ def generate(out: Path, systems: int, places: int, neighbourhoods: int, function
             fid = f"f{i:04d}"
             if rng.random() < defect_rate:
                 continue  # unowned in this system
-            where = rng.choice(LEVELS[: LEVELS.index(lowest) + 1])
-            rationale = {"rationale": "scale"} if where != lowest else {}
+            # At the minimum scale (the higher of the two floors) or, with a rationale, above it;
+            # a few defects one level below it, on purpose.
+            floor = LEVELS.index(minimum)
+            where = minimum if rng.random() < 0.7 else rng.choice(LEVELS[: floor + 1])
+            if rng.random() < defect_rate and floor + 1 < len(LEVELS):
+                where = LEVELS[floor + 1]
+            rationale = {"rationale": "scale"} if LEVELS.index(where) < floor else {}
             base = {"function": fid, "accountable": f"{sid}-icb", "status": "current", "effective_from": "2022-07-01"}
             if where == "system":
                 allocations.append({**base, "area": sid, **rationale, "delivered_by": [f"{sid}-collab"]})

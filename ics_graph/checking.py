@@ -53,6 +53,8 @@ class _Labels:
 
 def _location(mapping, *iris):
     for iri in iris:
+        if not iri:
+            continue
         loc = mapping.location(iri)
         if loc is not None:
             return loc
@@ -77,7 +79,7 @@ def _sparql_findings(mapping, rule: Rule, labels: _Labels) -> list[Finding]:
         values.setdefault("area_label", area_label)
         findings.append(Finding(
             rule=rule.slug, severity=severity, message=_format(rule.message, values), focus=focus,
-            focus_label=labels[focus], related=related, location=_location(mapping, focus, *related),
+            focus_label=labels[focus], related=related, location=_location(mapping, row.get("at"), focus, *related),
             hint=rule.fix, area_label=area_label,
         ))
     return findings
@@ -85,9 +87,12 @@ def _sparql_findings(mapping, rule: Rule, labels: _Labels) -> list[Finding]:
 
 def _cycle_findings(mapping, rule: Rule, labels: _Labels) -> list[Finding]:
     edges_by_group: dict = defaultdict(list)
+    edge_of: dict = {}  # (from, to) -> the entity that states the edge (a delegation), if the query says
     for row in mapping.select(rule.query):
         if "from" in row and "to" in row:
             edges_by_group[row.get("group", "")].append((row["from"], row["to"]))
+            if "edge" in row:
+                edge_of.setdefault((row["from"], row["to"]), row["edge"])
     findings = []
     for group in sorted(edges_by_group):
         for cycle in find_cycles(edges_by_group[group]):
@@ -102,7 +107,8 @@ def _cycle_findings(mapping, rule: Rule, labels: _Labels) -> list[Finding]:
             findings.append(Finding(
                 rule=rule.slug, severity=rule.severity, message=_format(rule.message, values), focus=focus,
                 focus_label=labels[focus], related=tuple(m for m in cycle.members[1:]) + ((group,) if group else ()),
-                location=_location(mapping, *cycle.members), cycle=cycle.path, hint=rule.fix,
+                location=_location(mapping, *[edge_of.get(pair) for pair in zip(cycle.path, cycle.path[1:])], *cycle.members),
+                cycle=cycle.path, cycle_labels=tuple(labels[node] for node in cycle.path), hint=rule.fix,
             ))
     return findings
 

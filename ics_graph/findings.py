@@ -42,7 +42,9 @@ class Finding:
     ``focus`` is the IRI of the entity the finding is about (an allocation, a function,
     a delegation ...); ``related`` are other entities involved (the area, the other
     allocation); ``cycle`` is a written-out cycle (IRIs, first == last) for cycle rules.
-    ``location`` is where the focus entity was written, when known.
+    ``location`` is where the focus entity was written, when known. ``cycle_labels``,
+    when given, are the labels of the ``cycle`` entities in the same order (renderers
+    show them instead of ids); they take no part in sorting or the fingerprint.
     """
 
     rule: str
@@ -55,6 +57,7 @@ class Finding:
     cycle: tuple[str, ...] = ()
     hint: str = ""
     area_label: str = ""
+    cycle_labels: tuple[str, ...] = ()   # labels parallel to ``cycle`` ("" where unknown), for display only
 
     @property
     def fingerprint(self) -> str:

@@ -15,7 +15,8 @@ A ``.rq`` rule starts with a YAML header in comment lines between ``# ---`` mark
 
 Each row of the query is one finding. Reserved variables: ``?focus`` (required: the
 entity the finding is about), ``?related``/``?related2``... (other entities),
-``?area`` (where; its label is shown), ``?severity`` (overrides the default for this
+``?area`` (where; its label is shown), ``?at`` (an entity whose source line the
+finding should point at, when that is not the focus), ``?severity`` (overrides the default for this
 row: "error", "warning" or "info"). Every other variable may appear in the message
 as ``{name}``.
 

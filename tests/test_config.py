@@ -19,7 +19,7 @@ TODAY = dt.date(2026, 11, 23)
 EXTRA = """
 functions:
   - {id: ifr, name: Individual funding requests, lowest_level: system, minimum_level: system}
-  - {id: phm, name: Population health management, lowest_level: place, minimum_level: system}
+  - {id: phm, name: Population health management, lowest_level: place, minimum_level: place}
 allocations:
   - {function: phm, area: shire, accountable: shire-icb}
 """

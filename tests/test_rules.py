@@ -175,7 +175,8 @@ def test_delegation_cycle(tmp_path):
         """, "delegation-cycle")
     (f,) = found
     assert f.message == "Delegation of Continuing healthcare goes round in a circle: North Shire committee -> NHS Shire ICB -> North Shire committee"
-    assert f.location.file.endswith("mapping.yaml")
+    # It points at the delegation that closes the circle.
+    assert f.location.file.endswith("extra.yaml") and f.location.line == 3
 
 
 def test_near_miss_delegations_of_different_functions_do_not_form_a_cycle(tmp_path):
@@ -192,18 +193,18 @@ def test_near_miss_delegations_of_different_functions_do_not_form_a_cycle(tmp_pa
 def test_above_lowest_level_without_rationale(tmp_path):
     (f,) = only(tmp_path, """
         functions:
-          - {id: phm, name: Population health management, lowest_level: place, minimum_level: system}
+          - {id: phm, name: Population health management, lowest_level: place, minimum_level: place}
         allocations:
           - {function: phm, area: shire, accountable: shire-icb}
         """, "subsidiarity-above-lowest-level")
     assert f.severity is Severity.WARNING
-    assert f.message.startswith("Population health management sits at system level in Shire, above the lowest level")
+    assert f.message.startswith("Population health management sits at system level in Shire, above the lowest level it could sit at (place)")
 
 
 def test_near_miss_above_lowest_level_with_rationale(tmp_path):
     assert only(tmp_path, """
         functions:
-          - {id: phm, name: Population health management, lowest_level: place, minimum_level: system}
+          - {id: phm, name: Population health management, lowest_level: place, minimum_level: place}
         allocations:
           - {function: phm, area: shire, accountable: shire-icb, rationale: "needs system-wide data"}
         """, "subsidiarity-above-lowest-level") == []
