@@ -21,6 +21,9 @@ demo: setup
 	$(BIN)/ics-graph info $(EXAMPLE)
 	@echo "== Canonical Turtle of the example"
 	$(BIN)/ics-graph load $(EXAMPLE) -o $(OUT)/example.ttl
+	@echo "== Checking the example (its findings are explained in $(EXAMPLE)/README.md)"
+	$(BIN)/ics-graph check $(EXAMPLE) --fail-on never
+	@echo "== Written: $(OUT)/example.ttl. Try: $(BIN)/ics-graph rules explain dependency-cycle"
 
 test: setup
 	$(BIN)/python -m pytest
