@@ -177,13 +177,13 @@ def check(paths, fmt, output, fail_on, rule_dirs, config_path, select, ignore, b
     mapping = _load(paths)
     try:
         found = Path(config_path) if config_path else find_config(paths)
-        known = [r.slug for r in load_rules([Path(d) for d in rule_dirs])]
-        config = read_config(found, known) if found else None
-        if config is not None:
-            known = [r.slug for r in load_rules([*config.rules, *(Path(d) for d in rule_dirs)])]
+        config = read_config(found) if found else None  # first for its rule folders
+        rules = load_rules([*(config.rules if config else []), *(Path(d) for d in rule_dirs)])
+        if found:  # then validated against the rules that exist
+            config = read_config(found, [r.slug for r in rules])
         known_baseline = read_baseline(Path(baseline)) if baseline else None
-        result = run_check(mapping, config=config, rule_dirs=[Path(d) for d in rule_dirs],
-                           select=_slug_list(select), ignore=_slug_list(ignore), baseline=known_baseline)
+        result = run_check(mapping, config=config, rules=rules, select=_slug_list(select),
+                           ignore=_slug_list(ignore), baseline=known_baseline)
     except InputError as error:
         _fail_input(error)
     level_word = fail_on or (config.fail_on if config and config.fail_on else "error")

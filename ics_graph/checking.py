@@ -156,11 +156,13 @@ def run_rules(mapping, rules: list[Rule], *, severities: dict[str, Severity] | N
     return sort_findings(findings)
 
 
-def check(mapping, *, config=None, rule_dirs=(), select=(), ignore=(), baseline: set[str] | None = None, today=None):
+def check(mapping, *, config=None, rule_dirs=(), select=(), ignore=(), baseline: set[str] | None = None, today=None,
+          rules=None):
     """Check a mapping: choose rules (built in, from folders, filtered by configuration
     and by ``select``/``ignore``), run them, apply waivers and a baseline.
 
-    Returns a :class:`~ics_graph.findings.CheckResult`. Raises
+    ``rules``, when given, are the already loaded rules (built in and from folders);
+    otherwise they are loaded here. Returns a :class:`~ics_graph.findings.CheckResult`. Raises
     :class:`~ics_graph.errors.InputError` for broken rule files or unknown slugs.
     """
     from .config import WAIVER_RULES, Config, apply_waivers
@@ -169,7 +171,8 @@ def check(mapping, *, config=None, rule_dirs=(), select=(), ignore=(), baseline:
     from .rules import load_rules
 
     config = config or Config()
-    rules = load_rules([*config.rules, *rule_dirs])
+    if rules is None:
+        rules = load_rules([*config.rules, *rule_dirs])
     known = [r.slug for r in rules]
     chosen = list(select) or config.select
     dropped = set(ignore) | set(config.ignore)

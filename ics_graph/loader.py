@@ -53,7 +53,6 @@ class _File:
     shown: str
     kind: str  # "yaml" or an RDF format name
     value: object = None
-    quads: list = field(default_factory=list)
 
 
 def _expand(path: Path, origin: Location | None, problems: list[Problem]) -> list[Path]:
@@ -108,6 +107,7 @@ def load_mapping(paths, *, with_ontology: bool = True):
 
     problems: list[Problem] = []
     files: dict[Path, _File] = {}
+    store = ox.Store()
     queue: list[tuple[Path, Location | None]] = [(Path(p), None) for p in paths]
     if not queue:
         raise InputError([Problem(Location("<command line>"), "no input paths given")])
@@ -136,7 +136,7 @@ def load_mapping(paths, *, with_ontology: bool = True):
                 problems.extend(file_problems)
                 queue.extend(_imports(entry, problems))
             else:
-                _parse_rdf(entry, raw, problems, ox)
+                _parse_rdf(entry, raw, problems, ox, store)
 
     registry = Registry()
     for entry in files.values():
@@ -156,15 +156,12 @@ def load_mapping(paths, *, with_ontology: bool = True):
                     locations.setdefault(triple[0], location)
             convert(entry.value, entry.shown, registry, problems, emit)
         else:
-            quads.extend(entry.quads)
             for subject, location in (entry.value or {}).items():
                 locations.setdefault(subject, location)
     if problems:
         raise InputError(sorted(set(problems)))
 
-    store = ox.Store()
-    store.load(_nquads([q for q in quads if not isinstance(q, ox.Quad)]), format=ox.RdfFormat.N_QUADS)
-    store.extend([q for q in quads if isinstance(q, ox.Quad)])
+    store.load(_nquads(quads), format=ox.RdfFormat.N_QUADS)
     _add_locations(store, locations, ox)
     if with_ontology:
         store.load(path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH))
@@ -192,36 +189,41 @@ def _imports(entry: _File, problems: list[Problem]) -> list[tuple[Path, Location
     return result
 
 
-def _parse_rdf(entry: _File, raw: bytes, problems: list[Problem], ox) -> None:
-    """Parse one RDF file. Blank nodes get ids by order of appearance (file-scoped), so
-    the same input always gives the same graph. RDF/XML is parsed by Oxigraph, which
-    never fetches external entities."""
+def _parse_rdf(entry: _File, raw: bytes, problems: list[Problem], ox, store) -> None:
+    """Parse one RDF file straight into its named graph (Oxigraph's parser, which never
+    fetches external entities in RDF/XML). A file with blank nodes is parsed again term
+    by term, giving its blank nodes ids by order of appearance, so that the same input
+    always gives the same graph (Oxigraph would give them random ids)."""
     graph = ox.NamedNode(file_graph(entry.shown))
     base = "file:///" + quote(entry.shown)
-    bnodes: dict[str, object] = {}
-    prefix = "b" + re.sub(r"[^A-Za-z0-9]", "", entry.shown)[-24:]
-
-    def stable(term):
-        if isinstance(term, ox.BlankNode):
-            if term.value not in bnodes:
-                bnodes[term.value] = ox.BlankNode(f"{prefix}x{len(bnodes)}")
-            return bnodes[term.value]
-        return term
-
+    fmt = getattr(ox.RdfFormat, entry.kind)
     try:
-        for quad in ox.parse(raw, format=getattr(ox.RdfFormat, entry.kind), base_iri=base):
-            entry.quads.append(ox.Quad(stable(quad.subject), quad.predicate, stable(quad.object), graph))
+        store.load(raw, format=fmt, base_iri=base, to_graph=graph)
     except SyntaxError as exc:
+        store.remove_graph(graph)
         line, column = getattr(exc, "lineno", None) or 0, getattr(exc, "offset", None) or 0
         message = str(exc.msg if hasattr(exc, "msg") else exc)
         message = re.sub(r"^Parser error (at line \d+ )?(between line \d+ column \d+ and line \d+ column \d+: )?(between columns \d+ and \d+: )?", "", message)
         problems.append(Problem(Location(entry.shown, line, column), f"malformed {entry.kind.replace('_', '-').title()}: {message}"))
-        entry.quads.clear()
         return
+    if store.query("ASK { GRAPH ?g { ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) } }", named_graphs=[graph]):
+        store.remove_graph(graph)
+        bnodes: dict[str, object] = {}
+        prefix = "b" + re.sub(r"[^A-Za-z0-9]", "", entry.shown)[-24:]
+
+        def stable(term):
+            if isinstance(term, ox.BlankNode):
+                if term.value not in bnodes:
+                    bnodes[term.value] = ox.BlankNode(f"{prefix}x{len(bnodes)}")
+                return bnodes[term.value]
+            return term
+
+        store.extend([ox.Quad(stable(q.subject), q.predicate, stable(q.object), graph)
+                      for q in ox.parse(raw, format=fmt, base_iri=base)])
     text = raw.decode("utf-8", errors="replace") if entry.kind in ("TURTLE", "N_TRIPLES") else ""
     lines = _subject_lines(text) if text else {}
-    entry.value = {q.subject.value: Location(entry.shown, lines.get(q.subject.value, 0))
-                   for q in entry.quads if isinstance(q.subject, ox.NamedNode) and q.predicate.value == v.PREFIXES["rdf"] + "type"}
+    typed = store.query("SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s a ?t } FILTER(isIRI(?s)) }", named_graphs=[graph])
+    entry.value = {row["s"].value: Location(entry.shown, lines.get(row["s"].value, 0)) for row in typed}
 
 
 def _declare_rdf(entry: _File, registry: Registry) -> None:

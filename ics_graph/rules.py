@@ -100,7 +100,7 @@ def _parse_header(text: str, path: str, problems: list[Problem]) -> tuple[dict, 
         problems.append(Problem(Location(path, 1, 1), "the rule header has no closing '# ---'"))
         return {}, text
     try:
-        meta = yaml.safe_load("\n".join(header)) or {}
+        meta = yaml.load("\n".join(header), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problems.append(Problem(Location(path, (mark.line + 2) if mark else 1, (mark.column + 3) if mark else 1), f"malformed rule header: {getattr(exc, 'problem', exc)}"))
