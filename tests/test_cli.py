@@ -117,3 +117,19 @@ def test_packaged_install_finds_ontology_outside_the_checkout(tmp_path):
                             cwd=tmp_path, capture_output=True, text=True, env=env, check=True)
     assert str(target) in result.stdout.splitlines()[0]
     assert str(target) in result.stdout.splitlines()[1]
+
+
+def test_reason_consistent_mapping_exits_0():
+    result = run("reason", MINI)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Consistent:")
+
+
+def test_reason_explains_an_inconsistency_and_exits_1():
+    sample = Path(__file__).parent / "fixtures" / "reasoning" / "place_and_neighbourhood.ttl"
+    result = run("reason", sample)
+    assert result.exit_code == 1
+    assert "Inconsistent:" in result.output
+    assert "Place" in result.output and "Neighbourhood" in result.output
+    data = json.loads(run("reason", sample, "--format", "json").output)
+    assert data["consistent"] is False and data["problems"]
