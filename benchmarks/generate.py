@@ -20,10 +20,10 @@ from pathlib import Path
 
 PRESETS = {
     # name: (systems, places per system, neighbourhoods per place, functions)
-    "one-system": (1, 10, 8, 150),
-    "0.1m": (5, 10, 8, 150),
-    "0.3m": (15, 10, 8, 150),
-    "1m": (50, 10, 8, 150),
+    "one-system": (1, 10, 8, 200),
+    "0.1m": (5, 10, 8, 200),
+    "0.3m": (15, 10, 8, 200),
+    "1m": (50, 10, 8, 200),
 }
 LEVELS = ("system", "place", "neighbourhood")
 
