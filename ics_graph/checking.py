@@ -99,8 +99,11 @@ def _cycle_findings(mapping, rule: Rule, labels: _Labels) -> list[Finding]:
             labels.fetch(list(cycle.members) + [group])
             focus = cycle.members[0]
             written = " -> ".join(labels[node] for node in cycle.path)
+            names = [labels[m] for m in cycle.members[:10]] + (["..."] if len(cycle.members) > 10 else [])
+            circle = (f"{names[0]} depends on itself" if len(cycle.members) == 1
+                      else f"{', '.join(names[:-1])} and {names[-1]} depend on each other in a circle")
             values = {
-                "cycle": written, "size": len(cycle.members), "focus_label": labels[focus],
+                "cycle": written, "size": len(cycle.members), "focus_label": labels[focus], "circle": circle,
                 "group_label": labels[group] if group else "",
                 "members": ", ".join(labels[m] for m in cycle.members[:10]) + (", ..." if len(cycle.members) > 10 else ""),
             }

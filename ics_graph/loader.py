@@ -70,6 +70,18 @@ def _expand(path: Path, origin: Location | None, problems: list[Problem]) -> lis
     return []
 
 
+def _ntriples_subject_lines(raw: bytes) -> dict[str, int]:
+    """First line of each subject in N-Triples (one statement a line), in one pass."""
+    lines: dict[str, int] = {}
+    number = 1
+    position = 0
+    for match in re.finditer(rb"^<([^>]*)>", raw, flags=re.M):
+        number += raw.count(b"\n", position, match.start())
+        position = match.start()
+        lines.setdefault(match.group(1).decode("utf-8", errors="replace"), number)
+    return lines
+
+
 def _subject_lines(text: str) -> dict[str, int]:
     """First line on which each subject term starts a statement, for RDF text formats.
 
@@ -220,8 +232,12 @@ def _parse_rdf(entry: _File, raw: bytes, problems: list[Problem], ox, store) -> 
 
         store.extend([ox.Quad(stable(q.subject), q.predicate, stable(q.object), graph)
                       for q in ox.parse(raw, format=fmt, base_iri=base)])
-    text = raw.decode("utf-8", errors="replace") if entry.kind in ("TURTLE", "N_TRIPLES") else ""
-    lines = _subject_lines(text) if text else {}
+    if entry.kind == "N_TRIPLES":
+        lines = _ntriples_subject_lines(raw)
+    elif entry.kind == "TURTLE":
+        lines = _subject_lines(raw.decode("utf-8", errors="replace"))
+    else:
+        lines = {}
     typed = store.query("SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s a ?t } FILTER(isIRI(?s)) }", named_graphs=[graph])
     entry.value = {row["s"].value: Location(entry.shown, lines.get(row["s"].value, 0)) for row in typed}
 
@@ -255,15 +271,14 @@ def _nquads(quads: list) -> bytes:
 
 
 def _add_locations(store, locations: dict[str, Location], ox) -> None:
-    graph = ox.NamedNode(SOURCES_GRAPH)
-    in_file, at_line = ox.NamedNode(v.ICS + "definedInFile"), ox.NamedNode(v.ICS + "definedAtLine")
-    integer = ox.NamedNode(v.PREFIXES["xsd"] + "integer")
-    quads = []
+    """Record where each entity was written, in the graph ``urn:ics-graph:sources``, so
+    that a persistent store or a SPARQL user can point at the source too."""
+    graph, ics, integer = SOURCES_GRAPH, v.ICS, v.PREFIXES["xsd"] + "integer"
+    lines = []
     for subject, loc in locations.items():
-        s = ox.NamedNode(subject)
-        quads.append(ox.Quad(s, in_file, ox.Literal(loc.file), graph))
+        lines.append(f'<{subject}> <{ics}definedInFile> "{loc.file.translate(_NT_ESCAPES)}" <{graph}> .\n')
         if loc.line:
-            quads.append(ox.Quad(s, at_line, ox.Literal(str(loc.line), datatype=integer), graph))
+            lines.append(f'<{subject}> <{ics}definedAtLine> "{loc.line}"^^<{integer}> <{graph}> .\n')
         if loc.cell:
-            quads.append(ox.Quad(s, ox.NamedNode(v.ICS + "definedAtCell"), ox.Literal(loc.cell), graph))
-    store.extend(quads)
+            lines.append(f'<{subject}> <{ics}definedAtCell> "{loc.cell.translate(_NT_ESCAPES)}" <{graph}> .\n')
+    store.load("".join(lines).encode("utf-8"), format=ox.RdfFormat.N_QUADS)

@@ -23,7 +23,8 @@ as ``{name}``.
 A rule may instead name a graph ``algorithm`` (``strongly-connected-cycles``): its
 query then returns the edges (``?from ?to``, optionally ``?group``) of a small
 projection of the graph, and the algorithm in :mod:`ics_graph.algorithms` finds the
-findings. SPARQL cannot write out a cycle; that is the only Python in a rule.
+findings; its message may use ``{cycle}`` (written out), ``{circle}`` (the members in
+words), ``{members}``, ``{size}`` and ``{group_label}``. SPARQL cannot write out a cycle; that is the only Python in a rule.
 
 A ``.ttl`` rule is a SHACL shapes graph; its shape carries ``ics:ruleSlug``,
 ``sh:severity``, ``sh:message``, ``rdfs:comment`` (rationale) and ``ics:fixHint``.

@@ -143,7 +143,8 @@ def test_dependency_cycle_is_reported_once_with_a_shortest_cycle(tmp_path):
         """, "dependency-cycle")
     assert len(found) == 1
     (f,) = found
-    assert f.message == ("Circular dependency among 3 Function item(s): "
+    assert f.message == ("Continuing healthcare, Emergency preparedness and Primary medical services depend on each other "
+                         "in a circle; one shortest cycle: "
                          "Continuing healthcare -> Emergency preparedness -> Primary medical services -> Continuing healthcare")
     assert [c.rsplit("/", 1)[-1] for c in f.cycle] == ["chc", "eprr", "pms", "chc"]
 
@@ -156,7 +157,7 @@ def test_workstream_cycle(tmp_path):
         dependencies:
           - {function: eprr, depends_on: [pms]}
         """, "dependency-cycle")
-    assert f.message == "Circular dependency among 1 Workstream item(s): Workstream D -> Workstream D"
+    assert f.message == "Workstream D depends on itself; one shortest cycle: Workstream D -> Workstream D"
 
 
 def test_near_miss_a_chain_is_not_a_cycle(tmp_path):
