@@ -96,7 +96,7 @@ def generate(out: Path, systems: int, places: int, neighbourhoods: int, function
                 areas.append({"id": nid, "name": f"System {s} Place {p} Neighbourhood {n}", "level": "neighbourhood", "part_of": pid})
                 bodies.append({"id": f"{nid}-pcn", "name": f"System {s} PCN {p}.{n}", "type": "pcn", "operates_in": [nid]})
         allocations, delegations = [], []
-        for i, (lowest, minimum) in levels.items():
+        for i, (_lowest, minimum) in levels.items():
             fid = f"f{i:04d}"
             if rng.random() < defect_rate:
                 continue  # unowned in this system

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator
 from . import vocabulary as v
 from .errors import Location, Problem, did_you_mean
 from .schema import SECTIONS, TOP_LEVEL_KEYS, Field, Section
-from .yamlsource import MarkedList, MarkedMap
+from .yamlsource import MarkedMap
 
 __all__ = ["Registry", "declare", "convert", "entity_id"]
 
@@ -97,7 +97,7 @@ def declare(value: Any, path: str, registry: Registry, problems: list[Problem]) 
         if key not in TOP_LEVEL_KEYS:
             problems.append(Problem(value.key_locations[key], f"unknown section '{key}'{did_you_mean(key, TOP_LEVEL_KEYS)}; allowed: {', '.join(TOP_LEVEL_KEYS)}"))
     for name, section in SECTIONS.items():
-        for item, loc in _items(value.get(name), value.value_locations.get(name, value.location), name, problems):
+        for item, _loc in _items(value.get(name), value.value_locations.get(name, value.location), name, problems):
             ident = entity_id(section, item)
             if ident is None:
                 continue

@@ -13,7 +13,6 @@ from collections import defaultdict
 
 from .algorithms import find_cycles
 from .findings import Finding, Severity, sort_findings
-from .graph import IRI
 from .rules import Rule
 
 __all__ = ["check", "run_rules", "run_rule"]

@@ -33,7 +33,7 @@ A ``.ttl`` rule is a SHACL shapes graph; its shape carries ``ics:ruleSlug``,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError, Location, Problem, did_you_mean
@@ -177,7 +177,8 @@ def _rules_from_shacl(path: Path, shown: str, builtin: bool, problems: list[Prob
     words = {"http://www.w3.org/ns/shacl#Violation": Severity.ERROR, "http://www.w3.org/ns/shacl#Warning": Severity.WARNING,
              "http://www.w3.org/ns/shacl#Info": Severity.INFO}
     for row in rows:
-        value = lambda name: row[name].value if row[name] is not None else ""  # noqa: E731
+        def value(name: str, row=row) -> str:
+            return row[name].value if row[name] is not None else ""
         slug = value("slug")
         if not _SLUG.match(slug):
             problems.append(Problem(Location(shown), f"invalid slug '{slug}' in SHACL shape"))

@@ -133,3 +133,36 @@ def test_reason_explains_an_inconsistency_and_exits_1():
     assert "Place" in result.output and "Neighbourhood" in result.output
     data = json.loads(run("reason", sample, "--format", "json").output)
     assert data["consistent"] is False and data["problems"]
+
+
+class _Terminal:
+    def isatty(self):
+        return True
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch):
+    from ics_graph.output import use_colour
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert use_colour(_Terminal()) is True
+    assert use_colour(open(os.devnull, "w")) is False
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert use_colour(_Terminal()) is False
+
+
+def test_write_atomic_leaves_no_partial_file(tmp_path, monkeypatch):
+    from ics_graph import output
+
+    target = tmp_path / "report.txt"
+    target.write_text("old report")
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(output.os, "replace", broken_replace)
+    try:
+        output.write_atomic(target, "new report")
+    except OSError:
+        pass
+    assert target.read_text() == "old report"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.txt"]
