@@ -38,6 +38,49 @@ def _load(paths):
         _fail_input(error)
 
 
+AS_OF = click.option("--as-of", "as_of", metavar="DATE",
+                     help="Answer for the mapping as it stands on DATE (YYYY-MM-DD): what is not in force then is left out.")
+QUERY_FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
+                            show_default=True, help="Output format.")
+
+
+def _load_as_of(paths, as_of: str | None):
+    """Load, then keep only what is in force on ``as_of`` (if given)."""
+    mapping = _load(paths)
+    if not as_of:
+        return mapping
+    from ics_graph.timeline import as_of as view, parse_date
+
+    try:
+        day = parse_date(as_of)
+    except ValueError as exc:
+        click.echo(f"error: --as-of: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
+    return view(mapping, day)
+
+
+def _resolve(mapping, kind: str, text: str):
+    """The entity a user named, or exit 2 listing the candidates."""
+    from ics_graph.matching import Ambiguous, NoMatch, resolve
+
+    try:
+        return resolve(mapping, kind, text)
+    except (Ambiguous, NoMatch) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
+
+
+def _emit(data: dict, fmt: str, text_of, rows_of) -> None:
+    from ics_graph.answers import to_csv
+
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
+    elif fmt == "csv":
+        click.echo(to_csv(rows_of(data)), nl=False)
+    else:
+        click.echo(text_of(data), nl=False)
+
+
 def _write(path: str, data: str, inputs: list[str]) -> None:
     from ics_graph.output import write_atomic
 
@@ -134,6 +177,74 @@ def reason(paths, fmt):
     sys.exit(EXIT_OK if report.consistent else EXIT_FINDINGS)
 
 
+@main.command()
+@click.argument("function")
+@PATHS
+@AS_OF
+@QUERY_FORMAT
+def where(function, paths, as_of, fmt):
+    """Where FUNCTION sits: in each mapped system and its places.
+
+    FUNCTION is a name, code, synonym or id; typos are forgiven, and an ambiguous
+    name lists the candidates (exit 2). For each area it shows the level, the
+    accountable and delivering bodies, the delegation chain from the holder down with
+    the instrument at each step, status and dates, rationale, source and findings.
+    """
+    from ics_graph.answers import where_rows, where_text
+    from ics_graph.checking import check as run_check
+    from ics_graph.errors import InputError
+    from ics_graph.queries import where_is
+
+    mapping = _load_as_of(paths, as_of)
+    target = _resolve(mapping, "function", function)
+    try:
+        findings = run_check(mapping).findings
+    except InputError as error:
+        _fail_input(error)
+    report = where_is(mapping, target.iri, findings=findings).as_dict()
+    report["as_of"] = as_of
+    _emit(report, fmt, where_text, where_rows)
+
+
+@main.command()
+@click.argument("area")
+@PATHS
+@click.option("--level", type=click.Choice(["national", "regional", "system", "place", "neighbourhood"]),
+              help="Show only what sits at this level.")
+@AS_OF
+@QUERY_FORMAT
+def at(area, paths, level, as_of, fmt):
+    """Everything that sits in AREA: held there, held above and covering it, or inside it.
+
+    Grouped by level and by function category. AREA is a name, code (ONS/ODS) or id.
+    """
+    from ics_graph.answers import at_rows, at_text
+    from ics_graph.queries import what_sits_at
+
+    mapping = _load_as_of(paths, as_of)
+    target = _resolve(mapping, "area", area)
+    report = what_sits_at(mapping, target.iri, level=level).as_dict()
+    report["as_of"] = as_of
+    _emit(report, fmt, at_text, at_rows)
+
+
+@main.command()
+@click.argument("body")
+@PATHS
+@AS_OF
+@QUERY_FORMAT
+def body(body, paths, as_of, fmt):
+    """What BODY is accountable for, delivers, has delegated and has received."""
+    from ics_graph.answers import body_rows, body_text
+    from ics_graph.queries import body_report
+
+    mapping = _load_as_of(paths, as_of)
+    target = _resolve(mapping, "body", body)
+    report = body_report(mapping, target.iri).as_dict()
+    report["as_of"] = as_of
+    _emit(report, fmt, body_text, body_rows)
+
+
 FAIL_LEVELS = {"error": "ERROR", "warning": "WARNING", "info": "INFO", "never": None}
 
 
@@ -158,7 +269,8 @@ def _slug_list(value: str | None) -> list[str]:
               help="Report only findings that are not in this baseline.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=str),
               help="Write all current findings to this baseline file.")
-def check(paths, fmt, output, fail_on, rule_dirs, config_path, select, ignore, baseline, write_baseline):
+@AS_OF
+def check(paths, fmt, output, fail_on, rule_dirs, config_path, select, ignore, baseline, write_baseline, as_of):
     """Check a mapping against the rules and report findings.
 
     Exit 0 when no finding is at or above the fail level, 1 when one is, 2 on
@@ -174,7 +286,7 @@ def check(paths, fmt, output, fail_on, rule_dirs, config_path, select, ignore, b
     from ics_graph.renderers import render
     from ics_graph.rules import load_rules
 
-    mapping = _load(paths)
+    mapping = _load_as_of(paths, as_of)
     try:
         found = Path(config_path) if config_path else find_config(paths)
         config = read_config(found) if found else None  # first for its rule folders
