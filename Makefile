@@ -21,6 +21,8 @@ demo: setup
 	$(BIN)/ics-graph info $(EXAMPLE)
 	@echo "== Canonical Turtle of the example"
 	$(BIN)/ics-graph load $(EXAMPLE) -o $(OUT)/example.ttl
+	@echo "== Where does continuing healthcare sit?"
+	$(BIN)/ics-graph where "continuing healthcare" $(EXAMPLE)
 	@echo "== Checking the example (its findings are explained in $(EXAMPLE)/README.md)"
 	$(BIN)/ics-graph check $(EXAMPLE) --fail-on never
 	@echo "== Written: $(OUT)/example.ttl. Try: $(BIN)/ics-graph rules explain dependency-cycle"
