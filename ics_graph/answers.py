@@ -52,7 +52,9 @@ def _answer_lines(answer: dict, indent: str) -> list[str]:
     lines = [f"{indent}{answer['area']} ({answer['level']})"]
     inner = indent + "  "
     if not answer["holdings"]:
-        lines.append(f"{inner}not allocated: no allocation covers this area")
+        below = any(part["holdings"] for part in answer["places"])
+        lines.append(f"{inner}no allocation at this level or above; it sits in the areas below" if below
+                     else f"{inner}not allocated: no allocation covers this area")
     for number, holding in enumerate(answer["holdings"]):
         if number:
             lines.append(f"{inner}also:")
