@@ -356,5 +356,97 @@ def explain(ctx, slug):
     click.echo(found[slug].explain(), nl=False)
 
 
+@main.command()
+@click.argument("function")
+@PATHS
+@click.option("--move-to", "move_to", metavar="LEVEL",
+              help="Dry run: move the function to this level (system, place, neighbourhood, regional, national; "
+                   "or ICB, locality, PCN ...) and report the findings that would appear and disappear.")
+@click.option("--area", metavar="AREA",
+              help="With --move-to: move it to this one area only (its level must be LEVEL), replacing its "
+                   "allocations in that area's system.")
+@AS_OF
+@FORMAT
+def impact(function, paths, move_to, area, as_of, fmt):
+    """Show what FUNCTION depends on and what depends on it, where it sits and who holds it.
+
+    FUNCTION is an id, name, synonym or close spelling ("CHC", "continuing helthcare").
+    With --move-to, a dry run: the mapping is checked as it is and as it would be with
+    the function moved, and the difference is reported. Nothing is written.
+    """
+    from ics_graph.errors import InputError
+    from ics_graph.impact import impact as run_impact
+    from ics_graph.impact import parse_level
+
+    if area is not None and move_to is None:
+        click.echo("error: --area needs --move-to LEVEL", err=True)
+        sys.exit(EXIT_INPUT)
+    if move_to is not None:
+        try:
+            parse_level(move_to)
+        except ValueError as exc:
+            click.echo(f"error: --move-to: {exc}", err=True)
+            sys.exit(EXIT_INPUT)
+    mapping = _load_as_of(paths, as_of)
+    function_iri = _resolve(mapping, "function", function).iri
+    area_iri = _resolve(mapping, "area", area).iri if area is not None else None
+    try:
+        report = run_impact(mapping, function_iri, move_to=move_to, area_iri=area_iri)
+    except InputError as error:  # a broken rule file
+        _fail_input(error)
+    except ValueError as exc:    # an area at another level, or nowhere to move to
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
+    if fmt == "json":
+        click.echo(json.dumps(report.as_dict(), indent=2, sort_keys=True))
+    else:
+        click.echo(report.render_text(), nl=False)
+
+
+@main.command()
+@click.argument("query_or_file", metavar="QUERY_OR_FILE")
+@PATHS
+@AS_OF
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
+              help="Output format: an aligned table, JSON, or CSV with a header row (full IRIs).")
+def sparql(query_or_file, paths, as_of, fmt):
+    """Run a read-only SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) over a mapping.
+
+    QUERY_OR_FILE is a file holding the query, or the query itself. The prefixes ics:,
+    id:, rdf:, rdfs:, owl:, xsd:, skos:, org:, prov: and dcterms: are predeclared, the
+    ontology is loaded beside the data, and all source files form the default graph.
+    SPARQL UPDATE is refused.
+    """
+    from pathlib import Path
+
+    from ics_graph.sparqlquery import run_sparql
+
+    try:
+        is_file = Path(query_or_file).is_file()
+    except (OSError, ValueError):  # a query too long or odd to be a file name
+        is_file = False
+    if is_file:
+        try:
+            text = Path(query_or_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            click.echo(f"error: cannot read query file '{query_or_file}': {exc}", err=True)
+            sys.exit(EXIT_INPUT)
+    else:
+        text = query_or_file
+    mapping = _load_as_of(paths, as_of)
+    try:
+        result = run_sparql(mapping, text)
+    except ValueError as exc:
+        where = f"{query_or_file}: " if is_file else ""
+        click.echo(f"error: {where}{exc}", err=True)
+        sys.exit(EXIT_INPUT)
+    if fmt == "json":
+        click.echo(json.dumps(result.as_dict(), indent=2))  # rows keep column order
+    elif fmt == "csv":
+        click.echo(result.to_csv(), nl=False)
+    else:
+        click.echo(result.render_text(), nl=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

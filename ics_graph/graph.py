@@ -15,7 +15,7 @@ from typing import Any, Iterator
 from . import vocabulary as v
 from .errors import Location
 
-__all__ = ["Mapping", "IRI", "term_value"]
+__all__ = ["Mapping", "IRI", "term_value", "bind", "refuse_federation"]
 
 
 class IRI(str):
@@ -70,6 +70,7 @@ class Mapping:
     def _query(self, query: str, bindings: dict[str, Any] | None):
         import pyoxigraph as ox
 
+        refuse_federation(query)
         if bindings:
             query = bind(query, {k: _term(value, ox) for k, value in bindings.items()})
         return self.store.query(query, prefixes=v.PREFIXES, use_default_graph_as_union=True)
@@ -107,6 +108,18 @@ class Mapping:
         from .info import summarise
 
         return summarise(self)
+
+
+# The SERVICE keyword (not a variable such as ?service), then an IRI, variable or prefixed name.
+_SERVICE = re.compile(r"(?<![?$\w])SERVICE\s+(?:SILENT\s+)?[<?$A-Za-z_:]", re.IGNORECASE)
+
+
+def refuse_federation(query: str) -> None:
+    """Queries (user rules, ``ics-graph sparql``) run offline: a SPARQL ``SERVICE``
+    clause would make Oxigraph fetch from the network, so it is refused outright.
+    (The word inside a string or comment is refused too; rephrase it.)"""
+    if _SERVICE.search(query):
+        raise ValueError("SERVICE (a federated query) is not allowed: ics-graph queries run offline on the loaded mapping")
 
 
 _GROUP_START = re.compile(r"\b(?:WHERE|ASK)\s*\{", re.IGNORECASE)

@@ -38,6 +38,7 @@ from pathlib import Path
 
 from .errors import InputError, Location, Problem, did_you_mean
 from .findings import Severity
+from .graph import refuse_federation
 
 __all__ = ["Rule", "load_rules", "ALGORITHMS", "HEADER_KEYS"]
 
@@ -141,6 +142,11 @@ def _rule_from_sparql(path: Path, shown: str, builtin: bool, problems: list[Prob
         return None
     if not re.search(r"\bSELECT\b", query, re.IGNORECASE):
         problems.append(Problem(Location(shown, 1, 1), "a .rq rule must be a SPARQL SELECT query"))
+        return None
+    try:
+        refuse_federation(query)
+    except ValueError:
+        problems.append(Problem(Location(shown, 1, 1), "rules run offline: a SERVICE (federated) query is not allowed"))
         return None
     if algorithm is None and not re.search(r"\?focus\b", query):
         problems.append(Problem(Location(shown, 1, 1), "the query must bind ?focus (the entity each finding is about)"))

@@ -194,3 +194,21 @@ def test_body_cli(shire):
     result = run("body", "NHS Shire ICB", shire)
     assert result.exit_code == 0
     assert "Has delegated (1):" in result.output and "Has received (1):" in result.output
+
+
+# -- offline: no federated queries ------------------------------------------------------------
+
+def test_service_clauses_are_refused_everywhere(shire, tmp_path):
+    mapping = load_mapping([shire])
+    with pytest.raises(ValueError, match="SERVICE"):
+        mapping.select("SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }")
+    assert mapping.select("SELECT ?service WHERE { ?service a ics:Place } LIMIT 1")  # a variable named service is fine
+    result = CliRunner().invoke(main, ["sparql", "SELECT * WHERE { SERVICE SILENT <http://127.0.0.1:9/> { ?s ?p ?o } }", str(shire)])
+    assert result.exit_code == 2 and "SERVICE" in result.stderr
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "fed.rq").write_text(
+        "# ---\n# slug: fed\n# severity: info\n# title: t\n# message: m\n# rationale: r\n# fix: f\n# sources: [s]\n# ---\n"
+        "SELECT ?focus WHERE { SERVICE <http://127.0.0.1:9/> { ?focus ?p ?o } }\n")
+    result = CliRunner().invoke(main, ["check", str(shire), "--rules", str(rules)])
+    assert result.exit_code == 2 and "fed.rq:1:1: rules run offline" in result.stderr

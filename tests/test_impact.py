@@ -1,0 +1,308 @@
+"""``impact``: what a function depends on and what depends on it, where it sits, who holds
+it, and a dry run of moving it to another level (findings that would appear or go).
+
+Small cases add one YAML file beside the clean fixture (tests/fixtures/clean, which has
+no findings); the Northamptonshire pack is the real case.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+
+import pytest
+
+from conftest import FIXTURES, ROOT
+from ics_graph.graph import IRI
+from ics_graph.impact import DRY_RUN_GRAPH, impact, moved_allocation_iri, moved_copy, parse_level
+from ics_graph.loader import load_mapping
+from ics_graph.rules import load_rules
+from ics_graph.vocabulary import entity_iri
+
+CLEAN = FIXTURES / "clean"
+RULES = load_rules()
+
+
+def fn(ident: str) -> str:
+    return entity_iri("function", ident)
+
+
+def area(ident: str) -> str:
+    return entity_iri("area", ident)
+
+
+def mapping_with(tmp_path, extra: str):
+    folder = tmp_path / "mapping"
+    shutil.copytree(CLEAN, folder)
+    (folder / "extra.yaml").write_text(textwrap.dedent(extra), encoding="utf-8")
+    return load_mapping([folder])
+
+
+def depths(items) -> list[tuple[str, int]]:
+    return [(item.iri.rsplit("/", 1)[-1], item.depth) for item in items]
+
+
+def quads(mapping) -> list[str]:
+    return sorted(str(q) for q in mapping.store)
+
+
+# a -> b -> c -> a is a cycle; c -> d leads out of it; e depends on a from outside.
+CYCLE = """
+functions:
+  - {id: a, name: Alpha, lowest_level: system, minimum_level: system}
+  - {id: b, name: Beta, lowest_level: system, minimum_level: system}
+  - {id: c, name: Gamma, lowest_level: system, minimum_level: system}
+  - {id: d, name: Delta, lowest_level: system, minimum_level: system}
+  - {id: e, name: Epsilon, lowest_level: system, minimum_level: system}
+dependencies:
+  - {function: a, depends_on: [b]}
+  - {function: b, depends_on: [c]}
+  - {function: c, depends_on: [a, d]}
+  - {function: e, depends_on: [a]}
+"""
+
+# Population health management sits in one of the two places only: a coverage gap.
+GAP = """
+functions:
+  - {id: phm, name: Population health management, lowest_level: place, minimum_level: place}
+allocations:
+  - {function: phm, area: north, accountable: shire-icb, effective_from: 2022-07-01}
+  - {function: phm, area: south, accountable: shire-icb, status: retired}
+"""
+
+
+# -- dependencies -----------------------------------------------------------------------
+
+def test_upstream_and_downstream_with_depths_through_a_cycle(tmp_path):
+    mapping = mapping_with(tmp_path, CYCLE)
+    report = impact(mapping, fn("a"))
+    assert depths(report.upstream) == [("b", 1), ("c", 2), ("d", 3)]
+    assert depths(report.downstream) == [("e", 1), ("c", 1), ("b", 2)]  # Epsilon before Gamma
+    assert report.in_cycle
+    assert [f.label for f in report.upstream] == ["Beta", "Gamma", "Delta"]
+
+
+def test_sorted_by_depth_then_label(tmp_path):
+    mapping = mapping_with(tmp_path, CYCLE)
+    report = impact(mapping, fn("c"))
+    # c -> a (1), c -> d (1), a -> b (2): depth first, then label (Alpha before Delta)
+    assert depths(report.upstream) == [("a", 1), ("d", 1), ("b", 2)]
+    assert depths(report.downstream) == [("b", 1), ("a", 2), ("e", 3)]
+
+
+def test_no_dependencies_and_not_in_a_cycle(tmp_path):
+    report = impact(mapping_with(tmp_path, CYCLE), fn("d"))
+    assert report.upstream == []
+    assert depths(report.downstream) == [("c", 1), ("b", 2), ("a", 3), ("e", 4)]
+    assert not report.in_cycle
+
+
+def test_the_clean_fixture_dependency():
+    mapping = load_mapping([CLEAN])
+    assert depths(impact(mapping, fn("chc")).upstream) == [("eprr", 1)]
+    assert depths(impact(mapping, fn("eprr")).downstream) == [("chc", 1)]
+
+
+# -- areas and bodies -------------------------------------------------------------------
+
+def test_areas_and_bodies_touched():
+    report = impact(load_mapping([CLEAN]), fn("chc"))
+    assert [(a.iri, a.level, a.via) for a in report.areas] == [
+        (area("north"), "place", ("allocation", "delegation")),
+        (area("south"), "place", ("allocation",)),
+    ]
+    assert [(b.label, b.roles) for b in report.bodies] == [
+        ("NHS Shire ICB", ("accountable", "delegates")),
+        ("North Shire committee", ("receives",)),
+    ]
+
+
+def test_retired_allocations_are_not_touched(tmp_path):
+    report = impact(mapping_with(tmp_path, GAP), fn("phm"))
+    assert [a.iri for a in report.areas] == [area("north")]
+
+
+# -- dry runs ---------------------------------------------------------------------------
+
+def test_moving_a_place_function_to_system_closes_the_coverage_gap(tmp_path):
+    mapping = mapping_with(tmp_path, GAP)
+    report = impact(mapping, fn("phm"), move_to="ICS", rules=RULES)
+    move = report.move
+    assert move.level == "system"
+    assert move.removed == [entity_iri("allocation", "phm--north--shire-icb--2022-07-01")]  # the retired one stays
+    assert [(a.iri, a.area, a.accountable) for a in move.added] == [
+        (moved_allocation_iri(fn("phm"), area("shire")), area("shire"), entity_iri("body", "shire-icb"))]
+    assert move.added[0].iri == "https://w3id.org/ics-graph/id/allocation/phm--moved--shire"
+    assert [(c.rule, c.severity, c.message) for c in move.disappear] == [
+        ("place-coverage-gap", "warning",
+         "Population health management is allocated at place level in part of Shire; missing in 1: South Shire")]
+    # at system with no rationale recorded: the dry run says so
+    assert [(c.rule, c.severity) for c in move.appear] == [("subsidiarity-above-lowest-level", "warning")]
+
+
+def test_moving_below_the_minimum_scale_raises_a_subsidiarity_error():
+    mapping = load_mapping([CLEAN])
+    move = impact(mapping, fn("eprr"), move_to="place", rules=RULES).move
+    assert [a.area for a in move.added] == [area("north"), area("south")]
+    assert [(c.rule, c.severity, c.message) for c in move.appear] == [
+        ("subsidiarity-below-required-scale", "error",
+         "Emergency preparedness sits at place level in North Shire, below the minimum scale it needs (system)"),
+        ("subsidiarity-below-required-scale", "error",
+         "Emergency preparedness sits at place level in South Shire, below the minimum scale it needs (system)"),
+    ]
+    assert {c.focus for c in move.appear} == {moved_allocation_iri(fn("eprr"), area("north")),
+                                              moved_allocation_iri(fn("eprr"), area("south"))}
+    assert move.disappear == []
+
+
+def test_moving_to_neighbourhood_goes_to_every_neighbourhood_of_the_system():
+    move = impact(load_mapping([CLEAN]), fn("chc"), move_to="PCN", rules=RULES).move
+    assert move.level == "neighbourhood"
+    assert [a.area for a in move.added] == [area("north-1"), area("south-1")]
+    assert len(move.removed) == 2
+
+
+def test_new_allocations_keep_accountable_body_status_and_dates(tmp_path):
+    mapping = mapping_with(tmp_path, """
+        functions:
+          - {id: ifr, name: Individual funding requests, lowest_level: place, minimum_level: place}
+        allocations:
+          - {function: ifr, area: south, accountable: south-committee, status: proposed, effective_from: 2023-04-01, effective_to: 2025-03-31}
+          - {function: ifr, area: north, accountable: north-committee, status: shadow, effective_from: 2022-07-01}
+        """)
+    copy, removed, added = moved_copy(mapping, fn("ifr"), "system")
+    assert removed == [entity_iri("allocation", "ifr--north--north-committee--2022-07-01"),
+                       entity_iri("allocation", "ifr--south--south-committee--2023-04-01")]
+    new = moved_allocation_iri(fn("ifr"), area("shire"))
+    assert added == [(new, area("shire"), entity_iri("body", "north-committee"))]  # from the first, sorted
+    rows = copy.select("SELECT ?p ?o WHERE { ?a ?p ?o } ORDER BY ?p", {"a": IRI(new)})
+    assert {(r["p"].rsplit("#", 1)[-1], r["o"].rsplit("#", 1)[-1]) for r in rows} == {
+        ("type", "Allocation"), ("function", fn("ifr")), ("area", area("shire")), ("level", "SystemLevel"),
+        ("accountableBody", entity_iri("body", "north-committee")), ("status", "StatusShadow"),
+        ("effectiveFrom", "2022-07-01"),
+    }
+    assert not copy.ask("ASK WHERE { ?a ics:function ?f ; ics:area ?where FILTER(?where != id:area\\/shire) }",
+                        {"f": IRI(fn("ifr"))})
+
+
+def test_a_move_to_one_area(tmp_path):
+    mapping = mapping_with(tmp_path, GAP)
+    move = impact(mapping, fn("phm"), move_to="place", area_iri=area("south"), rules=RULES).move
+    assert move.area == area("south")
+    assert move.removed == [entity_iri("allocation", "phm--north--shire-icb--2022-07-01")]
+    assert [a.area for a in move.added] == [area("south")]
+    # North loses it, south gains it: the same gap (same function and system, so the same
+    # fingerprint) now names North Shire
+    assert move.appear == [] and move.disappear == []
+    assert [c.message for c in move.changed] == [
+        "Population health management is allocated at place level in part of Shire; missing in 1: North Shire"]
+
+
+def test_an_area_at_another_level_is_refused():
+    mapping = load_mapping([CLEAN])
+    with pytest.raises(ValueError, match=r"North Shire: that area is at place level"):
+        impact(mapping, fn("chc"), move_to="system", area_iri=area("north"), rules=RULES)
+    with pytest.raises(ValueError, match="not an area"):
+        impact(mapping, fn("chc"), move_to="place", area_iri=area("nowhere"), rules=RULES)
+
+
+def test_bad_requests_are_refused():
+    mapping = load_mapping([CLEAN])
+    with pytest.raises(ValueError, match="unknown level 'sistem'"):
+        impact(mapping, fn("chc"), move_to="sistem", rules=RULES)
+    with pytest.raises(ValueError, match="not a function"):
+        impact(mapping, area("north"))
+    with pytest.raises(ValueError, match="without the level"):
+        impact(mapping, fn("chc"), area_iri=area("north"))
+
+
+def test_a_function_with_no_allocation_needs_an_area(tmp_path):
+    mapping = mapping_with(tmp_path, CYCLE)
+    with pytest.raises(ValueError, match="no live allocation"):
+        impact(mapping, fn("a"), move_to="system", rules=RULES)
+    with pytest.raises(ValueError, match="not allocated in or inside any system"):
+        impact(mapping, fn("assess"), move_to="place", rules=RULES)  # held in England only
+    with pytest.raises(ValueError, match="no neighbourhood-level area is mapped"):
+        impact(load_mapping([ROOT / "data" / "northamptonshire"]), fn("better-care-fund"), move_to="neighbourhood",
+               rules=RULES)
+    move = impact(mapping, fn("a"), move_to="system", area_iri=area("shire"), rules=RULES).move
+    assert [a.area for a in move.added] == [area("shire")] and move.added[0].accountable is None
+    # an allocation with no accountable body replaces "no allocation anywhere"
+    assert [c.rule for c in move.appear] == ["unowned-function"]
+    assert [c.rule for c in move.disappear] == ["unowned-function"]
+
+
+def test_the_original_mapping_is_untouched_by_a_dry_run(tmp_path):
+    mapping = mapping_with(tmp_path, GAP)
+    before, locations = quads(mapping), dict(mapping.locations)
+    impact(mapping, fn("phm"), move_to="system", rules=RULES)
+    impact(mapping, fn("eprr"), move_to="neighbourhood", rules=RULES)
+    assert quads(mapping) == before
+    assert mapping.locations == locations
+    assert DRY_RUN_GRAPH not in " ".join(before)
+
+
+def test_parse_level_accepts_local_names():
+    assert [parse_level(w) for w in ("ICB", "locality", "PCN", "Region", "national")] == [
+        "system", "place", "neighbourhood", "regional", "national"]
+
+
+def test_report_as_json_and_text(tmp_path):
+    mapping = mapping_with(tmp_path, GAP)
+    report = impact(mapping, fn("phm"), move_to="system", rules=RULES)
+    data = json.loads(json.dumps(report.as_dict()))
+    assert data["function"] == {"iri": fn("phm"), "id": "function/phm", "label": "Population health management"}
+    assert data["move"]["added"][0]["id"] == "allocation/phm--moved--shire"
+    assert data["move"]["disappear"][0]["rule"] == "place-coverage-gap"
+    text = report.render_text()
+    assert text.startswith("Population health management (function/phm)\n")
+    assert "Dry run: move to system level" in text
+    assert "- place-coverage-gap  warning  Population health management" in text
+    assert report.render_text() == text  # deterministic
+
+
+# -- the Northamptonshire pack ----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def northants():
+    return load_mapping([ROOT / "data" / "northamptonshire"])
+
+
+def test_northamptonshire_dependencies(northants):
+    report = impact(northants, fn("financial-planning"))
+    assert depths(report.upstream) == [("strategic-planning", 1), ("population-health-management", 2)]
+    report = impact(northants, fn("joint-strategic-needs-assessment"))
+    assert depths(report.downstream) == [("integrated-care-strategy", 1), ("place-based-partnerships", 2),
+                                         ("provider-collaboratives", 2)]
+    assert not report.in_cycle
+
+
+def test_northamptonshire_bcf_touches_both_places_and_councils(northants):
+    report = impact(northants, fn("better-care-fund"))
+    assert [(a.iri, a.level) for a in report.areas] == [(area("nhn-north"), "place"), (area("nhn-west"), "place")]
+    roles = {b.iri.rsplit("/", 1)[-1]: b.roles for b in report.bodies}
+    assert roles["northamptonshire-icb"][0] == "accountable"
+    assert "receives" in roles["nhn-nnc"] and "receives" in roles["nhn-wnc"]
+
+
+def test_northamptonshire_strategic_planning_at_place_is_below_scale(northants):
+    before = quads(northants)
+    move = impact(northants, fn("strategic-planning"), move_to="place", rules=RULES).move
+    assert move.removed == [entity_iri("allocation", "nhn-sys-strategic-planning")]
+    assert [a.area for a in move.added] == [area("nhn-north"), area("nhn-west")]
+    assert {a.accountable for a in move.added} == {entity_iri("body", "northamptonshire-icb")}
+    assert [(c.rule, c.severity) for c in move.appear] == [("subsidiarity-below-required-scale", "error")] * 2
+    assert move.disappear == []
+    assert quads(northants) == before
+
+
+def test_northamptonshire_area_level_mismatch(northants):
+    with pytest.raises(ValueError, match="at system level"):
+        impact(northants, fn("better-care-fund"), move_to="place", area_iri=area("northamptonshire"), rules=RULES)
+
+
+def test_moving_up_to_region_goes_to_the_region_containing_it():
+    move = impact(load_mapping([CLEAN]), fn("chc"), move_to="regional", rules=RULES).move
+    assert [a.area for a in move.added] == [area("region")]
+    assert [a.accountable_label for a in move.added] == ["NHS Shire ICB"]
