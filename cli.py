@@ -366,7 +366,7 @@ def explain(ctx, slug):
               help="With --move-to: move it to this one area only (its level must be LEVEL), replacing its "
                    "allocations in that area's system.")
 @AS_OF
-@FORMAT
+@QUERY_FORMAT
 def impact(function, paths, move_to, area, as_of, fmt):
     """Show what FUNCTION depends on and what depends on it, where it sits and who holds it.
 
@@ -397,10 +397,9 @@ def impact(function, paths, move_to, area, as_of, fmt):
     except ValueError as exc:    # an area at another level, or nowhere to move to
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INPUT)
-    if fmt == "json":
-        click.echo(json.dumps(report.as_dict(), indent=2, sort_keys=True))
-    else:
-        click.echo(report.render_text(), nl=False)
+    from ics_graph.answers import impact_rows
+
+    _emit(report.as_dict(), fmt, lambda _data: report.render_text(), impact_rows)
 
 
 @main.command()

@@ -11,7 +11,8 @@ then measures, each in its own process:
 - ``pySHACL``: a fresh Python process parsing the same N-Triples with rdflib and
   validating benchmarks/shapes/structural.ttl with pySHACL (import time included, as
   for ``check``);
-- ``Oxigraph floor``: pyoxigraph bulk-loading the same N-Triples (reading the data once).
+- ``Oxigraph floor``: pyoxigraph bulk-loading the same N-Triples (reading the data once);
+- ``where``: ``ics-graph where`` for one function on the YAML, as a fresh process.
 ``check`` runs all 15 built-in rules; the SHACL shapes cover only the structural ones.
 It prints a markdown table and can write JSON. Performance is reported, never asserted.
 """
@@ -85,6 +86,8 @@ def bench_size(name: str, work: Path) -> dict:
     row["findings"] = len(json.loads((work / f"{name}-findings.json").read_text())["findings"]) if check["exit"] in (0, 1) else None
     check_nt = measure([CLI, "check", str(folder / "graph.nt"), "--format", "json", "-o", str(work / f"{name}-findings-nt.json")])
     row["check_s"], row["check_peak_mib"] = check_nt["wall_s"], check_nt["peak_mib"]
+    where = measure([CLI, "where", "f0003", *yamls, "--format", "json"])
+    row["where_s"] = where["wall_s"] if where["exit"] == 0 else None
     floor = measure([PY, "-c", FLOOR, str(folder / "graph.nt")])
     row["oxigraph_floor_s"] = float(floor["last"].split()[0])
     try:
@@ -123,6 +126,10 @@ def main(argv=None) -> int:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(f"Machine: {machine}; `ics-graph --help`: {help_run['wall_s']:.2f} s\n")
     print(table(rows))
+    print()
+    print("| size | where, fresh process (s) |\n|---|---|")
+    for r in rows:
+        print(f"| {r['size']} | {r['where_s']} |")
     if args.json:
         args.json.write_text(json.dumps({"machine": machine, "help_s": help_run["wall_s"], "rows": rows}, indent=2) + "\n")
     return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 
-__all__ = ["where_text", "where_rows", "at_text", "at_rows", "body_text", "body_rows", "to_csv"]
+__all__ = ["where_text", "where_rows", "at_text", "at_rows", "body_text", "body_rows", "impact_rows", "to_csv"]
 
 
 def _dates(start: str, end: str) -> str:
@@ -180,6 +180,31 @@ def body_rows(report: dict) -> list[dict]:
     for item in report["member_of"]:
         rows.append({"relation": "member_of", "function": "", "area": "", "level": "", "from": "", "to": item["collaborative"],
                      "instrument": "", "status": "", "effective_from": "", "effective_to": "", "source": ""})
+    return rows
+
+
+def impact_rows(report: dict) -> list[dict]:
+    """One row per related thing: dependencies (with depth), areas, bodies, and for a
+    dry run the allocations moved and the findings that would appear or disappear."""
+    rows = []
+    for direction in ("upstream", "downstream"):
+        for item in report[direction]:
+            rows.append({"kind": direction, "id": item.get("id", ""), "label": item.get("label", ""),
+                         "depth": item.get("depth", ""), "detail": ""})
+    for item in report["areas"]:
+        rows.append({"kind": "area", "id": item["id"], "label": item["label"], "depth": "",
+                     "detail": f"{item['level']}; via {', '.join(item['via'])}"})
+    for item in report["bodies"]:
+        rows.append({"kind": "body", "id": item["id"], "label": item["label"], "depth": "", "detail": ", ".join(item["roles"])})
+    move = report.get("move") or {}
+    for key, kind in (("removed", "removed allocation"), ("added", "added allocation")):
+        for item in move.get(key, []):
+            rows.append({"kind": kind, "id": item["id"], "label": item.get("area_label", ""), "depth": "", "detail": ""})
+    for key, kind in (("appear", "finding would appear"), ("disappear", "finding would disappear"),
+                      ("changed", "finding would change")):
+        for item in move.get(key, []):
+            rows.append({"kind": kind, "id": item.get("rule", ""), "label": item.get("message", ""), "depth": "",
+                         "detail": item.get("severity", "")})
     return rows
 
 

@@ -212,3 +212,12 @@ def test_service_clauses_are_refused_everywhere(shire, tmp_path):
         "SELECT ?focus WHERE { SERVICE <http://127.0.0.1:9/> { ?focus ?p ?o } }\n")
     result = CliRunner().invoke(main, ["check", str(shire), "--rules", str(rules)])
     assert result.exit_code == 2 and "fed.rq:1:1: rules run offline" in result.stderr
+
+
+def test_impact_csv_lists_the_dry_run():
+    result = run("impact", "better care fund", NORTHANTS, "--move-to", "system", "--format", "csv")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0] == "kind,id,label,depth,detail"
+    assert "removed allocation,allocation/nhn-alloc-bcf-north,,," in lines
+    assert any(line.startswith("finding would appear,subsidiarity-above-lowest-level,") for line in lines)
