@@ -45,10 +45,10 @@ QUERY_FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"
 
 
 def _load_as_of(paths, as_of: str | None):
-    """Load, then keep only what is in force on ``as_of`` (if given)."""
-    mapping = _load(paths)
+    """Load, then keep only what is in force on ``as_of`` (if given). The date is
+    checked first, so a typo fails before any loading."""
     if not as_of:
-        return mapping
+        return _load(paths)
     from ics_graph.timeline import as_of as view, parse_date
 
     try:
@@ -56,7 +56,7 @@ def _load_as_of(paths, as_of: str | None):
     except ValueError as exc:
         click.echo(f"error: --as-of: {exc}", err=True)
         sys.exit(EXIT_INPUT)
-    return view(mapping, day)
+    return view(_load(paths), day)
 
 
 def _resolve(mapping, kind: str, text: str):
