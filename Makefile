@@ -25,7 +25,9 @@ demo: setup
 	$(BIN)/ics-graph where "continuing healthcare" $(EXAMPLE)
 	@echo "== Checking the example (its findings are explained in $(EXAMPLE)/README.md)"
 	$(BIN)/ics-graph check $(EXAMPLE) --fail-on never
-	@echo "== Written: $(OUT)/example.ttl. Try: $(BIN)/ics-graph rules explain dependency-cycle"
+	$(BIN)/ics-graph map $(EXAMPLE) -o $(OUT)/decisions.html
+	$(BIN)/ics-graph map $(EXAMPLE) -o $(OUT)/decisions.md
+	@echo "== Written: $(OUT)/example.ttl, $(OUT)/decisions.html, $(OUT)/decisions.md. Try: $(BIN)/ics-graph rules explain dependency-cycle"
 
 test: setup
 	$(BIN)/python -m pytest

@@ -447,5 +447,80 @@ def sparql(query_or_file, paths, as_of, fmt):
         click.echo(result.render_text(), nl=False)
 
 
+EXPORT_FORMATS = ["graphml", "dot", "mermaid", "jsonld", "ttl"]
+
+
+@main.command("export")
+@PATHS
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default=None,
+              help="graphml (Gephi, yEd), dot (Graphviz), mermaid (GitHub), jsonld or ttl "
+                   "(default: from the output's extension).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
+              help="Write here (atomically) instead of standard output.")
+@AS_OF
+def export_command(paths, fmt, output, as_of):
+    """Export a mapping for other tools.
+
+    graphml, dot and mermaid draw functions, bodies, areas and collaboratives with the
+    accountable, delivers, delegates, depends-on, part-of, member-of and operates-in
+    links between them; jsonld and ttl carry the whole data graph. Output is
+    deterministic: the same input gives byte-identical output.
+    """
+    import os
+
+    from ics_graph.export import EXTENSIONS, export
+
+    if fmt is None:
+        fmt = EXTENSIONS.get(os.path.splitext(output)[1].lower()) if output else None
+        if fmt is None:
+            click.echo("error: give --format (graphml, dot, mermaid, jsonld or ttl), or an -o FILE with one of the "
+                       "extensions .graphml, .dot, .gv, .mmd, .jsonld, .json, .ttl", err=True)
+            sys.exit(EXIT_INPUT)
+    mapping = _load_as_of(paths, as_of)
+    text = export(mapping, fmt)
+    if output:
+        _write(output, text, mapping.files)
+        click.echo(f"Wrote {fmt} from {len(mapping.files)} file(s) to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+MAP_EXTENSIONS = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
+
+
+@main.command("map")
+@PATHS
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
+              help="Write the map here: .html for a standalone page, .md for Markdown "
+                   "(default: Markdown on standard output).")
+@AS_OF
+def map_command(paths, output, as_of):
+    """A Functions and Decisions Map of a mapping.
+
+    For each mapped system and each of its places: the functions allocated there (by
+    category), their level, accountable body, who they are delegated to under which
+    instrument, status and dates; then the reserved functions and the delegations from
+    NHS England to ICBs. The HTML page is self-contained (no scripts, no external files).
+    """
+    import os
+
+    from ics_graph.decisions import decisions_map, to_html, to_markdown
+
+    kind = "markdown"
+    if output:
+        kind = MAP_EXTENSIONS.get(os.path.splitext(output)[1].lower())
+        if kind is None:
+            click.echo(f"error: cannot tell the format of '{output}': use a .html or .md file", err=True)
+            sys.exit(EXIT_INPUT)
+    mapping = _load_as_of(paths, as_of)
+    decisions = decisions_map(mapping, as_of=as_of or "")
+    text = to_html(decisions) if kind == "html" else to_markdown(decisions)
+    if output:
+        _write(output, text, mapping.files)
+        click.echo(f"Wrote the functions and decisions map ({kind}) to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
