@@ -522,5 +522,65 @@ def map_command(paths, output, as_of):
         click.echo(text, nl=False)
 
 
+@main.command("import")
+@click.argument("workbook", type=click.Path(path_type=str))
+@click.option("-o", "--output", "folder", required=True, type=click.Path(file_okay=False, path_type=str),
+              help="Folder to write the YAML files into (one file per section).")
+@click.option("--with", "context", multiple=True, type=click.Path(path_type=str), metavar="PATH",
+              help="A file or folder the workbook refers to (e.g. data/catalogue, data/national): used to "
+                   "check references and resolve names, not converted. Repeatable.")
+@click.option("--force", is_flag=True, help="Replace a non-empty output folder (only one holding nothing but YAML files).")
+def import_workbook(workbook, folder, context, force):
+    """Convert a function-mapping WORKBOOK (.xlsx, or a folder of CSV files) to YAML.
+
+    The workbook is checked first, with every problem reported at once by sheet and
+    cell (Allocations!D14) and exit 2; nothing is written then. Names in reference cells
+    become ids; each distinct `source` text becomes a source (wb-src-1, wb-src-2 ...).
+    The files are written into a temporary folder and renamed into place, so the output
+    folder is either complete or untouched. The same workbook gives byte-identical files.
+    """
+    from ics_graph.errors import InputError
+    from ics_graph.workbook import import_workbook as convert
+
+    try:
+        names = convert(workbook, folder, context=context, force=force)
+    except InputError as error:
+        _fail_input(error)
+    except (ValueError, OSError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
+    click.echo(f"wrote {len(names)} file{'s' if len(names) != 1 else ''} to {folder}: {', '.join(names)}")
+
+
+@main.command()
+@click.argument("output", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+def template(output, force):
+    """Write an empty function-mapping workbook (.xlsx) to OUTPUT.
+
+    It has a sheet per section with its headers, a Notes sheet explaining each sheet,
+    column and vocabulary, and drop-downs for vocabulary columns (level, type, model,
+    instrument, status, holder, reserved, current_arrangement, rag) and for columns
+    taking ids from another sheet (Allocations.function -> Functions!A:A). Fill it in,
+    then `ics-graph check OUTPUT` or `ics-graph import OUTPUT -o FOLDER`.
+    """
+    from pathlib import Path
+
+    from ics_graph.workbook import write_template
+
+    if not output.lower().endswith(".xlsx"):
+        click.echo("error: the template must be an .xlsx file", err=True)
+        sys.exit(EXIT_INPUT)
+    if Path(output).exists() and not force:
+        click.echo(f"error: '{output}' exists; use --force to overwrite it", err=True)
+        sys.exit(EXIT_INPUT)
+    try:
+        write_template(output)
+    except OSError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
+    click.echo(f"wrote {output}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -27,7 +27,8 @@ __all__ = ["load_mapping", "RDF_SUFFIXES", "YAML_SUFFIXES", "display_path", "fil
 
 YAML_SUFFIXES = (".yaml", ".yml")
 RDF_SUFFIXES = {".ttl": "TURTLE", ".nt": "N_TRIPLES", ".jsonld": "JSON_LD", ".rdf": "RDF_XML", ".owl": "RDF_XML"}
-DATA_SUFFIXES = (*YAML_SUFFIXES, *RDF_SUFFIXES)
+WORKBOOK_SUFFIXES = (".xlsx",)  # workbook hook: see ics_graph.workbook
+DATA_SUFFIXES = (*YAML_SUFFIXES, *RDF_SUFFIXES, *WORKBOOK_SUFFIXES)
 #: Named graphs that are not mapping data.
 ONTOLOGY_GRAPH = "urn:ics-graph:ontology"
 _XSD_STRING = v.PREFIXES["xsd"] + "string"
@@ -51,19 +52,26 @@ def file_graph(shown: str) -> str:
 class _File:
     path: Path
     shown: str
-    kind: str  # "yaml" or an RDF format name
+    kind: str  # "yaml", "workbook" or an RDF format name
     value: object = None
 
 
 def _expand(path: Path, origin: Location | None, problems: list[Problem]) -> list[Path]:
     if path.is_dir():
-        found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in DATA_SUFFIXES and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        # workbook hook: a folder of CSV files named after workbook sheets is one workbook
+        from .workbook import is_csv_workbook
+        if is_csv_workbook(path):
+            return [path]
+        found = sorted(p for p in path.rglob("*") if (p.is_file() and p.suffix.lower() in DATA_SUFFIXES or p.is_dir() and is_csv_workbook(p)) and not any(part.startswith((".", "~$")) for part in p.relative_to(path).parts))
+        books = {p for p in found if p.is_dir()}
+        if books:  # workbook hook: files inside a CSV workbook belong to it
+            found = [p for p in found if not books.intersection(p.parents)]
         if not found:
             problems.append(Problem(origin or Location(display_path(path)), f"no mapping files (*.yaml, *.ttl, *.nt, *.jsonld, *.rdf) in folder '{display_path(path)}'"))
         return found
     if path.is_file():
         if path.suffix.lower() not in DATA_SUFFIXES:
-            problems.append(Problem(origin or Location(display_path(path)), f"unsupported file type '{path.suffix}': use .yaml, .yml, .ttl, .nt, .jsonld, .rdf or .owl"))
+            problems.append(Problem(origin or Location(display_path(path)), f"unsupported file type '{path.suffix}': use .yaml, .yml, .ttl, .nt, .jsonld, .rdf, .owl or .xlsx"))
             return []
         return [path]
     problems.append(Problem(origin or Location(display_path(path)), f"no such file or folder: '{display_path(path)}'"))
@@ -131,6 +139,13 @@ def load_mapping(paths, *, with_ontology: bool = True):
                 continue
             shown = display_path(found)
             suffix = found.suffix.lower()
+            # workbook hook: an .xlsx file or a CSV folder reads into the value of a YAML file
+            if found.is_dir() or suffix in WORKBOOK_SUFFIXES:
+                from .workbook import read_workbook
+                files[key] = entry = _File(found, shown, "workbook")
+                entry.value, file_problems = read_workbook(found, shown)
+                problems.extend(file_problems)
+                continue
             entry = _File(found, shown, "yaml" if suffix in YAML_SUFFIXES else RDF_SUFFIXES[suffix])
             files[key] = entry
             try:
@@ -150,9 +165,14 @@ def load_mapping(paths, *, with_ontology: bool = True):
             else:
                 _parse_rdf(entry, raw, problems, ox, store)
 
+    reported: set = set()
+    if any(entry.kind == "workbook" for entry in files.values()):  # workbook hook: names in reference cells
+        from .workbook import resolve_references
+        reported = resolve_references([(entry.kind, entry.value) for entry in files.values()], problems)
+
     registry = Registry()
     for entry in files.values():
-        if entry.kind == "yaml":
+        if entry.kind in ("yaml", "workbook"):  # workbook hook
             declare(entry.value, entry.shown, registry, problems)
         else:
             _declare_rdf(entry, registry)
@@ -161,7 +181,7 @@ def load_mapping(paths, *, with_ontology: bool = True):
     locations: dict[str, Location] = {}
     for entry in files.values():
         graph = file_graph(entry.shown)
-        if entry.kind == "yaml":
+        if entry.kind in ("yaml", "workbook"):  # workbook hook
             def emit(triple, location, graph=graph):
                 quads.append((triple, graph))
                 if location is not None:
@@ -170,6 +190,9 @@ def load_mapping(paths, *, with_ontology: bool = True):
         else:
             for subject, location in (entry.value or {}).items():
                 locations.setdefault(subject, location)
+    if reported:  # workbook hook: one report per unknown reference cell
+        from .workbook import drop_repeated
+        problems = drop_repeated(problems, reported)
     if problems:
         raise InputError(sorted(set(problems)))
 
