@@ -447,14 +447,14 @@ def sparql(query_or_file, paths, as_of, fmt):
         click.echo(result.render_text(), nl=False)
 
 
-EXPORT_FORMATS = ["graphml", "dot", "mermaid", "jsonld", "ttl"]
+EXPORT_FORMATS = ["graphml", "dot", "mermaid", "jsonld", "ttl", "xlsx"]
 
 
 @main.command("export")
 @PATHS
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default=None,
-              help="graphml (Gephi, yEd), dot (Graphviz), mermaid (GitHub), jsonld or ttl "
-                   "(default: from the output's extension).")
+              help="graphml (Gephi, yEd), dot (Graphviz), mermaid (GitHub), jsonld or ttl, or xlsx (a "
+                   "function-mapping workbook with a Findings sheet; needs -o) (default: from the output's extension).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
               help="Write here (atomically) instead of standard output.")
 @AS_OF
@@ -463,20 +463,39 @@ def export_command(paths, fmt, output, as_of):
 
     graphml, dot and mermaid draw functions, bodies, areas and collaboratives with the
     accountable, delivers, delegates, depends-on, part-of, member-of and operates-in
-    links between them; jsonld and ttl carry the whole data graph. Output is
-    deterministic: the same input gives byte-identical output.
+    links between them; jsonld and ttl carry the whole data graph; xlsx writes the
+    mapping back as a workbook (the sheets and columns `import` reads, one row per
+    entity) with a Findings sheet from `check`. Output is deterministic: the same input
+    gives byte-identical output.
     """
     import os
 
     from ics_graph.export import EXTENSIONS, export
 
+    extensions = {**EXTENSIONS, ".xlsx": "xlsx"}
     if fmt is None:
-        fmt = EXTENSIONS.get(os.path.splitext(output)[1].lower()) if output else None
+        fmt = extensions.get(os.path.splitext(output)[1].lower()) if output else None
         if fmt is None:
-            click.echo("error: give --format (graphml, dot, mermaid, jsonld or ttl), or an -o FILE with one of the "
-                       "extensions .graphml, .dot, .gv, .mmd, .jsonld, .json, .ttl", err=True)
+            click.echo("error: give --format (graphml, dot, mermaid, jsonld, ttl or xlsx), or an -o FILE with one of "
+                       "the extensions .graphml, .dot, .gv, .mmd, .jsonld, .json, .ttl, .xlsx", err=True)
             sys.exit(EXIT_INPUT)
+    if fmt == "xlsx" and not output:
+        click.echo("error: --format xlsx writes a binary workbook: give -o FILE.xlsx", err=True)
+        sys.exit(EXIT_INPUT)
     mapping = _load_as_of(paths, as_of)
+    if fmt == "xlsx":
+        from ics_graph.checking import check as run_check
+        from ics_graph.errors import InputError
+        from ics_graph.workbook_export import export_workbook
+
+        try:
+            result = run_check(mapping)
+        except InputError as error:
+            _fail_input(error)
+        _write(output, export_workbook(mapping, result), mapping.files)  # write_atomic takes bytes
+        click.echo(f"Wrote xlsx from {len(mapping.files)} file(s) to {output} "
+                   f"({len(result.findings)} finding(s) on the Findings sheet)", err=True)
+        return
     text = export(mapping, fmt)
     if output:
         _write(output, text, mapping.files)
@@ -580,6 +599,58 @@ def template(output, force):
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INPUT)
     click.echo(f"wrote {output}")
+
+
+VIEWS = ["all", "dependencies", "delegation", "allocation"]
+
+
+@main.command("visualise")
+@PATHS
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=str),
+              help="Write the page here (atomically), e.g. graph.html.")
+@click.option("--view", type=click.Choice(VIEWS), default="all", show_default=True,
+              help="Which edges to draw: all; dependencies (depends-on); delegation (delegates); "
+                   "allocation (accountable and delivers).")
+@click.option("--system", metavar="SYSTEM", help="Only this system's footprint: it, what is inside it and what touches it.")
+@click.option("--area", metavar="AREA", help="Only this area's footprint (any level).")
+@click.option("--function", "function", metavar="FUNCTION", help="Only what is within --depth hops of this function.")
+@click.option("--depth", type=click.IntRange(min=0), default=2, show_default=True, help="Hops from --function.")
+@click.option("--collapse", type=click.Choice(["neighbourhoods"]), default=None,
+              help="Merge each place's neighbourhoods into one node.")
+@AS_OF
+def visualise_command(paths, output, view, system, area, function, depth, collapse, as_of):
+    """An interactive graph of a mapping, with check findings overlaid: one
+    self-contained HTML page that works offline.
+
+    Functions, bodies, areas and collaboratives, laid out by level (national at the
+    top, neighbourhood at the bottom), coloured by level and shaped by kind, with a
+    legend. Edges on a circular delegation or dependency are red; unowned functions,
+    coverage gaps and other errors have a red border; hover for the findings. Output
+    is deterministic: the same input gives byte-identical output.
+    """
+    from ics_graph.checking import check
+    from ics_graph.errors import InputError
+    from ics_graph.visualise import visualise
+
+    if depth != 2 and function is None:
+        click.echo("error: --depth needs --function", err=True)
+        sys.exit(EXIT_INPUT)
+    mapping = _load_as_of(paths, as_of)
+    system_iri = _resolve(mapping, "area", system).iri if system else None
+    area_iri = _resolve(mapping, "area", area).iri if area else None
+    function_iri = _resolve(mapping, "function", function).iri if function else None
+    try:
+        findings = check(mapping).findings
+    except InputError as error:
+        _fail_input(error)
+    try:
+        page = visualise(mapping, findings, view=view, system=system_iri, area=area_iri, function=function_iri,
+                         depth=depth, collapse_neighbourhoods=collapse == "neighbourhoods")
+    except ValueError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
+    _write(output, page, mapping.files)
+    click.echo(f"Wrote the {view} view from {len(mapping.files)} file(s) to {output}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -20,6 +20,9 @@ def write_atomic(path: str | Path, data: str | bytes, *, inputs: list[str] | Non
     target.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a report should have the usual permissions
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(raw)
