@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -371,3 +372,36 @@ def test_template_round_trips_as_an_empty_workbook(tmp_path):
     write_template(tmp_path / "t.xlsx")
     value, problems = read_workbook(tmp_path / "t.xlsx")
     assert problems == [] and not any(value.get(s) for s in ("areas", "allocations"))
+
+
+def test_a_filled_in_template_is_checked_with_findings_at_cells(tmp_path):
+    """The user journey: fill in the template, run check, read findings that point at cells."""
+    import openpyxl
+    from click.testing import CliRunner
+
+    from cli import main
+
+    template = tmp_path / "mapping.xlsx"
+    assert CliRunner().invoke(main, ["template", str(template)]).exit_code == 0
+    book = openpyxl.load_workbook(template)
+
+    def fill(sheet: str, rows: list[dict]) -> None:
+        ws = book[sheet]
+        headers = [cell.value for cell in ws[1]]
+        for number, row in enumerate(rows, start=2):
+            for key, value in row.items():
+                ws.cell(row=number, column=headers.index(key) + 1, value=value)
+
+    fill("Areas", [{"id": "shire", "name": "Shire", "level": "ICS"},
+                   {"id": "north", "name": "North Shire", "level": "locality", "part_of": "shire"},
+                   {"id": "south", "name": "South Shire", "level": "place", "part_of": "shire"}])
+    fill("Bodies", [{"id": "shire-icb", "name": "NHS Shire ICB", "type": "icb", "operates_in": "shire"}])
+    fill("Functions", [{"id": "eprr", "name": "Emergency preparedness", "lowest_level": "system", "minimum_level": "system"}])
+    fill("Allocations", [{"function": "eprr", "area": "North Shire", "accountable": "NHS Shire ICB"}])
+    book.save(template)
+    result = CliRunner().invoke(main, ["check", str(template), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    findings = json.loads(result.output)["findings"]
+    below = next(f for f in findings if f["rule"] == "subsidiarity-below-required-scale")
+    assert below["cell"] == "Allocations!A2"
+    assert "Emergency preparedness sits at place level in North Shire" in below["message"]
