@@ -27,7 +27,9 @@ demo: setup
 	$(BIN)/ics-graph check $(EXAMPLE) --fail-on never
 	$(BIN)/ics-graph map $(EXAMPLE) -o $(OUT)/decisions.html
 	$(BIN)/ics-graph map $(EXAMPLE) -o $(OUT)/decisions.md
-	@echo "== Written: $(OUT)/example.ttl, $(OUT)/decisions.html, $(OUT)/decisions.md. Try: $(BIN)/ics-graph rules explain dependency-cycle"
+	$(BIN)/ics-graph visualise $(EXAMPLE) -o $(OUT)/graph.html
+	@echo "== Written: $(OUT)/example.ttl, $(OUT)/graph.html (open it in a browser, it works offline),"
+	@echo "   $(OUT)/decisions.html and $(OUT)/decisions.md. Try: $(BIN)/ics-graph rules explain dependency-cycle"
 
 test: setup
 	$(BIN)/python -m pytest

@@ -12,7 +12,10 @@ then measures, each in its own process:
   validating benchmarks/shapes/structural.ttl with pySHACL (import time included, as
   for ``check``);
 - ``Oxigraph floor``: pyoxigraph bulk-loading the same N-Triples (reading the data once);
-- ``where``: ``ics-graph where`` for one function on the YAML, as a fresh process.
+- ``where``: ``ics-graph where`` for one function on the YAML, as a fresh process;
+- ``visualise``: ``ics-graph visualise`` writing the page, as a fresh process, then the
+  page opened in headless Chromium (networking off) until its layout has settled and it
+  reports the nodes and edges drawn (``--browser``; needs Debian's chromium).
 ``check`` runs all 15 built-in rules; the SHACL shapes cover only the structural ones.
 It prints a markdown table and can write JSON. Performance is reported, never asserted.
 """
@@ -71,6 +74,32 @@ def measure(argv: list[str], timeout: float = 3600) -> dict:
             "last": lines[-1] if lines else "", "stderr": error[-500:] if code not in (0, 1) else ""}
 
 
+BROWSER = False
+
+
+def browser_settle(page: Path) -> tuple[int | None, float | None]:
+    """Open the page in headless Chromium; seconds until its layout settled and it
+    reported what it drew (window.icsGraph), and the number of nodes drawn."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from chromium import Browser, find_chromium
+
+    binary = find_chromium()
+    if not binary:
+        return None, None
+    with tempfile.TemporaryDirectory() as profile:
+        browser = Browser(binary, Path(profile))
+        try:
+            browser.send("Target.getTargets", session=False)  # the browser is up before timing starts
+            start = time.perf_counter()
+            browser.open(page.resolve().as_uri())
+            browser.wait_for("window.icsGraph && window.icsGraph.ready", timeout=120)
+            settled = time.perf_counter() - start
+            nodes = browser.evaluate("window.icsGraph.nodes")
+        finally:
+            browser.close()
+    return nodes, round(settled, 2)
+
+
 def bench_size(name: str, work: Path) -> dict:
     folder = work / name
     if not (folder / "graph.nt").exists():
@@ -88,6 +117,10 @@ def bench_size(name: str, work: Path) -> dict:
     row["check_s"], row["check_peak_mib"] = check_nt["wall_s"], check_nt["peak_mib"]
     where = measure([CLI, "where", "f0003", *yamls, "--format", "json"])
     row["where_s"] = where["wall_s"] if where["exit"] == 0 else None
+    page = work / f"{name}-graph.html"
+    drawn = measure([CLI, "visualise", *yamls, "-o", str(page)])
+    row["visualise_s"] = drawn["wall_s"] if drawn["exit"] in (0, 1) else None
+    row["visualise_nodes"], row["browser_settle_s"] = browser_settle(page) if BROWSER else (None, None)
     floor = measure([PY, "-c", FLOOR, str(folder / "graph.nt")])
     row["oxigraph_floor_s"] = float(floor["last"].split()[0])
     try:
@@ -119,7 +152,10 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", default="one-system")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "ics-graph-bench")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--browser", action="store_true", help="also time the page in headless Chromium")
     args = parser.parse_args(argv)
+    global BROWSER
+    BROWSER = args.browser
     args.work.mkdir(parents=True, exist_ok=True)
     help_run = measure([CLI, "--help"])
     rows = [bench_size(size, args.work) for size in args.sizes.split(",")]
@@ -127,9 +163,10 @@ def main(argv=None) -> int:
     print(f"Machine: {machine}; `ics-graph --help`: {help_run['wall_s']:.2f} s\n")
     print(table(rows))
     print()
-    print("| size | where, fresh process (s) |\n|---|---|")
+    print("| size | where, fresh process (s) | visualise, write (s) | nodes drawn | open and settle in Chromium (s) |")
+    print("|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['size']} | {r['where_s']} |")
+        print(f"| {r['size']} | {r['where_s']} | {r['visualise_s']} | {r['visualise_nodes']} | {r['browser_settle_s']} |")
     if args.json:
         args.json.write_text(json.dumps({"machine": machine, "help_s": help_run["wall_s"], "rows": rows}, indent=2) + "\n")
     return 0
