@@ -35,7 +35,7 @@ test: setup
 	$(BIN)/python -m pytest
 
 bench: setup
-	$(BIN)/python benchmarks/bench.py --sizes $(or $(SIZES),one-system)
+	$(BIN)/python benchmarks/bench.py --sizes $(or $(SIZES),one-system) --browser
 
 clean:
 	rm -rf $(VENV) $(OUT) build *.egg-info
