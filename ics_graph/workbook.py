@@ -794,6 +794,29 @@ _COLUMN_NOTES = {
 }
 
 
+def stable_bytes(book) -> bytes:
+    """An openpyxl workbook as .xlsx bytes that depend only on its content: fixed
+    document times (``book.save`` would stamp the current time) and fixed zip entry
+    times, so the same workbook always gives the same bytes."""
+    import zipfile
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    fixed = _dt.datetime(2000, 1, 1)
+    book.properties.created = book.properties.modified = fixed
+    book.properties.creator = book.properties.lastModifiedBy = "ics-graph"
+    buffer = io.BytesIO()
+    ExcelWriter(book, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True)).save()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o600 << 16
+            target.writestr(entry, source.read(info.filename))
+    return out.getvalue()
+
+
 def write_template(path: str | Path) -> None:
     """Write an empty workbook: every sheet with its headers, a Notes sheet explaining
     sheets, columns and vocabularies, and drop-downs (data validation) for vocabulary
@@ -857,8 +880,4 @@ def write_template(path: str | Path) -> None:
     notes.column_dimensions["C"].width = 90
     notes.column_dimensions["D"].width = 60
     lists.sheet_state = "hidden"
-    fixed = _dt.datetime(2000, 1, 1)
-    book.properties.created = book.properties.modified = fixed
-    buffer = io.BytesIO()
-    book.save(buffer)
-    write_atomic(path, buffer.getvalue())
+    write_atomic(path, stable_bytes(book))

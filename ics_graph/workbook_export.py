@@ -39,9 +39,7 @@ with), so exported data cannot turn into spreadsheet formulas.
 from __future__ import annotations
 
 import datetime as _dt
-import io
 import re
-import zipfile
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -349,18 +347,6 @@ def _put(ws, row: int, column: int, value: Any) -> None:
         cell.value = value
 
 
-def _stable_zip(data: bytes) -> bytes:
-    """The archive rewritten with fixed entry times, so equal content gives equal bytes."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o600 << 16
-            target.writestr(entry, source.read(info.filename))
-    return out.getvalue()
-
-
 def export_workbook(mapping, findings=None) -> bytes:
     """The mapping as an ``.xlsx`` workbook (bytes): the data sheets of the workbook
     format and a ``Findings`` sheet listing ``findings`` (a
@@ -368,7 +354,7 @@ def export_workbook(mapping, findings=None) -> bytes:
     Deterministic: the same mapping and findings give the same bytes."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
-    from openpyxl.writer.excel import ExcelWriter
+    from .workbook import stable_bytes
 
     book = Workbook()
     book.remove(book.active)
@@ -387,9 +373,4 @@ def export_workbook(mapping, findings=None) -> bytes:
         for col, header in enumerate(headers, start=1):
             widest = max([len(header)] + [len(str(row[col - 1])) for row in rows if row[col - 1] is not None])
             ws.column_dimensions[ws.cell(row=1, column=col).column_letter].width = min(60, max(10, widest + 2))
-    book.properties.created = book.properties.modified = FIXED_TIME
-    book.properties.creator = book.properties.lastModifiedBy = "ics-graph"
-    buffer = io.BytesIO()
-    # ExcelWriter rather than book.save(), which stamps the current time as 'modified'
-    ExcelWriter(book, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True)).save()
-    return _stable_zip(buffer.getvalue())
+    return stable_bytes(book)

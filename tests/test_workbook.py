@@ -405,3 +405,14 @@ def test_a_filled_in_template_is_checked_with_findings_at_cells(tmp_path):
     below = next(f for f in findings if f["rule"] == "subsidiarity-below-required-scale")
     assert below["cell"] == "Allocations!A2"
     assert "Emergency preparedness sits at place level in North Shire" in below["message"]
+
+
+def test_template_is_byte_identical_across_runs(tmp_path):
+    import time
+
+    from ics_graph.workbook import write_template
+
+    write_template(tmp_path / "a.xlsx")
+    time.sleep(1.1)  # a timestamp would differ by now
+    write_template(tmp_path / "b.xlsx")
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
