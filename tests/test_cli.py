@@ -99,7 +99,7 @@ def test_console_script_reports_input_errors_with_exit_2(write):
 def test_help_imports_no_heavy_library():
     code = ("import sys, runpy; sys.argv = ['ics-graph', '--help']\n"
             "try:\n    import cli; cli.main()\nexcept SystemExit: pass\n"
-            "heavy = [m for m in ('pyoxigraph', 'rdflib', 'owlready2', 'networkx', 'pyvis', 'yaml') if m in sys.modules]\n"
+            "heavy = [m for m in ('pyoxigraph', 'rdflib', 'owlready2', 'networkx', 'pyvis', 'yaml', 'openpyxl', 'rapidfuzz', 'pyshacl') if m in sys.modules]\n"
             "print('HEAVY=' + ','.join(heavy))")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert "HEAVY=\n" in result.stdout
