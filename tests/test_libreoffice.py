@@ -24,7 +24,7 @@ from test_workbook_export import (
 
 from ics_graph.workbook import TEMPLATE_HEADERS, read_workbook, write_template
 
-openpyxl = pytest.importorskip("openpyxl")
+import openpyxl  # noqa: E402  (a core dependency)
 
 TIMEOUT = 120  # seconds per conversion
 # Every sheet to its own CSV file (LibreOffice 7.2+): comma, double quote, UTF-8, sheet -1 = all.

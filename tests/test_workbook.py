@@ -18,7 +18,7 @@ from ics_graph.loader import load_mapping
 from ics_graph.turtle import to_turtle
 from ics_graph.vocabulary import ID
 
-openpyxl = pytest.importorskip("openpyxl")
+import openpyxl  # noqa: E402  (a core dependency)
 
 CLEAN = FIXTURES / "clean"
 D = dt.date(2022, 7, 1)

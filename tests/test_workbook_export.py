@@ -22,7 +22,8 @@ from ics_graph.vocabulary import ID
 from ics_graph.workbook import TEMPLATE_HEADERS
 from ics_graph.workbook_export import FINDINGS_HEADERS, export_workbook
 
-openpyxl = pytest.importorskip("openpyxl")
+import openpyxl  # noqa: E402  (a core dependency)
+from test_workbook import write_xlsx  # noqa: E402  (one helper for both workbook test files)
 
 CLEAN = FIXTURES / "clean"
 CLEAN_XLSX = FIXTURES / "workbook" / "clean.xlsx"
@@ -95,15 +96,6 @@ RICH_SHEETS: dict[str, list[list]] = {
 }
 
 
-def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for name, rows in sheets.items():
-        ws = book.create_sheet(name)
-        for row in rows:
-            ws.append(row)
-    book.save(path)
-    return path
 
 
 def graph_of(paths) -> rdflib.Graph:
