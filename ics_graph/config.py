@@ -168,10 +168,10 @@ WAIVER_RULES = {
 def _matches(waiver: Waiver, finding: Finding) -> bool:
     if waiver.rule != finding.rule:
         return False
-    from .vocabulary import ID
+    from .vocabulary import short_id
 
     entity = waiver.entity.strip()
-    candidates = {finding.focus, finding.focus_id, *finding.related, *(r[len(ID):] for r in finding.related if r.startswith(ID))}
+    candidates = {finding.focus, finding.focus_id, *finding.related, *(short_id(r) for r in finding.related)}
     if entity in candidates:
         return True
     # A bare id ("eprr") matches any kind with that id.

@@ -115,9 +115,7 @@ SELECT ?e ?level ?rank WHERE { ?e a ics:ProviderCollaborative ; org:hasMember ?b
 """
 
 
-def _short(iri: str) -> str:
-    """``kind/id`` for a data entity, else the IRI itself."""
-    return iri[len(v.ID):] if iri.startswith(v.ID) else iri
+_short = v.short_id
 
 
 def _kind_of(iri: str) -> str:

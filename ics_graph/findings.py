@@ -69,9 +69,9 @@ class Finding:
     @property
     def focus_id(self) -> str:
         """The focus as ``kind/id`` (``allocation/chc--shire--...``) when it is a data entity."""
-        from .vocabulary import ID
+        from .vocabulary import short_id
 
-        return self.focus[len(ID):] if self.focus.startswith(ID) else self.focus
+        return short_id(self.focus)
 
     def sort_key(self) -> tuple:
         loc = self.location or Location("")

@@ -90,9 +90,7 @@ _IS_FUNCTION = "ASK WHERE { ?f a ?type . ?type rdfs:subClassOf* ics:Function }"
 
 # -- the report -------------------------------------------------------------------------
 
-def _short(iri: str) -> str:
-    """``kind/id`` for data entities, else the IRI."""
-    return iri[len(v.ID):] if iri.startswith(v.ID) else iri
+_short = v.short_id
 
 
 @dataclass(frozen=True)
@@ -367,25 +365,24 @@ class _Areas:
     children: dict[str, set[str]]         # area -> its parts
     of_class: dict[str, set[str]]         # level keyword -> areas typed with that level's class
 
-    def ancestors(self, area: str) -> set[str]:
-        """``area`` and everything it is (transitively) part of."""
+    @staticmethod
+    def _reach(area: str, links: dict) -> set[str]:
+        """``area`` and everything reachable from it along ``links`` (no recursion)."""
         found, stack = {area}, [area]
         while stack:
-            for parent in self.parents.get(stack.pop(), ()):
-                if parent not in found:
-                    found.add(parent)
-                    stack.append(parent)
+            for nxt in links.get(stack.pop(), ()):
+                if nxt not in found:
+                    found.add(nxt)
+                    stack.append(nxt)
         return found
+
+    def ancestors(self, area: str) -> set[str]:
+        """``area`` and everything it is (transitively) part of."""
+        return self._reach(area, self.parents)
 
     def inside(self, area: str) -> set[str]:
         """``area`` and everything (transitively) part of it."""
-        found, stack = {area}, [area]
-        while stack:
-            for child in self.children.get(stack.pop(), ()):
-                if child not in found:
-                    found.add(child)
-                    stack.append(child)
-        return found
+        return self._reach(area, self.children)
 
     def systems_of(self, area: str) -> set[str]:
         return self.ancestors(area) & self.of_class["system"]

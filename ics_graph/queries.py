@@ -18,11 +18,9 @@ __all__ = ["where_is", "what_sits_at", "body_report", "WhereReport", "AreaReport
 
 
 def _short(iri: str | None) -> str:
-    from .vocabulary import ID
+    from .vocabulary import short_id
 
-    if not iri:
-        return ""
-    return iri[len(ID):] if iri.startswith(ID) else iri
+    return short_id(iri) if iri else ""
 
 
 def _loc(mapping, iri: str) -> str:

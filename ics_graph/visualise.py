@@ -113,8 +113,7 @@ class _Item:
     border: str = ""      # "", "amber" or "red"
 
 
-def _short(iri: str) -> str:
-    return iri.removeprefix(v.ID)
+_short = v.short_id
 
 
 def _entity(text: str, kind: str) -> str:

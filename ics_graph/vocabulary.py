@@ -15,7 +15,7 @@ from dataclasses import dataclass
 __all__ = [
     "ICS", "ID", "PREFIXES", "Level", "LEVELS", "LEVEL_SYNONYMS", "AREA_TYPES",
     "BODY_TYPES", "COLLABORATION_MODELS", "INSTRUMENTS", "STATUSES",
-    "ARRANGEMENTS", "RAG", "HOLDERS", "KINDS", "entity_iri", "normalise",
+    "ARRANGEMENTS", "RAG", "HOLDERS", "KINDS", "entity_iri", "short_id", "normalise",
 ]
 
 #: The ontology namespace (classes, properties and the fixed individuals).
@@ -46,6 +46,12 @@ KINDS = (
 def entity_iri(kind: str, ident: str) -> str:
     """The IRI of a data entity: stable, readable, derived only from its kind and id."""
     return f"{ID}{kind}/{ident}"
+
+
+def short_id(iri: str) -> str:
+    """The inverse of :func:`entity_iri` for display: ``kind/id`` for a data entity
+    (``body/nhn-icb``), the IRI unchanged for anything else."""
+    return iri[len(ID):] if iri.startswith(ID) else iri
 
 
 def normalise(word: str) -> str:

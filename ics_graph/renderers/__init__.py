@@ -63,9 +63,9 @@ def ordered(findings) -> list[Finding]:
 
 def entity_id(iri: str) -> str:
     """An entity IRI as ``kind/id`` when it is a data entity, else the IRI unchanged."""
-    from ..vocabulary import ID
+    from ..vocabulary import short_id
 
-    return iri[len(ID):] if iri.startswith(ID) else iri
+    return short_id(iri)
 
 
 def rules_by_slug(result: CheckResult) -> dict:
