@@ -15,7 +15,11 @@ import click
 from ics_graph import __version__
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
-PATHS = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+STORE = click.option("--store", "store", metavar="STORE",
+                     help="Where the graph is: memory (default: read PATHs), oxigraph:DIR (a store made by "
+                          "'load --store') or sparql:URL (a SPARQL 1.1 endpoint's query URL). With a "
+                          "persistent store, give no PATH.")
 FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
                       help="Output format.")
 
@@ -28,8 +32,21 @@ def _fail_input(error) -> None:
     sys.exit(EXIT_INPUT)
 
 
-def _load(paths):
+def _load(paths, store: str | None = None):
+    """The mapping to work on: the PATHs read into memory, or a persistent store opened
+    where it is (then nothing is parsed). Exits 2 on bad input or an unusable store."""
     from ics_graph.errors import InputError
+
+    spec = _store_spec(store)
+    if spec is not None and spec.persistent:
+        if paths:
+            _usage(f"give either PATH or --store {spec}, not both (to update the store from files, run "
+                   f"'ics-graph load PATH --store {spec}')")
+        from ics_graph.stores import open_mapping
+
+        return open_mapping(spec)  # StoreError: exit 2 (see _Main)
+    if not paths:
+        _usage("give the mapping: PATH (files or folders), or --store oxigraph:DIR or sparql:URL")
     from ics_graph.loader import load_mapping
 
     try:
@@ -38,17 +55,33 @@ def _load(paths):
         _fail_input(error)
 
 
+def _store_spec(store: str | None):
+    if store is None:
+        return None
+    from ics_graph.stores import parse_store
+
+    try:
+        return parse_store(store)
+    except ValueError as exc:
+        _usage(f"--store: {exc}")
+
+
+def _usage(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_INPUT)
+
+
 AS_OF = click.option("--as-of", "as_of", metavar="DATE",
                      help="Answer for the mapping as it stands on DATE (YYYY-MM-DD): what is not in force then is left out.")
 QUERY_FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
                             show_default=True, help="Output format.")
 
 
-def _load_as_of(paths, as_of: str | None):
+def _load_as_of(paths, as_of: str | None, store: str | None = None):
     """Load, then keep only what is in force on ``as_of`` (if given). The date is
     checked first, so a typo fails before any loading."""
     if not as_of:
-        return _load(paths)
+        return _load(paths, store)
     from ics_graph.timeline import as_of as view, parse_date
 
     try:
@@ -56,7 +89,7 @@ def _load_as_of(paths, as_of: str | None):
     except ValueError as exc:
         click.echo(f"error: --as-of: {exc}", err=True)
         sys.exit(EXIT_INPUT)
-    return view(_load(paths), day)
+    return view(_load(paths, store), day)
 
 
 def _resolve(mapping, kind: str, text: str):
@@ -93,7 +126,21 @@ def _write(path: str, data: str, inputs: list[str]) -> None:
 
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """Turns a store that fails mid-command (an endpoint gone, a store folder unusable)
+    into a clear error and exit 2, wherever in a command it happens."""
+
+    def invoke(self, ctx):
+        from ics_graph.errors import StoreError
+
+        try:
+            return super().invoke(ctx)
+        except StoreError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_INPUT)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="ics-graph")
 def main() -> None:
     """Map and check where NHS integrated care system functions sit.
@@ -109,15 +156,37 @@ def main() -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Write here instead of standard output.")
 @click.option("--format", "fmt", type=click.Choice(["ttl", "nt"]), default=None,
               help="Serialisation (default: from the output's extension, else ttl).")
-def load(paths, output, fmt):
-    """Load a mapping and write it as canonical RDF.
+@click.option("--store", "store", metavar="STORE",
+              help="Also load into this persistent store: oxigraph:DIR (a folder, created if new) or sparql:URL "
+                   "(a SPARQL 1.1 endpoint's query URL). Only files whose content changed are replaced.")
+@click.option("--update-url", metavar="URL", help="With --store sparql:URL: the SPARQL Update endpoint "
+              "(default: the query URL with /query or /sparql replaced by /update).")
+@click.option("--graph-store-url", metavar="URL", help="With --store sparql:URL: the Graph Store Protocol endpoint "
+              "(default: the query URL with /query or /sparql replaced by /store).")
+def load(paths, output, fmt, store, update_url, graph_store_url):
+    """Load a mapping and write it as canonical RDF, or into a persistent store.
 
     The output is deterministic: the same input gives byte-identical output, so
-    diffs in pull requests show only what changed.
+    diffs in pull requests show only what changed. With --store, the mapping is
+    validated as always, then written into the store, all or nothing; later commands
+    run on the store with --store instead of PATH, without parsing the files again.
+    Run it again after editing a file: only what came from changed files is replaced.
     """
     from ics_graph.turtle import to_ntriples, to_turtle
 
+    spec = _store_spec(store)
+    if (update_url or graph_store_url) and (spec is None or spec.scheme != "sparql"):
+        _usage("--update-url and --graph-store-url go with --store sparql:URL")
+    if not paths:
+        _usage("give the mapping to load: PATH (files or folders)")
     mapping = _load(paths)
+    if spec is not None and spec.persistent:
+        from ics_graph.stores import load_into
+
+        report = load_into(spec, mapping, update_url=update_url, graph_store_url=graph_store_url)
+        click.echo(report.render_text(), nl=False, err=True)
+        if not output:
+            return
     if fmt is None:
         fmt = "nt" if output and output.lower().endswith(".nt") else "ttl"
     text = (to_ntriples if fmt == "nt" else to_turtle)(mapping.data_triples())
@@ -130,12 +199,13 @@ def load(paths, output, fmt):
 
 @main.command()
 @PATHS
+@STORE
 @FORMAT
-def info(paths, fmt):
+def info(paths, fmt, store):
     """Show what a mapping holds: counts by kind, level and area."""
     from ics_graph.info import render_text
 
-    summary = _load(paths).summary()
+    summary = _load(paths, store).summary()
     if fmt == "json":
         click.echo(json.dumps(summary.as_dict(), indent=2, sort_keys=True))
     else:
@@ -144,8 +214,9 @@ def info(paths, fmt):
 
 @main.command()
 @PATHS
+@STORE
 @FORMAT
-def reason(paths, fmt):
+def reason(paths, fmt, store):
     """Check the ontology and the mapping together with the HermiT OWL reasoner.
 
     Exits 1 when they are inconsistent, explaining which entities are involved.
@@ -157,7 +228,7 @@ def reason(paths, fmt):
     from ics_graph.reasoning import reason as run_reasoner
     from ics_graph.turtle import to_ntriples
 
-    mapping = _load(paths)
+    mapping = _load(paths, store)
     with tempfile.TemporaryDirectory(prefix="ics-graph-reason-") as tmp:
         data = Path(tmp) / "data.nt"
         data.write_text(to_ntriples(mapping.data_triples()), encoding="utf-8")
@@ -180,9 +251,10 @@ def reason(paths, fmt):
 @main.command()
 @click.argument("function")
 @PATHS
+@STORE
 @AS_OF
 @QUERY_FORMAT
-def where(function, paths, as_of, fmt):
+def where(function, paths, as_of, fmt, store):
     """Where FUNCTION sits: in each mapped system and its places.
 
     FUNCTION is a name, code, synonym or id; typos are forgiven, and an ambiguous
@@ -195,7 +267,7 @@ def where(function, paths, as_of, fmt):
     from ics_graph.errors import InputError
     from ics_graph.queries import where_is
 
-    mapping = _load_as_of(paths, as_of)
+    mapping = _load_as_of(paths, as_of, store)
     target = _resolve(mapping, "function", function)
     try:
         findings = run_check(mapping).findings
@@ -209,11 +281,12 @@ def where(function, paths, as_of, fmt):
 @main.command()
 @click.argument("area")
 @PATHS
+@STORE
 @click.option("--level", type=click.Choice(["national", "regional", "system", "place", "neighbourhood"]),
               help="Show only what sits at this level.")
 @AS_OF
 @QUERY_FORMAT
-def at(area, paths, level, as_of, fmt):
+def at(area, paths, level, as_of, fmt, store):
     """Everything that sits in AREA: held there, held above and covering it, or inside it.
 
     Grouped by level and by function category. AREA is a name, code (ONS/ODS) or id.
@@ -221,7 +294,7 @@ def at(area, paths, level, as_of, fmt):
     from ics_graph.answers import at_rows, at_text
     from ics_graph.queries import what_sits_at
 
-    mapping = _load_as_of(paths, as_of)
+    mapping = _load_as_of(paths, as_of, store)
     target = _resolve(mapping, "area", area)
     report = what_sits_at(mapping, target.iri, level=level).as_dict()
     report["as_of"] = as_of
@@ -231,14 +304,15 @@ def at(area, paths, level, as_of, fmt):
 @main.command()
 @click.argument("body")
 @PATHS
+@STORE
 @AS_OF
 @QUERY_FORMAT
-def body(body, paths, as_of, fmt):
+def body(body, paths, as_of, fmt, store):
     """What BODY is accountable for, delivers, has delegated and has received."""
     from ics_graph.answers import body_rows, body_text
     from ics_graph.queries import body_report
 
-    mapping = _load_as_of(paths, as_of)
+    mapping = _load_as_of(paths, as_of, store)
     target = _resolve(mapping, "body", body)
     report = body_report(mapping, target.iri).as_dict()
     report["as_of"] = as_of
@@ -254,6 +328,7 @@ def _slug_list(value: str | None) -> list[str]:
 
 @main.command()
 @PATHS
+@STORE
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "sarif", "github"]), default="text",
               show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Write the report here (atomically).")
@@ -270,7 +345,7 @@ def _slug_list(value: str | None) -> list[str]:
 @click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=str),
               help="Write all current findings to this baseline file.")
 @AS_OF
-def check(paths, fmt, output, fail_on, rule_dirs, config_path, select, ignore, baseline, write_baseline, as_of):
+def check(paths, fmt, output, fail_on, rule_dirs, config_path, select, ignore, baseline, write_baseline, as_of, store):
     """Check a mapping against the rules and report findings.
 
     Exit 0 when no finding is at or above the fail level, 1 when one is, 2 on
@@ -286,9 +361,9 @@ def check(paths, fmt, output, fail_on, rule_dirs, config_path, select, ignore, b
     from ics_graph.renderers import render
     from ics_graph.rules import load_rules
 
-    mapping = _load_as_of(paths, as_of)
+    mapping = _load_as_of(paths, as_of, store)
     try:
-        found = Path(config_path) if config_path else find_config(paths)
+        found = Path(config_path) if config_path else find_config(paths or ["."])
         config = read_config(found) if found else None  # first for its rule folders
         rules = load_rules([*(config.rules if config else []), *(Path(d) for d in rule_dirs)])
         if found:  # then validated against the rules that exist
@@ -359,6 +434,7 @@ def explain(ctx, slug):
 @main.command()
 @click.argument("function")
 @PATHS
+@STORE
 @click.option("--move-to", "move_to", metavar="LEVEL",
               help="Dry run: move the function to this level (system, place, neighbourhood, regional, national; "
                    "or ICB, locality, PCN ...) and report the findings that would appear and disappear.")
@@ -367,7 +443,7 @@ def explain(ctx, slug):
                    "allocations in that area's system.")
 @AS_OF
 @QUERY_FORMAT
-def impact(function, paths, move_to, area, as_of, fmt):
+def impact(function, paths, move_to, area, as_of, fmt, store):
     """Show what FUNCTION depends on and what depends on it, where it sits and who holds it.
 
     FUNCTION is an id, name, synonym or close spelling ("CHC", "continuing helthcare").
@@ -387,7 +463,7 @@ def impact(function, paths, move_to, area, as_of, fmt):
         except ValueError as exc:
             click.echo(f"error: --move-to: {exc}", err=True)
             sys.exit(EXIT_INPUT)
-    mapping = _load_as_of(paths, as_of)
+    mapping = _load_as_of(paths, as_of, store)
     function_iri = _resolve(mapping, "function", function).iri
     area_iri = _resolve(mapping, "area", area).iri if area is not None else None
     try:
@@ -405,10 +481,11 @@ def impact(function, paths, move_to, area, as_of, fmt):
 @main.command()
 @click.argument("query_or_file", metavar="QUERY_OR_FILE")
 @PATHS
+@STORE
 @AS_OF
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
               help="Output format: an aligned table, JSON, or CSV with a header row (full IRIs).")
-def sparql(query_or_file, paths, as_of, fmt):
+def sparql(query_or_file, paths, as_of, fmt, store):
     """Run a read-only SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) over a mapping.
 
     QUERY_OR_FILE is a file holding the query, or the query itself. The prefixes ics:,
@@ -432,7 +509,7 @@ def sparql(query_or_file, paths, as_of, fmt):
             sys.exit(EXIT_INPUT)
     else:
         text = query_or_file
-    mapping = _load_as_of(paths, as_of)
+    mapping = _load_as_of(paths, as_of, store)
     try:
         result = run_sparql(mapping, text)
     except ValueError as exc:
@@ -452,13 +529,14 @@ EXPORT_FORMATS = ["graphml", "dot", "mermaid", "jsonld", "ttl", "xlsx"]
 
 @main.command("export")
 @PATHS
+@STORE
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default=None,
               help="graphml (Gephi, yEd), dot (Graphviz), mermaid (GitHub), jsonld or ttl, or xlsx (a "
                    "function-mapping workbook with a Findings sheet; needs -o) (default: from the output's extension).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
               help="Write here (atomically) instead of standard output.")
 @AS_OF
-def export_command(paths, fmt, output, as_of):
+def export_command(paths, fmt, output, as_of, store):
     """Export a mapping for other tools.
 
     graphml, dot and mermaid draw functions, bodies, areas and collaboratives with the
@@ -482,7 +560,7 @@ def export_command(paths, fmt, output, as_of):
     if fmt == "xlsx" and not output:
         click.echo("error: --format xlsx writes a binary workbook: give -o FILE.xlsx", err=True)
         sys.exit(EXIT_INPUT)
-    mapping = _load_as_of(paths, as_of)
+    mapping = _load_as_of(paths, as_of, store)
     if fmt == "xlsx":
         from ics_graph.checking import check as run_check
         from ics_graph.errors import InputError
@@ -509,11 +587,12 @@ MAP_EXTENSIONS = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown
 
 @main.command("map")
 @PATHS
+@STORE
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
               help="Write the map here: .html for a standalone page, .md for Markdown "
                    "(default: Markdown on standard output).")
 @AS_OF
-def map_command(paths, output, as_of):
+def map_command(paths, output, as_of, store):
     """A Functions and Decisions Map of a mapping.
 
     For each mapped system and each of its places: the functions allocated there (by
@@ -531,7 +610,7 @@ def map_command(paths, output, as_of):
         if kind is None:
             click.echo(f"error: cannot tell the format of '{output}': use a .html or .md file", err=True)
             sys.exit(EXIT_INPUT)
-    mapping = _load_as_of(paths, as_of)
+    mapping = _load_as_of(paths, as_of, store)
     decisions = decisions_map(mapping, as_of=as_of or "")
     text = to_html(decisions) if kind == "html" else to_markdown(decisions)
     if output:
@@ -606,6 +685,7 @@ VIEWS = ["all", "dependencies", "delegation", "allocation"]
 
 @main.command("visualise")
 @PATHS
+@STORE
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=str),
               help="Write the page here (atomically), e.g. graph.html.")
 @click.option("--view", type=click.Choice(VIEWS), default="all", show_default=True,
@@ -618,7 +698,7 @@ VIEWS = ["all", "dependencies", "delegation", "allocation"]
 @click.option("--collapse", type=click.Choice(["neighbourhoods"]), default=None,
               help="Merge each place's neighbourhoods into one node.")
 @AS_OF
-def visualise_command(paths, output, view, system, area, function, depth, collapse, as_of):
+def visualise_command(paths, output, view, system, area, function, depth, collapse, as_of, store):
     """An interactive graph of a mapping, with check findings overlaid: one
     self-contained HTML page that works offline.
 
@@ -635,7 +715,7 @@ def visualise_command(paths, output, view, system, area, function, depth, collap
     if depth != 2 and function is None:
         click.echo("error: --depth needs --function", err=True)
         sys.exit(EXIT_INPUT)
-    mapping = _load_as_of(paths, as_of)
+    mapping = _load_as_of(paths, as_of, store)
     system_iri = _resolve(mapping, "area", system).iri if system else None
     area_iri = _resolve(mapping, "area", area).iri if area else None
     function_iri = _resolve(mapping, "function", function).iri if function else None

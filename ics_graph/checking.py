@@ -63,6 +63,7 @@ def _location(mapping, *iris):
 def _sparql_findings(mapping, rule: Rule, labels: _Labels) -> list[Finding]:
     rows = mapping.select(rule.query)
     labels.fetch([r.get("focus") for r in rows] + [r.get("area") for r in rows])
+    mapping.prefetch_locations({str(v) for r in rows for k, v in r.items() if k in ("at", "focus") or k.startswith("related")})
     findings = []
     for row in rows:
         focus = row.get("focus")
@@ -96,6 +97,7 @@ def _cycle_findings(mapping, rule: Rule, labels: _Labels) -> list[Finding]:
     for group in sorted(edges_by_group):
         for cycle in find_cycles(edges_by_group[group]):
             labels.fetch(list(cycle.members) + [group])
+            mapping.prefetch_locations([*cycle.members, *(edge_of.get(pair) for pair in zip(cycle.path, cycle.path[1:]))])
             focus = cycle.members[0]
             written = " -> ".join(labels[node] for node in cycle.path)
             names = [labels[m] for m in cycle.members[:10]] + (["..."] if len(cycle.members) > 10 else [])

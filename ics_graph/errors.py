@@ -10,7 +10,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Iterable, NamedTuple
 
-__all__ = ["Location", "Problem", "InputError", "did_you_mean"]
+__all__ = ["Location", "Problem", "InputError", "StoreError", "did_you_mean"]
 
 
 class Location(NamedTuple):
@@ -70,3 +70,8 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     if not close:
         return ""
     return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
+
+
+class StoreError(Exception):
+    """A store that cannot be opened, reached or written (a missing folder, an endpoint
+    that is down or answers with an error). The CLI reports it and exits 2."""

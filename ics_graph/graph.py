@@ -79,12 +79,11 @@ class Mapping:
     def data_triples(self) -> Iterator[tuple]:
         """Every distinct mapping triple (ontology and source locations excluded), as
         pyoxigraph terms, in no particular order."""
-        from .loader import ONTOLOGY_GRAPH, SOURCES_GRAPH
+        from .loader import is_data_graph
 
         seen = set()
         for quad in self.store:
-            graph = getattr(quad.graph_name, "value", None)
-            if graph in (ONTOLOGY_GRAPH, SOURCES_GRAPH):
+            if not is_data_graph(getattr(quad.graph_name, "value", None)):
                 continue
             triple = (quad.subject, quad.predicate, quad.object)
             if triple not in seen:
@@ -101,8 +100,23 @@ class Mapping:
     def location(self, iri: str) -> Location | None:
         return self.locations.get(iri)
 
+    def prefetch_locations(self, iris) -> None:
+        """Fetch the locations of many entities at once (a persistent store reads them on
+        demand; in memory they are all at hand)."""
+        prefetch = getattr(self.locations, "prefetch", None)
+        if prefetch is not None:
+            prefetch(iris)
+
     def __len__(self) -> int:
-        return sum(1 for _ in self.data_triples())
+        """The number of distinct mapping triples (ontology and source locations excluded)."""
+        if isinstance(self.locations, dict):
+            return sum(1 for _ in self.data_triples())
+        from .loader import file_graph
+
+        graphs = " ".join(f"<{file_graph(f)}>" for f in self.files)
+        rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { VALUES ?g { %s } "
+                           "GRAPH ?g { ?s ?p ?o } } }" % graphs)
+        return int(rows[0]["n"]) if rows else 0
 
     def summary(self):
         from .info import summarise

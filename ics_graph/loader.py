@@ -23,7 +23,8 @@ from .authoring import Registry, convert, declare
 from .errors import InputError, Location, Problem
 from .yamlsource import MarkedMap, read_yaml
 
-__all__ = ["load_mapping", "RDF_SUFFIXES", "YAML_SUFFIXES", "display_path", "file_graph"]
+__all__ = ["load_mapping", "RDF_SUFFIXES", "YAML_SUFFIXES", "display_path", "file_graph", "sources_graph",
+           "is_data_graph"]
 
 YAML_SUFFIXES = (".yaml", ".yml")
 RDF_SUFFIXES = {".ttl": "TURTLE", ".nt": "N_TRIPLES", ".jsonld": "JSON_LD", ".rdf": "RDF_XML", ".owl": "RDF_XML"}
@@ -32,7 +33,11 @@ DATA_SUFFIXES = (*YAML_SUFFIXES, *RDF_SUFFIXES, *WORKBOOK_SUFFIXES)
 #: Named graphs that are not mapping data.
 ONTOLOGY_GRAPH = "urn:ics-graph:ontology"
 _XSD_STRING = v.PREFIXES["xsd"] + "string"
+#: Prefix of the graphs recording where each file's entities were written (one per file).
 SOURCES_GRAPH = "urn:ics-graph:sources"
+#: What a persistent store holds about each loaded file (see :mod:`ics_graph.stores`).
+MANIFEST_GRAPH = "urn:ics-graph:manifest"
+_FILE_GRAPH = "urn:ics-graph:file:"
 
 
 def display_path(path: Path) -> str:
@@ -45,7 +50,18 @@ def display_path(path: Path) -> str:
 
 def file_graph(shown: str) -> str:
     """The named graph holding one source file's triples."""
-    return "urn:ics-graph:file:" + quote(shown, safe="/._-")
+    return _FILE_GRAPH + quote(shown, safe="/._-")
+
+
+def sources_graph(data_graph: str) -> str:
+    """The named graph recording where the entities of one file's graph were written."""
+    return SOURCES_GRAPH + ":" + data_graph[len(_FILE_GRAPH):]
+
+
+def is_data_graph(graph: str | None) -> bool:
+    """True for a graph of mapping data (a source file's), false for the ontology,
+    source locations and the store's manifest."""
+    return graph is None or graph.startswith(_FILE_GRAPH)
 
 
 @dataclass
@@ -178,18 +194,21 @@ def load_mapping(paths, *, with_ontology: bool = True):
             _declare_rdf(entry, registry)
 
     quads: list = []
-    locations: dict[str, Location] = {}
+    locations: dict[str, Location] = {}  # first file wins, as files are read in order
+    by_file: dict[str, dict[str, Location]] = {}  # every file's own, for its sources graph
     for entry in files.values():
         graph = file_graph(entry.shown)
+        own = by_file[graph] = {}
         if entry.kind in ("yaml", "workbook"):  # workbook hook
-            def emit(triple, location, graph=graph):
+            def emit(triple, location, graph=graph, own=own):
                 quads.append((triple, graph))
                 if location is not None:
-                    locations.setdefault(triple[0], location)
+                    own.setdefault(triple[0], location)
             convert(entry.value, entry.shown, registry, problems, emit)
         else:
-            for subject, location in (entry.value or {}).items():
-                locations.setdefault(subject, location)
+            own.update(entry.value or {})
+        for subject, location in own.items():
+            locations.setdefault(subject, location)
     if reported:  # workbook hook: one report per unknown reference cell
         from .workbook import drop_repeated
         problems = drop_repeated(problems, reported)
@@ -197,7 +216,7 @@ def load_mapping(paths, *, with_ontology: bool = True):
         raise InputError(sorted(set(problems)))
 
     store.load(_nquads(quads), format=ox.RdfFormat.N_QUADS)
-    _add_locations(store, locations, ox)
+    _add_locations(store, by_file, ox)
     if with_ontology:
         store.load(path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH))
     return Mapping(store=store, locations=locations, files=[f.shown for f in files.values()])
@@ -293,15 +312,20 @@ def _nquads(quads: list) -> bytes:
     return "".join(lines).encode("utf-8")
 
 
-def _add_locations(store, locations: dict[str, Location], ox) -> None:
-    """Record where each entity was written, in the graph ``urn:ics-graph:sources``, so
-    that a persistent store or a SPARQL user can point at the source too."""
-    graph, ics, integer = SOURCES_GRAPH, v.ICS, v.PREFIXES["xsd"] + "integer"
+def _add_locations(store, by_file: dict[str, dict[str, Location]], ox) -> None:
+    """Record where each entity was written, in one graph per file beside its data graph
+    (``urn:ics-graph:sources:PATH``), so that a persistent store or a SPARQL user can
+    point at the source too, and a reload replaces a file's locations with its data."""
+    ics, integer = v.ICS, v.PREFIXES["xsd"] + "integer"
     lines = []
-    for subject, loc in locations.items():
-        lines.append(f'<{subject}> <{ics}definedInFile> "{loc.file.translate(_NT_ESCAPES)}" <{graph}> .\n')
-        if loc.line:
-            lines.append(f'<{subject}> <{ics}definedAtLine> "{loc.line}"^^<{integer}> <{graph}> .\n')
-        if loc.cell:
-            lines.append(f'<{subject}> <{ics}definedAtCell> "{loc.cell.translate(_NT_ESCAPES)}" <{graph}> .\n')
+    for data_graph, locations in by_file.items():
+        graph = sources_graph(data_graph)
+        for subject, loc in locations.items():
+            lines.append(f'<{subject}> <{ics}definedInFile> "{loc.file.translate(_NT_ESCAPES)}" <{graph}> .\n')
+            if loc.line:
+                lines.append(f'<{subject}> <{ics}definedAtLine> "{loc.line}"^^<{integer}> <{graph}> .\n')
+            if loc.column:
+                lines.append(f'<{subject}> <{ics}definedAtColumn> "{loc.column}"^^<{integer}> <{graph}> .\n')
+            if loc.cell:
+                lines.append(f'<{subject}> <{ics}definedAtCell> "{loc.cell.translate(_NT_ESCAPES)}" <{graph}> .\n')
     store.load("".join(lines).encode("utf-8"), format=ox.RdfFormat.N_QUADS)

@@ -181,7 +181,7 @@ def _evaluate(mapping, text: str, form: str) -> SparqlResult:
     if isinstance(result, ox.QueryBoolean):
         answer = bool(result)
         return SparqlResult("ask", ["ask"], [[answer]], boolean=answer, shown=[["true" if answer else "false"]])
-    if isinstance(result, ox.QueryTriples):
+    if isinstance(result, (ox.QueryTriples, list)):  # a list: CONSTRUCT on a SPARQL endpoint
         triples = sorted(((t.subject, t.predicate, t.object) for t in result), key=_sort_key)
         kind = "describe" if form == "DESCRIBE" else "construct"
         return SparqlResult(kind, ["subject", "predicate", "object"], [[_plain(t) for t in triple] for triple in triples],

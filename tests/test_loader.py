@@ -74,8 +74,10 @@ def test_every_entity_remembers_where_it_was_written():
     assert loc.file.endswith("mini/mapping.yaml") and loc.line == 24
     alloc = next(iri for iri in mapping.locations if "/allocation/chc--" in iri)
     assert mapping.location(alloc).line == 44  # "- function: chc"
-    # The locations are in the store too, for persistent stores and SPARQL users.
-    assert mapping.ask("ASK { GRAPH <urn:ics-graph:sources> { ?e ics:definedAtLine 24 } }")
+    # The locations are in the store too, for persistent stores and SPARQL users, in a
+    # graph beside the file's own (so a reload replaces both together).
+    rows = mapping.select("SELECT ?g WHERE { GRAPH ?g { ?e ics:definedAtLine 24 } }")
+    assert [r["g"] for r in rows] == ["urn:ics-graph:sources:" + loc.file]
 
 
 def test_ontology_is_loaded_beside_the_data_but_not_exported():

@@ -1,0 +1,317 @@
+"""Persistent stores: an Oxigraph folder and a SPARQL 1.1 endpoint (a real Oxigraph
+server on loopback, started by these tests). The same check must give the same
+findings in memory, on the folder and on the server; reloads replace only changed
+files; failures leave the store as it was."""
+
+from __future__ import annotations
+
+import http.server
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from conftest import MINI, ROOT
+from ics_graph.checking import check
+from ics_graph.errors import InputError, StoreError
+from ics_graph.loader import load_mapping
+from ics_graph.renderers import render
+from ics_graph.stores import StoreSpec, load_into, open_mapping, parse_store
+from ics_graph.turtle import to_ntriples
+
+PACK = ROOT / "data" / "northamptonshire"
+OXIGRAPH = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def findings_json(mapping) -> str:
+    return render(check(mapping), "json", fail_level=None, colour=False, version="test")
+
+
+def copy_mini(tmp_path) -> Path:
+    folder = tmp_path / "mapping"
+    shutil.copytree(MINI, folder)
+    return folder
+
+
+# -- the --store value -------------------------------------------------------------------
+
+def test_store_values_are_parsed_or_refused_clearly():
+    assert parse_store("memory") == StoreSpec("memory")
+    assert parse_store("oxigraph:/tmp/x") == StoreSpec("oxigraph", "/tmp/x")
+    assert parse_store("sparql:http://localhost:7878/query") == StoreSpec("sparql", "http://localhost:7878/query")
+    for bad, said in (("postgres:x", "unknown store"), ("sparql:ftp://x", "query URL"), ("oxigraph:", "unknown store")):
+        with pytest.raises(ValueError, match=said):
+            parse_store(bad)
+
+
+# -- an Oxigraph folder ------------------------------------------------------------------
+
+def test_a_stored_pack_gives_the_same_findings_and_answers_as_memory(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)  # paths in findings are shown relative to here, in both runs
+    spec = StoreSpec("oxigraph", str(tmp_path / "store"))
+    in_memory = load_mapping([PACK.relative_to(ROOT)])
+    report = load_into(spec, in_memory)
+    assert len(report.added) == len(in_memory.files) and not report.replaced
+    stored = open_mapping(spec)
+    assert stored.files == in_memory.files
+    assert findings_json(stored) == findings_json(in_memory)
+    assert '"rule": "dependency-cycle"' in findings_json(stored)  # the pack's known findings are there
+    assert len(stored) == len(in_memory)
+    # Queries run on the store too, through the CLI, with the same output.
+    from_files = run("where", "continuing healthcare", PACK.relative_to(ROOT), "--format", "json")
+    from_store = run("where", "continuing healthcare", "--store", f"oxigraph:{spec.location}", "--format", "json")
+    assert from_store.exit_code == 0 and from_store.output == from_files.output
+    at = run("at", "West Northamptonshire", "--store", f"oxigraph:{spec.location}")
+    assert at.exit_code == 0 and "West Northamptonshire" in at.output
+
+
+def test_reload_replaces_only_the_changed_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = copy_mini(tmp_path)
+    spec = StoreSpec("oxigraph", "store")
+    load_into(spec, load_mapping(["mapping"]))
+
+    unchanged = load_into(spec, load_mapping(["mapping"]))
+    assert unchanged.replaced == [] and unchanged.added == [] and len(unchanged.unchanged) == 2
+
+    mapping_file = folder / "mapping.yaml"
+    mapping_file.write_text(mapping_file.read_text(encoding="utf-8").replace("Shire ICB", "Shire Integrated Care Board"),
+                            encoding="utf-8")
+    again = load_mapping(["mapping"])
+    report = load_into(spec, again)
+    assert report.replaced == ["mapping/mapping.yaml"]
+    assert report.unchanged == ["mapping/catalogue.yaml"] and report.added == [] and report.removed == []
+    stored = open_mapping(spec)
+    assert to_ntriples(stored.data_triples()) == to_ntriples(again.data_triples())
+    assert stored.label("https://w3id.org/ics-graph/id/body/shire-icb") == "NHS Shire Integrated Care Board"
+    assert stored.location("https://w3id.org/ics-graph/id/body/shire-icb").line == 24
+
+    # A file no longer loaded is removed, with its source locations.
+    (folder / "extra.yaml").write_text("functions:\n  - {id: extra-fn, name: Extra function, category: corporate}\n",
+                                       encoding="utf-8")
+    load_into(spec, load_mapping(["mapping"]))
+    assert "mapping/extra.yaml" in open_mapping(spec).files
+    (folder / "extra.yaml").unlink()
+    report = load_into(spec, load_mapping(["mapping"]))
+    assert report.removed == ["mapping/extra.yaml"]
+    stored = open_mapping(spec)
+    assert stored.location("https://w3id.org/ics-graph/id/function/extra-fn") is None
+    assert not stored.ask("ASK { <https://w3id.org/ics-graph/id/function/extra-fn> ?p ?o }")
+
+
+def test_cli_load_then_query_the_store_without_paths(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    copy_mini(tmp_path)
+    loaded = run("load", "mapping", "--store", "oxigraph:store")
+    assert loaded.exit_code == 0, loaded.output
+    assert "2 added" in loaded.stderr
+    from_files = run("check", "mapping", "--format", "sarif", "--fail-on", "never")
+    from_store = run("check", "--store", "oxigraph:store", "--format", "sarif", "--fail-on", "never")
+    assert from_store.exit_code == 0 and from_store.output == from_files.output
+    assert run("load", "mapping", "--store", "oxigraph:store").stderr.startswith(
+        "Loaded into oxigraph:store: 0 added, 0 replaced, 0 removed, 2 unchanged")
+
+
+def test_store_mistakes_are_usage_errors(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    copy_mini(tmp_path)
+    missing = run("check", "--store", "oxigraph:nowhere")
+    assert missing.exit_code == 2 and "no store at 'nowhere'" in missing.stderr and "ics-graph load" in missing.stderr
+    both = run("check", "mapping", "--store", "oxigraph:nowhere")
+    assert both.exit_code == 2 and "not both" in both.stderr
+    neither = run("check")
+    assert neither.exit_code == 2 and "give the mapping" in neither.stderr
+    bad = run("check", "--store", "mongodb:x")
+    assert bad.exit_code == 2 and "unknown store" in bad.stderr
+    # A folder with someone's files in it is never turned into a store.
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "keep.txt").write_text("mine", encoding="utf-8")
+    refused = run("load", "mapping", "--store", "oxigraph:notes")
+    assert refused.exit_code == 2 and "not an Oxigraph store" in refused.stderr
+    assert sorted(p.name for p in (tmp_path / "notes").iterdir()) == ["keep.txt"]
+
+
+def test_a_reload_with_bad_input_leaves_the_store_as_it_was(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = copy_mini(tmp_path)
+    spec = StoreSpec("oxigraph", "store")
+    load_into(spec, load_mapping(["mapping"]))
+    before = to_ntriples(open_mapping(spec).data_triples())
+    (folder / "mapping.yaml").write_text("areas: [\n", encoding="utf-8")
+    result = run("load", "mapping", "--store", "oxigraph:store")
+    assert result.exit_code == 2 and "mapping/mapping.yaml:" in result.stderr
+    with pytest.raises(InputError):
+        load_mapping(["mapping"])
+    assert to_ntriples(open_mapping(spec).data_triples()) == before
+
+
+# -- a SPARQL endpoint: the Oxigraph server on loopback ------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _serve(location: Path, *, read_only: bool = False):
+    port = _free_port()
+    command = [OXIGRAPH, "serve-read-only" if read_only else "serve", "--location", str(location),
+               "--bind", f"127.0.0.1:{port}"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/query?query=ASK%7B%7D", timeout=1).read()
+            return process, url
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("the Oxigraph server did not start")
+
+
+@pytest.fixture
+def server(tmp_path):
+    process, url = _serve(tmp_path / "server-data")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def _graphs(url: str) -> list[str]:
+    query = urllib.parse.urlencode({"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?g"})
+    request = urllib.request.Request(f"{url}/query?{query}", headers={"Accept": "text/tab-separated-values"})
+    return urllib.request.urlopen(request, timeout=10).read().decode().split("\n")[1:]
+
+
+def test_the_server_gives_the_same_findings_as_memory_and_the_folder(server, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    pack = PACK.relative_to(ROOT)
+    loaded = run("load", pack, "--store", f"sparql:{server}/query")
+    assert loaded.exit_code == 0, loaded.stderr
+    run("load", pack, "--store", f"oxigraph:{tmp_path / 'store'}")
+    outputs = {}
+    for where in ([pack], ["--store", f"sparql:{server}/query"], ["--store", f"oxigraph:{tmp_path / 'store'}"]):
+        for fmt in ("json", "sarif"):
+            result = run("check", *where, "--format", fmt)
+            assert result.exit_code == 1  # the pack has known errors
+            outputs.setdefault(fmt, set()).add(result.output)
+    assert len(outputs["json"]) == 1 and len(outputs["sarif"]) == 1
+    assert '"rule": "dependency-cycle"' in next(iter(outputs["json"]))
+    # Queries and SPARQL run on the endpoint.
+    where = run("where", "chc", "--store", f"sparql:{server}/query", "--format", "json")
+    assert where.exit_code == 0 and where.output == run("where", "chc", pack, "--format", "json").output
+    count = run("sparql", "SELECT (COUNT(*) AS ?n) WHERE { ?f a ics:Function }", "--store", f"sparql:{server}/query",
+                "--format", "csv")
+    assert count.output == run("sparql", "SELECT (COUNT(*) AS ?n) WHERE { ?f a ics:Function }", pack,
+                               "--format", "csv").output
+    # Nothing but the mapping's own graphs: no staging graph left behind.
+    assert not [g for g in _graphs(server) if "staging" in g]
+
+
+def test_an_unreachable_endpoint_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    copy_mini(tmp_path)
+    url = f"http://127.0.0.1:{_free_port()}/query"
+    for args in (["check", "--store", f"sparql:{url}"], ["load", "mapping", "--store", f"sparql:{url}"]):
+        result = run(*args)
+        assert result.exit_code == 2
+        assert f"cannot reach the SPARQL endpoint {url}" in result.stderr
+
+
+def test_an_empty_endpoint_says_to_load_first(server):
+    result = run("check", "--store", f"sparql:{server}/query")
+    assert result.exit_code == 2 and "holds no ics-graph mapping" in result.stderr and "ics-graph load" in result.stderr
+
+
+class _FailingUpdates(http.server.BaseHTTPRequestHandler):
+    """A proxy in front of the server that passes everything on except SPARQL Update
+    requests, which fail: the step that would make a load visible."""
+
+    target = ""
+
+    def _forward(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path.startswith("/update") and b"ADD" in body:
+            self.send_response(500)
+            self.end_headers()
+            self.wfile.write(b"update refused by the test proxy")
+            return
+        request = urllib.request.Request(self.target + self.path, data=body or None, method=self.command,
+                                         headers={k: v for k, v in self.headers.items() if k.lower() != "host"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                status, headers, data = response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            status, headers, data = error.code, error.headers, error.read()
+        self.send_response(status)
+        for key in ("Content-Type",):
+            if headers.get(key):
+                self.send_header(key, headers[key])
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _forward
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_failing_endpoint_leaves_no_partial_writes(server, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = copy_mini(tmp_path)
+    assert run("load", "mapping", "--store", f"sparql:{server}/query").exit_code == 0
+    before = to_ntriples(open_mapping(parse_store(f"sparql:{server}/query")).data_triples())
+    graphs_before = _graphs(server)
+
+    _FailingUpdates.target = server
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FailingUpdates)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        mapping_file = folder / "mapping.yaml"
+        mapping_file.write_text(mapping_file.read_text(encoding="utf-8").replace("Shire ICB", "Changed ICB"),
+                                encoding="utf-8")
+        result = run("load", "mapping", "--store", f"sparql:http://127.0.0.1:{proxy.server_port}/query")
+    finally:
+        proxy.shutdown()
+    assert result.exit_code == 2
+    assert "HTTP 500" in result.stderr and "update refused by the test proxy" in result.stderr
+    # The staged copy was written (the graph store protocol worked), then dropped; the
+    # mapping's graphs are as they were.
+    assert _graphs(server) == graphs_before
+    assert to_ntriples(open_mapping(parse_store(f"sparql:{server}/query")).data_triples()) == before
+
+
+def test_a_read_only_endpoint_refuses_the_load_and_nothing_changes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    copy_mini(tmp_path)
+    process, url = _serve(tmp_path / "ro-data", read_only=False)
+    process.terminate()
+    process.wait(timeout=10)
+    process, url = _serve(tmp_path / "ro-data", read_only=True)
+    try:
+        result = run("load", "mapping", "--store", f"sparql:{url}/query")
+        assert result.exit_code == 2 and "the SPARQL endpoint" in result.stderr and "HTTP" in result.stderr
+        assert _graphs(url) == [""] or _graphs(url) == []
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_store_errors_reach_the_library_user_as_store_error(tmp_path):
+    with pytest.raises(StoreError, match="no store at"):
+        open_mapping(StoreSpec("oxigraph", str(tmp_path / "absent")))
