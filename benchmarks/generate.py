@@ -9,6 +9,8 @@ and a share of deliberate defects (unowned functions, gaps, cycles, bad dates) s
 
     python benchmarks/generate.py --systems 1 -o /tmp/one-system          # about 20,000 triples
     python benchmarks/generate.py --preset 1m -o /tmp/national --ntriples  # about a million
+    python benchmarks/generate.py --extremes 100000 -o /tmp/extremes       # a 100,000-step chain and cycle
+    python benchmarks/generate.py --extremes 100000 --ntriples -o /tmp/x   # the same, as extremes.nt only
 """
 
 from __future__ import annotations
@@ -126,6 +128,74 @@ def generate(out: Path, systems: int, places: int, neighbourhoods: int, function
             + _section("allocations", allocations) + _section("delegations", delegations), encoding="utf-8")
 
 
+def generate_extremes(out: Path, steps: int) -> None:
+    """Two pathological shapes for robustness: a delegation chain of ``steps`` steps
+    (body 0 delegates to body 1, ... to body N, then body N back to body 1: a circle of
+    N bodies) and a dependency cycle of ``steps`` functions (each depends on the next,
+    the last on the first). Checking them must not recurse, whatever their length."""
+    out.mkdir(parents=True, exist_ok=True)
+    functions = [{"id": "chained", "name": "Chained function", "category": "Test", "holder": "icb",
+                  "lowest_level": "system", "minimum_level": "system"}]
+    functions += [{"id": f"c{i:06d}", "name": f"Cycle {i}", "category": "Test"} for i in range(steps)]
+    dependencies = [{"function": f"c{i:06d}", "depends_on": [f"c{(i + 1) % steps:06d}"]} for i in range(steps)]
+    areas = [{"id": "sys", "name": "The system", "level": "system"}]
+    bodies = [{"id": f"b{i:06d}", "name": f"Body {i}", "type": "icb" if i == 0 else "place-committee",
+               "operates_in": ["sys"]} for i in range(steps + 1)]
+    allocations = [{"function": "chained", "area": "sys", "accountable": "b000000", "status": "current"}]
+    delegations = [{"function": "chained", "from": f"b{i:06d}", "to": f"b{i + 1:06d}", "area": "sys",
+                    "instrument": "committee-of-board"} for i in range(steps)]
+    delegations.append({"function": "chained", "from": f"b{steps:06d}", "to": "b000001", "area": "sys",
+                        "instrument": "committee-of-board"})
+    (out / "system.yaml").write_text(_section("areas", areas) + _section("allocations", allocations), encoding="utf-8")
+    chunk = 10_000  # files of a size people write, rather than one 27 MB file
+    for start in range(0, max(len(functions), len(bodies), len(delegations)), chunk):
+        part = slice(start, start + chunk)
+        (out / f"part-{start // chunk:03d}.yaml").write_text(
+            _section("functions", functions[part]) + _section("dependencies", dependencies[part])
+            + _section("bodies", bodies[part]) + _section("delegations", delegations[part]), encoding="utf-8")
+
+
+def extremes_ntriples(out: Path, steps: int) -> Path:
+    """The graph :func:`generate_extremes` describes, written straight as N-Triples
+    (``extremes.nt``): reading 100,000 delegations as YAML takes a minute, and the
+    point here is the checking."""
+    out.mkdir(parents=True, exist_ok=True)
+    ics, idp = "https://w3id.org/ics-graph/ontology#", "https://w3id.org/ics-graph/id/"
+    rdf_type, label = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>", "<http://www.w3.org/2000/01/rdf-schema#label>"
+    true = '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>'
+    lines = [
+        f"<{idp}area/sys> {rdf_type} <{ics}System> .", f'<{idp}area/sys> {label} "The system" .',
+        f"<{idp}area/sys> <{ics}level> <{ics}SystemLevel> .",
+        f"<{idp}category/test> {rdf_type} <{ics}FunctionCategory> .", f'<{idp}category/test> {label} "Test" .',
+        f"<{idp}function/chained> {rdf_type} <{ics}Function> .", f'<{idp}function/chained> {label} "Chained function" .',
+        f"<{idp}function/chained> <{ics}category> <{idp}category/test> .",
+        f"<{idp}function/chained> <{ics}lowestLevel> <{ics}SystemLevel> .",
+        f"<{idp}function/chained> <{ics}minimumLevel> <{ics}SystemLevel> .",
+        f"<{idp}function/chained> <{ics}statutoryHolder> <{ics}HolderICB> .",
+    ]
+    allocation = f"<{idp}allocation/chained--sys--b000000--always>"
+    lines += [f"{allocation} {rdf_type} <{ics}Allocation> .", f"{allocation} <{ics}accountableBody> <{idp}body/b000000> .",
+              f"{allocation} <{ics}area> <{idp}area/sys> .", f"{allocation} <{ics}function> <{idp}function/chained> .",
+              f"{allocation} <{ics}status> <{ics}StatusCurrent> ."]
+    for i in range(steps + 1):
+        body = f"<{idp}body/b{i:06d}>"
+        kind = "IntegratedCareBoard" if i == 0 else "PlaceCommittee"
+        lines += [f"{body} {rdf_type} <{ics}{kind}> .", f'{body} {label} "Body {i}" .', f"{body} <{ics}operatesIn> <{idp}area/sys> ."]
+    for i in range(steps):
+        f = f"<{idp}function/c{i:06d}>"
+        lines += [f"{f} {rdf_type} <{ics}Function> .", f'{f} {label} "Cycle {i}" .', f"{f} <{ics}category> <{idp}category/test> .",
+                  f"{f} <{ics}dependsOn> <{idp}function/c{(i + 1) % steps:06d}> ."]
+    for source, target in [(i, i + 1) for i in range(steps)] + [(steps, 1)]:
+        d = f"<{idp}delegation/chained--b{source:06d}--b{target:06d}--sys--always>"
+        lines += [f"{d} {rdf_type} <{ics}Delegation> .", f"{d} <{ics}area> <{idp}area/sys> .",
+                  f"{d} <{ics}delegate> <{idp}body/b{target:06d}> .", f"{d} <{ics}delegator> <{idp}body/b{source:06d}> .",
+                  f"{d} <{ics}delegatorRemainsAccountable> {true} .", f"{d} <{ics}function> <{idp}function/chained> .",
+                  f"{d} <{ics}instrument> <{ics}CommitteeOfBoard> .", f"{d} <{ics}status> <{ics}StatusCurrent> ."]
+    path = out / "extremes.nt"
+    path.write_text("\n".join(sorted(lines)) + "\n", encoding="utf-8")
+    return path
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-o", "--output", required=True, type=Path)
@@ -138,7 +208,15 @@ def main(argv=None) -> int:
     parser.add_argument("--defect-rate", type=float, default=0.02)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--ntriples", action="store_true", help="also write graph.nt (the same graph as N-Triples)")
+    parser.add_argument("--extremes", type=int, metavar="STEPS",
+                        help="instead: a STEPS-step delegation chain and a STEPS-function dependency cycle")
     args = parser.parse_args(argv)
+    if args.extremes:
+        if args.ntriples:
+            extremes_ntriples(args.output, args.extremes)
+        else:
+            generate_extremes(args.output, args.extremes)
+        return 0
     systems, places, hoods, functions = PRESETS[args.preset]
     generate(args.output, args.systems or systems, args.places or places, args.neighbourhoods or hoods,
              args.functions or functions, args.dependency_density, args.defect_rate, args.seed)

@@ -85,6 +85,19 @@ def _sparql_findings(mapping, rule: Rule, labels: _Labels) -> list[Finding]:
     return findings
 
 
+_WRITTEN_STEPS = 24
+
+
+def _written(path: tuple, labels: _Labels) -> str:
+    """A cycle written out (A -> B -> C -> A); a very long one is cut in the middle of the
+    message, since nobody reads 100,000 names (the finding's cycle field keeps all)."""
+    if len(path) <= _WRITTEN_STEPS + 1:
+        return " -> ".join(labels[node] for node in path)
+    half = _WRITTEN_STEPS // 2
+    return (" -> ".join(labels[node] for node in path[:half]) + f" -> ... ({len(path) - 1 - _WRITTEN_STEPS:,} more steps) -> "
+            + " -> ".join(labels[node] for node in path[-half:]))
+
+
 def _cycle_findings(mapping, rule: Rule, labels: _Labels) -> list[Finding]:
     edges_by_group: dict = defaultdict(list)
     edge_of: dict = {}  # (from, to) -> the entity that states the edge (a delegation), if the query says
@@ -99,7 +112,7 @@ def _cycle_findings(mapping, rule: Rule, labels: _Labels) -> list[Finding]:
             labels.fetch(list(cycle.members) + [group])
             mapping.prefetch_locations([*cycle.members, *(edge_of.get(pair) for pair in zip(cycle.path, cycle.path[1:]))])
             focus = cycle.members[0]
-            written = " -> ".join(labels[node] for node in cycle.path)
+            written = _written(cycle.path, labels)
             names = [labels[m] for m in cycle.members[:10]] + (["..."] if len(cycle.members) > 10 else [])
             circle = (f"{names[0]} depends on itself" if len(cycle.members) == 1
                       else f"{', '.join(names[:-1])} and {names[-1]} depend on each other in a circle")

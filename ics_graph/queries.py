@@ -119,6 +119,7 @@ class _Context:
         for row in sorted(deliverers, key=lambda r: r["label"]):
             self.delivered_by.setdefault(row["a"], []).append(row["label"])
         self.parent = {row["area"]: row["parent"] for row in mapping.select(_TREE)}
+        self._onward: dict | None = None
 
     def ancestors(self, area: str) -> list[str]:
         """The area and the areas containing it, nearest first (bounded: no loops)."""
@@ -146,11 +147,14 @@ class _Context:
         at each body, the live delegation whose area covers the target (the nearest
         area first). Stops at a body already visited, so a circular chain ends."""
         covering = self.ancestors(target)
+        if self._onward is None:  # delegations by (function, delegator): a long chain stays linear
+            self._onward = {}
+            for d in self.delegations:
+                self._onward.setdefault((d["function"], d["from"]), []).append(d)
         steps, body, seen = [], start_body, {start_body}
         while True:
-            options = [d for d in self.delegations
-                       if d["function"] == function and d["from"] == body and d["area"] in covering
-                       and d.get("status") != _STATUS_RETIRED and d["to"] not in seen]
+            options = [d for d in self._onward.get((function, body), ())
+                       if d["area"] in covering and d.get("status") != _STATUS_RETIRED and d["to"] not in seen]
             if not options:
                 return steps
             best = min(options, key=lambda d: (covering.index(d["area"]), d["d"]))
