@@ -160,13 +160,58 @@ def run_rule(mapping, rule: Rule, labels: _Labels | None = None) -> list[Finding
     return _sparql_findings(mapping, rule, labels)
 
 
+#: Below this many quads the rules run in this process: forking costs more than it saves.
+PARALLEL_FROM = 200_000
+_shared: dict = {}  # what forked workers inherit: the mapping, and their own label cache
+
+
+def _workers(mapping, rules: list[Rule]) -> int:
+    """How many processes to check with. Oxigraph evaluates a query without releasing
+    the GIL, so threads do not help; forked processes share the loaded store copy-on-write
+    and each takes whole rules from a queue. ``ICS_GRAPH_WORKERS`` overrides (1: never)."""
+    import os
+
+    wanted = os.environ.get("ICS_GRAPH_WORKERS", "")
+    count = int(wanted) if wanted.isdigit() and int(wanted) > 0 else min(2, os.cpu_count() or 1)
+    if count < 2 or len(rules) < 2 or not hasattr(os, "fork") or not hasattr(mapping.store, "quads_for_pattern"):
+        return 1
+    if type(mapping.store).__module__.split(".")[0] != "pyoxigraph":
+        return 1  # a SPARQL endpoint does the work itself
+    if not wanted and len(mapping.store) < PARALLEL_FROM:
+        return 1
+    return min(count, len(rules))
+
+
+def _run_shared(rule: Rule) -> list[Finding]:
+    if "labels" not in _shared:
+        _shared["labels"] = _Labels(_shared["mapping"])
+    return run_rule(_shared["mapping"], rule, _shared["labels"])
+
+
+def _run_parallel(mapping, rules: list[Rule], workers: int) -> list[list[Finding]]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    _shared.clear()
+    _shared["mapping"] = mapping
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_run_shared, rules, chunksize=1))
+    finally:
+        _shared.clear()
+
+
 def run_rules(mapping, rules: list[Rule], *, severities: dict[str, Severity] | None = None) -> list[Finding]:
     """Run ``rules`` and return their findings in stable order. ``severities`` overrides
-    the severity of every finding of a rule (from configuration)."""
+    the severity of every finding of a rule (from configuration). A large mapping is
+    checked by two processes at once (see :func:`_workers`); the findings are the same."""
     labels = _Labels(mapping)
+    workers = _workers(mapping, rules)
+    found = (_run_parallel(mapping, rules, workers) if workers > 1
+             else [run_rule(mapping, rule, labels) for rule in rules])
     findings: list[Finding] = []
-    for rule in rules:
-        for finding in run_rule(mapping, rule, labels):
+    for rule, of_rule in zip(rules, found):
+        for finding in of_rule:
             if severities and rule.slug in severities:
                 finding = Finding(**{**finding.__dict__, "severity": severities[rule.slug]})
             findings.append(finding)

@@ -39,12 +39,27 @@ def term_value(term) -> Any:
 
 @dataclass
 class Mapping:
-    """A loaded mapping. ``store`` is a pyoxigraph Store; ``locations`` maps entity IRIs
-    to where they were written; ``files`` lists the files loaded, in load order."""
+    """A loaded mapping. ``store`` is a pyoxigraph Store (or a SPARQL endpoint that
+    answers like one); ``locations`` maps entity IRIs to where they were written;
+    ``files`` lists the files loaded, in load order. ``findings_at_load``, for a mapping
+    opened from a persistent store, returns the findings of the built-in rules computed
+    when it was loaded (or None if the rules have changed since)."""
 
     store: Any
     locations: dict[str, Location] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    findings_at_load: Any = None
+
+    def default_findings(self) -> list:
+        """The findings of the built-in rules with no configuration, as ``where`` and
+        ``visualise`` show them: from the store when it kept them, else computed now."""
+        if self.findings_at_load is not None:
+            found = self.findings_at_load()
+            if found is not None:
+                return found
+        from .checking import check
+
+        return check(self).findings
 
     # -- querying -----------------------------------------------------------------
     def select(self, query: str, bindings: dict[str, Any] | None = None) -> list[dict[str, Any]]:

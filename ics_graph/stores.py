@@ -39,6 +39,8 @@ __all__ = ["StoreSpec", "StoreError", "LoadReport", "parse_store", "open_mapping
 
 SCHEMES = ("memory", "oxigraph", "sparql")
 _STAGING = "urn:ics-graph:staging:"
+#: The findings of the built-in rules, computed at load, for where/visualise to show.
+FINDINGS_GRAPH = "urn:ics-graph:findings"
 _TIMEOUT = float(os.environ.get("ICS_GRAPH_SPARQL_TIMEOUT", "300"))
 
 
@@ -140,6 +142,57 @@ def _units_of(mapping) -> tuple[list[_Unit], dict[str, bytes]]:
     return units, payload
 
 
+def rules_digest() -> str:
+    """What the built-in rules and the ontology are: stored findings are only used while
+    it is unchanged (an upgrade of ics-graph recomputes them at the next load)."""
+    from .resources import ontology_path, rules_dir
+
+    digest = hashlib.sha256()
+    for path in [ontology_path(), *sorted(rules_dir().iterdir())]:
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return "sha256:" + digest.hexdigest()
+
+
+def _findings_ntriples(findings, digest: str) -> str:
+    import json
+
+    records = [{"rule": f.rule, "severity": f.severity.word, "message": f.message, "focus": f.focus,
+                "focus_label": f.focus_label, "related": list(f.related),
+                "location": list(f.location) if f.location else None, "cycle": list(f.cycle), "hint": f.hint,
+                "area_label": f.area_label, "cycle_labels": list(f.cycle_labels)} for f in findings]
+    text = json.dumps(records, ensure_ascii=False, separators=(",", ":"))
+    node = f"<{FINDINGS_GRAPH}>"
+    return (f"{node} <{v.ICS}rulesDigest> {_string(digest)} .\n"
+            f"{node} <{v.ICS}findingsJson> {_string(text)} .\n")
+
+
+def _stored_findings(store):
+    """A loader for the findings kept in the store, or None when there are none or the
+    rules have changed since they were computed."""
+    import json
+
+    from .findings import Finding, Severity
+
+    def load():
+        rows = _plain_rows(store.query(f"SELECT ?digest ?json WHERE {{ GRAPH <{FINDINGS_GRAPH}> {{ "
+                                       f"<{FINDINGS_GRAPH}> <{v.ICS}rulesDigest> ?digest ; <{v.ICS}findingsJson> ?json }} }}"))
+        if not rows or rows[0]["digest"] != rules_digest():
+            return None
+        return [Finding(rule=r["rule"], severity=Severity.parse(r["severity"]), message=r["message"], focus=r["focus"],
+                        focus_label=r["focus_label"], related=tuple(r["related"]),
+                        location=Location(*r["location"]) if r["location"] else None, cycle=tuple(r["cycle"]),
+                        hint=r["hint"], area_label=r["area_label"], cycle_labels=tuple(r["cycle_labels"]))
+                for r in json.loads(rows[0]["json"])]
+    return load
+
+
+def _current_rules_digest(query) -> str | None:
+    rows = _plain_rows(query(f"SELECT ?digest WHERE {{ GRAPH <{FINDINGS_GRAPH}> {{ "
+                             f"<{FINDINGS_GRAPH}> <{v.ICS}rulesDigest> ?digest }} }}"))
+    return rows[0]["digest"] if rows else None
+
+
 @dataclass
 class LoadReport:
     """What ``load --store`` did, file by file."""
@@ -168,19 +221,26 @@ def load_into(spec: StoreSpec, mapping, *, update_url: str | None = None, graph_
     """Write an in-memory mapping into a persistent store, replacing only the files whose
     content changed. All or nothing: on any error the store is left as it was."""
     units, payload = _units_of(mapping)
+
+    def findings() -> str:  # computed only when something changed
+        from .checking import check
+
+        return _findings_ntriples(check(mapping).findings, rules_digest())
+
     if spec.scheme == "oxigraph":
-        return _load_local(Path(spec.location), spec, units, payload)
+        return _load_local(Path(spec.location), spec, units, payload, findings)
     if spec.scheme == "sparql":
         remote = RemoteStore(spec.location, update_url=update_url, graph_store_url=graph_store_url)
-        return _sync(remote, spec, units, payload, _read_manifest(_plain_rows(remote.query(_MANIFEST_QUERY))))
+        return _sync(remote, spec, units, payload, _read_manifest(_plain_rows(remote.query(_MANIFEST_QUERY))),
+                     findings, _current_rules_digest(remote.query))
     raise StoreError("'memory' is not a persistent store: give oxigraph:DIR or sparql:URL")
 
 
-def _load_local(folder: Path, spec: StoreSpec, units: list[_Unit], payload: dict[str, bytes]) -> LoadReport:
+def _load_local(folder: Path, spec: StoreSpec, units: list[_Unit], payload: dict[str, bytes], findings) -> LoadReport:
     import pyoxigraph as ox
 
     if not folder.exists() or (folder.is_dir() and not any(folder.iterdir())):
-        return _create_local(folder, spec, units, payload)
+        return _create_local(folder, spec, units, payload, findings)
     _require_store_folder(folder)
     try:
         store = ox.Store(str(folder))
@@ -190,12 +250,13 @@ def _load_local(folder: Path, spec: StoreSpec, units: list[_Unit], payload: dict
     if not current:
         raise StoreError(f"'{folder}' is an Oxigraph store but holds no ics-graph mapping (no manifest graph); "
                          f"give an empty or new folder")
-    report = _sync(_LocalWriter(store), spec, units, payload, current)
+    report = _sync(_LocalWriter(store), spec, units, payload, current, findings,
+                   _current_rules_digest(store.query))
     store.flush()
     return report
 
 
-def _create_local(folder: Path, spec: StoreSpec, units: list[_Unit], payload: dict[str, bytes]) -> LoadReport:
+def _create_local(folder: Path, spec: StoreSpec, units: list[_Unit], payload: dict[str, bytes], findings) -> LoadReport:
     """A new store is built in a folder beside the target and renamed into place, so a
     failure leaves nothing behind (and a bulk load is much faster than a transaction)."""
     import gc
@@ -212,6 +273,7 @@ def _create_local(folder: Path, spec: StoreSpec, units: list[_Unit], payload: di
                 store.bulk_load(payload[name], format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(name))
         store.bulk_load(_manifest_ntriples(units).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES,
                         to_graph=ox.NamedNode(MANIFEST_GRAPH))
+        store.bulk_load(findings().encode("utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(FINDINGS_GRAPH))
         store.flush()
         del store
         gc.collect()  # close the database before it moves
@@ -246,7 +308,8 @@ class _LocalWriter:
         self.store.update(text)
 
 
-def _sync(writer, spec: StoreSpec, units: list[_Unit], payload: dict[str, bytes], current: dict[str, _Unit]) -> LoadReport:
+def _sync(writer, spec: StoreSpec, units: list[_Unit], payload: dict[str, bytes], current: dict[str, _Unit],
+          findings, stored_digest: str | None) -> LoadReport:
     report = LoadReport(str(spec))
     staged: dict[str, str] = {}  # staging graph -> target graph
     token = uuid.uuid4().hex
@@ -271,10 +334,12 @@ def _sync(writer, spec: StoreSpec, units: list[_Unit], payload: dict[str, bytes]
             report.removed.append(unit.file or graph)
             operations.extend(f"DROP SILENT GRAPH <{name}>" for name in unit.graphs)
     order_changed = [u.order for u in units] != [current[u.graph].order if u.graph in current else -1 for u in units]
-    if not operations and not order_changed and len(current) == len(units):
+    if not operations and not order_changed and len(current) == len(units) and stored_digest == rules_digest():
         return report
     operations.append(f"DROP SILENT GRAPH <{MANIFEST_GRAPH}>")
     operations.append(f"INSERT DATA {{ GRAPH <{MANIFEST_GRAPH}> {{\n{_manifest_ntriples(units)}}} }}")
+    operations.append(f"DROP SILENT GRAPH <{FINDINGS_GRAPH}>")
+    operations.append(f"INSERT DATA {{ GRAPH <{FINDINGS_GRAPH}> {{\n{findings()}}} }}")
     try:
         for stage, name in staged.items():
             writer.put(stage, payload[name])
@@ -311,7 +376,8 @@ def open_mapping(spec: StoreSpec):
     if isinstance(store, RemoteStore):
         store.graphs = [name for unit in ordered for name in unit.graphs]
     files = [u.file for u in ordered if u.file is not None]
-    return Mapping(store=store, locations=StoredLocations(store, files), files=files)
+    return Mapping(store=store, locations=StoredLocations(store, files), files=files,
+                   findings_at_load=_stored_findings(store))
 
 
 def _open_local_read_only(folder: Path):

@@ -315,3 +315,34 @@ def test_a_read_only_endpoint_refuses_the_load_and_nothing_changes(tmp_path, mon
 def test_store_errors_reach_the_library_user_as_store_error(tmp_path):
     with pytest.raises(StoreError, match="no store at"):
         open_mapping(StoreSpec("oxigraph", str(tmp_path / "absent")))
+
+
+def test_findings_kept_at_load_match_a_fresh_check_and_expire_with_the_rules(tmp_path, monkeypatch):
+    import ics_graph.stores as stores
+
+    monkeypatch.chdir(ROOT)
+    spec = StoreSpec("oxigraph", str(tmp_path / "store"))
+    load_into(spec, load_mapping([PACK.relative_to(ROOT)]))
+    stored = open_mapping(spec)
+    kept = stored.findings_at_load()
+    assert kept and kept == check(stored).findings  # where and visualise show these
+    # Other rules (an upgrade of ics-graph): the kept findings are not used, and the
+    # next load recomputes them although no file changed.
+    monkeypatch.setattr(stores, "rules_digest", lambda: "sha256:other-rules")
+    assert open_mapping(spec).findings_at_load() is None
+    assert open_mapping(spec).default_findings() == kept  # computed instead
+    report = load_into(spec, load_mapping([PACK.relative_to(ROOT)]))
+    assert report.replaced == [] and report.added == []
+    assert open_mapping(spec).findings_at_load() == kept
+
+
+def test_a_large_check_runs_in_two_processes_with_the_same_findings(monkeypatch):
+    from ics_graph import checking
+
+    mapping = load_mapping([PACK])
+    monkeypatch.setenv("ICS_GRAPH_WORKERS", "1")
+    assert checking._workers(mapping, [1, 2]) == 1
+    alone = check(mapping).findings
+    monkeypatch.setenv("ICS_GRAPH_WORKERS", "2")
+    assert checking._workers(mapping, [1, 2]) == 2
+    assert check(mapping).findings == alone and alone
