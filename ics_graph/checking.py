@@ -74,6 +74,9 @@ def _sparql_findings(mapping, rule: Rule, labels: _Labels) -> list[Finding]:
         if "severity" in row:
             severity = Severity.parse(str(row["severity"]))
         values = dict(row)
+        for name, value in row.items():  # SPARQL leaves GROUP_CONCAT's order open: sort it
+            if name.endswith("_list") and isinstance(value, str):
+                values[name] = ", ".join(sorted(value.split(", ")))
         values.setdefault("focus_label", labels[focus])
         area_label = labels[row["area"]] if row.get("area") else ""
         values.setdefault("area_label", area_label)

@@ -17,8 +17,9 @@ Each row of the query is one finding. Reserved variables: ``?focus`` (required: 
 entity the finding is about), ``?related``/``?related2``... (other entities),
 ``?area`` (where; its label is shown), ``?at`` (an entity whose source line the
 finding should point at, when that is not the focus), ``?severity`` (overrides the default for this
-row: "error", "warning" or "info"). Every other variable may appear in the message
-as ``{name}``.
+row: "error", "warning" or "info"), ``?..._list`` (a ``GROUP_CONCAT(...; separator=", ")``
+that the engine sorts, since SPARQL leaves the order of GROUP_CONCAT open and it differs
+between stores). Every other variable may appear in the message as ``{name}``.
 
 A rule may instead name a graph ``algorithm`` (``strongly-connected-cycles``): its
 query then returns the edges (``?from ?to``, optionally ``?group``) of a small

@@ -252,7 +252,8 @@ def _load_local(folder: Path, spec: StoreSpec, units: list[_Unit], payload: dict
                          f"give an empty or new folder")
     report = _sync(_LocalWriter(store), spec, units, payload, current, findings,
                    _current_rules_digest(store.query))
-    store.flush()
+    if report.added or report.replaced or report.removed:
+        store.optimize()
     return report
 
 
@@ -274,7 +275,7 @@ def _create_local(folder: Path, spec: StoreSpec, units: list[_Unit], payload: di
         store.bulk_load(_manifest_ntriples(units).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES,
                         to_graph=ox.NamedNode(MANIFEST_GRAPH))
         store.bulk_load(findings().encode("utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(FINDINGS_GRAPH))
-        store.flush()
+        store.optimize()  # compact the bulk-loaded tables: reads of an uncompacted store crawl
         del store
         gc.collect()  # close the database before it moves
         if folder.exists():
@@ -358,12 +359,23 @@ def _sync(writer, spec: StoreSpec, units: list[_Unit], payload: dict[str, bytes]
 
 # -- reading --------------------------------------------------------------------------
 
-def open_mapping(spec: StoreSpec):
-    """The mapping held in a persistent store, queried where it lives."""
+def open_mapping(spec: StoreSpec, *, into_memory: bool = False):
+    """The mapping held in a persistent store, queried where it lives.
+
+    ``into_memory`` copies an Oxigraph folder into memory first: a whole-graph job such
+    as ``check`` runs about four times faster on Oxigraph's memory store than on its
+    disk store, which repays the copy (10 s at a million triples, against 45 s saved).
+    Targeted queries (where, at, body) stay on disk, where they are index lookups."""
+    import pyoxigraph as ox
+
     from .graph import Mapping
 
     if spec.scheme == "oxigraph":
         store = _open_local_read_only(Path(spec.location))
+        if into_memory:
+            copy = ox.Store()
+            copy.bulk_load(store.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+            store = copy
     elif spec.scheme == "sparql":
         store = RemoteStore(spec.location)
     else:
@@ -405,22 +417,28 @@ class StoredLocations:
     check reports on few. When several files describe an entity, the first loaded wins,
     as in memory."""
 
-    _QUERY = f"""
-SELECT ?e ?file ?line ?column ?cell WHERE {{
-  VALUES ?e {{ %s }}
-  GRAPH ?g {{ ?e <{v.ICS}definedInFile> ?file OPTIONAL {{ ?e <{v.ICS}definedAtLine> ?line }}
-             OPTIONAL {{ ?e <{v.ICS}definedAtColumn> ?column }} OPTIONAL {{ ?e <{v.ICS}definedAtCell> ?cell }} }}
-  FILTER(STRSTARTS(STR(?g), "{SOURCES_GRAPH}:"))
-}}"""
-    _ALL = _QUERY.replace("VALUES ?e { %s }", "")
+    # Subject-bound, so each entity is an index lookup (a GRAPH ?g pattern with OPTIONALs
+    # and a FILTER on ?g made Oxigraph scan: 0.17 s a batch on a disk store).
+    _QUERY = "SELECT ?e ?g ?p ?o WHERE { VALUES ?e { %s } GRAPH ?g { ?e ?p ?o } }"
+    _ALL = (f"SELECT ?e ?g ?p ?o WHERE {{ VALUES ?p {{ <{v.ICS}definedInFile> <{v.ICS}definedAtLine> "
+            f"<{v.ICS}definedAtColumn> <{v.ICS}definedAtCell> }} GRAPH ?g {{ ?e ?p ?o }} }}")
+    _FIELDS = {v.ICS + "definedInFile": "file", v.ICS + "definedAtLine": "line", v.ICS + "definedAtColumn": "column",
+               v.ICS + "definedAtCell": "cell"}
 
     def __init__(self, store, files: list[str]):
         self.store, self.cache = store, {}
         self.order = {f: i for i, f in enumerate(files)}
 
-    def _take(self, rows) -> None:
+    def _take(self, quads) -> None:
+        found: dict[tuple[str, str], dict] = {}
+        for quad in quads:
+            name = self._FIELDS.get(quad["p"])
+            if name and quad["g"].startswith(SOURCES_GRAPH + ":"):
+                found.setdefault((quad["e"], quad["g"]), {"e": quad["e"]})[name] = quad["o"]
         best: dict[str, tuple[int, Location]] = {}
-        for row in rows:
+        for row in found.values():
+            if "file" not in row:
+                continue
             loc = Location(row["file"], int(row.get("line", 0)), int(row.get("column", 0)), row.get("cell"))
             rank = self.order.get(row["file"], len(self.order))
             if row["e"] not in best or rank < best[row["e"]][0]:
