@@ -35,7 +35,8 @@ test: setup
 	$(BIN)/python -m pytest
 
 bench: setup
-	$(BIN)/python benchmarks/bench.py --sizes $(or $(SIZES),one-system) --browser
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	$(BIN)/python benchmarks/bench.py --sizes $(or $(SIZES),one-system) --browser $(if $(JSON),--json $(JSON))
 
 clean:
 	rm -rf $(VENV) $(OUT) build *.egg-info

@@ -33,6 +33,7 @@ def _loc(mapping, iri: str) -> str:
 _ALLOCATIONS = """
 SELECT ?a ?function ?area ?area_label ?level ?rank ?accountable ?accountable_label ?status ?from ?to ?rationale
        ?arrangement ?wte WHERE {
+  %s
   ?a a ics:Allocation ; ics:function ?function ; ics:area ?area .
   ?area rdfs:label ?area_label ; ics:level ?lv . ?lv rdfs:label ?level ; ics:rank ?rank .
   OPTIONAL { ?a ics:accountableBody ?accountable . ?accountable rdfs:label ?accountable_label }
@@ -41,7 +42,6 @@ SELECT ?a ?function ?area ?area_label ?level ?rank ?accountable ?accountable_lab
   OPTIONAL { ?a ics:rationale ?rationale }
   OPTIONAL { ?a ics:currentArrangement/rdfs:label ?arrangement }
   OPTIONAL { ?a ics:wte ?wte }
-  %s
 }
 """
 _DELIVERERS = """
@@ -49,13 +49,13 @@ SELECT ?a ?who ?label WHERE { ?a a ics:Allocation ; ics:deliveredBy ?who . ?who 
 """
 _DELEGATIONS = """
 SELECT ?d ?function ?from ?from_label ?to ?to_label ?area ?area_label ?instrument ?status ?start ?end ?rationale WHERE {
+  %s
   ?d a ics:Delegation ; ics:function ?function ; ics:delegator ?from ; ics:delegate ?to ; ics:area ?area .
   ?from rdfs:label ?from_label . ?to rdfs:label ?to_label . ?area rdfs:label ?area_label .
   OPTIONAL { ?d ics:instrument/rdfs:label ?instrument }
   OPTIONAL { ?d ics:status/rdfs:label ?status }
   OPTIONAL { ?d ics:effectiveFrom ?start } OPTIONAL { ?d ics:effectiveTo ?end }
   OPTIONAL { ?d ics:rationale ?rationale }
-  %s
 }
 """
 _TREE = "SELECT ?area ?parent WHERE { ?area ics:partOf ?parent }"
@@ -111,6 +111,8 @@ class _Context:
 
     def __init__(self, mapping, *, function: str | None = None):
         self.mapping = mapping
+        # The restriction comes first in the query: Oxigraph then starts from it (8x
+        # faster on a national store than with the VALUES block at the end).
         restrict = "VALUES ?function { <%s> }" % function if function else ""
         self.allocations = mapping.select(_ALLOCATIONS % restrict)
         self.delegations = mapping.select(_DELEGATIONS % restrict)
@@ -222,16 +224,12 @@ SELECT ?label ?code ?category ?holder ?reserved ?lowest ?minimum ?icb_from WHERE
   OPTIONAL { ?f ics:icbFrom ?icb_from }
 } LIMIT 1
 """
-_MAPPED_SYSTEMS = """
-SELECT DISTINCT ?system ?label WHERE {
-  ?system a ics:System ; rdfs:label ?label .
-  { SELECT DISTINCT ?in WHERE { ?any a ics:Allocation ; ics:area ?in } }
-  ?in ics:partOf* ?system .
-} ORDER BY ?label
-"""
+# Areas with an allocation (the walk up to their systems is done in Python, on the area tree).
+_ALLOCATED_AREAS = "SELECT DISTINCT ?in WHERE { ?any ics:area ?in . ?any a ics:Allocation }"
+_SYSTEMS = "SELECT ?system ?label WHERE { ?system a ics:System ; rdfs:label ?label } ORDER BY ?label"
 _PARTS = """
-SELECT ?part ?label ?level WHERE { ?part ics:partOf ?whole ; a ?cls ; rdfs:label ?label ; ics:level/rdfs:label ?level .
-  VALUES ?cls { ics:Place ics:Neighbourhood } } ORDER BY ?label
+SELECT ?part ?whole ?label ?level WHERE { ?part ics:partOf ?whole ; a ?cls ; rdfs:label ?label ; ics:level/rdfs:label ?level .
+  VALUES ?cls { ics:Place ics:Neighbourhood } } ORDER BY ?label ?part
 """
 
 
@@ -249,6 +247,7 @@ def where_is(mapping, function: str, *, findings=None) -> WhereReport:
     details = {"id": _short(function), "iri": function, **details, "source": _loc(mapping, function)}
     context = _Context(mapping, function=function)
     relevant = {function, *(r["a"] for r in context.allocations), *(d["d"] for d in context.delegations)}
+    mapping.prefetch_locations(relevant)
     by_entity = _findings_by_entity(mapping, findings or [])
     allocated_areas = {r["area"] for r in context.allocations}
 
@@ -264,15 +263,22 @@ def where_is(mapping, function: str, *, findings=None) -> WhereReport:
                     shown.append(_finding_dict(f))
         return AreaAnswer(area=label, area_id=_short(area), level=level, holdings=holdings, findings=shown)
 
+    # Mapped systems: those holding an allocation (of any function) in them or inside them.
+    mapped = {a for area in (row["in"] for row in mapping.select(_ALLOCATED_AREAS)) for a in context.ancestors(area)}
+    parts: dict[str, list[dict]] = {}
+    for part in mapping.select(_PARTS):
+        parts.setdefault(part["whole"], []).append(part)
     systems = []
-    for row in mapping.select(_MAPPED_SYSTEMS):
+    for row in mapping.select(_SYSTEMS):
+        if row["system"] not in mapped:
+            continue
         system = answer(row["system"], row["label"], "system")
         for f in by_entity.get(function, []):  # function-level findings about this system
             if row["system"] in f.related and _finding_dict(f) not in system.findings:
                 system.findings.append(_finding_dict(f))
-        for part in mapping.select(_PARTS, {"whole": IRI(row["system"])}):
+        for part in parts.get(row["system"], []):
             place = answer(part["part"], part["label"], part["level"])
-            for hood in mapping.select(_PARTS, {"whole": IRI(part["part"])}):
+            for hood in parts.get(part["part"], []):
                 if hood["part"] in allocated_areas:
                     place.places.append(answer(hood["part"], hood["label"], hood["level"]))
             system.places.append(place)

@@ -282,8 +282,9 @@ def _create_local(folder: Path, spec: StoreSpec, units: list[_Unit], payload: di
             folder.rmdir()  # empty, checked above
         building.rename(folder)
     except OSError as exc:
-        shutil.rmtree(building, ignore_errors=True)
         raise StoreError(f"cannot create the store at '{folder}': {exc}") from None
+    finally:
+        shutil.rmtree(building, ignore_errors=True)  # gone already if it was renamed
     return LoadReport(str(spec), added=[u.file for u in units if u.file is not None])
 
 

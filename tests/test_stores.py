@@ -346,3 +346,18 @@ def test_a_large_check_runs_in_two_processes_with_the_same_findings(monkeypatch)
     monkeypatch.setenv("ICS_GRAPH_WORKERS", "2")
     assert checking._workers(mapping, [1, 2]) == 2
     assert check(mapping).findings == alone and alone
+
+
+def test_commands_that_need_a_copy_work_on_the_server_too(server, monkeypatch):
+    """--as-of and export work on a copy of the graph: on an endpoint they download the
+    mapping's graphs (and only those), and answer as from the files."""
+    monkeypatch.chdir(ROOT)
+    pack = PACK.relative_to(ROOT)
+    assert run("load", pack, "--store", f"sparql:{server}/query").exit_code == 0
+    remote = ["--store", f"sparql:{server}/query"]
+    for args in (["where", "chc", "--as-of", "2022-06-30", "--format", "json"],
+                 ["export", "--format", "ttl"],
+                 ["impact", "chc", "--move-to", "place", "--format", "json"]):
+        from_files, from_server = run(*args, pack), run(*args, *remote)
+        assert from_server.exit_code == from_files.exit_code == 0, from_server.stderr
+        assert from_server.output == from_files.output
