@@ -28,8 +28,12 @@ demo: setup
 	$(BIN)/ics-graph map $(EXAMPLE) -o $(OUT)/decisions.html
 	$(BIN)/ics-graph map $(EXAMPLE) -o $(OUT)/decisions.md
 	$(BIN)/ics-graph visualise $(EXAMPLE) -o $(OUT)/graph.html
+	@echo "== Loading it into a persistent store, then asking the store (nothing is parsed again)"
+	$(BIN)/ics-graph load $(EXAMPLE) --store oxigraph:$(OUT)/store
+	$(BIN)/ics-graph at "West Northamptonshire" --level place --store oxigraph:$(OUT)/store
 	@echo "== Written: $(OUT)/example.ttl, $(OUT)/graph.html (open it in a browser, it works offline),"
-	@echo "   $(OUT)/decisions.html and $(OUT)/decisions.md. Try: $(BIN)/ics-graph rules explain dependency-cycle"
+	@echo "   $(OUT)/decisions.html, $(OUT)/decisions.md and the store $(OUT)/store."
+	@echo "   Try: $(BIN)/ics-graph rules explain dependency-cycle"
 
 test: setup
 	$(BIN)/python -m pytest

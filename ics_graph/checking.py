@@ -178,8 +178,8 @@ def _workers(mapping, rules: list[Rule]) -> int:
     count = int(wanted) if wanted.isdigit() and int(wanted) > 0 else min(2, os.cpu_count() or 1)
     if count < 2 or len(rules) < 2 or not hasattr(os, "fork") or not hasattr(mapping.store, "quads_for_pattern"):
         return 1
-    if type(mapping.store).__module__.split(".")[0] != "pyoxigraph":
-        return 1  # a SPARQL endpoint does the work itself
+    if type(mapping.store).__module__.split(".")[0] != "pyoxigraph" or not getattr(mapping, "in_memory", True):
+        return 1  # a SPARQL endpoint does the work itself; an open database is not forked
     if not wanted and len(mapping.store) < PARALLEL_FROM:
         return 1
     return min(count, len(rules))

@@ -49,6 +49,7 @@ class Mapping:
     locations: dict[str, Location] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     findings_at_load: Any = None
+    in_memory: bool = True  # False for an Oxigraph folder read in place (never forked: see checking)
 
     def default_findings(self) -> list:
         """The findings of the built-in rules with no configuration, as ``where`` and
