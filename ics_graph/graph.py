@@ -95,7 +95,7 @@ class Mapping:
     def data_triples(self) -> Iterator[tuple]:
         """Every distinct mapping triple (ontology and source locations excluded), as
         pyoxigraph terms, in no particular order."""
-        from .loader import is_data_graph
+        from .vocabulary import is_data_graph
 
         seen = set()
         for quad in self.store:
@@ -127,7 +127,7 @@ class Mapping:
         """The number of distinct mapping triples (ontology and source locations excluded)."""
         if isinstance(self.locations, dict):
             return sum(1 for _ in self.data_triples())
-        from .loader import file_graph
+        from .vocabulary import file_graph
 
         graphs = " ".join(f"<{file_graph(f)}>" for f in self.files)
         rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { VALUES ?g { %s } "

@@ -30,14 +30,11 @@ YAML_SUFFIXES = (".yaml", ".yml")
 RDF_SUFFIXES = {".ttl": "TURTLE", ".nt": "N_TRIPLES", ".jsonld": "JSON_LD", ".rdf": "RDF_XML", ".owl": "RDF_XML"}
 WORKBOOK_SUFFIXES = (".xlsx",)  # workbook hook: see ics_graph.workbook
 DATA_SUFFIXES = (*YAML_SUFFIXES, *RDF_SUFFIXES, *WORKBOOK_SUFFIXES)
-#: Named graphs that are not mapping data.
-ONTOLOGY_GRAPH = "urn:ics-graph:ontology"
 _XSD_STRING = v.PREFIXES["xsd"] + "string"
-#: Prefix of the graphs recording where each file's entities were written (one per file).
-SOURCES_GRAPH = "urn:ics-graph:sources"
-#: What a persistent store holds about each loaded file (see :mod:`ics_graph.stores`).
-MANIFEST_GRAPH = "urn:ics-graph:manifest"
-_FILE_GRAPH = "urn:ics-graph:file:"
+# The named graphs a mapping is loaded into are named in the vocabulary (light to import,
+# so a store can be opened without loading the YAML machinery); re-exported here.
+ONTOLOGY_GRAPH, SOURCES_GRAPH, MANIFEST_GRAPH = v.ONTOLOGY_GRAPH, v.SOURCES_GRAPH, v.MANIFEST_GRAPH
+file_graph, sources_graph, is_data_graph = v.file_graph, v.sources_graph, v.is_data_graph
 
 
 def display_path(path: Path) -> str:
@@ -46,22 +43,6 @@ def display_path(path: Path) -> str:
         return Path(os.path.relpath(path)).as_posix() if not os.path.relpath(path).startswith("..") else path.as_posix()
     except ValueError:  # another drive on Windows
         return path.as_posix()
-
-
-def file_graph(shown: str) -> str:
-    """The named graph holding one source file's triples."""
-    return _FILE_GRAPH + quote(shown, safe="/._-")
-
-
-def sources_graph(data_graph: str) -> str:
-    """The named graph recording where the entities of one file's graph were written."""
-    return SOURCES_GRAPH + ":" + data_graph[len(_FILE_GRAPH):]
-
-
-def is_data_graph(graph: str | None) -> bool:
-    """True for a graph of mapping data (a source file's), false for the ontology,
-    source locations and the store's manifest."""
-    return graph is None or graph.startswith(_FILE_GRAPH)
 
 
 @dataclass

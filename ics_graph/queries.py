@@ -224,13 +224,20 @@ SELECT ?label ?code ?category ?holder ?reserved ?lowest ?minimum ?icb_from WHERE
   OPTIONAL { ?f ics:icbFrom ?icb_from }
 } LIMIT 1
 """
-# Areas with an allocation (the walk up to their systems is done in Python, on the area tree).
-_ALLOCATED_AREAS = "SELECT DISTINCT ?in WHERE { ?any ics:area ?in . ?any a ics:Allocation }"
+# Areas with an allocation (the walk up to their systems is done in Python, on the area
+# tree). ics:area belongs to allocations and delegations only, and every delegation has a
+# delegator: this anti-join reads two predicates instead of typing 150,000 records (0.1 s
+# rather than 0.6 s on a national store).
+_ALLOCATED_AREAS = "SELECT DISTINCT ?in WHERE { ?any ics:area ?in MINUS { ?any ics:delegator ?from } }"
 _SYSTEMS = "SELECT ?system ?label WHERE { ?system a ics:System ; rdfs:label ?label } ORDER BY ?label"
+# Places and neighbourhoods (not sub-ICB locations) with what they are part of; sorted
+# in Python (an ORDER BY here cost more than the query).
 _PARTS = """
-SELECT ?part ?whole ?label ?level WHERE { ?part ics:partOf ?whole ; a ?cls ; rdfs:label ?label ; ics:level/rdfs:label ?level .
-  VALUES ?cls { ics:Place ics:Neighbourhood } } ORDER BY ?label ?part
+SELECT ?part ?whole ?label ?lv WHERE {
+  VALUES ?cls { ics:Place ics:Neighbourhood } ?part a ?cls ; ics:partOf ?whole ; rdfs:label ?label ; ics:level ?lv
+}
 """
+_LEVEL_LABELS = "SELECT ?lv ?level WHERE { ?lv a ics:SpatialLevel ; rdfs:label ?level }"
 
 
 def where_is(mapping, function: str, *, findings=None) -> WhereReport:
@@ -265,8 +272,10 @@ def where_is(mapping, function: str, *, findings=None) -> WhereReport:
 
     # Mapped systems: those holding an allocation (of any function) in them or inside them.
     mapped = {a for area in (row["in"] for row in mapping.select(_ALLOCATED_AREAS)) for a in context.ancestors(area)}
+    level_label = {row["lv"]: row["level"] for row in mapping.select(_LEVEL_LABELS)}
     parts: dict[str, list[dict]] = {}
-    for part in mapping.select(_PARTS):
+    for part in sorted(mapping.select(_PARTS), key=lambda r: (r["label"], r["part"])):
+        part["level"] = level_label.get(part["lv"], _short(part["lv"]))
         parts.setdefault(part["whole"], []).append(part)
     systems = []
     for row in mapping.select(_SYSTEMS):

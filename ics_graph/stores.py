@@ -32,7 +32,7 @@ from typing import Any, Iterator
 
 from . import vocabulary as v
 from .errors import Location, StoreError
-from .loader import MANIFEST_GRAPH, ONTOLOGY_GRAPH, SOURCES_GRAPH, sources_graph
+from .vocabulary import MANIFEST_GRAPH, ONTOLOGY_GRAPH, SOURCES_GRAPH, file_graph, sources_graph
 
 __all__ = ["StoreSpec", "StoreError", "LoadReport", "parse_store", "open_mapping", "load_into", "RemoteStore",
            "StoredLocations"]
@@ -125,8 +125,6 @@ def _units_of(mapping) -> tuple[list[_Unit], dict[str, bytes]]:
     """The units of an in-memory mapping and the N-Triples of each of their graphs. A
     unit's digest covers its sorted triples, so it changes exactly when its content does."""
     import pyoxigraph as ox
-
-    from .loader import file_graph
 
     payload: dict[str, bytes] = {}
     units = []

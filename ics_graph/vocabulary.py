@@ -152,3 +152,32 @@ RAG: dict[str, str] = {
     "red": "RagRed", "amber-red": "RagAmberRed", "amber": "RagAmber", "amber-green": "RagAmberGreen",
     "green": "RagGreen", "complete": "RagComplete", "not-started": "RagNotStarted",
 }
+
+
+# -- named graphs -----------------------------------------------------------------------
+#: The ontology, loaded beside the data.
+ONTOLOGY_GRAPH = "urn:ics-graph:ontology"
+#: Prefix of the graphs recording where each file's entities were written (one per file).
+SOURCES_GRAPH = "urn:ics-graph:sources"
+#: What a persistent store holds about each loaded file (see :mod:`ics_graph.stores`).
+MANIFEST_GRAPH = "urn:ics-graph:manifest"
+_FILE_GRAPH = "urn:ics-graph:file:"
+
+
+def file_graph(shown: str) -> str:
+    """The named graph holding one source file's triples."""
+    from urllib.parse import quote
+
+    return _FILE_GRAPH + quote(shown, safe="/._-")
+
+
+def sources_graph(data_graph: str) -> str:
+    """The named graph recording where the entities of one file's graph were written."""
+    return SOURCES_GRAPH + ":" + data_graph[len(_FILE_GRAPH):]
+
+
+def is_data_graph(graph: str | None) -> bool:
+    """True for a graph of mapping data (a source file's), false for the ontology,
+    source locations and the store's manifest."""
+    return graph is None or graph.startswith(_FILE_GRAPH)
+
