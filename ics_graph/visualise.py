@@ -11,6 +11,10 @@ functions, coverage gaps and other error findings get a red border (other findin
 amber one), and every finding's message is in the tooltip of the nodes and edges it is
 about.
 
+The node and edge records are the ones pyvis's ``Network`` builds (its options plus
+id, label and shape, or from and to), written here: importing pyvis would pull in
+IPython, networkx and jinja2, a quarter of a second for nothing the page needs.
+
 The page makes no network request at all: vis-network's script and stylesheet are
 inlined from the copy shipped inside the pyvis package, there are no fonts, images or
 frameworks, and a Content-Security-Policy forbids any fetch and any script but the
@@ -88,9 +92,14 @@ ROW_WIDTH = 12
 @lru_cache(maxsize=1)
 def vis_network_assets() -> tuple[str, str, str]:
     """(version, minified JS, CSS) of the newest vis-network shipped inside pyvis."""
-    import pyvis
+    import importlib.util
 
-    lib = Path(pyvis.__file__).resolve().parent / "lib"
+    # Found without importing pyvis: its package imports IPython, networkx and jinja2
+    # (0.27 s), for nothing the page needs.
+    spec = importlib.util.find_spec("pyvis")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the pyvis package is not installed; install pyvis>=0.3.2")
+    lib = Path(spec.submodule_search_locations[0]).resolve() / "lib"
     found = []
     for folder in lib.glob("vis-*"):
         js, css = folder / "vis-network.min.js", folder / "vis-network.css"
@@ -342,8 +351,6 @@ def _vis_level(node: Node, function_level: dict[str, str]) -> tuple[int, str]:
 
 
 def _vis_data(nodes, edges, node_items, edge_items, cycle_edges, function_level, collapsed_members, view) -> dict:
-    from pyvis.network import Network
-
     # Rows of the hierarchical layout: one band per level (and one for the functions
     # allocated at it), a wide band wrapped onto several rows of at most ROW_WIDTH nodes.
     bands: dict[int, list[str]] = {}
@@ -357,7 +364,10 @@ def _vis_data(nodes, edges, node_items, edge_items, cycle_edges, function_level,
                 rows[key] = next_row
             next_row += 1
 
-    net = Network(directed=True)  # pyvis assembles the vis-network node and edge records
+    # The vis-network node and edge records, as pyvis's Network.add_node and add_edge
+    # (directed) build them: the options given, plus id/label/shape and from/to.
+    node_records: list[dict] = []
+    edge_records: list[dict] = []
     for key in sorted(nodes):
         node = nodes[key]
         _band, level = _vis_level(node, function_level)
@@ -377,12 +387,12 @@ def _vis_data(nodes, edges, node_items, edge_items, cycle_edges, function_level,
             lines.append("merged: " + ", ".join(names[:30]) + (", ..." if len(names) > 30 else ""))
         if item.notes:
             lines += ["", "Findings:"] + [f"- {n}" for n in item.notes]
-        net.add_node(key, label=node.label or key, shape=KIND_SHAPES.get(node.kind, "dot"),
-                     color={"background": fill, "border": border,
-                            "highlight": {"background": fill, "border": border},
-                            "hover": {"background": fill, "border": border}},
-                     borderWidth=width, borderWidthSelected=width + 1, level=row, kind=node.kind,
-                     levelName=level, flagged=item.border, tooltip="\n".join(lines))
+        node_records.append(dict(id=key, label=node.label or key, shape=KIND_SHAPES.get(node.kind, "dot"),
+                                 color={"background": fill, "border": border,
+                                        "highlight": {"background": fill, "border": border},
+                                        "hover": {"background": fill, "border": border}},
+                                 borderWidth=width, borderWidthSelected=width + 1, level=row, kind=node.kind,
+                                 levelName=level, flagged=item.border, tooltip="\n".join(lines)))
     ordered = sorted(edges, key=lambda e: (e.kind, e.source, e.target, e.label, e.id))
     for e in ordered:
         colour, dashes, width, _words = EDGE_STYLES.get(e.kind, ("#999999", False, 1, e.kind))
@@ -402,8 +412,7 @@ def _vis_data(nodes, edges, node_items, edge_items, cycle_edges, function_level,
                    "dashes": dashes, "width": 4 if in_cycle else width, "arrows": "to"}
         if e.kind == "delegates" and e.label:
             options["label"] = e.label
-        net.add_edge(e.source, e.target, **options)
-    node_records, edge_records, _heading, _height, _width, _options = net.get_network_data()
+        edge_records.append({**options, "from": e.source, "to": e.target})
     kinds_present = sorted({n.kind for n in nodes.values()}, key=lambda k: list(KIND_SHAPES).index(k))
     levels_present = sorted({_vis_level(n, function_level)[1] for n in nodes.values()}, key=_rank)
     return {
