@@ -176,7 +176,7 @@ def _workers(mapping, rules: list[Rule]) -> int:
 
     wanted = os.environ.get("ICS_GRAPH_WORKERS", "")
     count = int(wanted) if wanted.isdigit() and int(wanted) > 0 else min(2, os.cpu_count() or 1)
-    if count < 2 or len(rules) < 2 or not hasattr(os, "fork") or not hasattr(mapping.store, "quads_for_pattern"):
+    if count < 2 or len(rules) < 2 or not hasattr(os, "fork"):
         return 1
     if type(mapping.store).__module__.split(".")[0] != "pyoxigraph" or not getattr(mapping, "in_memory", True):
         return 1  # a SPARQL endpoint does the work itself; an open database is not forked

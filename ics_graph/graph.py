@@ -15,7 +15,7 @@ from typing import Any, Iterator
 from . import vocabulary as v
 from .errors import Location
 
-__all__ = ["Mapping", "IRI", "term_value", "bind", "refuse_federation"]
+__all__ = ["Mapping", "IRI", "term_value", "plain_rows", "bind", "refuse_federation"]
 
 
 class IRI(str):
@@ -35,6 +35,13 @@ def term_value(term) -> Any:
         if dt == v.PREFIXES["xsd"] + "boolean":
             return term.value == "true"
     return term.value
+
+
+def plain_rows(solutions) -> list[dict[str, Any]]:
+    """SELECT results (pyoxigraph solutions) as dicts of variable name -> plain value;
+    unbound variables are absent."""
+    names = [var.value for var in solutions.variables]
+    return [{n: term_value(s[n]) for n in names if s[n] is not None} for s in solutions]
 
 
 @dataclass
@@ -68,17 +75,7 @@ class Mapping:
         variables are absent). ``bindings`` pre-binds variables to values safely (SEP-0007
         substitution, never text splicing): :class:`IRI` values as IRIs, ``str`` as
         literals."""
-        solutions = self._query(query, bindings)
-        names = [var.value for var in solutions.variables]
-        rows = []
-        for solution in solutions:
-            row = {}
-            for name in names:
-                term = solution[name]
-                if term is not None:
-                    row[name] = term_value(term)
-            rows.append(row)
-        return rows
+        return plain_rows(self._query(query, bindings))
 
     def ask(self, query: str, bindings: dict[str, Any] | None = None) -> bool:
         return bool(self._query(query, bindings))

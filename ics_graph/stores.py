@@ -28,10 +28,12 @@ import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 from . import vocabulary as v
 from .errors import Location, StoreError
+from .graph import plain_rows as _plain_rows
+from .turtle import literal as _literal
 from .vocabulary import MANIFEST_GRAPH, ONTOLOGY_GRAPH, SOURCES_GRAPH, file_graph, sources_graph
 
 __all__ = ["StoreSpec", "StoreError", "LoadReport", "parse_store", "open_mapping", "load_into", "RemoteStore",
@@ -112,13 +114,8 @@ def _manifest_ntriples(units: list[_Unit]) -> str:
         lines.append(f'<{unit.graph}> <{ics}contentDigest> "{unit.digest}" .')
         lines.append(f'<{unit.graph}> <{ics}loadOrder> "{unit.order}"^^<{integer}> .')
         if unit.file is not None:
-            lines.append(f'<{unit.graph}> <{ics}definedInFile> {_string(unit.file)} .')
+            lines.append(f'<{unit.graph}> <{ics}definedInFile> {_literal(unit.file)} .')
     return "\n".join(lines) + "\n"
-
-
-def _string(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-    return f'"{escaped}"'
 
 
 def _units_of(mapping) -> tuple[list[_Unit], dict[str, bytes]]:
@@ -161,8 +158,8 @@ def _findings_ntriples(findings, digest: str) -> str:
                 "area_label": f.area_label, "cycle_labels": list(f.cycle_labels)} for f in findings]
     text = json.dumps(records, ensure_ascii=False, separators=(",", ":"))
     node = f"<{FINDINGS_GRAPH}>"
-    return (f"{node} <{v.ICS}rulesDigest> {_string(digest)} .\n"
-            f"{node} <{v.ICS}findingsJson> {_string(text)} .\n")
+    return (f"{node} <{v.ICS}rulesDigest> {_literal(digest)} .\n"
+            f"{node} <{v.ICS}findingsJson> {_literal(text)} .\n")
 
 
 def _stored_findings(store):
@@ -403,13 +400,6 @@ def _open_local_read_only(folder: Path):
         raise StoreError(f"cannot open the store at '{folder}': {exc}") from None
 
 
-def _plain_rows(solutions) -> list[dict[str, Any]]:
-    from .graph import term_value
-
-    names = [var.value for var in solutions.variables]
-    return [{n: term_value(s[n]) for n in names if s[n] is not None} for s in solutions]
-
-
 class StoredLocations:
     """Where entities were written, read from the store's sources graphs when asked
     (in batches), instead of all at once: a national store has many entities and a
@@ -460,12 +450,6 @@ class StoredLocations:
     def items(self) -> Iterator[tuple[str, Location]]:
         self._take(_plain_rows(self.store.query(self._ALL)))
         return ((k, loc) for k, loc in sorted(self.cache.items()) if loc is not None)
-
-    def __iter__(self):
-        return (k for k, _ in self.items())
-
-    def __contains__(self, iri) -> bool:
-        return self.get(iri) is not None
 
 
 # -- a SPARQL 1.1 endpoint ------------------------------------------------------------

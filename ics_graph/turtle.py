@@ -26,6 +26,11 @@ _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b
 _BY_LENGTH = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
 
 
+def literal(text: str) -> str:
+    """A plain string literal in N-Triples/Turtle syntax, escaped."""
+    return f'"{_escape(text)}"'
+
+
 def _escape(text: str) -> str:
     out = []
     for ch in text:
