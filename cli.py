@@ -33,8 +33,9 @@ def _fail_input(error) -> None:
 
 
 def _load(paths, store: str | None = None, *, whole: bool = False):
-    """The mapping to work on: the PATHs read into memory, or a persistent store opened
-    where it is (then nothing is parsed). ``whole``: the command reads the whole graph
+    """The mapping to work on: the PATHs read into memory (or read back from the load
+    cache when they have not changed), or a persistent store opened where it is (then
+    nothing is parsed). ``whole``: the command reads the whole graph
     (check, visualise ...), so an Oxigraph folder is copied into memory first, which is
     faster. Exits 2 on bad input or an unusable store."""
     from ics_graph.errors import InputError
@@ -49,10 +50,10 @@ def _load(paths, store: str | None = None, *, whole: bool = False):
         return open_mapping(spec, into_memory=whole)  # StoreError: exit 2 (see _Main)
     if not paths:
         _usage("give the mapping: PATH (files or folders), or --store oxigraph:DIR or sparql:URL")
-    from ics_graph.loader import load_mapping
+    from ics_graph.cache import load_mapping_cached
 
     try:
-        return load_mapping(paths)
+        return load_mapping_cached(paths)
     except InputError as error:
         _fail_input(error)
 

@@ -82,6 +82,24 @@ def sort_findings(findings) -> list[Finding]:
     return sorted(findings, key=Finding.sort_key)
 
 
+def to_records(findings) -> list[dict]:
+    """Findings as plain JSON-ready records, every field kept: what a store or the load
+    cache keeps, so that ``where`` and ``visualise`` can show them without checking again."""
+    return [{"rule": f.rule, "severity": f.severity.word, "message": f.message, "focus": f.focus,
+             "focus_label": f.focus_label, "related": list(f.related),
+             "location": list(f.location) if f.location else None, "cycle": list(f.cycle), "hint": f.hint,
+             "area_label": f.area_label, "cycle_labels": list(f.cycle_labels)} for f in findings]
+
+
+def from_records(records) -> list[Finding]:
+    """The findings :func:`to_records` kept."""
+    return [Finding(rule=r["rule"], severity=Severity.parse(r["severity"]), message=r["message"], focus=r["focus"],
+                    focus_label=r["focus_label"], related=tuple(r["related"]),
+                    location=Location(*r["location"]) if r["location"] else None, cycle=tuple(r["cycle"]),
+                    hint=r["hint"], area_label=r["area_label"], cycle_labels=tuple(r["cycle_labels"]))
+            for r in records]
+
+
 @dataclass
 class CheckResult:
     """Everything ``check`` produced: findings to show, and bookkeeping about what was

@@ -49,14 +49,18 @@ class Mapping:
     """A loaded mapping. ``store`` is a pyoxigraph Store (or a SPARQL endpoint that
     answers like one); ``locations`` maps entity IRIs to where they were written;
     ``files`` lists the files loaded, in load order. ``findings_at_load``, for a mapping
-    opened from a persistent store, returns the findings of the built-in rules computed
-    when it was loaded (or None if the rules have changed since)."""
+    opened from a persistent store or the load cache, returns the findings of the built-in
+    rules computed when it was loaded (or None if the rules have changed since)."""
 
     store: Any
     locations: dict[str, Location] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     findings_at_load: Any = None
     in_memory: bool = True  # False for an Oxigraph folder read in place (never forked: see checking)
+    keep_findings: Any = None  # called with the default findings once computed (the load cache keeps them)
+    # Each path given or imported, and the files it named (a folder's files): the load
+    # cache compares them again, so a file added to an imported folder is noticed.
+    expansions: list = field(default_factory=list)
 
     def default_findings(self) -> list:
         """The findings of the built-in rules with no configuration, as ``where`` and
@@ -67,7 +71,10 @@ class Mapping:
                 return found
         from .checking import check
 
-        return check(self).findings
+        found = check(self).findings
+        if self.keep_findings is not None:
+            self.keep_findings(found)
+        return found
 
     # -- querying -----------------------------------------------------------------
     def select(self, query: str, bindings: dict[str, Any] | None = None) -> list[dict[str, Any]]:

@@ -132,9 +132,12 @@ def load_mapping(paths, *, with_ontology: bool = True):
     queue: list[tuple[Path, Location | None]] = [(Path(p), None) for p in paths]
     if not queue:
         raise InputError([Problem(Location("<command line>"), "no input paths given")])
+    expansions: list[tuple[str, list[str]]] = []  # each given or imported path and what it named
     while queue:
         path, origin = queue.pop(0)
-        for found in _expand(path, origin, problems):
+        named = _expand(path, origin, problems)
+        expansions.append((str(path), [str(found) for found in named]))
+        for found in named:
             key = found.resolve()
             if key in files:
                 continue
@@ -204,7 +207,7 @@ def load_mapping(paths, *, with_ontology: bool = True):
     _add_locations(store, by_file, ox)
     if with_ontology:
         store.load(path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH))
-    return Mapping(store=store, locations=locations, files=[f.shown for f in files.values()])
+    return Mapping(store=store, locations=locations, files=[f.shown for f in files.values()], expansions=expansions)
 
 
 def _imports(entry: _File, problems: list[Problem]) -> list[tuple[Path, Location]]:

@@ -152,11 +152,9 @@ def rules_digest() -> str:
 def _findings_ntriples(findings, digest: str) -> str:
     import json
 
-    records = [{"rule": f.rule, "severity": f.severity.word, "message": f.message, "focus": f.focus,
-                "focus_label": f.focus_label, "related": list(f.related),
-                "location": list(f.location) if f.location else None, "cycle": list(f.cycle), "hint": f.hint,
-                "area_label": f.area_label, "cycle_labels": list(f.cycle_labels)} for f in findings]
-    text = json.dumps(records, ensure_ascii=False, separators=(",", ":"))
+    from .findings import to_records
+
+    text = json.dumps(to_records(findings), ensure_ascii=False, separators=(",", ":"))
     node = f"<{FINDINGS_GRAPH}>"
     return (f"{node} <{v.ICS}rulesDigest> {_literal(digest)} .\n"
             f"{node} <{v.ICS}findingsJson> {_literal(text)} .\n")
@@ -167,18 +165,14 @@ def _stored_findings(store):
     rules have changed since they were computed."""
     import json
 
-    from .findings import Finding, Severity
+    from .findings import from_records
 
     def load():
         rows = _plain_rows(store.query(f"SELECT ?digest ?json WHERE {{ GRAPH <{FINDINGS_GRAPH}> {{ "
                                        f"<{FINDINGS_GRAPH}> <{v.ICS}rulesDigest> ?digest ; <{v.ICS}findingsJson> ?json }} }}"))
         if not rows or rows[0]["digest"] != rules_digest():
             return None
-        return [Finding(rule=r["rule"], severity=Severity.parse(r["severity"]), message=r["message"], focus=r["focus"],
-                        focus_label=r["focus_label"], related=tuple(r["related"]),
-                        location=Location(*r["location"]) if r["location"] else None, cycle=tuple(r["cycle"]),
-                        hint=r["hint"], area_label=r["area_label"], cycle_labels=tuple(r["cycle_labels"]))
-                for r in json.loads(rows[0]["json"])]
+        return from_records(json.loads(rows[0]["json"]))
     return load
 
 
