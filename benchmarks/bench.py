@@ -12,8 +12,12 @@ and the same graph as N-Triples, then measures, each step in its own process:
 - ``store load``: ``ics-graph load graph.nt --store oxigraph:DIR`` into a new folder
   (it also runs check once, to keep the findings ``where`` shows);
 - ``check, store`` and ``where, store``: ``ics-graph check`` and ``where`` on that store;
-- ``where, YAML``: ``ics-graph where`` for one function on the YAML files;
-- ``visualise``: the page written from the YAML (one system) or, at national sizes, the
+- ``where, YAML``: ``ics-graph where`` for one function on the YAML files; ``cached``:
+  the same command again on unchanged files, answered from the load cache (every other
+  step runs with ``ICS_GRAPH_CACHE=off``, so it reads its files);
+- ``visualise``: the page written from the YAML (one system, and ``large-system``: one
+  system of 15 places of 30 neighbourhoods, drawing about 1,150 nodes), and again cached;
+  or, at national sizes, the
   summary view (``--collapse neighbourhoods``) from the store; with ``--browser`` the page
   is also opened in headless Chromium (networking off) until its layout has settled;
 - side by side, on the same N-Triples: pySHACL validating the structural SHACL shapes
@@ -102,6 +106,7 @@ def _tree(pid: int) -> list[int]:
 
 
 REPEAT = 1  # runs of each step; the median wall time is kept (set per size in bench_size)
+CACHE = "off"  # every step reads its files, unless measured as "cached" (see cached())
 
 
 def measure(argv: list[str], timeout: float = 7200) -> dict:
@@ -119,7 +124,7 @@ def _measure_once(argv: list[str], timeout: float) -> dict:
     """Run a command; wall time, peak memory (MiB, PSS of the process tree), its last stdout line."""
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=ROOT)
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=ROOT, env={**os.environ, "ICS_GRAPH_CACHE": CACHE})
         peak = [0]
         done = threading.Event()
 
@@ -171,6 +176,20 @@ def browser_settle(page: Path) -> tuple[int | None, float | None]:
     return nodes, round(settled, 2)
 
 
+def cached(argv: list[str], folder: Path, accept=(0,)) -> float | None:
+    """A command run again on unchanged files: one run fills the load cache (not timed),
+    then the median of the timed runs, which read the graph and findings back."""
+    global CACHE
+    shutil.rmtree(folder, ignore_errors=True)
+    CACHE = str(folder)
+    try:
+        _measure_once(argv, 7200)
+        return _ok(measure(argv), accept)
+    finally:
+        CACHE = "off"
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _ok(result: dict, accept=(0,)) -> float | None:
     if result["exit"] not in accept:
         print(f"  step failed (exit {result['exit']}): {result['stderr']}", file=sys.stderr)
@@ -215,6 +234,8 @@ def bench_size(name: str, work: Path) -> dict:
                                        == (work / f"{name}-findings-nt.json").read_bytes())
     row["where_store_s"] = _ok(measure([CLI, "where", "f0003", "--store", f"oxigraph:{store}", "--format", "json"]))
     row["where_s"] = _ok(measure([CLI, "where", "f0003", *yamls, "--format", "json"]))
+    small = name not in ("0.3m", "1m")  # beyond 500,000 quads the load cache steps aside for the store
+    row["where_cached_s"] = cached([CLI, "where", "f0003", *yamls, "--format", "json"], work / "cache") if small else None
 
     print(f"{name}: visualise", file=sys.stderr)
     page = work / f"{name}-graph.html"
@@ -225,8 +246,10 @@ def bench_size(name: str, work: Path) -> dict:
         drawn = measure([CLI, "visualise", *yamls, "-o", str(page)])
         row["visualise_view"] = "all, from the YAML"
     row["visualise_s"] = _ok(drawn, (0, 1))
+    row["visualise_cached_s"] = (cached([CLI, "visualise", *yamls, "-o", str(page)], work / "cache", (0, 1))
+                                 if name not in NATIONAL else None)
     row["visualise_nodes"], row["browser_settle_s"] = None, None
-    if BROWSER and name in ("one-system", "0.1m"):  # a national page is tens of MB: not for a browser
+    if BROWSER and name in ("one-system", "large-system", "0.1m"):  # a national page is tens of MB: not for a browser
         try:
             row["visualise_nodes"], row["browser_settle_s"] = browser_settle(page)
         except (TimeoutError, OSError) as exc:
@@ -269,14 +292,24 @@ def tables(rows: list[dict]) -> str:
                    f"| {_s(r['pyshacl_s'])} | {_ratio(r['pyshacl_s'], r['check_s'])} | {_s(r.get('shacl_rs_s'))} "
                    f"| {_s(r['load_s'])} | {_s(r['check_yaml_s'])} |")
     out += ["", "| size | store load (s) | store load peak (MiB) | check, store (s) | same findings "
-                "| where, store (s) | where, YAML (s) | visualise (s) | view | nodes | settle in Chromium (s) |",
-            "|" + "---|" * 11]
+                "| where, store (s) | where, YAML (s) | where, YAML cached (s) | visualise (s) "
+                "| visualise cached (s) | view | nodes | settle in Chromium (s) |",
+            "|" + "---|" * 13]
     for r in rows:
         out.append(f"| {r['size']} | {_s(r['store_load_s'])} | {r['store_load_peak_mib']:.0f} | {_s(r['check_store_s'])} "
                    f"| {'yes' if r['store_findings_identical'] else 'NO'} | {_s(r['where_store_s'])} | {_s(r['where_s'])} "
-                   f"| {_s(r['visualise_s'])} | {r['visualise_view']} | {r['visualise_nodes'] or 'n/a'} "
-                   f"| {_s(r['browser_settle_s'])} |")
+                   f"| {_s(r.get('where_cached_s'))} | {_s(r['visualise_s'])} | {_s(r.get('visualise_cached_s'))} "
+                   f"| {r['visualise_view']} | {r['visualise_nodes'] or 'n/a'} | {_s(r['browser_settle_s'])} |")
     return "\n".join(out)
+
+
+def _both(first_run, again, limit) -> str:
+    """Met on every run, or only once the files have been read (cache or store)."""
+    if (first_run or 99) <= limit:
+        return "yes"
+    if (again or 99) <= limit:
+        return "cached or from a store: yes; first run after an edit: no"
+    return "no"
 
 
 def targets(rows: list[dict]) -> str:
@@ -285,7 +318,7 @@ def targets(rows: list[dict]) -> str:
     lines = ["| target | measured | met |", "|---|---|---|"]
 
     def add(text, value, ok):
-        lines.append(f"| {text} | {value} | {'yes' if ok else 'no'} |")
+        lines.append(f"| {text} | {value} | {ok if isinstance(ok, str) else 'yes' if ok else 'no'} |")
 
     if "one-system" in by:
         r = by["one-system"]
@@ -293,9 +326,19 @@ def targets(rows: list[dict]) -> str:
             (r["check_yaml_s"] or 99) <= 1)
         add("one system: >= 5x faster than pySHACL", _ratio(r["pyshacl_s"], r["check_s"]),
             (r["pyshacl_s"] or 0) >= 5 * (r["check_s"] or 99))
-        add("one system: where <= 0.5 s", f"{_s(r['where_s'])} s (YAML), {_s(r['where_store_s'])} s (store)",
-            (r["where_s"] or 99) <= 0.5)
-        add("one system: visualise written <= 1 s", f"{_s(r['visualise_s'])} s", (r["visualise_s"] or 99) <= 1)
+        add("one system: where <= 0.5 s", f"{_s(r['where_s'])} s reading the YAML; {_s(r.get('where_cached_s'))} s "
+            f"with the files read before (load cache); {_s(r['where_store_s'])} s from a store",
+            _both(r["where_s"], min(r.get("where_cached_s") or 99, r["where_store_s"] or 99), 0.5))
+        add("one system: visualise written <= 1 s", f"{_s(r['visualise_s'])} s reading the YAML; "
+            f"{_s(r.get('visualise_cached_s'))} s cached ({r['visualise_nodes'] or '?'} nodes)",
+            _both(r["visualise_s"], r.get("visualise_cached_s"), 1))
+    if "large-system" in by:
+        r = by["large-system"]
+        add(f"one system of 1,000-2,000 nodes ({r['visualise_nodes'] or '?'}): visualise written <= 1 s",
+            f"{_s(r['visualise_s'])} s reading the YAML; {_s(r.get('visualise_cached_s'))} s cached",
+            _both(r["visualise_s"], r.get("visualise_cached_s"), 1))
+        add("that page opens and settles in Chromium <= 3 s", f"{_s(r['browser_settle_s'])} s",
+            "yes" if (r["browser_settle_s"] or 99) <= 3 else "no")
     if "1m" in by:
         r = by["1m"]
         add("1M: check within 3x the Oxigraph floor", f"{_ratio(r['check_s'], r['oxigraph_floor_s'])} "
@@ -316,7 +359,7 @@ def targets(rows: list[dict]) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="one-system", help="comma-separated: one-system, 0.1m, 0.3m, 1m")
+    parser.add_argument("--sizes", default="one-system", help="comma-separated: one-system, large-system, 0.1m, 0.3m, 1m")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "ics-graph-bench")
     parser.add_argument("--json", type=Path, help="also write every measurement here")
     parser.add_argument("--browser", action="store_true", help="also time the page in headless Chromium")

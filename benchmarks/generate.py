@@ -23,6 +23,8 @@ from pathlib import Path
 PRESETS = {
     # name: (systems, places per system, neighbourhoods per place, functions)
     "one-system": (1, 10, 8, 200),
+    # one large system drawing about 1,150 nodes (the page target names 1,000-2,000)
+    "large-system": (1, 15, 30, 200),
     "0.1m": (5, 10, 8, 200),
     "0.3m": (15, 10, 8, 200),
     "1m": (50, 10, 8, 200),
