@@ -211,7 +211,13 @@ def _replace(path: Path, data: bytes) -> None:
 
 
 def _prune(folder: Path) -> None:
+    """Keep the :data:`KEEP` most recently used entries, and no graph without its entry
+    (left by a write that failed half-way)."""
     entries = sorted(folder.glob("*.json"), key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
     for old in entries[KEEP:]:
         for path in (old, old.with_suffix(".nq")):
             path.unlink(missing_ok=True)
+    kept = {entry.stem for entry in entries[:KEEP]}
+    for graph in folder.glob("*.nq"):
+        if graph.stem not in kept:
+            graph.unlink(missing_ok=True)

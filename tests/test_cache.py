@@ -177,6 +177,8 @@ def test_input_errors_are_never_cached(write, folder):
 
 def test_the_oldest_entries_are_pruned(write, folder, monkeypatch):
     monkeypatch.setattr(cache, "KEEP", 2)
+    folder.mkdir(parents=True)
+    (folder / "left-by-a-failed-write.nq").write_bytes(b"")
     for number in range(3):
         path = write(f"m{number}.yaml", f"functions:\n  - {{id: f{number}, name: Function {number}}}\n")
         assert run("info", path).exit_code == 0, run("info", path).output
