@@ -52,13 +52,14 @@ def load_mapping_cached(paths):
     from .loader import load_mapping
 
     folder = cache_folder()
-    key = _key(paths) if folder is not None else None
-    if key is None:
+    keyed = _key(paths) if folder is not None else None
+    if keyed is None:
         return load_mapping(paths)
-    mapping = _read(folder, key)
+    key, digests = keyed
+    mapping = _read(folder, key, digests)
     if mapping is None:
         mapping = load_mapping(paths)
-        if _write(folder, key, mapping):
+        if _write(folder, key, mapping, digests):
             mapping.keep_findings = lambda found: _keep_findings(folder, key, found)
     return mapping
 
@@ -88,10 +89,11 @@ def _tool_digest() -> str:
     return _TOOL[0]
 
 
-def _key(paths) -> str | None:
+def _key(paths) -> tuple[str, dict[str, str]] | None:
     """The key of a load: the tool, and each input file's name as shown and content, in
-    order. None when the inputs cannot be cached (a workbook) or are not all there (the
-    loader then reports the problem)."""
+    order; with the digest of each file by its name as shown (read once, used again to
+    check and write the entry). None when the inputs cannot be cached (a workbook) or are
+    not all there (the loader then reports the problem)."""
     from .errors import Problem
     from .loader import WORKBOOK_SUFFIXES, _expand, display_path
 
@@ -100,17 +102,20 @@ def _key(paths) -> str | None:
     if problems or not files or any(f.is_dir() or f.suffix.lower() in WORKBOOK_SUFFIXES for f in files):
         return None
     digest = hashlib.sha256(_tool_digest().encode() + b"\0" + os.getcwd().encode() + b"\0")
+    digests: dict[str, str] = {}
     try:
         for found in files:
-            digest.update(display_path(found).encode() + b"\0" + _digest(found).encode() + b"\0")
+            shown = display_path(found)
+            digests[shown] = _digest(found)
+            digest.update(shown.encode() + b"\0" + digests[shown].encode() + b"\0")
     except OSError:
         return None
-    return digest.hexdigest()
+    return digest.hexdigest(), digests
 
 
 # -- reading ----------------------------------------------------------------------------
 
-def _read(folder: Path, key: str):
+def _read(folder: Path, key: str, digests: dict[str, str]):
     import pyoxigraph as ox
 
     from .errors import Location
@@ -123,7 +128,7 @@ def _read(folder: Path, key: str):
         if entry.get("format") != FORMAT or entry.get("key") != key:
             return None
         for shown, digest in entry["files"]:  # imported files are not in the key: check them too
-            if _digest(Path(shown)) != digest:
+            if (digests.get(shown) or _digest(Path(shown))) != digest:
                 return None
         for path, named in entry["expansions"]:  # and no file was added to (or left) a folder
             if [str(found) for found in _expand(Path(path), None, [])] != named:
@@ -155,7 +160,7 @@ def _cached_findings(entry: dict):
 
 # -- writing ----------------------------------------------------------------------------
 
-def _write(folder: Path, key: str, mapping) -> bool:
+def _write(folder: Path, key: str, mapping, digests: dict[str, str]) -> bool:
     """Keep a load; False (and nothing written) when it cannot or should not be."""
     import pyoxigraph as ox
 
@@ -170,9 +175,7 @@ def _write(folder: Path, key: str, mapping) -> bool:
         with tempfile.TemporaryDirectory(dir=folder):
             pass  # the folder is writable
         quads = store.dump(format=ox.RdfFormat.N_QUADS)
-        files = []
-        for shown in mapping.files:
-            files.append([shown, _digest(Path(shown))])
+        files = [[shown, digests.get(shown) or _digest(Path(shown))] for shown in mapping.files]
         entry = {"format": FORMAT, "key": key, "files": files, "expansions": mapping.expansions,
                  "quads": hashlib.sha256(quads).hexdigest(),
                  "locations": {iri: list(where) for iri, where in sorted(mapping.locations.items())}, "findings": {}}
