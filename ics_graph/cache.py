@@ -166,8 +166,10 @@ def _write(folder: Path, key: str, mapping, digests: dict[str, str]) -> bool:
 
     from .vocabulary import ONTOLOGY_GRAPH
 
+    if len(mapping.engine) > LARGEST:
+        return False  # too large to be worth keeping (before writing the sources graphs it would never use)
     store = mapping.store
-    if len(store) > LARGEST or store.query(f"ASK {{ GRAPH ?g {{ ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }} "
+    if store.query(f"ASK {{ GRAPH ?g {{ ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }} "
                                            f"FILTER(?g != <{ONTOLOGY_GRAPH}>) }}"):
         return False  # the mapping's blank nodes would come back with new ids (the ontology's always do)
     try:

@@ -40,7 +40,8 @@ class _Labels:
             values = " ".join(f"<{iri}>" for iri in chunk if ">" not in iri and " " not in iri)
             if not values:
                 continue
-            for row in self.mapping.select(f"SELECT ?e (MIN(?l) AS ?label) WHERE {{ VALUES ?e {{ {values} }} ?e rdfs:label ?l }} GROUP BY ?e"):
+            query = f"SELECT ?e (MIN(?l) AS ?label) WHERE {{ VALUES ?e {{ {values} }} ?e rdfs:label ?l }} GROUP BY ?e"
+            for row in self.mapping.select(query, sources=False):
                 if "label" in row:
                     self.cache[row["e"]] = row["label"]
 
@@ -61,7 +62,7 @@ def _location(mapping, *iris):
 
 
 def _sparql_findings(mapping, rule: Rule, labels: _Labels) -> list[Finding]:
-    rows = mapping.select(rule.query)
+    rows = mapping.select(rule.query, sources=not rule.builtin)  # a user's rule may read where things were written
     labels.fetch([r.get("focus") for r in rows] + [r.get("area") for r in rows])
     mapping.prefetch_locations({str(v) for r in rows for k, v in r.items() if k in ("at", "focus") or k.startswith("related")})
     findings = []
@@ -104,7 +105,7 @@ def _written(path: tuple, labels: _Labels) -> str:
 def _cycle_findings(mapping, rule: Rule, labels: _Labels) -> list[Finding]:
     edges_by_group: dict = defaultdict(list)
     edge_of: dict = {}  # (from, to) -> the entity that states the edge (a delegation), if the query says
-    for row in mapping.select(rule.query):
+    for row in mapping.select(rule.query, sources=not rule.builtin):
         if "from" in row and "to" in row:
             edges_by_group[row.get("group", "")].append((row["from"], row["to"]))
             if "edge" in row:
@@ -178,9 +179,10 @@ def _workers(mapping, rules: list[Rule]) -> int:
     count = int(wanted) if wanted.isdigit() and int(wanted) > 0 else min(2, os.cpu_count() or 1)
     if count < 2 or len(rules) < 2 or not hasattr(os, "fork"):
         return 1
-    if type(mapping.store).__module__.split(".")[0] != "pyoxigraph" or not getattr(mapping, "in_memory", True):
+    store = mapping.engine
+    if type(store).__module__.split(".")[0] != "pyoxigraph" or not getattr(mapping, "in_memory", True):
         return 1  # a SPARQL endpoint does the work itself; an open database is not forked
-    if not wanted and len(mapping.store) < PARALLEL_FROM:
+    if not wanted and len(store) < PARALLEL_FROM:
         return 1
     return min(count, len(rules))
 

@@ -9,7 +9,6 @@ spliced into query text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from . import vocabulary as v
@@ -44,23 +43,49 @@ def plain_rows(solutions) -> list[dict[str, Any]]:
     return [{n: term_value(s[n]) for n in names if s[n] is not None} for s in solutions]
 
 
-@dataclass
 class Mapping:
     """A loaded mapping. ``store`` is a pyoxigraph Store (or a SPARQL endpoint that
     answers like one); ``locations`` maps entity IRIs to where they were written;
     ``files`` lists the files loaded, in load order. ``findings_at_load``, for a mapping
     opened from a persistent store or the load cache, returns the findings of the built-in
-    rules computed when it was loaded (or None if the rules have changed since)."""
+    rules computed when it was loaded (or None if the rules have changed since).
 
-    store: Any
-    locations: dict[str, Location] = field(default_factory=dict)
-    files: list[str] = field(default_factory=list)
-    findings_at_load: Any = None
-    in_memory: bool = True  # False for an Oxigraph folder read in place (never forked: see checking)
-    keep_findings: Any = None  # called with the default findings once computed (the load cache keeps them)
-    # Each path given or imported, and the files it named (a folder's files): the load
-    # cache compares them again, so a file added to an imported folder is noticed.
-    expansions: list = field(default_factory=list)
+    ``sources`` are where each file's entities were written, not yet in the store: the
+    loader leaves them here, and they are written as one graph per file (see
+    :func:`ics_graph.loader.write_sources`) the first time anything reads ``store`` or
+    runs a query of its own. The built-in rules never read them, so a ``check`` of a
+    national graph in memory skips that work (a quarter of a million quads at 1M triples).
+    """
+
+    def __init__(self, store: Any, locations: dict[str, Location] | None = None, files: list[str] | None = None,
+                 findings_at_load: Any = None, in_memory: bool = True, keep_findings: Any = None,
+                 expansions: list | None = None, sources: dict | None = None):
+        self._store = store
+        self._sources = sources
+        self.locations = {} if locations is None else locations
+        self.files = [] if files is None else files
+        self.findings_at_load = findings_at_load
+        self.in_memory = in_memory  # False for an Oxigraph folder read in place (never forked: see checking)
+        self.keep_findings = keep_findings  # called with the default findings once computed (the load cache keeps them)
+        # Each path given or imported, and the files it named (a folder's files): the load
+        # cache compares them again, so a file added to an imported folder is noticed.
+        self.expansions = [] if expansions is None else expansions
+
+    @property
+    def store(self) -> Any:
+        """The whole dataset: data, ontology and where each entity was written."""
+        if self._sources is not None:
+            from .loader import write_sources
+
+            sources, self._sources = self._sources, None
+            write_sources(self._store, sources)
+        return self._store
+
+    @property
+    def engine(self) -> Any:
+        """The store as it is, for ics-graph's own queries that never read source
+        locations (the built-in rules, labels, counts): it does not write them first."""
+        return self._store
 
     def default_findings(self) -> list:
         """The findings of the built-in rules with no configuration, as ``where`` and
@@ -77,23 +102,25 @@ class Mapping:
         return found
 
     # -- querying -----------------------------------------------------------------
-    def select(self, query: str, bindings: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    def select(self, query: str, bindings: dict[str, Any] | None = None, *, sources: bool = True) -> list[dict[str, Any]]:
         """Run a SPARQL SELECT; rows are dicts of variable name -> plain value (unbound
         variables are absent). ``bindings`` pre-binds variables to values safely (SEP-0007
         substitution, never text splicing): :class:`IRI` values as IRIs, ``str`` as
-        literals."""
-        return plain_rows(self._query(query, bindings))
+        literals. ``sources=False`` is for queries known not to read where entities were
+        written (the built-in rules): they run without writing those graphs first."""
+        return plain_rows(self._query(query, bindings, sources))
 
     def ask(self, query: str, bindings: dict[str, Any] | None = None) -> bool:
         return bool(self._query(query, bindings))
 
-    def _query(self, query: str, bindings: dict[str, Any] | None):
+    def _query(self, query: str, bindings: dict[str, Any] | None, sources: bool = True):
         import pyoxigraph as ox
 
         refuse_federation(query)
         if bindings:
             query = bind(query, {k: _term(value, ox) for k, value in bindings.items()})
-        return self.store.query(query, prefixes=v.PREFIXES, use_default_graph_as_union=True)
+        store = self.store if sources else self._store
+        return store.query(query, prefixes=v.PREFIXES, use_default_graph_as_union=True)
 
     # -- data ---------------------------------------------------------------------
     def data_triples(self) -> Iterator[tuple]:
@@ -102,7 +129,7 @@ class Mapping:
         from .vocabulary import is_data_graph
 
         seen = set()
-        for quad in self.store:
+        for quad in self._store:  # the sources graphs are skipped below: no need to write them
             if not is_data_graph(getattr(quad.graph_name, "value", None)):
                 continue
             triple = (quad.subject, quad.predicate, quad.object)

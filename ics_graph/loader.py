@@ -23,7 +23,7 @@ from .authoring import Registry, convert, declare
 from .errors import InputError, Location, Problem
 from .yamlsource import MarkedMap, read_yaml
 
-__all__ = ["load_mapping", "RDF_SUFFIXES", "YAML_SUFFIXES", "display_path", "file_graph", "sources_graph",
+__all__ = ["load_mapping", "RDF_SUFFIXES", "YAML_SUFFIXES", "display_path", "file_graph", "sources_graph", "write_sources",
            "is_data_graph"]
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -204,10 +204,11 @@ def load_mapping(paths, *, with_ontology: bool = True):
         raise InputError(sorted(set(problems)))
 
     store.load(_nquads(quads), format=ox.RdfFormat.N_QUADS)
-    _add_locations(store, by_file, ox)
     if with_ontology:
         store.load(path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH))
-    return Mapping(store=store, locations=locations, files=[f.shown for f in files.values()], expansions=expansions)
+    # The sources graphs are written when something first reads the whole store (see Mapping.store).
+    return Mapping(store=store, locations=locations, files=[f.shown for f in files.values()], expansions=expansions,
+                   sources=by_file)
 
 
 def _imports(entry: _File, problems: list[Problem]) -> list[tuple[Path, Location]]:
@@ -300,10 +301,12 @@ def _nquads(quads: list) -> bytes:
     return "".join(lines).encode("utf-8")
 
 
-def _add_locations(store, by_file: dict[str, dict[str, Location]], ox) -> None:
+def write_sources(store, by_file: dict[str, dict[str, Location]]) -> None:
     """Record where each entity was written, in one graph per file beside its data graph
     (``urn:ics-graph:sources:PATH``), so that a persistent store or a SPARQL user can
     point at the source too, and a reload replaces a file's locations with its data."""
+    import pyoxigraph as ox
+
     ics, integer = v.ICS, v.PREFIXES["xsd"] + "integer"
     lines = []
     for data_graph, locations in by_file.items():

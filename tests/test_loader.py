@@ -80,6 +80,44 @@ def test_every_entity_remembers_where_it_was_written():
     assert [r["g"] for r in rows] == ["urn:ics-graph:sources:" + loc.file]
 
 
+def test_locations_are_written_into_the_store_only_when_something_reads_it_whole():
+    from ics_graph.checking import check
+
+    sources = "ASK { GRAPH ?g { ?e ics:definedAtLine ?n } }"
+    mapping = load_mapping([MINI])
+    # The built-in rules never read where things were written: checking leaves them out.
+    assert check(mapping).findings
+    assert not mapping.engine.query(sources, prefixes={"ics": "https://w3id.org/ics-graph/ontology#"})
+    # Anything that reads the whole store, or runs a query of its own, sees them.
+    assert mapping.store.query(sources, prefixes={"ics": "https://w3id.org/ics-graph/ontology#"})
+    again = load_mapping([MINI])
+    assert again.ask(sources)
+
+
+def test_a_user_rule_can_read_where_things_were_written(tmp_path):
+    from ics_graph.checking import check
+    from ics_graph.config import Config
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "written-on-line-24.rq").write_text("""\
+# ---
+# slug: written-on-line-24
+# severity: info
+# title: What is written on line 24
+# message: "{focus_label} is written on line 24"
+# rationale: A local rule that scopes itself to one file.
+# sources: ["local policy"]
+# fix: Nothing to fix.
+# example: "bodies: [...]"
+# ---
+SELECT ?focus WHERE { ?focus ics:definedAtLine 24 ; ics:definedInFile ?file FILTER(STRENDS(?file, "mapping.yaml")) }
+""")
+    mapping = load_mapping([MINI])
+    found = [f for f in check(mapping, config=Config(), rule_dirs=[rules]).findings if f.rule == "written-on-line-24"]
+    assert ID + "body/shire-icb" in {f.focus for f in found}
+
+
 def test_ontology_is_loaded_beside_the_data_but_not_exported():
     mapping = load_mapping([MINI])
     assert mapping.ask("ASK { ics:AcuteTrust rdfs:subClassOf+ ics:Body }")
