@@ -303,3 +303,19 @@ def test_inputs_are_never_modified(tmp_path):
     before = {p.name: p.read_bytes() for p in copy.iterdir()}
     load_mapping([copy])
     assert {p.name: p.read_bytes() for p in copy.iterdir()} == before
+
+
+def test_blank_nodes_in_n_triples_get_the_same_ids_on_every_load(tmp_path):
+    # N-Triples with no "_:" is known to have no blank nodes without asking the store;
+    # one that has them is renumbered by order of appearance, as Turtle is.
+    path = tmp_path / "extra.nt"
+    path.write_text('<https://example.org/a> <https://example.org/p> _:x .\n'
+                    '_:x <http://www.w3.org/2000/01/rdf-schema#label> "a qualified thing" .\n')
+
+    def blank_ids():
+        mapping = load_mapping([path], with_ontology=False)
+        return sorted(term.value for quad in mapping.store for term in (quad.subject, quad.object)
+                      if type(term).__name__ == "BlankNode")
+
+    first = blank_ids()
+    assert first and first == blank_ids()
