@@ -233,16 +233,11 @@ def _imports(entry: _File, problems: list[Problem]) -> list[tuple[Path, Location
     return result
 
 
-_RDF_TYPE = None  # set on first use: pyoxigraph is imported lazily
-
-
 def _parse_rdf(entry: _File, raw: bytes, problems: list[Problem], ox, store) -> None:
     """Parse one RDF file straight into its named graph (Oxigraph's parser, which never
     fetches external entities in RDF/XML). A file with blank nodes is parsed again term
     by term, giving its blank nodes ids by order of appearance, so that the same input
     always gives the same graph (Oxigraph would give them random ids)."""
-    global _RDF_TYPE
-    _RDF_TYPE = _RDF_TYPE or ox.NamedNode(v.PREFIXES["rdf"] + "type")
     graph = ox.NamedNode(file_graph(entry.shown))
     base = "file:///" + quote(entry.shown)
     fmt = getattr(ox.RdfFormat, entry.kind)
@@ -280,7 +275,8 @@ def _parse_rdf(entry: _File, raw: bytes, problems: list[Problem], ox, store) -> 
         lines = {}
     # Every typed IRI is an entity that findings may point at (read from the index, in
     # its order: a third of the time of a SELECT DISTINCT at a million triples).
-    typed = dict.fromkeys(q.subject.value for q in store.quads_for_pattern(None, _RDF_TYPE, None, graph)
+    rdf_type = ox.NamedNode(v.PREFIXES["rdf"] + "type")
+    typed = dict.fromkeys(q.subject.value for q in store.quads_for_pattern(None, rdf_type, None, graph)
                           if type(q.subject) is ox.NamedNode)
     make, shown, line_of = Location._make, entry.shown, lines.get
     entry.value = {iri: make((shown, line_of(iri, 0), 0, None)) for iri in typed}
