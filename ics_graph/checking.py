@@ -61,8 +61,15 @@ def _location(mapping, *iris):
     return None
 
 
-def _sparql_findings(mapping, rule: Rule, labels: _Labels) -> list[Finding]:
-    rows = mapping.select(rule.query, sources=not rule.builtin)  # a user's rule may read where things were written
+def _rows(mapping, rule: Rule) -> list[dict] | None:
+    """What a rule's query returns (None for a SHACL rule, which has no query). This is
+    the part that runs in the store, and the part that runs in parallel."""
+    if rule.kind == "shacl":
+        return None
+    return mapping.select(rule.query, sources=not rule.builtin)  # a user's rule may read where things were written
+
+
+def _sparql_findings(mapping, rule: Rule, rows: list[dict], labels: _Labels) -> list[Finding]:
     labels.fetch([r.get("focus") for r in rows] + [r.get("area") for r in rows])
     mapping.prefetch_locations({str(v) for r in rows for k, v in r.items() if k in ("at", "focus") or k.startswith("related")})
     findings = []
@@ -102,10 +109,10 @@ def _written(path: tuple, labels: _Labels) -> str:
             + " -> ".join(labels[node] for node in path[-half:]))
 
 
-def _cycle_findings(mapping, rule: Rule, labels: _Labels) -> list[Finding]:
+def _cycle_findings(mapping, rule: Rule, rows: list[dict], labels: _Labels) -> list[Finding]:
     edges_by_group: dict = defaultdict(list)
     edge_of: dict = {}  # (from, to) -> the entity that states the edge (a delegation), if the query says
-    for row in mapping.select(rule.query, sources=not rule.builtin):
+    for row in rows:
         if "from" in row and "to" in row:
             edges_by_group[row.get("group", "")].append((row["from"], row["to"]))
             if "edge" in row:
@@ -156,63 +163,53 @@ def _shacl_findings(mapping, rule: Rule, labels: _Labels) -> list[Finding]:
 
 def run_rule(mapping, rule: Rule, labels: _Labels | None = None) -> list[Finding]:
     """The findings of one rule."""
-    labels = labels or _Labels(mapping)
+    return _findings(mapping, rule, _rows(mapping, rule), labels or _Labels(mapping))
+
+
+def _findings(mapping, rule: Rule, rows: list[dict] | None, labels: _Labels) -> list[Finding]:
     if rule.kind == "shacl":
         return _shacl_findings(mapping, rule, labels)
     if rule.algorithm == "strongly-connected-cycles":
-        return _cycle_findings(mapping, rule, labels)
-    return _sparql_findings(mapping, rule, labels)
+        return _cycle_findings(mapping, rule, rows, labels)
+    return _sparql_findings(mapping, rule, rows, labels)
 
 
-#: Below this many quads the rules run in this process: forking costs more than it saves.
-PARALLEL_FROM = 200_000
-_shared: dict = {}  # what forked workers inherit: the mapping, and their own label cache
-
-
-def _workers(mapping, rules: list[Rule]) -> int:
-    """How many processes to check with. Oxigraph evaluates a query without releasing
-    the GIL, so threads do not help; forked processes share the loaded store copy-on-write
-    and each takes whole rules from a queue. ``ICS_GRAPH_WORKERS`` overrides (1: never)."""
+def _workers(rules: list[Rule]) -> int:
+    """How many rule queries run at once: one per core (at most two, the machine this
+    was sized on). Oxigraph evaluates a query with the interpreter lock released (see
+    :func:`ics_graph.graph.plain_rows`), so threads share the one loaded store with no
+    copy, in memory or on disk; on a SPARQL endpoint they wait for two answers at once.
+    ``ICS_GRAPH_WORKERS`` overrides (1: one query at a time)."""
     import os
 
     wanted = os.environ.get("ICS_GRAPH_WORKERS", "")
     count = int(wanted) if wanted.isdigit() and int(wanted) > 0 else min(2, os.cpu_count() or 1)
-    if count < 2 or len(rules) < 2 or not hasattr(os, "fork"):
-        return 1
-    store = mapping.engine
-    if type(store).__module__.split(".")[0] != "pyoxigraph" or not getattr(mapping, "in_memory", True):
-        return 1  # a SPARQL endpoint does the work itself; an open database is not forked
-    if not wanted and len(store) < PARALLEL_FROM:
-        return 1
-    return min(count, len(rules))
+    return max(1, min(count, len(rules)))
 
 
-def _run_shared(rule: Rule) -> list[Finding]:
-    if "labels" not in _shared:
-        _shared["labels"] = _Labels(_shared["mapping"])
-    return run_rule(_shared["mapping"], rule, _shared["labels"])
+def _run_parallel(mapping, rules: list[Rule], labels: _Labels, workers: int) -> list[list[Finding]]:
+    """Queries in a pool of threads; each rule's rows are turned into findings here, in
+    rule order, while the later rules' queries are still running."""
+    from concurrent.futures import ThreadPoolExecutor
 
-
-def _run_parallel(mapping, rules: list[Rule], workers: int) -> list[list[Finding]]:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    _shared.clear()
-    _shared["mapping"] = mapping
-    try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            return list(pool.map(_run_shared, rules, chunksize=1))
-    finally:
-        _shared.clear()
+    if any(not rule.builtin for rule in rules):
+        mapping.store  # write the source locations a user's rule may read once, before any thread can
+    with ThreadPoolExecutor(workers, thread_name_prefix="ics-graph-rule") as pool:
+        pending = [pool.submit(_rows, mapping, rule) for rule in rules]
+        try:
+            return [_findings(mapping, rule, future.result(), labels) for rule, future in zip(rules, pending)]
+        finally:
+            for future in pending:
+                future.cancel()  # after a failure, start no more queries
 
 
 def run_rules(mapping, rules: list[Rule], *, severities: dict[str, Severity] | None = None) -> list[Finding]:
     """Run ``rules`` and return their findings in stable order. ``severities`` overrides
-    the severity of every finding of a rule (from configuration). A large mapping is
-    checked by two processes at once (see :func:`_workers`); the findings are the same."""
+    the severity of every finding of a rule (from configuration). The rules' queries run
+    two at a time (see :func:`_workers`); the findings are the same."""
     labels = _Labels(mapping)
-    workers = _workers(mapping, rules)
-    found = (_run_parallel(mapping, rules, workers) if workers > 1
+    workers = _workers(rules)
+    found = (_run_parallel(mapping, rules, labels, workers) if workers > 1
              else [run_rule(mapping, rule, labels) for rule in rules])
     findings: list[Finding] = []
     for rule, of_rule in zip(rules, found):

@@ -38,9 +38,36 @@ def term_value(term) -> Any:
 
 def plain_rows(solutions) -> list[dict[str, Any]]:
     """SELECT results (pyoxigraph solutions) as dicts of variable name -> plain value;
-    unbound variables are absent."""
-    names = [var.value for var in solutions.variables]
-    return [{n: term_value(s[n]) for n in names if s[n] is not None} for s in solutions]
+    unbound variables are absent.
+
+    Oxigraph evaluates a query lazily, as its solutions are read. Read one by one from
+    Python, it holds the interpreter lock throughout; serialised as SPARQL JSON results
+    in one call, the whole evaluation runs with the lock released, so queries in other
+    threads (see :mod:`ics_graph.checking`) run on other cores meanwhile."""
+    serialize = getattr(solutions, "serialize", None)
+    if serialize is None:
+        names = [var.value for var in solutions.variables]
+        return [{n: term_value(s[n]) for n in names if s[n] is not None} for s in solutions]
+    import json
+
+    import pyoxigraph as ox
+
+    rows = []
+    for binding in json.loads(serialize(format=ox.QueryResultsFormat.JSON))["results"]["bindings"]:
+        row = {}
+        for name, term in binding.items():
+            datatype = term.get("datatype")
+            value = term["value"]
+            if datatype == _INTEGER:
+                value = int(value)
+            elif datatype == _BOOLEAN:
+                value = value == "true"
+            row[name] = value
+        rows.append(row)
+    return rows
+
+
+_INTEGER, _BOOLEAN = v.PREFIXES["xsd"] + "integer", v.PREFIXES["xsd"] + "boolean"
 
 
 class Mapping:

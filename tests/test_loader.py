@@ -319,3 +319,30 @@ def test_blank_nodes_in_n_triples_get_the_same_ids_on_every_load(tmp_path):
 
     first = blank_ids()
     assert first and first == blank_ids()
+
+
+def test_every_typed_entity_in_n_triples_is_located_however_it_is_spaced(tmp_path):
+    # The usual "<s> <rdf:type> o ." lines are found in the text while Oxigraph parses;
+    # a type written with a tab, an escaped IRI or a repeated line makes that count
+    # disagree with the store, and the entities are then read from the store instead.
+    rdf_type = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+    thing = "<https://example.org/Thing>"
+    usual = (f"<https://example.org/a> {rdf_type} {thing} .\n"
+             f"<https://example.org/a> <https://example.org/p> \"x\" .\n"
+             f"<https://example.org/b> {rdf_type} {thing} .\n")
+    variants = {
+        "usual": usual,
+        "tab": usual + f"<https://example.org/c>\t{rdf_type} {thing} .\n",
+        "escape": usual + f"<https://example.org/\\u0063> {rdf_type} {thing} .\n",
+        "repeated": usual + f"<https://example.org/b> {rdf_type} {thing} .\n<https://example.org/c> {rdf_type} {thing} .\n",
+        "literal": usual + f"<https://example.org/c> <https://example.org/p> \"> {rdf_type} \" .\n"
+                           f"<https://example.org/c> {rdf_type} {thing} .\n",
+    }
+    for name, text in variants.items():
+        path = tmp_path / f"{name}.nt"
+        path.write_text(text, encoding="utf-8")
+        located = {iri.rsplit("/", 1)[-1]: loc.line for iri, loc in load_mapping([path], with_ontology=False).locations.items()}
+        expected = {"a": 1, "b": 3} if name == "usual" else {"a": 1, "b": 3, "c": 4}
+        if name == "repeated":
+            expected["c"] = 5
+        assert located == expected, name

@@ -336,16 +336,27 @@ def test_findings_kept_at_load_match_a_fresh_check_and_expire_with_the_rules(tmp
     assert open_mapping(spec).findings_at_load() == kept
 
 
-def test_a_large_check_runs_in_two_processes_with_the_same_findings(monkeypatch):
+def test_a_check_runs_its_queries_two_at_a_time_with_the_same_findings(monkeypatch):
     from ics_graph import checking
 
     mapping = load_mapping([PACK])
     monkeypatch.setenv("ICS_GRAPH_WORKERS", "1")
-    assert checking._workers(mapping, [1, 2]) == 1
+    assert checking._workers([1, 2]) == 1
     alone = check(mapping).findings
     monkeypatch.setenv("ICS_GRAPH_WORKERS", "2")
-    assert checking._workers(mapping, [1, 2]) == 2
+    assert checking._workers([1, 2]) == 2
+    threads = []
+    select = mapping.select
+
+    def spy(*args, **kwargs):
+        import threading
+
+        threads.append(threading.current_thread().name)
+        return select(*args, **kwargs)
+
+    monkeypatch.setattr(mapping, "select", spy)
     assert check(mapping).findings == alone and alone
+    assert any(name.startswith("ics-graph-rule") for name in threads)  # the rules' queries ran in the pool
 
 
 def test_commands_that_need_a_copy_work_on_the_server_too(server, monkeypatch):
