@@ -13,8 +13,9 @@ unreadable, is a miss and the files are read as usual; ``ICS_GRAPH_CACHE=off`` t
 it off. Entries are N-Quads and JSON (nothing is unpickled or executed), each is written
 atomically, the oldest beyond :data:`KEEP` are removed, and a cache folder that cannot
 be written is silently not used. Inputs are only read. Mappings with blank nodes,
-workbooks or more than :data:`LARGEST` quads are not cached (a persistent store is the
-answer for a national graph: see ``ics-graph load --store``).
+workbooks, more than :data:`LARGEST` quads or more than :data:`LARGEST_BYTES` of files are
+not cached (a persistent store is the answer for a national graph: see ``ics-graph load
+--store``); files that large are not even read for a key.
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["cache_folder", "load_mapping_cached", "KEEP", "LARGEST"]
+__all__ = ["cache_folder", "load_mapping_cached", "KEEP", "LARGEST", "LARGEST_BYTES"]
 
 FORMAT = 1
 KEEP = 32  # entries kept; the least recently used are removed first
 LARGEST = 500_000  # quads; beyond this the store (load --store) is the way to avoid parsing again
+# Files this large are not hashed for a key: at a million triples that alone took 0.3 s,
+# for an entry that would be refused for its size anyway.
+LARGEST_BYTES = 64 * 1024 * 1024
 _OFF = ("0", "off", "no", "false", "none")
 
 
@@ -92,14 +96,19 @@ def _tool_digest() -> str:
 def _key(paths) -> tuple[str, dict[str, str]] | None:
     """The key of a load: the tool, and each input file's name as shown and content, in
     order; with the digest of each file by its name as shown (read once, used again to
-    check and write the entry). None when the inputs cannot be cached (a workbook) or are
-    not all there (the loader then reports the problem)."""
+    check and write the entry). None when the inputs cannot be cached (a workbook, more
+    than :data:`LARGEST_BYTES`) or are not all there (the loader then reports the problem)."""
     from .errors import Problem
     from .loader import WORKBOOK_SUFFIXES, _expand, display_path
 
     problems: list[Problem] = []
     files = [found for path in paths for found in _expand(Path(path), None, problems)]
     if problems or not files or any(f.is_dir() or f.suffix.lower() in WORKBOOK_SUFFIXES for f in files):
+        return None
+    try:
+        if sum(f.stat().st_size for f in files) > LARGEST_BYTES:
+            return None
+    except OSError:
         return None
     digest = hashlib.sha256(_tool_digest().encode() + b"\0" + os.getcwd().encode() + b"\0")
     digests: dict[str, str] = {}

@@ -19,9 +19,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from . import vocabulary as v
-from .authoring import Registry, convert, declare
 from .errors import InputError, Location, Problem
-from .yamlsource import MarkedMap, read_yaml
 
 __all__ = ["load_mapping", "RDF_SUFFIXES", "YAML_SUFFIXES", "display_path", "file_graph", "sources_graph", "write_sources",
            "is_data_graph"]
@@ -172,6 +170,8 @@ def load_mapping(paths, *, with_ontology: bool = True):
                 except UnicodeDecodeError as exc:
                     problems.append(Problem(Location(shown), f"not UTF-8 text (byte {exc.start})"))
                     continue
+                from .yamlsource import read_yaml  # only when there is YAML to read (RDF alone never needs it)
+
                 entry.value, file_problems = read_yaml(text, shown)
                 problems.extend(file_problems)
                 queue.extend(_imports(entry, problems))
@@ -183,12 +183,15 @@ def load_mapping(paths, *, with_ontology: bool = True):
         from .workbook import resolve_references
         reported = resolve_references([(entry.kind, entry.value) for entry in files.values()], problems)
 
-    registry = Registry()  # the ids that YAML and workbook references may name
     authored = any(entry.kind in ("yaml", "workbook") for entry in files.values())
+    if authored:  # the ids that YAML and workbook references may name (RDF alone names nothing by id)
+        from .authoring import Registry, convert, declare
+
+        registry = Registry()
     for entry in files.values():
         if entry.kind in ("yaml", "workbook"):  # workbook hook
             declare(entry.value, entry.shown, registry, problems)
-        elif authored:  # RDF alone names nothing by id: no registry needed
+        elif authored:
             _declare_rdf(entry, registry)
 
     quads: list = []
@@ -223,6 +226,8 @@ def load_mapping(paths, *, with_ontology: bool = True):
 
 def _imports(entry: _File, problems: list[Problem]) -> list[tuple[Path, Location]]:
     value = entry.value
+    from .yamlsource import MarkedMap
+
     if not isinstance(value, MarkedMap) or "imports" not in value:
         return []
     imports = value["imports"]
@@ -335,7 +340,7 @@ def _lines(kind: str, raw: bytes) -> dict[str, int]:
     return {}
 
 
-def _declare_rdf(entry: _File, registry: Registry) -> None:
+def _declare_rdf(entry: _File, registry) -> None:
     for subject, location in (entry.value or {}).items():
         if subject.startswith(v.ID):
             kind, _, ident = subject[len(v.ID):].partition("/")

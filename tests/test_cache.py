@@ -192,3 +192,15 @@ def test_inputs_are_never_written(pack, folder):
     run("where", "continuing healthcare", pack)
     after = {p: p.read_bytes() for p in pack.parent.rglob("*") if p.is_file()}
     assert after == before
+
+
+def test_files_too_large_to_cache_are_not_even_read_for_a_key(pack, folder, monkeypatch):
+    monkeypatch.setattr(cache, "LARGEST_BYTES", 1000)
+
+    def refuse(path):
+        raise AssertionError(f"{path} was hashed")
+
+    monkeypatch.setattr(cache, "_digest", refuse)
+    result = run("where", "continuing healthcare", pack, "--format", "json")
+    assert result.exit_code == 0 and "continuing" in result.output
+    assert not list(folder.glob("*.json"))
