@@ -89,6 +89,39 @@ def test_installed_console_script_runs_in_a_subprocess(tmp_path):
     assert version.stdout.startswith("ics-graph, version ")
 
 
+def test_console_script_flushes_everything_and_keeps_the_exit_code_when_it_leaves_early(tmp_path):
+    # The installed command leaves with os._exit (no freeing of the graph): a long output
+    # on a pipe must still arrive whole, and findings must still give exit 1.
+    pack = ROOT / "data" / "northamptonshire"
+    found = subprocess.run([str(SCRIPT), "check", str(pack), "--format", "json", "--fail-on", "info"],
+                           cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert found.returncode == 1, found.stderr
+    report = json.loads(found.stdout)
+    assert report["findings"]
+    turtle = subprocess.run([str(SCRIPT), "load", str(pack)], cwd=tmp_path, capture_output=True, check=True).stdout
+    assert len(turtle) > 65536 and turtle.endswith(b" .\n")  # many pipe buffers, down to the last statement
+    assert turtle == CliRunner().invoke(main, ["load", str(pack)]).stdout_bytes
+    clean = subprocess.run([str(SCRIPT), "check", str(pack), "--format", "json", "--fail-on", "never"],
+                           cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert clean.returncode == 0 and json.loads(clean.stdout) == report
+    written = tmp_path / "report.sarif"
+    subprocess.run([str(SCRIPT), "check", str(pack), "--format", "sarif", "-o", str(written), "--fail-on", "never"],
+                   cwd=tmp_path, check=True)
+    assert json.loads(written.read_text(encoding="utf-8"))["version"] == "2.1.0"
+
+
+def test_console_script_closes_a_store_the_usual_way(tmp_path):
+    # With --store the command exits normally, so the database is closed and reopens whole.
+    pack = ROOT / "data" / "northamptonshire"
+    store = f"oxigraph:{tmp_path / 'store'}"
+    subprocess.run([str(SCRIPT), "load", str(pack), "--store", store], cwd=tmp_path, capture_output=True, check=True)
+    stored = subprocess.run([str(SCRIPT), "check", "--store", store, "--format", "json", "--fail-on", "never"],
+                            cwd=tmp_path, capture_output=True, text=True, check=True)
+    direct = subprocess.run([str(SCRIPT), "check", str(pack), "--format", "json", "--fail-on", "never"],
+                            cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert json.loads(stored.stdout)["findings"] == json.loads(direct.stdout)["findings"]
+
+
 def test_console_script_reports_input_errors_with_exit_2(write):
     bad = write("bad.ttl", "@prefix : <http://x/> .\n:a :b \n")
     result = subprocess.run([str(SCRIPT), "info", str(bad)], capture_output=True, text=True, check=False)
