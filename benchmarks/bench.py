@@ -20,15 +20,22 @@ and the same graph as N-Triples, then measures, each step in its own process:
   or, at national sizes, the
   summary view (``--collapse neighbourhoods``) from the store; with ``--browser`` the page
   is also opened in headless Chromium (networking off) until its layout has settled;
+- ``check in-process``: the same check of the N-Triples timed inside the process (load,
+  rules, JSON report), leaving out starting Python and importing;
 - side by side, on the same N-Triples: pySHACL validating the structural SHACL shapes
-  (benchmarks/shapes/structural.ttl), the Rust-based ``shacl`` package (PyPI) on the
-  same shapes, and Oxigraph bulk-loading the data (the floor: reading it once).
+  (benchmarks/shapes/structural.ttl), timed inside its process (parse and validate) and
+  as the whole process (with starting Python and importing rdflib and pySHACL), the
+  Rust-based ``shacl`` package (PyPI) on the same shapes, and Oxigraph bulk-loading the
+  data (the floor: reading it once).
+
+Compared with pySHACL like for like, both ways: ``ics-graph check`` as a process against
+pySHACL as a process (the measure of earlier runs), and each timed inside its process;
+a speed target counts as met only when it is met both ways.
 
 Up to 0.1m every step runs three times and the median time is kept (a step of a second
 varies by a tenth from run to run); the larger sizes run once. Peak memory is the
 largest proportional set size (PSS) of the process and its children together, sampled
-every 20 ms: check forks a second process on large mappings, and
-the pages they share are counted once. The script prints markdown tables and writes
+every 20 ms. The script prints markdown tables and writes
 JSON; targets are reported, never asserted.
 """
 
@@ -62,6 +69,15 @@ FLOOR = """
 import sys, time, pyoxigraph as ox
 t = time.perf_counter(); s = ox.Store(); s.bulk_load(path=sys.argv[1], format=ox.RdfFormat.N_TRIPLES); e = time.perf_counter() - t
 print(f'{e:.4f} {len(s)}')
+"""
+CHECK = """
+import sys, time
+from ics_graph.checking import check
+from ics_graph.loader import load_mapping
+from ics_graph.renderers import render
+t = time.perf_counter(); result = check(load_mapping([sys.argv[1]]))
+text = render(result, 'json', fail_level=None, colour=False, version='bench'); e = time.perf_counter() - t
+print(f'{e:.4f} {len(result.findings)}')
 """
 PYSHACL = """
 import sys, time, rdflib, pyshacl
@@ -219,6 +235,8 @@ def bench_size(name: str, work: Path) -> dict:
     row["findings"] = len(json.loads((work / f"{name}-findings.json").read_text())["findings"]) if check["exit"] in (0, 1) else None
     check_nt = measure([CLI, "check", nt, "--format", "json", "-o", str(work / f"{name}-findings-nt.json")])
     row["check_s"], row["check_peak_mib"] = _ok(check_nt, (0, 1)), check_nt["peak_mib"]
+    inside = measure([PY, "-c", CHECK, nt])
+    row["check_inprocess_s"] = float(inside["last"].split()[0]) if inside["exit"] == 0 else None
 
     print(f"{name}: store", file=sys.stderr)
     store = work / f"{name}-store"
@@ -261,7 +279,8 @@ def bench_size(name: str, work: Path) -> dict:
     row["oxigraph_floor_process_s"], row["oxigraph_floor_peak_mib"] = floor["wall_s"], floor["peak_mib"]
     shapes = str(HERE / "shapes" / "structural.ttl")
     pyshacl = measure([PY, "-c", PYSHACL, nt, shapes])
-    row["pyshacl_s"], row["pyshacl_peak_mib"] = _ok(pyshacl), pyshacl["peak_mib"]
+    row["pyshacl_s"], row["pyshacl_peak_mib"] = _ok(pyshacl), pyshacl["peak_mib"]  # the whole process, as check_s
+    row["pyshacl_inprocess_s"] = float(pyshacl["last"].split()[0]) if pyshacl["exit"] == 0 else None
     row["pyshacl_results"] = int(pyshacl["last"].split()[1]) if pyshacl["exit"] == 0 else None
     try:
         import shacl  # noqa: F401
@@ -283,13 +302,15 @@ def _ratio(a, b) -> str:
 
 
 def tables(rows: list[dict]) -> str:
-    out = ["| size | triples | check, N-Triples (s) | check peak (MiB) | findings | Oxigraph floor (s) "
-           "| check / floor | pySHACL (s) | pySHACL / check | shacl, Rust (s) | load YAML in-process (s) "
-           "| check, YAML (s) |", "|" + "---|" * 12]
+    out = ["| size | triples | check, N-Triples (s) | check in-process (s) | check peak (MiB) | findings "
+           "| Oxigraph floor (s) | check / floor | pySHACL (s) | pySHACL in-process (s) "
+           "| pySHACL / check, like for like | shacl, Rust (s) | load YAML in-process (s) | check, YAML (s) |",
+           "|" + "---|" * 14]
     for r in rows:
-        out.append(f"| {r['size']} | {r['triples']:,} | {_s(r['check_s'])} | {r['check_peak_mib']:.0f} | {r['findings']} "
+        out.append(f"| {r['size']} | {r['triples']:,} | {_s(r['check_s'])} | {_s(r.get('check_inprocess_s'))} "
+                   f"| {r['check_peak_mib']:.0f} | {r['findings']} "
                    f"| {_s(r['oxigraph_floor_s'])} | {_ratio(r['check_s'], r['oxigraph_floor_s'])} "
-                   f"| {_s(r['pyshacl_s'])} | {_ratio(r['pyshacl_s'], r['check_s'])} | {_s(r.get('shacl_rs_s'))} "
+                   f"| {_s(r['pyshacl_s'])} | {_s(r.get('pyshacl_inprocess_s'))} | {_like(r)} | {_s(r.get('shacl_rs_s'))} "
                    f"| {_s(r['load_s'])} | {_s(r['check_yaml_s'])} |")
     out += ["", "| size | store load (s) | store load peak (MiB) | check, store (s) | same findings "
                 "| where, store (s) | where, YAML (s) | where, YAML cached (s) | visualise (s) "
@@ -301,6 +322,18 @@ def tables(rows: list[dict]) -> str:
                    f"| {_s(r.get('where_cached_s'))} | {_s(r['visualise_s'])} | {_s(r.get('visualise_cached_s'))} "
                    f"| {r['visualise_view']} | {r['visualise_nodes'] or 'n/a'} | {_s(r['browser_settle_s'])} |")
     return "\n".join(out)
+
+
+def _like(r: dict) -> str:
+    """pySHACL's time over ours, process against process and in-process against in-process."""
+    return (f"{_ratio(r['pyshacl_s'], r['check_s'])} as processes, "
+            f"{_ratio(r.get('pyshacl_inprocess_s'), r.get('check_inprocess_s'))} in-process")
+
+
+def _faster(r: dict, times: float) -> bool:
+    """Met only if met like for like both ways: as whole processes, and timed inside them."""
+    both = [(r["pyshacl_s"], r["check_s"]), (r.get("pyshacl_inprocess_s"), r.get("check_inprocess_s"))]
+    return all(a is not None and b is not None and a >= times * b for a, b in both)
 
 
 def _both(first_run, again, limit) -> str:
@@ -324,8 +357,7 @@ def targets(rows: list[dict]) -> str:
         r = by["one-system"]
         add("one system: check as a fresh process <= 1 s", f"{_s(r['check_yaml_s'])} s (YAML), {_s(r['check_s'])} s (N-Triples)",
             (r["check_yaml_s"] or 99) <= 1)
-        add("one system: >= 5x faster than pySHACL", _ratio(r["pyshacl_s"], r["check_s"]),
-            (r["pyshacl_s"] or 0) >= 5 * (r["check_s"] or 99))
+        add("one system: >= 5x faster than pySHACL", _like(r), _faster(r, 5))
         add("one system: where <= 0.5 s", f"{_s(r['where_s'])} s reading the YAML; {_s(r.get('where_cached_s'))} s "
             f"with the files read before (load cache); {_s(r['where_store_s'])} s from a store",
             _both(r["where_s"], min(r.get("where_cached_s") or 99, r["where_store_s"] or 99), 0.5))
@@ -344,8 +376,7 @@ def targets(rows: list[dict]) -> str:
         add("1M: check within 3x the Oxigraph floor", f"{_ratio(r['check_s'], r['oxigraph_floor_s'])} "
             f"(N-Triples); {_ratio(r['check_store_s'], r['oxigraph_floor_s'])} (store)",
             (r["check_s"] or 1e9) <= 3 * r["oxigraph_floor_s"])
-        add("1M: check >= 10x faster than pySHACL", _ratio(r["pyshacl_s"], r["check_s"]),
-            (r["pyshacl_s"] or 0) >= 10 * (r["check_s"] or 1e9))
+        add("1M: check >= 10x faster than pySHACL", _like(r), _faster(r, 10))
         add("1M: check peak memory <= 2 GB", f"{r['check_peak_mib']:.0f} MiB", r["check_peak_mib"] <= 2048)
         add("1M: where on the store <= 1 s", f"{_s(r['where_store_s'])} s", (r["where_store_s"] or 99) <= 1)
         if "0.1m" in by:
