@@ -175,11 +175,12 @@ def _findings(mapping, rule: Rule, rows: list[dict] | None, labels: _Labels) -> 
 
 
 def _workers(rules: list[Rule]) -> int:
-    """How many rule queries run at once: one per core (at most two, the machine this
-    was sized on). Oxigraph evaluates a query with the interpreter lock released (see
-    :func:`ics_graph.graph.plain_rows`), so threads share the one loaded store with no
-    copy, in memory or on disk; on a SPARQL endpoint they wait for two answers at once.
-    ``ICS_GRAPH_WORKERS`` overrides (1: one query at a time)."""
+    """How many rule queries run at once: one per core, at most two unless
+    ``ICS_GRAPH_WORKERS`` says otherwise (1: one at a time). Oxigraph evaluates a query
+    with the interpreter lock released (see :func:`ics_graph.graph.plain_rows`), so
+    threads share the one loaded store with no copy, in memory or on disk; on a SPARQL
+    endpoint they wait for two answers at once. Two, because the machine this was
+    measured on has two cores, and queries sharing a store slow each other a little."""
     import os
 
     wanted = os.environ.get("ICS_GRAPH_WORKERS", "")

@@ -85,14 +85,13 @@ class Mapping:
     """
 
     def __init__(self, store: Any, locations: dict[str, Location] | None = None, files: list[str] | None = None,
-                 findings_at_load: Any = None, in_memory: bool = True, keep_findings: Any = None,
+                 findings_at_load: Any = None, keep_findings: Any = None,
                  expansions: list | None = None, sources: dict | None = None):
         self._store = store
         self._sources = sources
         self.locations = {} if locations is None else locations
         self.files = [] if files is None else files
         self.findings_at_load = findings_at_load
-        self.in_memory = in_memory  # False for an Oxigraph folder read in place (never forked: see checking)
         self.keep_findings = keep_findings  # called with the default findings once computed (the load cache keeps them)
         # Each path given or imported, and the files it named (a folder's files): the load
         # cache compares them again, so a file added to an imported folder is noticed.

@@ -297,7 +297,7 @@ def _parse_rdf(entry: _File, raw: bytes, problems: list[Problem], ox, store) -> 
     # that scan found, it found them all (it finds only real ones). Otherwise (other
     # spacing, escapes in IRIs, blank nodes, repeated lines) they are read from the index.
     rdf_type = ox.NamedNode(v.PREFIXES["rdf"] + "type")
-    if type_lines == _count(store, graph, rdf_type):
+    if type_lines >= 0 and type_lines == _count(store, graph, rdf_type):
         entry.value = found
         return
     typed = dict.fromkeys(q.subject.value for q in store.quads_for_pattern(None, rdf_type, None, graph)

@@ -379,7 +379,7 @@ def open_mapping(spec: StoreSpec, *, into_memory: bool = False):
         store.graphs = [name for unit in ordered for name in unit.graphs]
     files = [u.file for u in ordered if u.file is not None]
     return Mapping(store=store, locations=StoredLocations(store, files), files=files,
-                   findings_at_load=_stored_findings(store), in_memory=not (spec.scheme == "oxigraph" and not into_memory))
+                   findings_at_load=_stored_findings(store))
 
 
 def _open_local_read_only(folder: Path):
