@@ -41,9 +41,10 @@ def plain_rows(solutions) -> list[dict[str, Any]]:
     unbound variables are absent.
 
     Oxigraph evaluates a query lazily, as its solutions are read. Read one by one from
-    Python, it holds the interpreter lock throughout; serialised as SPARQL JSON results
-    in one call, the whole evaluation runs with the lock released, so queries in other
-    threads (see :mod:`ics_graph.checking`) run on other cores meanwhile."""
+    Python, every solution needs the interpreter lock back, so a query stalls behind
+    Python work in another thread; serialised as SPARQL JSON results in one call, the
+    whole evaluation runs with the lock released, so queries in other threads (see
+    :mod:`ics_graph.checking`) run on other cores meanwhile."""
     serialize = getattr(solutions, "serialize", None)
     if serialize is None:
         names = [var.value for var in solutions.variables]
