@@ -17,6 +17,9 @@ from .errors import Location
 __all__ = ["Mapping", "IRI", "term_value", "plain_rows", "bind", "refuse_federation"]
 
 
+_INTEGER, _BOOLEAN = v.PREFIXES["xsd"] + "integer", v.PREFIXES["xsd"] + "boolean"
+
+
 class IRI(str):
     """Marks a binding value as an IRI (a plain ``str`` is bound as a literal)."""
 
@@ -29,9 +32,9 @@ def term_value(term) -> Any:
     datatype = getattr(term, "datatype", None)
     if datatype is not None:
         dt = datatype.value
-        if dt == v.PREFIXES["xsd"] + "integer":
+        if dt == _INTEGER:
             return int(term.value)
-        if dt == v.PREFIXES["xsd"] + "boolean":
+        if dt == _BOOLEAN:
             return term.value == "true"
     return term.value
 
@@ -67,8 +70,6 @@ def plain_rows(solutions) -> list[dict[str, Any]]:
         rows.append(row)
     return rows
 
-
-_INTEGER, _BOOLEAN = v.PREFIXES["xsd"] + "integer", v.PREFIXES["xsd"] + "boolean"
 
 
 class Mapping:

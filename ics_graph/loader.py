@@ -260,12 +260,16 @@ def _parse_rdf(entry: _File, raw: bytes, problems: list[Problem], ox, store) -> 
     from concurrent.futures import ThreadPoolExecutor
 
     make, shown = Location._make, entry.shown
+
+    def located(iris) -> dict[str, Location]:
+        line_of = lines.get
+        return {iri: make((shown, line_of(iri, 0), 0, None)) for iri in iris}
+
     with ThreadPoolExecutor(1, thread_name_prefix="ics-graph-parse") as parser:
         parsed = parser.submit(store.load, raw, format=fmt, base_iri=base, to_graph=graph)
         lines = _lines(entry.kind, raw)
         written, type_lines = _ntriples_typed(raw) if entry.kind == "N_TRIPLES" else ({}, -1)
-        line_of = lines.get
-        found = {iri: make((shown, line_of(iri, 0), 0, None)) for iri in written}
+        found = located(written)
     try:
         parsed.result()
     except SyntaxError as exc:
@@ -300,10 +304,8 @@ def _parse_rdf(entry: _File, raw: bytes, problems: list[Problem], ox, store) -> 
     if type_lines >= 0 and type_lines == _count(store, graph, rdf_type):
         entry.value = found
         return
-    typed = dict.fromkeys(q.subject.value for q in store.quads_for_pattern(None, rdf_type, None, graph)
-                          if type(q.subject) is ox.NamedNode)
-    line_of = lines.get
-    entry.value = {iri: make((shown, line_of(iri, 0), 0, None)) for iri in typed}
+    entry.value = located(dict.fromkeys(q.subject.value for q in store.quads_for_pattern(None, rdf_type, None, graph)
+                                        if type(q.subject) is ox.NamedNode))
 
 
 def _count(store, graph, predicate) -> int:
