@@ -189,19 +189,17 @@ def _workers(rules: list[Rule]) -> int:
 
 
 def _run_parallel(mapping, rules: list[Rule], labels: _Labels, workers: int) -> list[list[Finding]]:
-    """Queries in a pool of threads; each rule's rows are turned into findings here, in
+    """Queries on a few threads; each rule's rows are turned into findings here, in
     rule order, while the later rules' queries are still running."""
-    from concurrent.futures import ThreadPoolExecutor
+    from .threads import in_order
 
     if any(not rule.builtin for rule in rules):
         mapping.store  # write the source locations a user's rule may read once, before any thread can
-    with ThreadPoolExecutor(workers, thread_name_prefix="ics-graph-rule") as pool:
-        pending = [pool.submit(_rows, mapping, rule) for rule in rules]
-        try:
-            return [_findings(mapping, rule, future.result(), labels) for rule, future in zip(rules, pending)]
-        finally:
-            for future in pending:
-                future.cancel()  # after a failure, start no more queries
+    rows = in_order(lambda rule: _rows(mapping, rule), rules, workers, name="ics-graph-rule")
+    try:
+        return [_findings(mapping, rule, of_rule, labels) for rule, of_rule in zip(rules, rows)]
+    finally:
+        rows.close()  # after a failure here, start no more queries and wait for those running
 
 
 def run_rules(mapping, rules: list[Rule], *, severities: dict[str, Severity] | None = None) -> list[Finding]:

@@ -257,7 +257,7 @@ def _parse_rdf(entry: _File, raw: bytes, problems: list[Problem], ox, store) -> 
     fmt = getattr(ox.RdfFormat, entry.kind)
     # Oxigraph parses with the interpreter lock released: the lines each subject starts
     # on are found here meanwhile, on the other core (0.5 s at a million triples).
-    from concurrent.futures import ThreadPoolExecutor
+    from .threads import Background
 
     make, shown = Location._make, entry.shown
 
@@ -265,11 +265,13 @@ def _parse_rdf(entry: _File, raw: bytes, problems: list[Problem], ox, store) -> 
         line_of = lines.get
         return {iri: make((shown, line_of(iri, 0), 0, None)) for iri in iris}
 
-    with ThreadPoolExecutor(1, thread_name_prefix="ics-graph-parse") as parser:
-        parsed = parser.submit(store.load, raw, format=fmt, base_iri=base, to_graph=graph)
+    parsed = Background(store.load, raw, format=fmt, base_iri=base, to_graph=graph, name="ics-graph-parse")
+    try:
         lines = _lines(entry.kind, raw)
         written, type_lines = _ntriples_typed(raw) if entry.kind == "N_TRIPLES" else ({}, -1)
         found = located(written)
+    finally:
+        parsed.wait()  # never return, even with an error, while the store is being written
     try:
         parsed.result()
     except SyntaxError as exc:

@@ -1,0 +1,92 @@
+"""The thread helpers that let Oxigraph parse and query on the other core."""
+
+import sys
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from ics_graph.threads import Background, in_order
+
+MINI = Path(__file__).parent / "fixtures" / "mini"
+
+
+def test_background_returns_the_result_or_raises_the_error_in_the_caller():
+    assert Background(lambda a, b=0: a + b, 2, b=3).result() == 5
+    with pytest.raises(KeyError, match="missing"):
+        Background(lambda: {}["missing"]).result()
+    names = []
+    Background(lambda: names.append(threading.current_thread().name), name="ics-graph-parse").result()
+    assert names == ["ics-graph-parse"]
+
+
+def test_in_order_gives_results_in_the_items_order_however_the_calls_finish():
+    def slow_first(n):
+        time.sleep(0.05 if n == 0 else 0)
+        return n * 10
+
+    assert list(in_order(slow_first, range(6), 2)) == [0, 10, 20, 30, 40, 50]
+    assert list(in_order(slow_first, [], 2)) == []
+    assert list(in_order(slow_first, range(3), 1)) == [0, 10, 20]
+
+
+def test_in_order_runs_calls_at_once_on_named_threads():
+    both_running = threading.Barrier(2, timeout=5)  # times out (BrokenBarrierError) if only one runs at a time
+    names = set()
+
+    def meet(n):
+        names.add(threading.current_thread().name)
+        both_running.wait()
+        return n
+
+    assert list(in_order(meet, [1, 2], 2, name="ics-graph-rule")) == [1, 2]
+    assert names == {"ics-graph-rule-0", "ics-graph-rule-1"}
+
+
+def test_a_failing_call_raises_at_its_turn_and_no_later_call_starts():
+    started = []
+
+    def call(n):
+        started.append(n)
+        if n == 1:
+            raise ValueError("rule 1 is broken")
+        return n
+
+    results = in_order(call, range(50), 1)
+    assert next(results) == 0
+    with pytest.raises(ValueError, match="rule 1 is broken"):
+        next(results)
+    assert started == [0, 1]
+
+
+def test_a_caller_that_stops_early_starts_no_more_calls_and_leaves_none_running():
+    started, finished = [], []
+
+    def call(n):
+        started.append(n)
+        time.sleep(0.02)
+        finished.append(n)
+        return n
+
+    results = in_order(call, range(100), 2)
+    assert next(results) == 0
+    results.close()
+    assert sorted(started) == sorted(finished)  # every call that started has ended
+    assert len(started) < 10
+    assert not [t for t in threading.enumerate() if t.name.startswith("ics-graph-") and t.is_alive()]
+
+
+def test_checking_does_not_import_concurrent_futures_or_logging(tmp_path):
+    """The point of the helpers: a check pays for neither import (YAML and N-Triples,
+    whose parse runs in a thread)."""
+    triples = tmp_path / "graph.nt"
+    triples.write_text("<https://example.org/a> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+                       "<https://w3id.org/ics-graph/ontology#Place> .\n", encoding="utf-8")
+    code = ("import sys; from ics_graph.checking import check; from ics_graph.loader import load_mapping; "
+            "print(len(check(load_mapping(sys.argv[1:])).findings)); "
+            "print(sorted(m for m in ('logging', 'concurrent.futures') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, str(MINI), str(triples)], capture_output=True, text=True, check=True)
+    found, imported = out.stdout.split("\n")[:2]
+    assert int(found) > 0 and imported == "[]"
