@@ -110,6 +110,21 @@ def measure(argv: list[str], timeout: float = 7200) -> dict:
     return result
 
 
+STOLEN = {"ticks": 0, "wall_s": 0.0}  # the host's share while steps ran (see _stolen_ticks)
+
+
+def _stolen_ticks() -> int:
+    """CPU time the hypervisor gave to other guests while this machine's CPUs wanted to
+    run ("steal" in /proc/stat, in clock ticks, all CPUs): it says how busy the host was
+    during a measurement, which is why the same command takes longer at some hours."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = stat.readline().split()
+        return int(fields[8]) if fields[0] == "cpu" and len(fields) > 8 else 0
+    except (OSError, ValueError):
+        return 0
+
+
 def _measure_once(argv: list[str], timeout: float) -> dict:
     """Run a command; wall time, peak memory (MiB: the largest resident set of the process
     and any child it waited for, from the kernel's accounting), its last stdout line.
@@ -118,11 +133,14 @@ def _measure_once(argv: list[str], timeout: float) -> dict:
     20 ms, as earlier runs did, takes the process's memory-map lock and slowed a
     million-triple check by a fifth. Every step is one process (check runs its rules in
     threads), so its own peak is the step's peak."""
+    stolen = _stolen_ticks()
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=ROOT, env={**os.environ, "ICS_GRAPH_CACHE": CACHE})
         _pid, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
+        STOLEN["ticks"] += _stolen_ticks() - stolen
+        STOLEN["wall_s"] += wall
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
@@ -190,6 +208,7 @@ def bench_size(name: str, work: Path) -> dict:
     global REPEAT
     REPEAT = 1 if name in ("0.3m", "1m") else 3  # small steps: the median of three runs
     row["runs_per_step"] = REPEAT
+    STOLEN.update(ticks=0, wall_s=0.0)
     print(f"{name}: load", file=sys.stderr)
     load = measure([PY, "-c", LOAD, str(folder)])
     seconds, triples = load["last"].split()
@@ -257,6 +276,8 @@ def bench_size(name: str, work: Path) -> dict:
     except ImportError:
         row["shacl_rs_s"] = None
         print("  the Rust 'shacl' package is not installed: pip install '.[bench]'", file=sys.stderr)
+    # Stolen CPU time per second of the steps' wall time, in percent of one core.
+    row["host_steal_pct"] = round(100 * STOLEN["ticks"] / os.sysconf("SC_CLK_TCK") / max(STOLEN["wall_s"], 1e-9), 1)
     return row
 
 
@@ -270,15 +291,16 @@ def _ratio(a, b) -> str:
 
 def tables(rows: list[dict]) -> str:
     out = ["| size | triples | check, N-Triples (s) | check in-process (s) | check peak (MiB) | findings "
-           "| Oxigraph floor (s) | check / floor | pySHACL (s) | pySHACL in-process (s) "
-           "| pySHACL / check, like for like | shacl, Rust (s) | load YAML in-process (s) | check, YAML (s) |",
-           "|" + "---|" * 14]
+           "| Oxigraph floor in-process (s) | check / floor, like for like | pySHACL (s) | pySHACL in-process (s) "
+           "| pySHACL / check, like for like | shacl, Rust (s) | load YAML in-process (s) | check, YAML (s) "
+           "| host's steal (% of a core) |",
+           "|" + "---|" * 15]
     for r in rows:
         out.append(f"| {r['size']} | {r['triples']:,} | {_s(r['check_s'])} | {_s(r.get('check_inprocess_s'))} "
                    f"| {r['check_peak_mib']:.0f} | {r['findings']} "
-                   f"| {_s(r['oxigraph_floor_s'])} | {_ratio(r['check_s'], r['oxigraph_floor_s'])} "
+                   f"| {_s(r['oxigraph_floor_s'])} | {_floor(r)} "
                    f"| {_s(r['pyshacl_s'])} | {_s(r.get('pyshacl_inprocess_s'))} | {_like(r)} | {_s(r.get('shacl_rs_s'))} "
-                   f"| {_s(r['load_s'])} | {_s(r['check_yaml_s'])} |")
+                   f"| {_s(r['load_s'])} | {_s(r['check_yaml_s'])} | {r.get('host_steal_pct', 'n/a')} |")
     out += ["", "| size | store load (s) | store load peak (MiB) | check, store (s) | same findings "
                 "| where, store (s) | where, YAML (s) | where, YAML cached (s) | visualise (s) "
                 "| visualise cached (s) | view | nodes | settle in Chromium (s) |",
@@ -295,6 +317,19 @@ def _like(r: dict) -> str:
     """pySHACL's time over ours, process against process and in-process against in-process."""
     return (f"{_ratio(r['pyshacl_s'], r['check_s'])} as processes, "
             f"{_ratio(r.get('pyshacl_inprocess_s'), r.get('check_inprocess_s'))} in-process")
+
+
+def _floor(r: dict) -> str:
+    """Our time over the floor's, like for like as for pySHACL."""
+    return (f"{_ratio(r['check_s'], r.get('oxigraph_floor_process_s'))} as processes, "
+            f"{_ratio(r.get('check_inprocess_s'), r['oxigraph_floor_s'])} in-process")
+
+
+def _within(r: dict, times: float) -> bool:
+    """Within ``times`` the floor both ways: process against process (both start Python
+    and read the file), and timed inside them (reading and checking against reading)."""
+    both = [(r["check_s"], r.get("oxigraph_floor_process_s")), (r.get("check_inprocess_s"), r["oxigraph_floor_s"])]
+    return all(a is not None and b and a <= times * b for a, b in both)
 
 
 def _faster(r: dict, times: float) -> bool:
@@ -340,9 +375,9 @@ def targets(rows: list[dict]) -> str:
             "yes" if (r["browser_settle_s"] or 99) <= 3 else "no")
     if "1m" in by:
         r = by["1m"]
-        add("1M: check within 3x the Oxigraph floor", f"{_ratio(r['check_s'], r['oxigraph_floor_s'])} "
-            f"(N-Triples); {_ratio(r['check_store_s'], r['oxigraph_floor_s'])} (store)",
-            (r["check_s"] or 1e9) <= 3 * r["oxigraph_floor_s"])
+        add("1M: check within 3x the Oxigraph floor", f"{_floor(r)} (N-Triples); "
+            f"{_ratio(r['check_store_s'], r.get('oxigraph_floor_process_s'))} from the store, as processes",
+            _within(r, 3))
         add("1M: check >= 10x faster than pySHACL", _like(r), _faster(r, 10))
         add("1M: check peak memory <= 2 GB", f"{r['check_peak_mib']:.0f} MiB", r["check_peak_mib"] <= 2048)
         add("1M: where on the store <= 1 s", f"{_s(r['where_store_s'])} s", (r["where_store_s"] or 99) <= 1)

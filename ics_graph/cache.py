@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 __all__ = ["cache_folder", "load_mapping_cached", "KEEP", "LARGEST", "LARGEST_BYTES"]
@@ -182,6 +181,8 @@ def _write(folder: Path, key: str, mapping, digests: dict[str, str]) -> bool:
                                            f"FILTER(?g != <{ONTOLOGY_GRAPH}>) }}"):
         return False  # the mapping's blank nodes would come back with new ids (the ontology's always do)
     try:
+        import tempfile  # only when an entry is written
+
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         with tempfile.TemporaryDirectory(dir=folder):
             pass  # the folder is writable
@@ -214,6 +215,8 @@ def _keep_findings(folder: Path, key: str, found) -> None:
 
 
 def _replace(path: Path, data: bytes) -> None:
+    import tempfile
+
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part")
     try:
         with os.fdopen(handle, "wb") as out:

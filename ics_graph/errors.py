@@ -6,7 +6,6 @@ pass instead of one per run. The CLI turns :class:`InputError` into exit code 2.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Iterable, NamedTuple
 
@@ -57,6 +56,8 @@ class InputError(Exception):
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """A suffix such as `` (did you mean 'nhn-icb'?)`` or an empty string."""
+    import difflib  # only when a name was not found
+
     pool = sorted(set(candidates))
     close = difflib.get_close_matches(word, pool, n=3, cutoff=0.6)
     if close:  # keep only those as good as the best, so the hint stays short

@@ -51,13 +51,25 @@ class _File:
     value: object = None
 
 
+def _is_csv_workbook(path: Path) -> bool:
+    """workbook hook: a folder of CSV files named after workbook sheets is one workbook.
+    The workbook module (with the YAML and zip machinery it needs, 30 ms to import) is
+    imported only for a folder that holds a CSV file at all."""
+    try:
+        if not any(entry.name.lower().endswith(".csv") for entry in os.scandir(path)):
+            return False
+    except OSError:
+        return False
+    from .workbook import is_csv_workbook
+
+    return is_csv_workbook(path)
+
+
 def _expand(path: Path, origin: Location | None, problems: list[Problem]) -> list[Path]:
     if path.is_dir():
-        # workbook hook: a folder of CSV files named after workbook sheets is one workbook
-        from .workbook import is_csv_workbook
-        if is_csv_workbook(path):
+        if _is_csv_workbook(path):
             return [path]
-        found = sorted(p for p in path.rglob("*") if (p.is_file() and p.suffix.lower() in DATA_SUFFIXES or p.is_dir() and is_csv_workbook(p)) and not any(part.startswith((".", "~$")) for part in p.relative_to(path).parts))
+        found = sorted(p for p in path.rglob("*") if (p.is_file() and p.suffix.lower() in DATA_SUFFIXES or p.is_dir() and _is_csv_workbook(p)) and not any(part.startswith((".", "~$")) for part in p.relative_to(path).parts))
         books = {p for p in found if p.is_dir()}
         if books:  # workbook hook: files inside a CSV workbook belong to it
             found = [p for p in found if not books.intersection(p.parents)]

@@ -1,16 +1,11 @@
 """The thread helpers that let Oxigraph parse and query on the other core."""
 
-import sys
-import subprocess
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from ics_graph.threads import Background, in_order
-
-MINI = Path(__file__).parent / "fixtures" / "mini"
 
 
 def test_background_returns_the_result_or_raises_the_error_in_the_caller():
@@ -76,17 +71,3 @@ def test_a_caller_that_stops_early_starts_no_more_calls_and_leaves_none_running(
     assert sorted(started) == sorted(finished)  # every call that started has ended
     assert len(started) < 10
     assert not [t for t in threading.enumerate() if t.name.startswith("ics-graph-") and t.is_alive()]
-
-
-def test_checking_does_not_import_concurrent_futures_or_logging(tmp_path):
-    """The point of the helpers: a check pays for neither import (YAML and N-Triples,
-    whose parse runs in a thread)."""
-    triples = tmp_path / "graph.nt"
-    triples.write_text("<https://example.org/a> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
-                       "<https://w3id.org/ics-graph/ontology#Place> .\n", encoding="utf-8")
-    code = ("import sys; from ics_graph.checking import check; from ics_graph.loader import load_mapping; "
-            "print(len(check(load_mapping(sys.argv[1:])).findings)); "
-            "print(sorted(m for m in ('logging', 'concurrent.futures') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code, str(MINI), str(triples)], capture_output=True, text=True, check=True)
-    found, imported = out.stdout.split("\n")[:2]
-    assert int(found) > 0 and imported == "[]"
