@@ -25,6 +25,8 @@ import json
 import os
 from pathlib import Path
 
+from .output import write_atomic
+
 __all__ = ["cache_folder", "load_mapping_cached", "KEEP", "LARGEST", "LARGEST_BYTES"]
 
 FORMAT = 1
@@ -191,8 +193,8 @@ def _write(folder: Path, key: str, mapping, digests: dict[str, str]) -> bool:
         entry = {"format": FORMAT, "key": key, "files": files, "expansions": mapping.expansions,
                  "quads": hashlib.sha256(quads).hexdigest(),
                  "locations": {iri: list(where) for iri, where in sorted(mapping.locations.items())}, "findings": {}}
-        _replace(folder / f"{key}.nq", quads)
-        _replace(folder / f"{key}.json", json.dumps(entry, ensure_ascii=False).encode("utf-8"))
+        write_atomic(folder / f"{key}.nq", quads)
+        write_atomic(folder / f"{key}.json", json.dumps(entry, ensure_ascii=False).encode("utf-8"))
         _prune(folder)
     except OSError:
         return False
@@ -209,22 +211,9 @@ def _keep_findings(folder: Path, key: str, found) -> None:
         if entry.get("key") != key:
             return
         entry["findings"] = {rules_digest(): to_records(found)}
-        _replace(entry_path, json.dumps(entry, ensure_ascii=False).encode("utf-8"))
+        write_atomic(entry_path, json.dumps(entry, ensure_ascii=False).encode("utf-8"))
     except (OSError, ValueError):
         pass
-
-
-def _replace(path: Path, data: bytes) -> None:
-    import tempfile
-
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _prune(folder: Path) -> None:

@@ -30,13 +30,16 @@ def term_value(term) -> Any:
     if term is None:
         return None
     datatype = getattr(term, "datatype", None)
-    if datatype is not None:
-        dt = datatype.value
-        if dt == _INTEGER:
-            return int(term.value)
-        if dt == _BOOLEAN:
-            return term.value == "true"
-    return term.value
+    return _plain(term.value, datatype.value if datatype is not None else None)
+
+
+def _plain(value: str, datatype: str | None) -> Any:
+    """A lexical form and its datatype IRI as a plain Python value (see term_value)."""
+    if datatype == _INTEGER:
+        return int(value)
+    if datatype == _BOOLEAN:
+        return value == "true"
+    return value
 
 
 def plain_rows(solutions) -> list[dict[str, Any]]:
@@ -56,20 +59,8 @@ def plain_rows(solutions) -> list[dict[str, Any]]:
 
     import pyoxigraph as ox
 
-    rows = []
-    for binding in json.loads(serialize(format=ox.QueryResultsFormat.JSON))["results"]["bindings"]:
-        row = {}
-        for name, term in binding.items():
-            datatype = term.get("datatype")
-            value = term["value"]
-            if datatype == _INTEGER:
-                value = int(value)
-            elif datatype == _BOOLEAN:
-                value = value == "true"
-            row[name] = value
-        rows.append(row)
-    return rows
-
+    bindings = json.loads(serialize(format=ox.QueryResultsFormat.JSON))["results"]["bindings"]
+    return [{name: _plain(term["value"], term.get("datatype")) for name, term in binding.items()} for binding in bindings]
 
 
 class Mapping:
