@@ -26,24 +26,14 @@ def _format(template: str, values: dict) -> str:
 
 
 class _Labels:
-    """Labels for many entities in one query per batch, not one query per finding."""
+    """Labels for many entities in one query per batch, not one query per finding,
+    each looked up once (see :meth:`ics_graph.graph.Mapping.labels`)."""
 
     def __init__(self, mapping):
         self.mapping, self.cache = mapping, {}
 
     def fetch(self, iris) -> None:
-        wanted = sorted({i for i in iris if i and i not in self.cache})
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            for iri in chunk:
-                self.cache[iri] = iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
-            values = " ".join(f"<{iri}>" for iri in chunk if ">" not in iri and " " not in iri)
-            if not values:
-                continue
-            query = f"SELECT ?e (MIN(?l) AS ?label) WHERE {{ VALUES ?e {{ {values} }} ?e rdfs:label ?l }} GROUP BY ?e"
-            for row in self.mapping.select(query, sources=False):
-                if "label" in row:
-                    self.cache[row["e"]] = row["label"]
+        self.cache.update(self.mapping.labels(i for i in iris if i and i not in self.cache))
 
     def __getitem__(self, iri: str) -> str:
         if iri not in self.cache:
@@ -69,11 +59,41 @@ def _rows(mapping, rule: Rule) -> list[dict] | None:
     return mapping.select(rule.query, sources=not rule.builtin)  # a user's rule may read where things were written
 
 
+def _is_iri(value) -> bool:
+    """Whether a row value is an IRI (an absolute one, with none of the characters an
+    IRI may not hold), so that it can be looked up in a query safely."""
+    return isinstance(value, str) and _IRI.match(value) is not None
+
+
+_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>\"{}|^`\\]*\Z")
+
+
+def _template(rule: Rule, row: dict) -> str:
+    """The message template of a row: its own ``?message`` if the query chose one."""
+    message = row.get("message")
+    return message if isinstance(message, str) and message else rule.message
+
+
+def _named(template: str, row: dict) -> dict[str, str]:
+    """``{x_label}`` and ``{x_labels}`` placeholders the row does not fill itself, with the
+    variable whose IRI (or space-separated IRIs) they name: labels are looked up here, not
+    joined in the query, so a missing or second label never changes which findings there are."""
+    wanted = {}
+    for name in _PLACEHOLDER.findall(template):
+        for suffix in ("_label", "_labels"):
+            if name.endswith(suffix) and name not in row and isinstance(row.get(name[:-len(suffix)]), str):
+                wanted[name] = name[:-len(suffix)]
+    return wanted
+
+
 def _sparql_findings(mapping, rule: Rule, rows: list[dict], labels: _Labels) -> list[Finding]:
-    labels.fetch([r.get("focus") for r in rows] + [r.get("area") for r in rows])
+    templates = [_template(rule, row) for row in rows]
+    named = [_named(template, row) for template, row in zip(templates, rows)]
+    labels.fetch([r.get("focus") for r in rows] + [r.get("area") for r in rows]
+                 + [iri for row, names in zip(rows, named) for var in names.values() for iri in str(row[var]).split()])
     mapping.prefetch_locations({str(v) for r in rows for k, v in r.items() if k in ("at", "focus") or k.startswith("related")})
     findings = []
-    for row in rows:
+    for row, template, names in zip(rows, templates, named):
         focus = row.get("focus")
         if focus is None:
             continue
@@ -85,11 +105,16 @@ def _sparql_findings(mapping, rule: Rule, rows: list[dict], labels: _Labels) -> 
         for name, value in row.items():  # SPARQL leaves GROUP_CONCAT's order open: sort it
             if name.endswith("_list") and isinstance(value, str):
                 values[name] = ", ".join(sorted(value.split(", ")))
+        for name, var in names.items():
+            if name.endswith("_labels"):
+                values[name] = ", ".join(sorted(labels[iri] if _is_iri(iri) else iri for iri in row[var].split()))
+            else:
+                values[name] = labels[row[var]] if _is_iri(row[var]) else row[var]
         values.setdefault("focus_label", labels[focus])
         area_label = labels[row["area"]] if row.get("area") else ""
         values.setdefault("area_label", area_label)
         findings.append(Finding(
-            rule=rule.slug, severity=severity, message=_format(rule.message, values), focus=focus,
+            rule=rule.slug, severity=severity, message=_format(template, values), focus=focus,
             focus_label=labels[focus], related=related, location=_location(mapping, row.get("at"), focus, *related),
             hint=rule.fix, area_label=area_label,
         ))

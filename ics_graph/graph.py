@@ -157,11 +157,36 @@ class Mapping:
                 yield triple
 
     def label(self, iri: str) -> str:
-        """A human label for an entity: its rdfs:label, else its id."""
-        rows = self.select("SELECT ?l WHERE { ?e rdfs:label ?l } ORDER BY ?l LIMIT 1", {"e": IRI(iri)})
-        if rows:
-            return rows[0]["l"]
-        return iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+        """A human label for an entity: its rdfs:label, else its id (see :meth:`labels`)."""
+        return self.labels([iri])[iri]
+
+    def labels(self, iris) -> dict[str, str]:
+        """Labels for many entities, 500 to a query. An entity with several labels shows
+        the least one without a language tag or in English, else the least of all; one
+        with none shows its id (the end of its IRI). The same labels every time, whatever
+        order the store returns them in."""
+        import pyoxigraph as ox
+
+        wanted = sorted({iri for iri in iris if iri})
+        chosen = {iri: iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1] for iri in wanted}
+        for start in range(0, len(wanted), 500):
+            terms = []
+            for iri in wanted[start:start + 500]:
+                try:
+                    terms.append(str(ox.NamedNode(iri)))
+                except ValueError:  # not an IRI (a value a rule computed): it stays as it is
+                    continue
+            if not terms:
+                continue
+            best: dict[str, tuple] = {}
+            query = f"SELECT ?e ?l (LANG(?l) AS ?lang) WHERE {{ VALUES ?e {{ {' '.join(terms)} }} ?e rdfs:label ?l }}"
+            for row in self.select(query, sources=False):
+                lang = str(row.get("lang", "")).lower()
+                rank = (not (lang in ("", "en") or lang.startswith("en-")), str(row["l"]))
+                if row["e"] not in best or rank < best[row["e"]]:
+                    best[row["e"]] = rank
+            chosen.update({iri: rank[1] for iri, rank in best.items()})
+        return chosen
 
     def location(self, iri: str) -> Location | None:
         return self.locations.get(iri)

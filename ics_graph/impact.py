@@ -258,28 +258,6 @@ def _tail(iri: str) -> str:
     return iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
 
 
-def _labels(mapping, iris) -> dict[str, str]:
-    """Labels (the least rdfs:label, else the id) for many IRIs in one query."""
-    import pyoxigraph as ox
-
-    wanted = sorted({i for i in iris if i})
-    labels = {iri: _tail(iri) for iri in wanted}
-    for start in range(0, len(wanted), 500):
-        terms = []
-        for iri in wanted[start:start + 500]:
-            try:
-                terms.append(str(ox.NamedNode(iri)))
-            except ValueError:  # not a valid IRI: keep the id
-                continue
-        if not terms:
-            continue
-        query = f"SELECT ?e (MIN(?l) AS ?label) WHERE {{ VALUES ?e {{ {' '.join(terms)} }} ?e rdfs:label ?l }} GROUP BY ?e"
-        for row in mapping.select(query):
-            if "label" in row:
-                labels[row["e"]] = str(row["label"])
-    return labels
-
-
 def _bfs(start: str, edges: dict[str, set[str]]) -> tuple[dict[str, int], bool]:
     """Depth of every node reachable from ``start`` (1 = a neighbour), and whether
     ``start`` reaches itself. Iterative; each node is visited once, so cycles end."""
@@ -339,7 +317,7 @@ def impact(mapping, function_iri: str, *, move_to: str | None = None, area_iri: 
         if "body" in row:
             bodies.setdefault(row["body"], set()).add(row["role"])
 
-    labels = _labels(mapping, [function_iri, *up, *down, *areas, *bodies])
+    labels = mapping.labels([function_iri, *up, *down, *areas, *bodies])
     rank = {key: level.rank for key, level in v.LEVELS.items()}
     order = {"accountable": 0, "delivers": 1, "delegates": 2, "receives": 3}
     report = ImpactReport(
@@ -530,7 +508,7 @@ def _dry_run(mapping, function_iri: str, key: str, area_iri: str | None, rules, 
         items = [FindingChange(f.rule, f.severity.word, f.message, f.focus, fp) for fp, f in found.items() if fp not in other]
         return sorted(items, key=lambda c: (c.rule, c.message, c.fingerprint))
 
-    labels = _labels(mapping, [t for _, t, _ in added_info] + [b for _, _, b in added_info if b])
+    labels = mapping.labels([t for _, t, _ in added_info] + [b for _, _, b in added_info if b])
     return MoveResult(
         level=key, area=area_iri, removed=removed,
         added=[MovedAllocation(iri, target, labels[target], body, labels[body] if body else None)

@@ -6,20 +6,24 @@ A ``.rq`` rule starts with a YAML header in comment lines between ``# ---`` mark
     # slug: place-coverage-gap
     # severity: warning
     # title: A function sits at place in some places of a system but not others
-    # message: "{function_label} is allocated at place level in {present} ..."
+    # message: "{focus_label} is allocated at {level_word} level in part of {area_label} ..."
     # rationale: ...        (why, citing DOMAIN.md sources)
     # fix: ...              (what to do)
     # example: ...          (a short YAML example that triggers it)
     # ---
-    SELECT ?focus ?function_label ... WHERE { ... }
+    SELECT ?focus ?area ... WHERE { ... }
 
 Each row of the query is one finding. Reserved variables: ``?focus`` (required: the
-entity the finding is about), ``?related``/``?related2``... (other entities),
-``?area`` (where; its label is shown), ``?at`` (an entity whose source line the
-finding should point at, when that is not the focus), ``?severity`` (overrides the default for this
-row: "error", "warning" or "info"), ``?..._list`` (a ``GROUP_CONCAT(...; separator=", ")``
-that the engine sorts, since SPARQL leaves the order of GROUP_CONCAT open and it differs
-between stores). Every other variable may appear in the message as ``{name}``.
+entity the finding is about), ``?related``/``?related2``... (other entities; an empty
+string counts as none), ``?area`` (where; its label is shown), ``?at`` (an entity whose
+source line the finding should point at, when that is not the focus), ``?severity``
+(overrides the default for this row: "error", "warning" or "info"), ``?message`` (this
+row's message template, a constant in the query; empty means the header's),
+``?..._list`` (a ``GROUP_CONCAT(...; separator=", ")`` that the engine sorts, since SPARQL
+leaves the order of GROUP_CONCAT open and it differs between stores). Every variable may
+appear in the message as ``{name}``; ``{x_label}`` is the label of the entity in ``?x``
+and ``{x_labels}`` those of the space-separated entities in ``?x``, looked up by the
+engine (see :mod:`ics_graph.checking`), so that labels never decide what is found.
 
 A rule may instead name a graph ``algorithm`` (``strongly-connected-cycles``): its
 query then returns the edges (``?from ?to``, optionally ``?group``) of a small

@@ -1,0 +1,396 @@
+"""The built-in rules agree with the semantics the README states, on random mappings.
+
+The fixtures in test_rules.py show each rule firing once and not firing on a near miss.
+This file checks the rules as a whole against a second, independent statement of the
+same definitions, written plainly in Python over sets: seeded random mappings with many
+defects at once (dates, statuses, missing and extra bodies, bodies at two levels,
+collaboratives, delegations up, down and sideways) are checked by both, and the two must
+find exactly the same (rule, entity, related entities, severity).
+
+The rules have been rewritten for speed several times; this is what says such a rewrite
+still means what the README says. The same mapping is also checked without any labels and
+with two labels on every entity: labels are for reading a finding, so they must never
+change which findings there are.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import pytest
+
+from ics_graph.checking import run_rules
+from ics_graph.loader import load_mapping
+from ics_graph.rules import load_rules
+
+ICS = "https://w3id.org/ics-graph/ontology#"
+ID = "https://w3id.org/ics-graph/id/"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+HAS_MEMBER = "http://www.w3.org/ns/org#hasMember"
+DATE = "http://www.w3.org/2001/XMLSchema#date"
+RANK = {ICS + "SystemLevel": 3, ICS + "PlaceLevel": 4, ICS + "NeighbourhoodLevel": 5}
+LEVEL_OF_KIND = {"System": ICS + "SystemLevel", "Place": ICS + "PlaceLevel", "Neighbourhood": ICS + "NeighbourhoodLevel"}
+DATES = ["2021-04-01", "2022-07-01", "2023-04-01", "2024-04-01", "2025-04-01", "2026-04-01"]
+MODELLED = ("multiple-accountable", "delegator-lacks-function", "date-inconsistency", "unowned-function",
+            "place-coverage-gap", "subsidiarity-above-lowest-level", "subsidiarity-below-required-scale",
+            "delegate-outside-footprint", "upward-delegation", "reserved-function-delegated",
+            "trust-not-in-collaborative", "collaborative-lead", "area-hierarchy")
+
+
+@dataclass
+class Holding:
+    """An allocation (bodies = its accountable bodies) or a delegation (bodies = its delegates)."""
+    iri: str
+    kind: str
+    function: str
+    area: str
+    bodies: set = field(default_factory=set)
+    delegator: str | None = None
+    start: str | None = None
+    end: str | None = None
+    retired: bool = False
+    rationale: str = ""
+    declared_level: str | None = None
+
+
+@dataclass
+class Mapping:
+    areas: dict = field(default_factory=dict)       # iri -> kind (System, Place, Neighbourhood)
+    part_of: dict = field(default_factory=lambda: defaultdict(set))
+    area_dates: dict = field(default_factory=dict)  # iri -> (valid_from, valid_to)
+    bodies: dict = field(default_factory=dict)      # iri -> class name
+    operates_in: dict = field(default_factory=lambda: defaultdict(set))
+    collaboratives: dict = field(default_factory=dict)  # iri -> (model, lead or None, members)
+    functions: dict = field(default_factory=dict)   # iri -> (lowest, minimum or None, icb_from or None, reserved)
+    holdings: list = field(default_factory=list)
+
+    def above(self, area: str) -> set:
+        """The area and every area it is part of, at any distance (part_of*)."""
+        seen, todo = {area}, [area]
+        while todo:
+            for parent in self.part_of.get(todo.pop(), ()):
+                if parent not in seen:
+                    seen.add(parent)
+                    todo.append(parent)
+        return seen
+
+
+def random_mapping(seed: int) -> Mapping:
+    rng = random.Random(seed)
+    m = Mapping()
+
+    def area(kind, name, parent=None):
+        iri = f"{ID}area/{name}"
+        m.areas[iri] = kind
+        if parent:
+            m.part_of[iri].add(parent)
+        if rng.random() < 0.05:
+            m.area_dates[iri] = (rng.choice(DATES), rng.choice(DATES))
+        return iri
+
+    def body(cls, name, *where):
+        iri = f"{ID}body/{name}"
+        m.bodies[iri] = cls
+        m.operates_in[iri].update(where)
+        return iri
+
+    systems, places, hoods = [], [], []
+    for s in range(rng.randint(1, 2)):
+        system = area("System", f"s{s}")
+        systems.append(system)
+        body("IntegratedCareBoard", f"s{s}-icb", system)
+        for p in range(rng.randint(2, 3)):
+            place = area("Place", f"s{s}-p{p}", system)
+            places.append(place)
+            body("PlaceCommittee", f"s{s}-p{p}-committee", place)
+            for n in range(rng.randint(0, 2)):
+                hood = area("Neighbourhood", f"s{s}-p{p}-n{n}", place)
+                hoods.append(hood)
+                body("PrimaryCareNetwork", f"s{s}-p{p}-n{n}-pcn", hood)
+    # hierarchy defects: a place in two systems, a neighbourhood in no place, a link skipping a level
+    if len(systems) > 1 and rng.random() < 0.5:
+        m.part_of[rng.choice(places)].add(systems[-1])
+    if hoods and rng.random() < 0.3:
+        m.part_of[rng.choice(hoods)].clear()
+    if hoods and rng.random() < 0.3:
+        m.part_of[rng.choice(hoods)].add(rng.choice(systems))
+    all_areas = sorted(m.areas)
+    trusts = [body(rng.choice(["AcuteTrust", "MentalHealthTrust", "CommunityTrust"]), f"trust{t}", *rng.sample(all_areas, rng.randint(0, 2)))
+              for t in range(3)]
+    body("LocalAuthority", "council", *rng.sample(places, min(2, len(places))))
+    body("OtherBody", "two-levels", rng.choice(systems), rng.choice(places + hoods))  # its level is the higher one
+    for c in range(2):
+        members = set(rng.sample(trusts, rng.randint(0, 2)))
+        model = rng.choice(["LeadProviderModel", "AllianceModel", "UndecidedModel"])
+        lead = rng.choice(trusts) if model == "LeadProviderModel" and rng.random() < 0.7 else None
+        m.collaboratives[f"{ID}collaborative/c{c}"] = (model, lead, members)
+    for f in range(rng.randint(3, 6)):
+        levels = list(RANK)
+        m.functions[f"{ID}function/f{f}"] = (
+            rng.choice(levels), rng.choice(levels + [None]), rng.choice([None, None] + DATES), rng.random() < 0.15)
+    holders = sorted(m.bodies)
+    receivers = holders + sorted(m.collaboratives)
+
+    def dates(h):
+        if rng.random() < 0.9:
+            h.start = rng.choice(DATES)
+        if rng.random() < 0.35:
+            h.end = rng.choice(DATES)
+        h.retired = rng.random() < 0.1
+        h.rationale = rng.choice(["", "", "", "agreed by the board", " "])
+
+    functions, candidate_areas = sorted(m.functions), sorted(m.areas)
+    for a in range(rng.randint(8, 30)):
+        h = Holding(f"{ID}allocation/a{a:02d}", "Allocation", rng.choice(functions), rng.choice(candidate_areas))
+        h.bodies = set(rng.sample(holders, rng.choice([0, 1, 1, 1, 1, 1, 1, 1, 2])))
+        dates(h)
+        if rng.random() < 0.2:
+            h.declared_level = rng.choice(list(RANK))
+        m.holdings.append(h)
+    allocated = [h for h in m.holdings if h.bodies]
+    for d in range(rng.randint(3, 15)):
+        if allocated and rng.random() < 0.6:  # mostly passed on by a body that holds it, for an area inside
+            held = rng.choice(allocated)
+            inside = [a for a in candidate_areas if held.area in m.above(a)]
+            h = Holding(f"{ID}delegation/d{d:02d}", "Delegation", held.function, rng.choice(inside),
+                        delegator=rng.choice(sorted(held.bodies)))
+        else:
+            h = Holding(f"{ID}delegation/d{d:02d}", "Delegation", rng.choice(functions), rng.choice(candidate_areas),
+                        delegator=rng.choice(holders))
+        h.bodies = {rng.choice(receivers)}
+        dates(h)
+        m.holdings.append(h)
+    return m
+
+
+def _label(iri: str, labels: int) -> list[str]:
+    name = iri.rsplit("/", 1)[-1]
+    return [f'<{iri}> <{LABEL}> "{name}" .', f'<{iri}> <{LABEL}> "Name of {name}"@en .'][:labels]
+
+
+def to_ntriples(m: Mapping, labels: int = 1) -> str:
+    """The mapping as N-Triples, with ``labels`` rdfs:label statements on each entity."""
+    out = []
+
+    def t(s, p, o):
+        out.append(f"<{s}> <{p}> {o} .")
+
+    def date(value):
+        return f'"{value}"^^<{DATE}>'
+
+    for iri, kind in m.areas.items():
+        t(iri, RDF_TYPE, f"<{ICS}{kind}>")
+        t(iri, ICS + "level", f"<{LEVEL_OF_KIND[kind]}>")
+        for parent in sorted(m.part_of.get(iri, ())):
+            t(iri, ICS + "partOf", f"<{parent}>")
+        if iri in m.area_dates:
+            t(iri, ICS + "validFrom", date(m.area_dates[iri][0]))
+            t(iri, ICS + "validTo", date(m.area_dates[iri][1]))
+        out.extend(_label(iri, labels))
+    for iri, cls in m.bodies.items():
+        t(iri, RDF_TYPE, f"<{ICS}{cls}>")
+        for where in sorted(m.operates_in[iri]):
+            t(iri, ICS + "operatesIn", f"<{where}>")
+        out.extend(_label(iri, labels))
+    for iri, (model, lead, members) in m.collaboratives.items():
+        t(iri, RDF_TYPE, f"<{ICS}ProviderCollaborative>")
+        t(iri, ICS + "collaborationModel", f"<{ICS}{model}>")
+        if lead:
+            t(iri, ICS + "leadProvider", f"<{lead}>")
+        for member in sorted(members):
+            t(iri, HAS_MEMBER, f"<{member}>")
+        out.extend(_label(iri, labels))
+    for iri, (lowest, minimum, icb_from, reserved) in m.functions.items():
+        t(iri, RDF_TYPE, f"<{ICS}Function>")
+        t(iri, ICS + "lowestLevel", f"<{lowest}>")
+        if minimum:
+            t(iri, ICS + "minimumLevel", f"<{minimum}>")
+        if icb_from:
+            t(iri, ICS + "icbFrom", date(icb_from))
+        if reserved:
+            t(iri, ICS + "reserved", '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>')
+        out.extend(_label(iri, labels))
+    for h in m.holdings:
+        t(h.iri, RDF_TYPE, f"<{ICS}{h.kind}>")
+        t(h.iri, ICS + "function", f"<{h.function}>")
+        t(h.iri, ICS + "area", f"<{h.area}>")
+        for b in sorted(h.bodies):
+            t(h.iri, ICS + ("accountableBody" if h.kind == "Allocation" else "delegate"), f"<{b}>")
+        if h.delegator:
+            t(h.iri, ICS + "delegator", f"<{h.delegator}>")
+            t(h.iri, ICS + "instrument", f"<{ICS}CommitteeOfBoard>")
+        if h.start:
+            t(h.iri, ICS + "effectiveFrom", date(h.start))
+        if h.end:
+            t(h.iri, ICS + "effectiveTo", date(h.end))
+        t(h.iri, ICS + "status", f"<{ICS}{'StatusRetired' if h.retired else 'StatusCurrent'}>")
+        if h.rationale:
+            t(h.iri, ICS + "rationale", f'"{h.rationale}"')
+        if h.declared_level:
+            t(h.iri, ICS + "level", f"<{h.declared_level}>")
+    return "\n".join(out) + "\n"
+
+
+# -- the README's definitions, in Python -------------------------------------------------
+
+def expected(m: Mapping) -> Counter:
+    """Every finding the README's semantics call for, as (rule, focus, related, severity),
+    counted: one entity may break a rule in two ways (a delegation that ends before it
+    starts and also starts before its delegator holds the function)."""
+    found: Counter = Counter()
+
+    def add(rule, focus, related=(), severity=None):
+        found[(rule, focus, tuple(sorted(related)), severity or SEVERITY[rule])] += 1
+
+    live = [h for h in m.holdings if not h.retired]
+    allocations = [h for h in live if h.kind == "Allocation"]
+    delegations = [h for h in live if h.kind == "Delegation"]
+    rank_of_area = {a: RANK[LEVEL_OF_KIND[k]] for a, k in m.areas.items()}
+
+    def level_rank(body):  # the level of a body: its highest one (lowest rank number)
+        ranks = [rank_of_area[a] for a in m.operates_in.get(body, ())]
+        return min(ranks) if ranks else None
+
+    def in_force(h, day):
+        return (h.start is None or h.start <= day) and (h.end is None or day <= h.end)
+
+    def holdings_of(body, function, area, besides):
+        """Ways ``body`` holds ``function`` for an area covering ``area``, at any time."""
+        covering = m.above(area)
+        return [h for h in live if h is not besides and body in h.bodies and h.function == function and h.area in covering]
+
+    # multiple-accountable: two allocations of F in one area, different bodies, overlapping
+    # periods; or one allocation with more than one accountable body
+    for a in allocations:
+        if len(a.bodies) > 1:
+            add("multiple-accountable", a.iri)
+        for b in allocations:
+            if a.iri < b.iri and a.function == b.function and a.area == b.area:
+                different = any(x != y for x in a.bodies for y in b.bodies)
+                overlap = ((a.start is None or b.end is None or a.start <= b.end)
+                           and (b.start is None or a.end is None or b.start <= a.end))
+                if different and overlap:
+                    add("multiple-accountable", a.iri, [b.iri])
+    for d in delegations:
+        held = holdings_of(d.delegator, d.function, d.area, besides=d)
+        if not held:
+            add("delegator-lacks-function", d.iri)
+        elif d.start and not any(in_force(h, d.start) for h in held):
+            add("date-inconsistency", d.iri)
+        if m.functions[d.function][3]:
+            add("reserved-function-delegated", d.iri)
+        for to in d.bodies:
+            footprint = set(m.operates_in.get(to, ()))
+            for member in (m.collaboratives.get(to, (None, None, set()))[2]):
+                footprint |= m.operates_in.get(member, set())
+            if not m.above(d.area) & footprint:
+                add("delegate-outside-footprint", d.iri, [to])
+            up, down = level_rank(d.delegator), level_rank(to)
+            if up is not None and down is not None and up > down:
+                add("upward-delegation", d.iri, [to], "info" if d.rationale.strip() else "warning")
+    # date-inconsistency: ends before it starts; an ICB holding F before ICBs hold it
+    for h in m.holdings:
+        if h.start and h.end and h.end < h.start:
+            add("date-inconsistency", h.iri)
+        icb_from = m.functions[h.function][2]
+        if not h.retired and h.start and icb_from and h.start < icb_from:
+            for b in h.bodies:
+                if m.bodies.get(b) == "IntegratedCareBoard":
+                    add("date-inconsistency", h.iri, [b])
+    for a, (start, end) in m.area_dates.items():
+        if end < start:
+            add("date-inconsistency", a)
+    # unowned-function: in every system with an allocation in or inside it
+    systems = [a for a, k in m.areas.items() if k == "System"]
+    loaded = {s for s in systems for h in allocations if s in m.above(h.area)}
+    for s in loaded:
+        for f in m.functions:
+            if not any(h.function == f and (s in m.above(h.area) or h.area in m.above(s) - {s}) for h in allocations):
+                add("unowned-function", f, [s])
+    for h in allocations:
+        if not h.bodies:
+            add("unowned-function", h.iri)
+    # place-coverage-gap: allocated at some places of a system (neighbourhoods of a place) but not all
+    for kind, container in (("Place", "System"), ("Neighbourhood", "Place")):
+        for c, c_kind in m.areas.items():
+            if c_kind != container:
+                continue
+            children = {a for a, k in m.areas.items() if k == kind and c in m.part_of.get(a, ())}
+            for f in m.functions:
+                present = {h.area for h in allocations if h.function == f and h.area in children}
+                if present and children - present:
+                    add("place-coverage-gap", f, [c])
+    # subsidiarity: above the lowest level it could sit at (no rationale), below its minimum scale
+    for h in allocations:
+        lowest, minimum, _, _ = m.functions[h.function]
+        rank = rank_of_area[h.area]
+        floor = min(RANK[lowest], RANK[minimum]) if minimum else RANK[lowest]
+        if rank < floor and not h.rationale.strip():
+            add("subsidiarity-above-lowest-level", h.iri)
+        if minimum and rank > RANK[minimum]:
+            add("subsidiarity-below-required-scale", h.iri)
+    # trust-not-in-collaborative; collaborative-lead
+    members = set().union(*(c[2] for c in m.collaboratives.values()))
+    for b, cls in m.bodies.items():
+        if cls in ("AcuteTrust", "MentalHealthTrust") and b not in members and m.operates_in.get(b):
+            add("trust-not-in-collaborative", b)
+    for c, (model, lead, its_members) in m.collaboratives.items():
+        if model == "LeadProviderModel" and lead is None:
+            add("collaborative-lead", c, severity="warning")
+        if lead is not None and lead not in its_members:
+            add("collaborative-lead", c, [lead], "warning")
+        if model == "UndecidedModel":
+            add("collaborative-lead", c, severity="info")
+    # area-hierarchy: one system per place, one place per neighbourhood, part-of one level up, declared levels
+    for a, kind in m.areas.items():
+        parents = m.part_of.get(a, set())
+        if kind in ("Place", "Neighbourhood"):
+            above = "System" if kind == "Place" else "Place"
+            if len({p for p in parents if m.areas.get(p) == above}) != 1:
+                add("area-hierarchy", a)
+        for p in parents:
+            if rank_of_area[a] - rank_of_area[p] != 1:
+                add("area-hierarchy", a, [p])
+    for h in m.holdings:
+        if h.declared_level and h.declared_level != LEVEL_OF_KIND[m.areas[h.area]]:
+            add("area-hierarchy", h.iri)
+    return found
+
+
+RULES = [r for r in load_rules() if r.slug in MODELLED]
+SEVERITY = {r.slug: r.severity.name.lower() for r in RULES}
+
+
+def found_by_rules(tmp_path, m: Mapping, labels: int = 1) -> Counter:
+    path = tmp_path / f"mapping-{labels}.nt"
+    path.write_text(to_ntriples(m, labels), encoding="utf-8")
+    return Counter((f.rule, f.focus, tuple(sorted(f.related)), f.severity.name.lower())
+                   for f in run_rules(load_mapping([path]), RULES))
+
+
+def test_every_modelled_rule_is_built_in():
+    assert sorted(SEVERITY) == sorted(MODELLED)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_rules_find_what_the_semantics_say(tmp_path, seed):
+    m = random_mapping(seed)
+    want, got = expected(m), found_by_rules(tmp_path, m)
+    assert sorted((got - want).elements()) == [], "found (or found again), but the semantics do not call for it"
+    assert sorted((want - got).elements()) == [], "called for by the semantics, but not found"
+
+
+def test_the_random_mappings_exercise_every_rule(tmp_path):
+    """Across the seeds, every modelled rule fires (else agreement would prove little)."""
+    fired = {finding[0] for seed in range(40) for finding in expected(random_mapping(seed))}
+    assert fired == set(MODELLED)
+
+
+@pytest.mark.parametrize("seed", range(0, 40, 4))
+@pytest.mark.parametrize("labels", [0, 2])
+def test_labels_never_change_which_findings_there_are(tmp_path, seed, labels):
+    m = random_mapping(seed)
+    assert found_by_rules(tmp_path, m, labels) == expected(m)
