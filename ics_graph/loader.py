@@ -229,11 +229,27 @@ def load_mapping(paths, *, with_ontology: bool = True):
         raise InputError(sorted(set(problems)))
 
     store.load(_nquads(quads), format=ox.RdfFormat.N_QUADS)
+    _state_area_levels(store, [file_graph(entry.shown) for entry in files.values() if entry.kind not in ("yaml", "workbook")])
     if with_ontology:
         store.load(path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH))
     # The sources graphs are written when something first reads the whole store (see Mapping.store).
     return Mapping(store=store, locations=locations, files=[f.shown for f in files.values()], expansions=expansions,
                    sources=by_file)
+
+
+def _state_area_levels(store, graphs: list[str]) -> None:
+    """An area an RDF file types as a place is at place level: the ontology says so (an
+    ``owl:hasValue`` restriction on ``ics:level``), and YAML and workbooks always write
+    the level, but RDF need not. The rules read ``ics:level``, so the level is stated here,
+    in the file's own graph, for every typed area whose level no file gives; without it
+    four rules would pass over such areas in silence."""
+    if not graphs:
+        return
+    values = " ".join(f"(<{v.ICS}{cls}> <{v.LEVELS[level].iri}>)" for cls, level in v.AREA_TYPES.values())
+    level, rdf_type = v.ICS + "level", v.PREFIXES["rdf"] + "type"
+    for graph in graphs:
+        store.update(f"INSERT {{ GRAPH <{graph}> {{ ?area <{level}> ?level }} }} WHERE {{ VALUES (?class ?level) {{ {values} }} "
+                     f"GRAPH <{graph}> {{ ?area <{rdf_type}> ?class }} FILTER NOT EXISTS {{ GRAPH ?any {{ ?area <{level}> ?stated }} }} }}")
 
 
 def _imports(entry: _File, problems: list[Problem]) -> list[tuple[Path, Location]]:
