@@ -49,6 +49,8 @@ class _File:
     shown: str
     kind: str  # "yaml", "workbook" or an RDF format name
     value: object = None
+    named: set | None = None  # RDF: the project's IRIs the file names (None: ask the store)
+    lines: dict | None = None  # RDF: the line each subject starts on
 
 
 def _is_csv_workbook(path: Path) -> bool:
@@ -229,9 +231,20 @@ def load_mapping(paths, *, with_ontology: bool = True):
         raise InputError(sorted(set(problems)))
 
     store.load(_nquads(quads), format=ox.RdfFormat.N_QUADS)
-    _state_area_levels(store, [file_graph(entry.shown) for entry in files.values() if entry.kind not in ("yaml", "workbook")])
-    if with_ontology:
-        store.load(path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH))
+    rdf_files = [entry for entry in files.values() if entry.kind not in ("yaml", "workbook")]
+    _state_area_levels(store, [file_graph(entry.shown) for entry in rdf_files])
+    store.load(path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH))
+    if rdf_files:
+        from .references import RdfFile, undefined_references
+
+        problems = undefined_references(store, [RdfFile(e.shown, file_graph(e.shown), e.named, e.value or {}, e.lines or {})
+                                                for e in rdf_files])
+        if problems:
+            raise InputError(sorted(set(problems)))
+        for entry in rdf_files:
+            entry.named = entry.lines = None
+    if not with_ontology:  # it was needed above, to know the terms it defines
+        store.remove_graph(ox.NamedNode(ONTOLOGY_GRAPH))
     # The sources graphs are written when something first reads the whole store (see Mapping.store).
     return Mapping(store=store, locations=locations, files=[f.shown for f in files.values()], expansions=expansions,
                    sources=by_file)
@@ -298,6 +311,11 @@ def _parse_rdf(entry: _File, raw: bytes, problems: list[Problem], ox, store) -> 
         lines = _lines(entry.kind, raw)
         written, type_lines = _ntriples_typed(raw) if entry.kind == "N_TRIPLES" else ({}, -1)
         found = located(written)
+        if entry.kind == "N_TRIPLES":
+            from .references import named_in_ntriples
+
+            entry.named = named_in_ntriples(raw, lines)
+        entry.lines = lines
     finally:
         parsed.wait()  # never return, even with an error, while the store is being written
     try:

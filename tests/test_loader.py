@@ -198,6 +198,54 @@ def test_all_unknown_references_in_one_pass_with_suggestions(write):
     assert any(":7:57: unknown body 'nhn-icbb' in 'accountable' (did you mean 'nhn-icb'?)" in p for p in problems)
 
 
+_NT_ALLOCATION = f"""<{ID}area/north> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{ICS}System> .
+<{ID}body/north-icb> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{ICS}IntegratedCareBoard> .
+<{ID}function/chc> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{ICS}Function> .
+<{ID}allocation/a1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{ICS}Allocation> .
+<{ID}allocation/a1> <{ICS}function> <{ID}function/chc> .
+<{ID}allocation/a1> <{ICS}area> <{ID}area/{{area}}> .
+<{ID}allocation/a1> <{ICS}accountableBody> <{ID}body/{{body}}> .
+<{ID}allocation/a1> <http://www.w3.org/2000/01/rdf-schema#comment> "see <{ID}area/ghost> . which is text, not a reference" .
+"""
+
+
+@pytest.mark.parametrize("escaped", [False, True], ids=["scanned", "asked of the store"])
+def test_an_undefined_entity_in_rdf_is_a_load_error_at_the_line_naming_it(write, tmp_path, escaped):
+    """As an unknown id in YAML is: an allocation in an area nothing defines would sit in no
+    system, and no rule would ever look at it. (A backslash makes the loader ask the store
+    instead of scanning the N-Triples text; both must find the same.)"""
+    text = _NT_ALLOCATION.format(area="nowhere", body="north-icbb")
+    if escaped:
+        text += f'<{ID}area/north> <http://www.w3.org/2000/01/rdf-schema#label> "North \\"N\\"" .\n'
+    problems = [p.replace(f"{tmp_path}/", "") for p in _problems([write("m.nt", text)])]
+    assert problems == [
+        "m.nt:4: unknown area 'nowhere' in allocation 'a1': no file defines it (gives it an rdf:type)",
+        "m.nt:4: unknown body 'north-icbb' in allocation 'a1': no file defines it (gives it an rdf:type) (did you mean 'north-icb'?)",
+    ]
+
+
+def test_an_entity_defined_in_another_file_is_no_error(write):
+    write("more/areas.yaml", "areas:\n  - {id: south, name: South, level: system}\n")
+    write("more/m.nt", _NT_ALLOCATION.format(area="south", body="north-icb"))
+    mapping = load_mapping([write("more/b.nt", "").parent])
+    assert len(mapping.select(f"SELECT ?a WHERE {{ ?a ics:area <{ID}area/south> }}")) == 1
+
+
+def test_an_undefined_term_or_untyped_entity_in_turtle_is_reported_with_a_suggestion(write, tmp_path):
+    write("t/base.nt", _NT_ALLOCATION.format(area="north", body="north-icb"))
+    write("t/more.ttl", f"""
+        @prefix ics: <{ICS}> .
+        <{ID}allocation/a2> a ics:Allocation ; ics:function <{ID}function/chc> ;
+            ics:area <{ID}area/north> ; ics:status ics:StatusRetird .
+        <{ID}area/north-2> ics:partOf <{ID}area/north> .
+        """)
+    problems = [p.replace(f"{tmp_path}/", "") for p in _problems([write("t/c.ttl", "").parent])]
+    assert problems == [
+        "t/more.ttl:2: unknown term 'ics:StatusRetird' in allocation 'a2': the ontology defines no such class, property or value (did you mean 'ics:StatusRetired'?)",
+        "t/more.ttl:4: unknown area 'north-2': no file defines it (gives it an rdf:type) (did you mean 'north'?)",
+    ]
+
+
 def test_duplicate_ids_name_both_places(write):
     write("a.yaml", "areas:\n  - {id: x, name: X, level: place}\n")
     write("b.yaml", "areas:\n  - {id: x, name: X again, level: place}\n")
