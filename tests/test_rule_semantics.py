@@ -26,6 +26,7 @@ import pytest
 from ics_graph.checking import run_rules
 from ics_graph.loader import load_mapping
 from ics_graph.rules import load_rules
+from ics_graph.stores import StoreSpec, load_into, open_mapping
 
 ICS = "https://w3id.org/ics-graph/ontology#"
 ID = "https://w3id.org/ics-graph/id/"
@@ -386,11 +387,16 @@ RULES = [r for r in load_rules() if r.slug in MODELLED]
 SEVERITY = {r.slug: r.severity.name.lower() for r in RULES}
 
 
-def found_by_rules(tmp_path, m: Mapping, labels: int = 1, levels: bool = True) -> Counter:
+def found_by_rules(tmp_path, m: Mapping, labels: int = 1, levels: bool = True, stored: bool = False) -> Counter:
     path = tmp_path / f"mapping-{labels}-{levels}.nt"
     path.write_text(to_ntriples(m, labels, levels), encoding="utf-8")
+    mapping = load_mapping([path])
+    if stored:  # the same rules, unchanged, on an Oxigraph folder
+        spec = StoreSpec("oxigraph", str(tmp_path / "store"))
+        load_into(spec, mapping)
+        mapping = open_mapping(spec)
     return Counter((f.rule, f.focus, tuple(sorted(f.related)), f.severity.name.lower())
-                   for f in run_rules(load_mapping([path]), RULES))
+                   for f in run_rules(mapping, RULES))
 
 
 def test_every_modelled_rule_is_built_in():
@@ -424,3 +430,9 @@ def test_an_area_typed_in_rdf_without_its_level_is_at_its_type_s_level(tmp_path,
     states what an RDF file leaves to the type, so the level rules still see the area."""
     m = random_mapping(seed)
     assert found_by_rules(tmp_path, m, levels=False) == expected(m)
+
+
+@pytest.mark.parametrize("seed", range(0, 40, 8))
+def test_the_rules_find_the_same_on_a_persistent_store(tmp_path, seed):
+    m = random_mapping(seed)
+    assert found_by_rules(tmp_path, m, labels=0, levels=False, stored=True) == expected(m)
