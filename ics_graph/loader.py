@@ -235,10 +235,10 @@ def load_mapping(paths, *, with_ontology: bool = True):
     _state_area_levels(store, [file_graph(entry.shown) for entry in rdf_files])
     store.load(path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH))
     if rdf_files:
-        from .references import RdfFile, undefined_references
+        from .rdfinput import RdfFile, ill_typed_dates, undefined_references
 
-        problems = undefined_references(store, [RdfFile(e.shown, file_graph(e.shown), e.named, e.value or {}, e.lines or {})
-                                                for e in rdf_files])
+        checked = [RdfFile(e.shown, file_graph(e.shown), e.named, e.value or {}, e.lines or {}) for e in rdf_files]
+        problems = undefined_references(store, checked) + ill_typed_dates(store, checked)
         if problems:
             raise InputError(sorted(set(problems)))
         for entry in rdf_files:
@@ -312,7 +312,7 @@ def _parse_rdf(entry: _File, raw: bytes, problems: list[Problem], ox, store) -> 
         written, type_lines = _ntriples_typed(raw) if entry.kind == "N_TRIPLES" else ({}, -1)
         found = located(written)
         if entry.kind == "N_TRIPLES":
-            from .references import named_in_ntriples
+            from .rdfinput import named_in_ntriples
 
             entry.named = named_in_ntriples(raw, lines)
         entry.lines = lines

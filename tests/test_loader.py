@@ -246,6 +246,22 @@ def test_an_undefined_term_or_untyped_entity_in_turtle_is_reported_with_a_sugges
     ]
 
 
+def test_a_date_in_rdf_must_be_a_real_xsd_date(write, tmp_path):
+    """A plain string or an impossible date cannot be compared with a date in SPARQL, so
+    the rules about periods would pass over it; it is a load error instead."""
+    text = _NT_ALLOCATION.format(area="north", body="north-icb") + "".join(
+        f'<{ID}allocation/a1> <{ICS}{prop}> {value} .\n' for prop, value in (
+            ("effectiveFrom", '"2024-02-30"^^<http://www.w3.org/2001/XMLSchema#date>'),
+            ("effectiveTo", '"2025-04-01"')))
+    problems = [p.replace(f"{tmp_path}/", "") for p in _problems([write("d.nt", text)])]
+    assert problems == [
+        "d.nt:4: allocation 'a1': its effectiveFrom \"2024-02-30\"^^<http://www.w3.org/2001/XMLSchema#date> is not a date: write \"YYYY-MM-DD\"^^xsd:date",
+        "d.nt:4: allocation 'a1': its effectiveTo \"2025-04-01\" is not a date: write \"YYYY-MM-DD\"^^xsd:date",
+    ]
+    good = text.replace('"2024-02-30"', '"2024-02-29"').replace('"2025-04-01" .', '"2025-04-01"^^<http://www.w3.org/2001/XMLSchema#date> .')
+    assert len(load_mapping([write("good/d.nt", good)]).select("SELECT ?d WHERE { ?a ics:effectiveTo ?d }")) == 1
+
+
 def test_duplicate_ids_name_both_places(write):
     write("a.yaml", "areas:\n  - {id: x, name: X, level: place}\n")
     write("b.yaml", "areas:\n  - {id: x, name: X again, level: place}\n")
