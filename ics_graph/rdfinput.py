@@ -44,11 +44,11 @@ class RdfFile:
 
 def named_in_ntriples(raw: bytes, subjects) -> set[str] | None:
     """The entity IRIs an N-Triples file names (``subjects``: those that start its lines,
-    found by the loader already): a scan of the bytes. None when the text is an unreliable
-    guide (backslash escapes, tabs, or terms not parted by spaces); the store is asked then. The
-    scan leaves out ontology terms: N-Triples are written by programs, and asking the store
-    for every predicate would cost a second pass over the data. A match inside a literal is
-    weeded out later."""
+    found by the loader already): a scan of the bytes. None when the text is an
+    unreliable guide (backslash escapes, tabs, or terms not parted by spaces); the store
+    is asked then. The scan leaves out ontology terms: N-Triples are written by programs,
+    and asking the store for every predicate would cost a second pass over the data. A
+    match inside a literal is weeded out later."""
     if b"\\" in raw or b"\t" in raw or b"><" in raw:
         return None
     named = {iri.decode("utf-8", errors="replace") for iri in set(_OBJECT.findall(raw))}
@@ -141,7 +141,8 @@ def undefined_references(store, files: list[RdfFile]) -> list[Problem]:
                 known[kind] = _known(store, iri)
             where = Location(file.shown, file.lines.get(by, 0), 0)
             used_by = "" if by == iri else " in {} '{}'".format(*_name(by))
-            what = "the ontology defines no such class, property or value" if kind == "term" else "no file defines it (gives it an rdf:type)"
+            what = ("the ontology defines no such class, property or value" if kind == "term"
+                    else "no file defines it (gives it an rdf:type)")
             problems.append(Problem(where, f"unknown {kind} '{name}'{used_by}: {what}{did_you_mean(name, known[kind])}"))
     return problems
 

@@ -123,8 +123,8 @@ def random_mapping(seed: int) -> Mapping:
     if hoods and rng.random() < 0.3:
         m.part_of[rng.choice(hoods)].add(rng.choice(systems))
     all_areas = sorted(m.areas)
-    trusts = [body(rng.choice(["AcuteTrust", "MentalHealthTrust", "CommunityTrust"]), f"trust{t}", *rng.sample(all_areas, rng.randint(0, 2)))
-              for t in range(3)]
+    trusts = [body(rng.choice(["AcuteTrust", "MentalHealthTrust", "CommunityTrust"]), f"trust{t}",
+                   *rng.sample(all_areas, rng.randint(0, 2))) for t in range(3)]
     body("LocalAuthority", "council", *rng.sample(places, min(2, len(places))))
     body("OtherBody", "two-levels", rng.choice(systems), rng.choice(places + hoods))  # its level is the higher one
     for c in range(2):
