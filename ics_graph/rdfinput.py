@@ -101,11 +101,14 @@ def _users(store, graph: str, iris: list[str], ox) -> dict[str, str]:
 
 
 def _name(iri: str) -> tuple[str, str]:
-    """How a message names an IRI: ("area", "north") for an entity, ("term", "ics:Place")."""
-    if iri.startswith(v.ID):
-        kind, _, ident = iri[len(v.ID):].partition("/")
-        return (kind, ident) if ident else ("entity", iri)
-    return "term", "ics:" + iri[len(v.ICS):]
+    """How a message names a term: ("area", "north") for an entity of the project,
+    ("term", "ics:Place") for one of the ontology's, ("entity", iri) for anything else."""
+    kind, _, ident = v.short_id(iri).partition("/")
+    if iri.startswith(v.ID) and ident:
+        return kind, ident
+    if iri.startswith(v.ICS):
+        return "term", "ics:" + iri[len(v.ICS):]
+    return "entity", iri
 
 
 def _known(store, iri: str) -> list[str]:
@@ -152,6 +155,8 @@ def ill_typed_dates(store, files: list[RdfFile]) -> list[Problem]:
     ontology) that is not a valid ``xsd:date``, at its subject's line: what cannot be
     compared with a date, as the rules compare them. One pass over those properties
     only: 0.05 s at a million triples."""
+    import pyoxigraph as ox
+
     problems = []
     for file in files:
         query = (f"SELECT ?s ?p ?o WHERE {{ {{ SELECT ?p WHERE {{ GRAPH <{v.ONTOLOGY_GRAPH}> {{ ?p rdfs:range xsd:date }} }} }} "
@@ -160,7 +165,7 @@ def ill_typed_dates(store, files: list[RdfFile]) -> list[Problem]:
         for row in store.query(query, prefixes=v.PREFIXES):
             subject, prop, value = row["s"], row["p"].value, row["o"]
             where = Location(file.shown, file.lines.get(getattr(subject, "value", ""), 0), 0)
-            kind, name = _name(subject.value) if subject.value.startswith(v.ID) else ("entity", str(subject))
+            kind, name = _name(subject.value if isinstance(subject, ox.NamedNode) else str(subject))
             shown = str(value) if len(str(value)) <= 60 else str(value)[:57] + "..."
             problems.append(Problem(where, f"{kind} '{name}': its {prop.rsplit('#', 1)[-1]} {shown} is not a date: "
                                            f'write "YYYY-MM-DD"^^xsd:date'))
