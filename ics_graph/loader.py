@@ -298,7 +298,7 @@ def _parse_rdf(entry: _File, raw: bytes, problems: list[Problem], ox, store) -> 
     fmt = getattr(ox.RdfFormat, entry.kind)
     # Oxigraph parses with the interpreter lock released: the lines each subject starts
     # on are found here meanwhile, on the other core (0.5 s at a million triples).
-    from .threads import Background
+    from .threads import Background, import_soon
 
     make, shown = Location._make, entry.shown
 
@@ -307,6 +307,10 @@ def _parse_rdf(entry: _File, raw: bytes, problems: list[Problem], ox, store) -> 
         return {iri: make((shown, line_of(iri, 0), 0, None)) for iri in iris}
 
     parsed = Background(store.load, raw, format=fmt, base_iri=base, to_graph=graph, name="ics-graph-parse")
+    # Every command that loads a mapping then checks it (where and visualise show
+    # findings): rule headers are YAML, and the configuration is read. Their modules are
+    # imported meanwhile, in the time the parse leaves the interpreter free.
+    import_soon("yaml", "ics_graph.config")
     try:
         lines = _lines(entry.kind, raw)
         written, type_lines = _ntriples_typed(raw) if entry.kind == "N_TRIPLES" else ({}, -1)

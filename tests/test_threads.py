@@ -1,11 +1,12 @@
 """The thread helpers that let Oxigraph parse and query on the other core."""
 
+import sys
 import threading
 import time
 
 import pytest
 
-from ics_graph.threads import Background, in_order
+from ics_graph.threads import Background, import_soon, in_order
 
 
 def test_background_returns_the_result_or_raises_the_error_in_the_caller():
@@ -71,3 +72,17 @@ def test_a_caller_that_stops_early_starts_no_more_calls_and_leaves_none_running(
     assert sorted(started) == sorted(finished)  # every call that started has ended
     assert len(started) < 10
     assert not [t for t in threading.enumerate() if t.name.startswith("ics-graph-") and t.is_alive()]
+
+
+def test_import_soon_imports_on_its_own_thread_and_leaves_failures_to_the_real_import(tmp_path, monkeypatch):
+    (tmp_path / "ics_soon_probe.py").write_text("import threading\nTHREAD = threading.current_thread().name\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "ics_soon_probe", raising=False)
+    thread = import_soon("ics_soon_probe", "ics_soon_no_such_module")
+    thread.join(timeout=10)
+    assert sys.modules["ics_soon_probe"].THREAD == "ics-graph-import"
+    assert "ics_soon_no_such_module" not in sys.modules  # no error here; the import that needs it raises
+    with pytest.raises(ModuleNotFoundError):
+        __import__("ics_soon_no_such_module")
+    assert import_soon("ics_soon_probe", "sys") is None  # nothing left to import: no thread
+    del sys.modules["ics_soon_probe"]
