@@ -291,7 +291,7 @@ def expected(m: Mapping) -> Counter:
         if not held:
             add("delegator-lacks-function", d.iri)
         elif d.start and not any(in_force(h, d.start) for h in held):
-            add("date-inconsistency", d.iri)
+            add("date-inconsistency", d.iri, [d.delegator])
         if m.functions[d.function][3]:
             add("reserved-function-delegated", d.iri)
         for to in d.bodies:

@@ -388,6 +388,29 @@ def test_delegation_before_delegator_holds_function(tmp_path):
     assert "starts on 2022-04-01, when NHS Shire ICB does not yet (or no longer) hold the function" in f.message
 
 
+def test_two_date_defects_of_one_delegation_keep_their_own_fingerprints(tmp_path):
+    """A delegation that starts before its delegator holds the function and also ends
+    before it starts is two findings; a baseline that knows one must still show the
+    other, so they must not share a fingerprint (rule, focus, related)."""
+    from ics_graph.checking import check
+
+    extra = """
+        delegations:
+          - {function: chc, from: shire-icb, to: south-committee, area: south, instrument: committee-of-board,
+             effective_from: 2022-04-01, effective_to: 2022-03-01}
+        """
+    reversed_period, before_holding = sorted(findings(tmp_path, extra, "date-inconsistency"), key=lambda f: f.related)
+    assert "ends (2022-03-01) before it starts (2022-04-01)" in reversed_period.message
+    assert reversed_period.related == ()
+    assert "when NHS Shire ICB does not yet (or no longer) hold the function" in before_holding.message
+    assert before_holding.related == ("https://w3id.org/ics-graph/id/body/shire-icb",)  # the delegator
+    assert reversed_period.focus == before_holding.focus
+    assert reversed_period.fingerprint != before_holding.fingerprint
+    mapping = load_mapping([tmp_path / "mapping"])
+    shown = check(mapping, baseline={reversed_period.fingerprint}, select=["date-inconsistency"])
+    assert [f.message for f in shown.findings] == [before_holding.message] and shown.baselined == 1
+
+
 def test_icb_holds_function_before_icbs_do(tmp_path):
     (f,) = only(tmp_path, """
         allocations:
