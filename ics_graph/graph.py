@@ -14,7 +14,7 @@ from typing import Any, Iterator
 from . import vocabulary as v
 from .errors import Location
 
-__all__ = ["Mapping", "IRI", "term_value", "plain_rows", "bind", "refuse_federation"]
+__all__ = ["Mapping", "IRI", "iri_terms", "term_value", "plain_rows", "bind", "refuse_federation"]
 
 
 _INTEGER, _BOOLEAN = v.PREFIXES["xsd"] + "integer", v.PREFIXES["xsd"] + "boolean"
@@ -40,6 +40,21 @@ def _plain(value: str, datatype: str | None) -> Any:
     if datatype == _BOOLEAN:
         return value == "true"
     return value
+
+
+def iri_terms(iris) -> list[str]:
+    """Each of ``iris`` that is a valid IRI, written as a SPARQL term (``<...>``) by
+    Oxigraph, for a ``VALUES`` block; anything else (text a rule computed, or an IRI
+    written inside a literal) is left out, so it can never be spliced into a query."""
+    import pyoxigraph as ox
+
+    terms = []
+    for iri in iris:
+        try:
+            terms.append(str(ox.NamedNode(iri)))
+        except ValueError:
+            continue
+    return terms
 
 
 def plain_rows(solutions) -> list[dict[str, Any]]:
@@ -165,17 +180,10 @@ class Mapping:
         the least one without a language tag or in English, else the least of all; one
         with none shows its id (the end of its IRI). The same labels every time, whatever
         order the store returns them in."""
-        import pyoxigraph as ox
-
         wanted = sorted({iri for iri in iris if iri})
         chosen = {iri: iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1] for iri in wanted}
         for start in range(0, len(wanted), 500):
-            terms = []
-            for iri in wanted[start:start + 500]:
-                try:
-                    terms.append(str(ox.NamedNode(iri)))
-                except ValueError:  # not an IRI (a value a rule computed): it stays as it is
-                    continue
+            terms = iri_terms(wanted[start:start + 500])  # a value a rule computed stays as it is
             if not terms:
                 continue
             best: dict[str, tuple] = {}

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from . import vocabulary as v
 from .errors import Location, Problem, did_you_mean
+from .graph import iri_terms
 
 __all__ = ["RdfFile", "named_in_ntriples", "undefined_references", "ill_typed_dates"]
 
@@ -62,21 +63,11 @@ def _named_in_graph(store, graph: str) -> set[str]:
     return {row["e"].value for row in store.query(query)}
 
 
-def _valid(iris, ox) -> list[str]:
-    out = []
-    for iri in iris:
-        try:
-            out.append(str(ox.NamedNode(iri)))
-        except ValueError:  # not an IRI at all: text in a literal that looked like one
-            continue
-    return out
-
-
-def _untyped(store, iris: list[str], ox) -> set[str]:
+def _untyped(store, iris: list[str]) -> set[str]:
     """Those of ``iris`` that no graph (data or ontology) gives an rdf:type."""
     found: set[str] = set()
     for start in range(0, len(iris), 500):
-        terms = _valid(iris[start:start + 500], ox)
+        terms = iri_terms(iris[start:start + 500])
         if terms:
             query = (f"SELECT ?e WHERE {{ VALUES ?e {{ {' '.join(terms)} }} "
                      f"FILTER NOT EXISTS {{ GRAPH ?g {{ ?e a ?type }} }} }}")
@@ -89,7 +80,7 @@ def _users(store, graph: str, iris: list[str], ox) -> dict[str, str]:
     least subject that uses it: another entity naming it, else itself."""
     users: dict[str, set[str]] = {}
     for start in range(0, len(iris), 500):
-        terms = _valid(iris[start:start + 500], ox)
+        terms = iri_terms(iris[start:start + 500])
         if not terms:
             continue
         query = (f"SELECT ?e ?by WHERE {{ VALUES ?e {{ {' '.join(terms)} }} GRAPH <{graph}> {{ "
@@ -132,7 +123,7 @@ def undefined_references(store, files: list[RdfFile]) -> list[Problem]:
             wanted.setdefault(iri, []).append(file)
     if not wanted:
         return []
-    undefined = _untyped(store, sorted(wanted), ox)
+    undefined = _untyped(store, sorted(wanted))
     problems, known = [], {}
     for file in files:
         mine = sorted(iri for iri in undefined if file in wanted[iri])
