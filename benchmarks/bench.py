@@ -62,7 +62,7 @@ NATIONAL = ("0.1m", "0.3m", "1m")
 
 LOAD = """
 import sys, time, glob
-from ics_graph.loader import load_mapping
+from ics_graph.inputs.loader import load_mapping
 t = time.perf_counter(); m = load_mapping(sorted(glob.glob(sys.argv[1] + '/*.yaml'))); e = time.perf_counter() - t
 print(f'{e:.4f} {len(m)}')
 """
@@ -73,9 +73,9 @@ print(f'{e:.4f} {len(s)}')
 """
 CHECK = """
 import sys, time
-from ics_graph.checking import check
-from ics_graph.loader import load_mapping
-from ics_graph.renderers import render
+from ics_graph.engine.checking import check
+from ics_graph.inputs.loader import load_mapping
+from ics_graph.outputs.renderers import render
 t = time.perf_counter(); result = check(load_mapping([sys.argv[1]]))
 text = render(result, 'json', fail_level=None, colour=False, version='bench'); e = time.perf_counter() - t
 print(f'{e:.4f} {len(result.findings)}')

@@ -224,8 +224,8 @@ def main(argv=None) -> int:
              args.functions or functions, args.dependency_density, args.defect_rate, args.seed)
     if args.ntriples:
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-        from ics_graph.loader import load_mapping
-        from ics_graph.turtle import to_ntriples
+        from ics_graph.inputs.loader import load_mapping
+        from ics_graph.model.turtle import to_ntriples
 
         mapping = load_mapping([p for p in sorted(args.output.glob("*.yaml"))], with_ontology=False)
         (args.output / "graph.nt").write_text(to_ntriples(mapping.data_triples()), encoding="utf-8")

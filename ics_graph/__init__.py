@@ -20,11 +20,11 @@ __all__ = ["__version__", "load_mapping", "InputError"]
 
 def __getattr__(name: str):  # lazy re-exports keep ``import ics_graph`` fast
     if name == "load_mapping":
-        from .loader import load_mapping
+        from ics_graph.inputs.loader import load_mapping
 
         return load_mapping
     if name == "InputError":
-        from .errors import InputError
+        from ics_graph.util.errors import InputError
 
         return InputError
     raise AttributeError(name)

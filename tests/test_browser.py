@@ -21,9 +21,9 @@ import pytest
 from chromium import Browser, find_chromium
 from conftest import FIXTURES
 
-from ics_graph.checking import check
-from ics_graph.loader import load_mapping
-from ics_graph.visualise import graph_data, visualise
+from ics_graph.engine.checking import check
+from ics_graph.inputs.loader import load_mapping
+from ics_graph.outputs.visualise import graph_data, visualise
 
 CLEAN = FIXTURES / "clean"
 ARTIFACTS = Path(os.environ.get("ICS_GRAPH_ARTIFACTS") or Path(__file__).resolve().parent / "artifacts")

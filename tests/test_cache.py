@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli import main
-from ics_graph import cache
-from ics_graph import checking, loader
+from ics_graph.cli import main
+from ics_graph.stores import cache
+from ics_graph.engine import checking
+from ics_graph.inputs import loader
 
 ROOT = Path(__file__).resolve().parent.parent
 PACK = ROOT / "data" / "northamptonshire"

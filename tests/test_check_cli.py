@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from click.testing import CliRunner
 
-from cli import main
+from ics_graph.cli import main
 from conftest import FIXTURES
 
 CLEAN = FIXTURES / "clean"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from cli import main
+from ics_graph.cli import main
 from conftest import MINI, ROOT
 
 SCRIPT = Path(sys.executable).parent / "ics-graph"
@@ -131,7 +131,7 @@ def test_console_script_reports_input_errors_with_exit_2(write):
 
 def test_help_imports_no_heavy_library():
     code = ("import sys, runpy; sys.argv = ['ics-graph', '--help']\n"
-            "try:\n    import cli; cli.main()\nexcept SystemExit: pass\n"
+            "try:\n    from ics_graph.cli import main; main()\nexcept SystemExit: pass\n"
             "heavy = [m for m in ('pyoxigraph', 'rdflib', 'owlready2', 'networkx', 'pyvis', 'yaml', 'openpyxl', 'rapidfuzz', 'pyshacl') if m in sys.modules]\n"
             "print('HEAVY=' + ','.join(heavy))")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
@@ -145,7 +145,7 @@ def test_packaged_install_finds_ontology_outside_the_checkout(tmp_path):
                     "--target", str(target), str(ROOT)], check=True, capture_output=True)
     assert (target / "ics_graph" / "ontology" / "ics.ttl").is_file()
     env = {**os.environ, "PYTHONPATH": str(target)}
-    code = "import ics_graph.resources as r, sys; print(r.ontology_path()); print(r.rules_dir())"
+    code = "import ics_graph.util.resources as r, sys; print(r.ontology_path()); print(r.rules_dir())"
     result = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); " + code],
                             cwd=tmp_path, capture_output=True, text=True, env=env, check=True)
     assert str(target) in result.stdout.splitlines()[0]
@@ -174,7 +174,7 @@ class _Terminal:
 
 
 def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch):
-    from ics_graph.output import use_colour
+    from ics_graph.util.files import use_colour
 
     monkeypatch.delenv("NO_COLOR", raising=False)
     assert use_colour(_Terminal()) is True
@@ -184,7 +184,7 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch):
 
 
 def test_write_atomic_writes_with_the_usual_permissions_and_leaves_nothing_beside(tmp_path):
-    from ics_graph import output
+    from ics_graph.util import files as output
 
     umask = os.umask(0o027)
     try:
@@ -198,7 +198,7 @@ def test_write_atomic_writes_with_the_usual_permissions_and_leaves_nothing_besid
 
 
 def test_write_atomic_leaves_no_partial_file(tmp_path, monkeypatch):
-    from ics_graph import output
+    from ics_graph.util import files as output
 
     target = tmp_path / "report.txt"
     target.write_text("old report")

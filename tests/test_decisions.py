@@ -9,8 +9,8 @@ import textwrap
 import pytest
 
 from conftest import FIXTURES, ROOT
-from ics_graph.decisions import decisions_map, to_html, to_markdown
-from ics_graph.loader import load_mapping
+from ics_graph.queries.decisions import decisions_map, to_html, to_markdown
+from ics_graph.inputs.loader import load_mapping
 
 CLEAN = FIXTURES / "clean"
 XSS = "<img src=x onerror=alert(1)>"

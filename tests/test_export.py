@@ -17,8 +17,8 @@ import rdflib
 from rdflib.compare import isomorphic
 
 from conftest import FIXTURES, ROOT
-from ics_graph.export import FORMATS, export, mermaid_ids, project
-from ics_graph.loader import load_mapping
+from ics_graph.outputs.export import FORMATS, export, mermaid_ids, project
+from ics_graph.inputs.loader import load_mapping
 
 CLEAN = FIXTURES / "clean"
 GRAPHML = "{http://graphml.graphdrawing.org/xmlns}"
@@ -170,7 +170,7 @@ def test_every_format_is_byte_identical_across_runs(tmp_path, fmt):
 def test_every_format_is_byte_identical_across_processes(tmp_path):
     """Hash randomisation differs between processes: output must not depend on it."""
     folder = _copy(tmp_path, AWKWARD)
-    script = ("import hashlib, sys; from ics_graph.loader import load_mapping; from ics_graph.export import export, FORMATS; "
+    script = ("import hashlib, sys; from ics_graph.inputs.loader import load_mapping; from ics_graph.outputs.export import export, FORMATS; "
               "m = load_mapping([sys.argv[1]]); "
               "print(' '.join(hashlib.sha256(export(m, f).encode()).hexdigest() for f in FORMATS))")
     digests = []
@@ -185,7 +185,7 @@ def test_every_format_is_byte_identical_across_processes(tmp_path):
 
 
 def test_ttl_is_the_canonical_turtle(clean):
-    from ics_graph.turtle import to_turtle
+    from ics_graph.model.turtle import to_turtle
 
     assert export(clean, "ttl") == to_turtle(clean.data_triples())
 

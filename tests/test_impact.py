@@ -14,11 +14,11 @@ import textwrap
 import pytest
 
 from conftest import FIXTURES, ROOT
-from ics_graph.graph import IRI
-from ics_graph.impact import DRY_RUN_GRAPH, impact, moved_allocation_iri, moved_copy, parse_level
-from ics_graph.loader import load_mapping
-from ics_graph.rules import load_rules
-from ics_graph.vocabulary import entity_iri
+from ics_graph.model.graph import IRI
+from ics_graph.queries.impact import DRY_RUN_GRAPH, impact, moved_allocation_iri, moved_copy, parse_level
+from ics_graph.inputs.loader import load_mapping
+from ics_graph.engine.rulefiles import load_rules
+from ics_graph.model.vocabulary import entity_iri
 
 CLEAN = FIXTURES / "clean"
 RULES = load_rules()

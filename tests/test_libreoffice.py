@@ -22,7 +22,7 @@ from test_workbook_export import (
     write_xlsx,
 )
 
-from ics_graph.workbook import TEMPLATE_HEADERS, read_workbook, write_template
+from ics_graph.inputs.workbook import TEMPLATE_HEADERS, read_workbook, write_template
 
 import openpyxl  # noqa: E402  (a core dependency)
 

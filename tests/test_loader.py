@@ -9,10 +9,10 @@ import rdflib
 from rdflib.compare import isomorphic
 
 from conftest import MINI
-from ics_graph.errors import InputError
-from ics_graph.loader import load_mapping
-from ics_graph.turtle import to_ntriples, to_turtle
-from ics_graph.vocabulary import ICS, ID
+from ics_graph.util.errors import InputError
+from ics_graph.inputs.loader import load_mapping
+from ics_graph.model.turtle import to_ntriples, to_turtle
+from ics_graph.model.vocabulary import ICS, ID
 
 
 def _rdflib_graph(text: str, fmt: str = "turtle") -> rdflib.Graph:
@@ -81,7 +81,7 @@ def test_every_entity_remembers_where_it_was_written():
 
 
 def test_locations_are_written_into_the_store_only_when_something_reads_it_whole():
-    from ics_graph.checking import check
+    from ics_graph.engine.checking import check
 
     sources = "ASK { GRAPH ?g { ?e ics:definedAtLine ?n } }"
     mapping = load_mapping([MINI])
@@ -95,8 +95,8 @@ def test_locations_are_written_into_the_store_only_when_something_reads_it_whole
 
 
 def test_a_user_rule_can_read_where_things_were_written(tmp_path):
-    from ics_graph.checking import check
-    from ics_graph.config import Config
+    from ics_graph.engine.checking import check
+    from ics_graph.engine.policy import Config
 
     rules = tmp_path / "rules"
     rules.mkdir()

@@ -11,7 +11,7 @@ from rdflib import Literal, URIRef
 from rdflib.collection import Collection
 from rdflib import namespace as ns
 
-from ics_graph import vocabulary as v
+from ics_graph.model import vocabulary as v
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY = ROOT / "ontology" / "ics.ttl"
@@ -54,7 +54,7 @@ def test_parses_and_has_header(g):
 
 
 def test_the_resource_path_is_this_file():
-    from ics_graph.resources import ontology_path
+    from ics_graph.util.resources import ontology_path
 
     assert ontology_path().resolve() == ONTOLOGY.resolve()
 
@@ -237,7 +237,7 @@ def test_properties_listed_in_the_design_are_declared(g):
 
 def test_everything_the_loader_emits_is_declared(g):
     """Drift guard: every predicate and class in the authoring schema exists in the ontology."""
-    from ics_graph import schema
+    from ics_graph.model import schema
     for section in schema.SECTIONS.values():
         if section.rdf_class:
             assert (URIRef(section.rdf_class), RDF.type, OWL.Class) in g, section.rdf_class
@@ -249,7 +249,7 @@ def test_everything_the_loader_emits_is_declared(g):
 
 
 def test_ontology_alone_is_consistent_under_hermit():
-    from ics_graph.reasoning import reason
+    from ics_graph.reasoning.hermit import reason
 
     report = reason("", classify=True)  # full classification: also finds unsatisfiable classes
     assert report.consistent, report.problems

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from ics_graph.checking import check
-from ics_graph.errors import InputError
-from ics_graph.loader import load_mapping
+from ics_graph.engine.checking import check
+from ics_graph.util.errors import InputError
+from ics_graph.inputs.loader import load_mapping
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"

@@ -9,14 +9,14 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from cli import main
+from ics_graph.cli import main
 from conftest import FIXTURES, ROOT
-from ics_graph.checking import check
-from ics_graph.loader import load_mapping
-from ics_graph.matching import Ambiguous, NoMatch, resolve
-from ics_graph.queries import body_report, what_sits_at, where_is
-from ics_graph.timeline import as_of
-from ics_graph.vocabulary import ID
+from ics_graph.engine.checking import check
+from ics_graph.inputs.loader import load_mapping
+from ics_graph.queries.matching import Ambiguous, NoMatch, resolve
+from ics_graph.queries.where import body_report, what_sits_at, where_is
+from ics_graph.model.timeline import as_of
+from ics_graph.model.vocabulary import ID
 
 NORTHANTS = ROOT / "data" / "northamptonshire"
 CHAIN = """

@@ -14,14 +14,14 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from ics_graph.errors import Location
-from ics_graph.findings import CheckResult, Finding, Severity
-from ics_graph.renderers import FORMATS, first_sentence, render
-from ics_graph.rules import Rule
-from ics_graph.vocabulary import ID
+from ics_graph.util.errors import Location
+from ics_graph.engine.findings import CheckResult, Finding, Severity
+from ics_graph.outputs.renderers import FORMATS, first_sentence, render
+from ics_graph.engine.rulefiles import Rule
+from ics_graph.model.vocabulary import ID
 
 DATA = Path(__file__).resolve().parent / "data"
-FINDINGS_SCHEMA = Path(__file__).resolve().parent.parent / "ics_graph" / "renderers" / "findings.schema.json"
+FINDINGS_SCHEMA = Path(__file__).resolve().parent.parent / "ics_graph" / "outputs" / "renderers" / "findings.schema.json"
 NASTY = 'Budget < 5 & "quoted" \'single\'\nsecond line: a, b, 100%'
 
 
@@ -316,7 +316,7 @@ def test_sarif_rules_results_and_locations():
 
 
 def test_sarif_uri_forms():
-    from ics_graph.renderers.sarif import artifact_uri, camel_case
+    from ics_graph.outputs.renderers.sarif import artifact_uri, camel_case
 
     assert artifact_uri("./data/a b.yaml") == ("data/a%20b.yaml", True)
     assert artifact_uri("data\\win.yaml") == ("data/win.yaml", True)
@@ -343,7 +343,7 @@ def test_github_annotations_exact():
 
 
 def test_github_escaping_helpers():
-    from ics_graph.renderers.github import escape_data, escape_property
+    from ics_graph.outputs.renderers.github import escape_data, escape_property
 
     assert escape_data("100% a\r\nb: c, d") == "100%25 a%0D%0Ab: c, d"
     assert escape_property("100% a\r\nb: c, d") == "100%25 a%0D%0Ab%3A c%2C d"

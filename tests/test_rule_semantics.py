@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 import networkx as nx
 import pytest
 
-from ics_graph.checking import run_rules
-from ics_graph.loader import load_mapping
-from ics_graph.rules import load_rules
-from ics_graph.stores import StoreSpec, load_into, open_mapping
+from ics_graph.engine.checking import run_rules
+from ics_graph.inputs.loader import load_mapping
+from ics_graph.engine.rulefiles import load_rules
+from ics_graph.stores.persistent import StoreSpec, load_into, open_mapping
 
 ICS = "https://w3id.org/ics-graph/ontology#"
 ID = "https://w3id.org/ics-graph/id/"

@@ -12,10 +12,10 @@ import textwrap
 import pytest
 
 from conftest import FIXTURES
-from ics_graph.checking import run_rules
-from ics_graph.findings import Severity
-from ics_graph.loader import load_mapping
-from ics_graph.rules import load_rules
+from ics_graph.engine.checking import run_rules
+from ics_graph.engine.findings import Severity
+from ics_graph.inputs.loader import load_mapping
+from ics_graph.engine.rulefiles import load_rules
 
 CLEAN = FIXTURES / "clean"
 RULES = {r.slug: r for r in load_rules()}
@@ -392,7 +392,7 @@ def test_two_date_defects_of_one_delegation_keep_their_own_fingerprints(tmp_path
     """A delegation that starts before its delegator holds the function and also ends
     before it starts is two findings; a baseline that knows one must still show the
     other, so they must not share a fingerprint (rule, focus, related)."""
-    from ics_graph.checking import check
+    from ics_graph.engine.checking import check
 
     extra = """
         delegations:

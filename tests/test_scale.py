@@ -17,9 +17,9 @@ STEPS = 100_000
 
 SCRIPT = """
 import json, resource, sys
-from ics_graph.checking import check
-from ics_graph.loader import load_mapping
-from ics_graph.queries import where_is
+from ics_graph.engine.checking import check
+from ics_graph.inputs.loader import load_mapping
+from ics_graph.queries.where import where_is
 mapping = load_mapping([sys.argv[1]])
 result = check(mapping)  # every built-in rule
 cycles = {f.rule: {"count": sum(1 for g in result.findings if g.rule == f.rule), "length": len(f.cycle),

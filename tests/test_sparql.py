@@ -8,8 +8,8 @@ import json
 import pytest
 
 from conftest import FIXTURES, ROOT
-from ics_graph.loader import load_mapping
-from ics_graph.sparqlquery import run_sparql, shorten
+from ics_graph.inputs.loader import load_mapping
+from ics_graph.queries.sparql import run_sparql, shorten
 
 CLEAN = FIXTURES / "clean"
 NORTH = "https://w3id.org/ics-graph/id/area/north"

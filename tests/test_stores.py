@@ -20,14 +20,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli import main
+from ics_graph.cli import main
 from conftest import MINI, ROOT
-from ics_graph.checking import check
-from ics_graph.errors import InputError, StoreError
-from ics_graph.loader import load_mapping
-from ics_graph.renderers import render
-from ics_graph.stores import StoreSpec, load_into, open_mapping, parse_store
-from ics_graph.turtle import to_ntriples
+from ics_graph.engine.checking import check
+from ics_graph.util.errors import InputError, StoreError
+from ics_graph.inputs.loader import load_mapping
+from ics_graph.outputs.renderers import render
+from ics_graph.stores.persistent import StoreSpec, load_into, open_mapping, parse_store
+from ics_graph.model.turtle import to_ntriples
 
 PACK = ROOT / "data" / "northamptonshire"
 OXIGRAPH = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
@@ -318,7 +318,7 @@ def test_store_errors_reach_the_library_user_as_store_error(tmp_path):
 
 
 def test_findings_kept_at_load_match_a_fresh_check_and_expire_with_the_rules(tmp_path, monkeypatch):
-    import ics_graph.stores as stores
+    import ics_graph.stores.persistent as stores
 
     monkeypatch.chdir(ROOT)
     spec = StoreSpec("oxigraph", str(tmp_path / "store"))
@@ -337,7 +337,7 @@ def test_findings_kept_at_load_match_a_fresh_check_and_expire_with_the_rules(tmp
 
 
 def test_a_check_runs_its_queries_two_at_a_time_with_the_same_findings(monkeypatch):
-    from ics_graph import checking
+    from ics_graph.engine import checking
 
     mapping = load_mapping([PACK])
     monkeypatch.setenv("ICS_GRAPH_WORKERS", "1")

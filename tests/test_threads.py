@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from ics_graph.threads import Background, import_soon, in_order
+from ics_graph.util.threads import Background, import_soon, in_order
 
 
 def test_background_returns_the_result_or_raises_the_error_in_the_caller():

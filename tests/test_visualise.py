@@ -11,9 +11,9 @@ import textwrap
 import pytest
 from conftest import FIXTURES
 
-from ics_graph.checking import check
-from ics_graph.loader import load_mapping
-from ics_graph.visualise import graph_data, visualise
+from ics_graph.engine.checking import check
+from ics_graph.inputs.loader import load_mapping
+from ics_graph.outputs.visualise import graph_data, visualise
 
 CLEAN = FIXTURES / "clean"
 XSS = "<img src=x onerror=alert(1)>"

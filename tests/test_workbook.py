@@ -13,10 +13,10 @@ import rdflib
 from conftest import FIXTURES
 from rdflib.compare import isomorphic
 
-from ics_graph.errors import InputError
-from ics_graph.loader import load_mapping
-from ics_graph.turtle import to_turtle
-from ics_graph.vocabulary import ID
+from ics_graph.util.errors import InputError
+from ics_graph.inputs.loader import load_mapping
+from ics_graph.model.turtle import to_turtle
+from ics_graph.model.vocabulary import ID
 
 import openpyxl  # noqa: E402  (a core dependency)
 
@@ -254,7 +254,7 @@ def test_formulas_are_never_evaluated(tmp_path):
 # --- import to YAML -------------------------------------------------------------------------
 
 def test_import_writes_yaml_that_loads_to_the_same_graph(tmp_path):
-    from ics_graph.workbook import import_workbook
+    from ics_graph.inputs.workbook import import_workbook
 
     book = write_xlsx(tmp_path / "clean.xlsx", CLEAN_SHEETS)
     names = import_workbook(book, tmp_path / "out")
@@ -273,7 +273,7 @@ def test_import_writes_yaml_that_loads_to_the_same_graph(tmp_path):
 
 
 def test_import_with_context_resolves_names_from_it(tmp_path):
-    from ics_graph.workbook import import_workbook
+    from ics_graph.inputs.workbook import import_workbook
 
     sheets = {k: v for k, v in CLEAN_SHEETS.items() if k not in ("Functions", "Dependencies")}
     book = write_xlsx(tmp_path / "m.xlsx", sheets)
@@ -284,7 +284,7 @@ def test_import_with_context_resolves_names_from_it(tmp_path):
 
 
 def test_import_writes_nothing_when_there_are_errors(tmp_path):
-    from ics_graph.workbook import import_workbook
+    from ics_graph.inputs.workbook import import_workbook
 
     sheets = dict(CLEAN_SHEETS)
     sheets["Allocations"] = CLEAN_SHEETS["Allocations"] + [["chc", "nowhere", "shire-icb", D, None]]
@@ -297,7 +297,7 @@ def test_import_writes_nothing_when_there_are_errors(tmp_path):
 
 
 def test_import_refuses_a_non_empty_folder_unless_forced(tmp_path):
-    from ics_graph.workbook import import_workbook
+    from ics_graph.inputs.workbook import import_workbook
 
     book = write_xlsx(tmp_path / "clean.xlsx", CLEAN_SHEETS)
     out = tmp_path / "out"
@@ -319,7 +319,7 @@ def test_import_refuses_a_non_empty_folder_unless_forced(tmp_path):
 # --- template ---------------------------------------------------------------------------------
 
 def test_template_has_sheets_headers_and_drop_downs(tmp_path):
-    from ics_graph.workbook import TEMPLATE_HEADERS, write_template
+    from ics_graph.inputs.workbook import TEMPLATE_HEADERS, write_template
 
     path = tmp_path / "template.xlsx"
     write_template(path)
@@ -358,7 +358,7 @@ def test_template_has_sheets_headers_and_drop_downs(tmp_path):
 
 
 def test_import_of_an_empty_workbook_is_refused(tmp_path):
-    from ics_graph.workbook import import_workbook, write_template
+    from ics_graph.inputs.workbook import import_workbook, write_template
 
     write_template(tmp_path / "t.xlsx")
     with pytest.raises(InputError, match="no rows"):
@@ -367,7 +367,7 @@ def test_import_of_an_empty_workbook_is_refused(tmp_path):
 
 
 def test_template_round_trips_as_an_empty_workbook(tmp_path):
-    from ics_graph.workbook import read_workbook, write_template
+    from ics_graph.inputs.workbook import read_workbook, write_template
 
     write_template(tmp_path / "t.xlsx")
     value, problems = read_workbook(tmp_path / "t.xlsx")
@@ -379,7 +379,7 @@ def test_a_filled_in_template_is_checked_with_findings_at_cells(tmp_path):
     import openpyxl
     from click.testing import CliRunner
 
-    from cli import main
+    from ics_graph.cli import main
 
     template = tmp_path / "mapping.xlsx"
     assert CliRunner().invoke(main, ["template", str(template)]).exit_code == 0
@@ -410,7 +410,7 @@ def test_a_filled_in_template_is_checked_with_findings_at_cells(tmp_path):
 def test_template_is_byte_identical_across_runs(tmp_path):
     import time
 
-    from ics_graph.workbook import write_template
+    from ics_graph.inputs.workbook import write_template
 
     write_template(tmp_path / "a.xlsx")
     time.sleep(1.1)  # a timestamp would differ by now

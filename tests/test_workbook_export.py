@@ -15,12 +15,12 @@ import rdflib
 from conftest import FIXTURES
 from rdflib.compare import isomorphic
 
-from ics_graph.checking import check
-from ics_graph.loader import load_mapping
-from ics_graph.turtle import to_ntriples
-from ics_graph.vocabulary import ID
-from ics_graph.workbook import TEMPLATE_HEADERS
-from ics_graph.workbook_export import FINDINGS_HEADERS, export_workbook
+from ics_graph.engine.checking import check
+from ics_graph.inputs.loader import load_mapping
+from ics_graph.model.turtle import to_ntriples
+from ics_graph.model.vocabulary import ID
+from ics_graph.inputs.workbook import TEMPLATE_HEADERS
+from ics_graph.outputs.xlsx import FINDINGS_HEADERS, export_workbook
 
 import openpyxl  # noqa: E402  (a core dependency)
 from test_workbook import write_xlsx  # noqa: E402  (one helper for both workbook test files)

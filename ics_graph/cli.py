@@ -1,0 +1,770 @@
+"""The ``ics-graph`` command line: a thin layer that calls the library and renders.
+
+Exit codes: 0 ok; 1 findings at or above the fail level (or an inconsistent
+ontology); 2 usage or input errors, always on stderr. Only click is imported at start
+so ``ics-graph --help`` is instant; each command imports what it needs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from ics_graph import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+STORE = click.option("--store", "store", metavar="STORE",
+                     help="Where the graph is: memory (default: read PATHs), oxigraph:DIR (a store made by "
+                          "'load --store') or sparql:URL (a SPARQL 1.1 endpoint's query URL). With a "
+                          "persistent store, give no PATH.")
+FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+                      help="Output format.")
+
+
+def _fail_input(error) -> None:
+    for problem in sorted(error.problems):
+        click.echo(f"error: {problem}", err=True)
+    count = len(error.problems)
+    click.echo(f"{count} problem{'s' if count != 1 else ''} in the input; nothing was produced.", err=True)
+    sys.exit(EXIT_INPUT)
+
+
+def _load(paths, store: str | None = None, *, whole: bool = False):
+    """The mapping to work on: the PATHs read into memory (or read back from the load
+    cache when they have not changed), or a persistent store opened where it is (then
+    nothing is parsed). ``whole``: the command reads the whole graph
+    (check, visualise ...), so an Oxigraph folder is copied into memory first, which is
+    faster. Exits 2 on bad input or an unusable store."""
+    from ics_graph.util.errors import InputError
+
+    spec = _store_spec(store)
+    if spec is not None and spec.persistent:
+        if paths:
+            _usage(f"give either PATH or --store {spec}, not both (to update the store from files, run "
+                   f"'ics-graph load PATH --store {spec}')")
+        from ics_graph.stores.persistent import open_mapping
+
+        return open_mapping(spec, into_memory=whole)  # StoreError: exit 2 (see _Main)
+    if not paths:
+        _usage("give the mapping: PATH (files or folders), or --store oxigraph:DIR or sparql:URL")
+    from ics_graph.stores.cache import load_mapping_cached
+
+    try:
+        return load_mapping_cached(paths)
+    except InputError as error:
+        _fail_input(error)
+
+
+def _store_spec(store: str | None):
+    if store is None:
+        return None
+    from ics_graph.stores.persistent import parse_store
+
+    try:
+        return parse_store(store)
+    except ValueError as exc:
+        _usage(f"--store: {exc}")
+
+
+def _usage(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_INPUT)
+
+
+AS_OF = click.option("--as-of", "as_of", metavar="DATE",
+                     help="Answer for the mapping as it stands on DATE (YYYY-MM-DD): what is not in force then is left out.")
+QUERY_FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
+                            show_default=True, help="Output format.")
+
+
+def _load_as_of(paths, as_of: str | None, store: str | None = None, *, whole: bool = False):
+    """Load, then keep only what is in force on ``as_of`` (if given). The date is
+    checked first, so a typo fails before any loading."""
+    if not as_of:
+        return _load(paths, store, whole=whole)
+    from ics_graph.model.timeline import as_of as view, parse_date
+
+    try:
+        day = parse_date(as_of)
+    except ValueError as exc:
+        click.echo(f"error: --as-of: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
+    return view(_load(paths, store, whole=True), day)
+
+
+def _resolve(mapping, kind: str, text: str):
+    """The entity a user named, or exit 2 listing the candidates."""
+    from ics_graph.queries.matching import Ambiguous, NoMatch, resolve
+
+    try:
+        return resolve(mapping, kind, text)
+    except (Ambiguous, NoMatch) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
+
+
+def _emit(data: dict, fmt: str, text_of, rows_of) -> None:
+    from ics_graph.outputs.answers import to_csv
+
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
+    elif fmt == "csv":
+        click.echo(to_csv(rows_of(data)), nl=False)
+    else:
+        click.echo(text_of(data), nl=False)
+
+
+def _write(path: str, data: str, inputs: list[str]) -> None:
+    from ics_graph.util.files import write_atomic
+
+    try:
+        write_atomic(path, data, inputs=inputs)
+    except (ValueError, OSError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
+
+
+
+
+class _Main(click.Group):
+    """Turns a store that fails mid-command (an endpoint gone, a store folder unusable)
+    into a clear error and exit 2, wherever in a command it happens."""
+
+    def invoke(self, ctx):
+        from ics_graph.util.errors import StoreError
+
+        try:
+            return super().invoke(ctx)
+        except StoreError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_INPUT)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="ics-graph")
+def main() -> None:
+    """Map and check where NHS integrated care system functions sit.
+
+    PATH arguments are files or folders of YAML, Turtle, N-Triples, JSON-LD or
+    RDF/XML; folders are read recursively and YAML `imports:` are followed.
+    Exit codes: 0 ok, 1 findings (or inconsistency), 2 usage or input error.
+    """
+
+
+@main.command()
+@PATHS
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Write here instead of standard output.")
+@click.option("--format", "fmt", type=click.Choice(["ttl", "nt"]), default=None,
+              help="Serialisation (default: from the output's extension, else ttl).")
+@click.option("--store", "store", metavar="STORE",
+              help="Also load into this persistent store: oxigraph:DIR (a folder, created if new) or sparql:URL "
+                   "(a SPARQL 1.1 endpoint's query URL). Only files whose content changed are replaced.")
+@click.option("--update-url", metavar="URL", help="With --store sparql:URL: the SPARQL Update endpoint "
+              "(default: the query URL with /query or /sparql replaced by /update).")
+@click.option("--graph-store-url", metavar="URL", help="With --store sparql:URL: the Graph Store Protocol endpoint "
+              "(default: the query URL with /query or /sparql replaced by /store).")
+def load(paths, output, fmt, store, update_url, graph_store_url):
+    """Load a mapping and write it as canonical RDF, or into a persistent store.
+
+    The output is deterministic: the same input gives byte-identical output, so
+    diffs in pull requests show only what changed. With --store, the mapping is
+    validated as always, then written into the store, all or nothing; later commands
+    run on the store with --store instead of PATH, without parsing the files again.
+    Run it again after editing a file: only what came from changed files is replaced.
+    """
+    from ics_graph.model.turtle import to_ntriples, to_turtle
+
+    spec = _store_spec(store)
+    if (update_url or graph_store_url) and (spec is None or spec.scheme != "sparql"):
+        _usage("--update-url and --graph-store-url go with --store sparql:URL")
+    if not paths:
+        _usage("give the mapping to load: PATH (files or folders)")
+    mapping = _load(paths)
+    if spec is not None and spec.persistent:
+        from ics_graph.stores.persistent import load_into
+
+        report = load_into(spec, mapping, update_url=update_url, graph_store_url=graph_store_url)
+        click.echo(report.render_text(), nl=False, err=True)
+        if not output:
+            return
+    if fmt is None:
+        fmt = "nt" if output and output.lower().endswith(".nt") else "ttl"
+    text = (to_ntriples if fmt == "nt" else to_turtle)(mapping.data_triples())
+    if output:
+        _write(output, text, mapping.files)
+        click.echo(f"Wrote {len(mapping)} triples from {len(mapping.files)} file(s) to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command()
+@PATHS
+@STORE
+@FORMAT
+def info(paths, fmt, store):
+    """Show what a mapping holds: counts by kind, level and area."""
+    from ics_graph.queries.info import render_text
+
+    summary = _load(paths, store, whole=True).summary()
+    if fmt == "json":
+        click.echo(json.dumps(summary.as_dict(), indent=2, sort_keys=True))
+    else:
+        click.echo(render_text(summary), nl=False)
+
+
+@main.command()
+@PATHS
+@STORE
+@FORMAT
+def reason(paths, fmt, store):
+    """Check the ontology and the mapping together with the HermiT OWL reasoner.
+
+    Exits 1 when they are inconsistent, explaining which entities are involved.
+    Needs Java (17 or later).
+    """
+    import tempfile
+    from pathlib import Path
+
+    from ics_graph.reasoning.hermit import reason as run_reasoner
+    from ics_graph.model.turtle import to_ntriples
+
+    mapping = _load(paths, store, whole=True)
+    with tempfile.TemporaryDirectory(prefix="ics-graph-reason-") as tmp:
+        data = Path(tmp) / "data.nt"
+        data.write_text(to_ntriples(mapping.data_triples()), encoding="utf-8")
+        try:
+            report = run_reasoner(data)
+        except (OSError, RuntimeError) as exc:
+            click.echo(f"error: the reasoner could not run: {exc}", err=True)
+            sys.exit(EXIT_INPUT)
+    if fmt == "json":
+        click.echo(json.dumps({"consistent": report.consistent, "problems": report.problems}, indent=2))
+    elif report.consistent:
+        click.echo(f"Consistent: the ontology and {len(mapping)} triples of data have no contradiction (HermiT).")
+    else:
+        click.echo("Inconsistent:")
+        for problem in report.problems:
+            click.echo(f"  - {problem}")
+    sys.exit(EXIT_OK if report.consistent else EXIT_FINDINGS)
+
+
+@main.command()
+@click.argument("function")
+@PATHS
+@STORE
+@AS_OF
+@QUERY_FORMAT
+def where(function, paths, as_of, fmt, store):
+    """Where FUNCTION sits: in each mapped system and its places.
+
+    FUNCTION is a name, code, synonym or id; typos are forgiven, and an ambiguous
+    name lists the candidates (exit 2). For each area it shows the level, the
+    accountable and delivering bodies, the delegation chain from the holder down with
+    the instrument at each step, status and dates, rationale, source and findings.
+    """
+    from ics_graph.outputs.answers import where_rows, where_text
+    from ics_graph.util.errors import InputError
+    from ics_graph.queries.where import where_is
+
+    mapping = _load_as_of(paths, as_of, store)
+    target = _resolve(mapping, "function", function)
+    try:
+        findings = mapping.default_findings()
+    except InputError as error:
+        _fail_input(error)
+    report = where_is(mapping, target.iri, findings=findings).as_dict()
+    report["as_of"] = as_of
+    _emit(report, fmt, where_text, where_rows)
+
+
+@main.command()
+@click.argument("area")
+@PATHS
+@STORE
+@click.option("--level", type=click.Choice(["national", "regional", "system", "place", "neighbourhood"]),
+              help="Show only what sits at this level.")
+@AS_OF
+@QUERY_FORMAT
+def at(area, paths, level, as_of, fmt, store):
+    """Everything that sits in AREA: held there, held above and covering it, or inside it.
+
+    Grouped by level and by function category. AREA is a name, code (ONS/ODS) or id.
+    """
+    from ics_graph.outputs.answers import at_rows, at_text
+    from ics_graph.queries.where import what_sits_at
+
+    mapping = _load_as_of(paths, as_of, store)
+    target = _resolve(mapping, "area", area)
+    report = what_sits_at(mapping, target.iri, level=level).as_dict()
+    report["as_of"] = as_of
+    _emit(report, fmt, at_text, at_rows)
+
+
+@main.command()
+@click.argument("body")
+@PATHS
+@STORE
+@AS_OF
+@QUERY_FORMAT
+def body(body, paths, as_of, fmt, store):
+    """What BODY is accountable for, delivers, has delegated and has received."""
+    from ics_graph.outputs.answers import body_rows, body_text
+    from ics_graph.queries.where import body_report
+
+    mapping = _load_as_of(paths, as_of, store)
+    target = _resolve(mapping, "body", body)
+    report = body_report(mapping, target.iri).as_dict()
+    report["as_of"] = as_of
+    _emit(report, fmt, body_text, body_rows)
+
+
+FAIL_LEVELS = {"error": "ERROR", "warning": "WARNING", "info": "INFO", "never": None}
+
+
+def _slug_list(value: str | None) -> list[str]:
+    return [s.strip() for s in (value or "").split(",") if s.strip()]
+
+
+@main.command()
+@PATHS
+@STORE
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "sarif", "github"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Write the report here (atomically).")
+@click.option("--fail-on", type=click.Choice(list(FAIL_LEVELS)), default=None,
+              help="Exit 1 if a finding is at or above this severity (default: error, or the configuration's).")
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(file_okay=False, path_type=str),
+              help="A folder of extra rules (*.rq, *.ttl); repeatable.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True, path_type=str),
+              help="Configuration file (default: ics-graph.toml or pyproject.toml beside the data).")
+@click.option("--select", help="Run only these rules (comma-separated slugs).")
+@click.option("--ignore", help="Do not run these rules (comma-separated slugs).")
+@click.option("--baseline", type=click.Path(dir_okay=False, exists=True, path_type=str),
+              help="Report only findings that are not in this baseline.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=str),
+              help="Write all current findings to this baseline file.")
+@AS_OF
+def check(paths, fmt, output, fail_on, rule_dirs, config_path, select, ignore, baseline, write_baseline, as_of, store):
+    """Check a mapping against the rules and report findings.
+
+    Exit 0 when no finding is at or above the fail level, 1 when one is, 2 on
+    input or usage errors.
+    """
+    from pathlib import Path
+
+    from ics_graph.engine.checking import check as run_check
+    from ics_graph.engine.policy import baseline_text, find_config, read_baseline, read_config
+    from ics_graph.util.errors import InputError
+    from ics_graph.engine.findings import Severity
+    from ics_graph.util.files import use_colour
+    from ics_graph.outputs.renderers import render
+    from ics_graph.engine.rulefiles import load_rules
+
+    mapping = _load_as_of(paths, as_of, store, whole=True)
+    try:
+        found = Path(config_path) if config_path else find_config(paths or ["."])
+        config = read_config(found) if found else None  # first for its rule folders
+        rules = load_rules([*(config.rules if config else []), *(Path(d) for d in rule_dirs)])
+        if found:  # then validated against the rules that exist
+            config = read_config(found, [r.slug for r in rules])
+        known_baseline = read_baseline(Path(baseline)) if baseline else None
+        result = run_check(mapping, config=config, rules=rules, select=_slug_list(select),
+                           ignore=_slug_list(ignore), baseline=known_baseline)
+    except InputError as error:
+        _fail_input(error)
+    level_word = fail_on or (config.fail_on if config and config.fail_on else "error")
+    level = Severity[FAIL_LEVELS[level_word]] if FAIL_LEVELS[level_word] else None
+    if write_baseline:
+        _write(write_baseline, baseline_text(result.findings), mapping.files)
+        click.echo(f"Wrote a baseline of {len(result.findings)} finding(s) to {write_baseline}", err=True)
+    text = render(result, fmt, fail_level=level, colour=(fmt == "text" and not output and use_colour()), version=__version__)
+    if output:
+        _write(output, text, mapping.files)
+    else:
+        click.echo(text, nl=False)
+    if result.baselined and fmt == "text" and output:
+        click.echo(f"{result.baselined} known finding(s) hidden by the baseline.", err=True)
+    sys.exit(EXIT_FINDINGS if result.at_or_above(level) else EXIT_OK)
+
+
+@main.group(invoke_without_command=True)
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(file_okay=False, path_type=str),
+              help="Also list the rules in this folder; repeatable.")
+@click.pass_context
+def rules(ctx, rule_dirs):
+    """List the rules (built in and from --rules folders)."""
+    ctx.ensure_object(dict)
+    ctx.obj["rule_dirs"] = rule_dirs
+    if ctx.invoked_subcommand is not None:
+        return
+    for rule in _rules(rule_dirs):
+        origin = "" if rule.builtin else f"  [{rule.path}]"
+        click.echo(f"{rule.slug:<36} {rule.severity.word:<8} {rule.title}{origin}")
+
+
+def _rules(rule_dirs):
+    from pathlib import Path
+
+    from ics_graph.util.errors import InputError
+    from ics_graph.engine.rulefiles import load_rules
+
+    try:
+        return load_rules([Path(d) for d in rule_dirs])
+    except InputError as error:
+        _fail_input(error)
+
+
+@rules.command()
+@click.argument("slug")
+@click.pass_context
+def explain(ctx, slug):
+    """Print one rule's documentation: why, sources, how to fix, an example."""
+    from ics_graph.engine.policy import WAIVER_RULES
+    from ics_graph.util.errors import did_you_mean
+
+    found = {r.slug: r for r in _rules(ctx.obj["rule_dirs"])}
+    found.update(WAIVER_RULES)
+    if slug not in found:
+        click.echo(f"error: unknown rule '{slug}'{did_you_mean(slug, found)}; see 'ics-graph rules'", err=True)
+        sys.exit(EXIT_INPUT)
+    click.echo(found[slug].explain(), nl=False)
+
+
+@main.command()
+@click.argument("function")
+@PATHS
+@STORE
+@click.option("--move-to", "move_to", metavar="LEVEL",
+              help="Dry run: move the function to this level (system, place, neighbourhood, regional, national; "
+                   "or ICB, locality, PCN ...) and report the findings that would appear and disappear.")
+@click.option("--area", metavar="AREA",
+              help="With --move-to: move it to this one area only (its level must be LEVEL), replacing its "
+                   "allocations in that area's system.")
+@AS_OF
+@QUERY_FORMAT
+def impact(function, paths, move_to, area, as_of, fmt, store):
+    """Show what FUNCTION depends on and what depends on it, where it sits and who holds it.
+
+    FUNCTION is an id, name, synonym or close spelling ("CHC", "continuing helthcare").
+    With --move-to, a dry run: the mapping is checked as it is and as it would be with
+    the function moved, and the difference is reported. Nothing is written.
+    """
+    from ics_graph.util.errors import InputError
+    from ics_graph.queries.impact import impact as run_impact
+    from ics_graph.queries.impact import parse_level
+
+    if area is not None and move_to is None:
+        click.echo("error: --area needs --move-to LEVEL", err=True)
+        sys.exit(EXIT_INPUT)
+    if move_to is not None:
+        try:
+            parse_level(move_to)
+        except ValueError as exc:
+            click.echo(f"error: --move-to: {exc}", err=True)
+            sys.exit(EXIT_INPUT)
+    mapping = _load_as_of(paths, as_of, store, whole=move_to is not None)
+    function_iri = _resolve(mapping, "function", function).iri
+    area_iri = _resolve(mapping, "area", area).iri if area is not None else None
+    try:
+        report = run_impact(mapping, function_iri, move_to=move_to, area_iri=area_iri)
+    except InputError as error:  # a broken rule file
+        _fail_input(error)
+    except ValueError as exc:    # an area at another level, or nowhere to move to
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
+    from ics_graph.outputs.answers import impact_rows
+
+    _emit(report.as_dict(), fmt, lambda _data: report.render_text(), impact_rows)
+
+
+@main.command()
+@click.argument("query_or_file", metavar="QUERY_OR_FILE")
+@PATHS
+@STORE
+@AS_OF
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
+              help="Output format: an aligned table, JSON, or CSV with a header row (full IRIs).")
+def sparql(query_or_file, paths, as_of, fmt, store):
+    """Run a read-only SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) over a mapping.
+
+    QUERY_OR_FILE is a file holding the query, or the query itself. The prefixes ics:,
+    id:, rdf:, rdfs:, owl:, xsd:, skos:, org:, prov: and dcterms: are predeclared, the
+    ontology is loaded beside the data, and all source files form the default graph.
+    SPARQL UPDATE is refused.
+    """
+    from pathlib import Path
+
+    from ics_graph.queries.sparql import run_sparql
+
+    try:
+        is_file = Path(query_or_file).is_file()
+    except (OSError, ValueError):  # a query too long or odd to be a file name
+        is_file = False
+    if is_file:
+        try:
+            text = Path(query_or_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            click.echo(f"error: cannot read query file '{query_or_file}': {exc}", err=True)
+            sys.exit(EXIT_INPUT)
+    else:
+        text = query_or_file
+    mapping = _load_as_of(paths, as_of, store)
+    try:
+        result = run_sparql(mapping, text)
+    except ValueError as exc:
+        where = f"{query_or_file}: " if is_file else ""
+        click.echo(f"error: {where}{exc}", err=True)
+        sys.exit(EXIT_INPUT)
+    if fmt == "json":
+        click.echo(json.dumps(result.as_dict(), indent=2))  # rows keep column order
+    elif fmt == "csv":
+        click.echo(result.to_csv(), nl=False)
+    else:
+        click.echo(result.render_text(), nl=False)
+
+
+EXPORT_FORMATS = ["graphml", "dot", "mermaid", "jsonld", "ttl", "xlsx"]
+
+
+@main.command("export")
+@PATHS
+@STORE
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default=None,
+              help="graphml (Gephi, yEd), dot (Graphviz), mermaid (GitHub), jsonld or ttl, or xlsx (a "
+                   "function-mapping workbook with a Findings sheet; needs -o) (default: from the output's extension).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
+              help="Write here (atomically) instead of standard output.")
+@AS_OF
+def export_command(paths, fmt, output, as_of, store):
+    """Export a mapping for other tools.
+
+    graphml, dot and mermaid draw functions, bodies, areas and collaboratives with the
+    accountable, delivers, delegates, depends-on, part-of, member-of and operates-in
+    links between them; jsonld and ttl carry the whole data graph; xlsx writes the
+    mapping back as a workbook (the sheets and columns `import` reads, one row per
+    entity) with a Findings sheet from `check`. Output is deterministic: the same input
+    gives byte-identical output.
+    """
+    import os
+
+    from ics_graph.outputs.export import EXTENSIONS, export
+
+    extensions = {**EXTENSIONS, ".xlsx": "xlsx"}
+    if fmt is None:
+        fmt = extensions.get(os.path.splitext(output)[1].lower()) if output else None
+        if fmt is None:
+            click.echo("error: give --format (graphml, dot, mermaid, jsonld, ttl or xlsx), or an -o FILE with one of "
+                       "the extensions .graphml, .dot, .gv, .mmd, .jsonld, .json, .ttl, .xlsx", err=True)
+            sys.exit(EXIT_INPUT)
+    if fmt == "xlsx" and not output:
+        click.echo("error: --format xlsx writes a binary workbook: give -o FILE.xlsx", err=True)
+        sys.exit(EXIT_INPUT)
+    mapping = _load_as_of(paths, as_of, store, whole=True)
+    if fmt == "xlsx":
+        from ics_graph.engine.checking import check as run_check
+        from ics_graph.util.errors import InputError
+        from ics_graph.outputs.xlsx import export_workbook
+
+        try:
+            result = run_check(mapping)
+        except InputError as error:
+            _fail_input(error)
+        _write(output, export_workbook(mapping, result), mapping.files)  # write_atomic takes bytes
+        click.echo(f"Wrote xlsx from {len(mapping.files)} file(s) to {output} "
+                   f"({len(result.findings)} finding(s) on the Findings sheet)", err=True)
+        return
+    text = export(mapping, fmt)
+    if output:
+        _write(output, text, mapping.files)
+        click.echo(f"Wrote {fmt} from {len(mapping.files)} file(s) to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+MAP_EXTENSIONS = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
+
+
+@main.command("map")
+@PATHS
+@STORE
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
+              help="Write the map here: .html for a standalone page, .md for Markdown "
+                   "(default: Markdown on standard output).")
+@AS_OF
+def map_command(paths, output, as_of, store):
+    """A Functions and Decisions Map of a mapping.
+
+    For each mapped system and each of its places: the functions allocated there (by
+    category), their level, accountable body, who they are delegated to under which
+    instrument, status and dates; then the reserved functions and the delegations from
+    NHS England to ICBs. The HTML page is self-contained (no scripts, no external files).
+    """
+    import os
+
+    from ics_graph.queries.decisions import decisions_map, to_html, to_markdown
+
+    kind = "markdown"
+    if output:
+        kind = MAP_EXTENSIONS.get(os.path.splitext(output)[1].lower())
+        if kind is None:
+            click.echo(f"error: cannot tell the format of '{output}': use a .html or .md file", err=True)
+            sys.exit(EXIT_INPUT)
+    mapping = _load_as_of(paths, as_of, store, whole=True)
+    decisions = decisions_map(mapping, as_of=as_of or "")
+    text = to_html(decisions) if kind == "html" else to_markdown(decisions)
+    if output:
+        _write(output, text, mapping.files)
+        click.echo(f"Wrote the functions and decisions map ({kind}) to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command("import")
+@click.argument("workbook", type=click.Path(path_type=str))
+@click.option("-o", "--output", "folder", required=True, type=click.Path(file_okay=False, path_type=str),
+              help="Folder to write the YAML files into (one file per section).")
+@click.option("--with", "context", multiple=True, type=click.Path(path_type=str), metavar="PATH",
+              help="A file or folder the workbook refers to (e.g. data/catalogue, data/national): used to "
+                   "check references and resolve names, not converted. Repeatable.")
+@click.option("--force", is_flag=True, help="Replace a non-empty output folder (only one holding nothing but YAML files).")
+def import_workbook(workbook, folder, context, force):
+    """Convert a function-mapping WORKBOOK (.xlsx, or a folder of CSV files) to YAML.
+
+    The workbook is checked first, with every problem reported at once by sheet and
+    cell (Allocations!D14) and exit 2; nothing is written then. Names in reference cells
+    become ids; each distinct `source` text becomes a source (wb-src-1, wb-src-2 ...).
+    The files are written into a temporary folder and renamed into place, so the output
+    folder is either complete or untouched. The same workbook gives byte-identical files.
+    """
+    from ics_graph.util.errors import InputError
+    from ics_graph.inputs.workbook import import_workbook as convert
+
+    try:
+        names = convert(workbook, folder, context=context, force=force)
+    except InputError as error:
+        _fail_input(error)
+    except (ValueError, OSError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
+    click.echo(f"wrote {len(names)} file{'s' if len(names) != 1 else ''} to {folder}: {', '.join(names)}")
+
+
+@main.command()
+@click.argument("output", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+def template(output, force):
+    """Write an empty function-mapping workbook (.xlsx) to OUTPUT.
+
+    It has a sheet per section with its headers, a Notes sheet explaining each sheet,
+    column and vocabulary, and drop-downs for vocabulary columns (level, type, model,
+    instrument, status, holder, reserved, current_arrangement, rag) and for columns
+    taking ids from another sheet (Allocations.function -> Functions!A:A). Fill it in,
+    then `ics-graph check OUTPUT` or `ics-graph import OUTPUT -o FOLDER`.
+    """
+    from pathlib import Path
+
+    from ics_graph.inputs.workbook import write_template
+
+    if not output.lower().endswith(".xlsx"):
+        click.echo("error: the template must be an .xlsx file", err=True)
+        sys.exit(EXIT_INPUT)
+    if Path(output).exists() and not force:
+        click.echo(f"error: '{output}' exists; use --force to overwrite it", err=True)
+        sys.exit(EXIT_INPUT)
+    try:
+        write_template(output)
+    except OSError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
+    click.echo(f"wrote {output}")
+
+
+VIEWS = ["all", "dependencies", "delegation", "allocation"]
+
+
+@main.command("visualise")
+@PATHS
+@STORE
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=str),
+              help="Write the page here (atomically), e.g. graph.html.")
+@click.option("--view", type=click.Choice(VIEWS), default="all", show_default=True,
+              help="Which edges to draw: all; dependencies (depends-on); delegation (delegates); "
+                   "allocation (accountable and delivers).")
+@click.option("--system", metavar="SYSTEM", help="Only this system's footprint: it, what is inside it and what touches it.")
+@click.option("--area", metavar="AREA", help="Only this area's footprint (any level).")
+@click.option("--function", "function", metavar="FUNCTION", help="Only what is within --depth hops of this function.")
+@click.option("--depth", type=click.IntRange(min=0), default=2, show_default=True, help="Hops from --function.")
+@click.option("--collapse", type=click.Choice(["neighbourhoods"]), default=None,
+              help="Merge each place's neighbourhoods into one node.")
+@AS_OF
+def visualise_command(paths, output, view, system, area, function, depth, collapse, as_of, store):
+    """An interactive graph of a mapping, with check findings overlaid: one
+    self-contained HTML page that works offline.
+
+    Functions, bodies, areas and collaboratives, laid out by level (national at the
+    top, neighbourhood at the bottom), coloured by level and shaped by kind, with a
+    legend. Edges on a circular delegation or dependency are red; unowned functions,
+    coverage gaps and other errors have a red border; hover for the findings. Output
+    is deterministic: the same input gives byte-identical output.
+    """
+    from ics_graph.util.errors import InputError
+    from ics_graph.outputs.visualise import visualise
+
+    if depth != 2 and function is None:
+        click.echo("error: --depth needs --function", err=True)
+        sys.exit(EXIT_INPUT)
+    mapping = _load_as_of(paths, as_of, store, whole=True)
+    system_iri = _resolve(mapping, "area", system).iri if system else None
+    area_iri = _resolve(mapping, "area", area).iri if area else None
+    function_iri = _resolve(mapping, "function", function).iri if function else None
+    try:
+        findings = mapping.default_findings()
+    except InputError as error:
+        _fail_input(error)
+    try:
+        page = visualise(mapping, findings, view=view, system=system_iri, area=area_iri, function=function_iri,
+                         depth=depth, collapse_neighbourhoods=collapse == "neighbourhoods")
+    except ValueError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
+    _write(output, page, mapping.files)
+    click.echo(f"Wrote the {view} view from {len(mapping.files)} file(s) to {output}", err=True)
+
+
+def run() -> None:
+    """The installed ``ics-graph`` command: :func:`main`, then leave without freeing the
+    graph object by object. Freeing a national graph held in memory takes longer than
+    writing its report (0.4 s of a million-triple check), and the operating system takes
+    the memory back at once. Everything is written and flushed first, and the exit code
+    is main's. A command given ``--store`` exits the usual way, so a database is always
+    closed properly; so does an unexpected error, with its traceback."""
+    try:
+        main()
+    except SystemExit as exc:
+        if any(arg == "--store" or arg.startswith("--store=") for arg in sys.argv[1:]):
+            raise
+        # Still inside the handler: the exception's traceback keeps the command's frames,
+        # and so its graph, alive until the process ends here.
+        _leave(exc.code)
+
+
+def _leave(code) -> None:
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):  # sys.exit("message"), reported as Python itself does
+        print(code, file=sys.stderr)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or stream: nothing more can be written
+            pass
+    os._exit(code)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

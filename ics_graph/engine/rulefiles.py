@@ -1,0 +1,236 @@
+"""Rules are files: SPARQL SELECT queries with a documented header, or SHACL shapes.
+
+A ``.rq`` rule starts with a YAML header in comment lines between ``# ---`` markers::
+
+    # ---
+    # slug: place-coverage-gap
+    # severity: warning
+    # title: A function sits at place in some places of a system but not others
+    # message: "{focus_label} is allocated at {level_word} level in part of {area_label} ..."
+    # rationale: ...        (why, citing DOMAIN.md sources)
+    # fix: ...              (what to do)
+    # example: ...          (a short YAML example that triggers it)
+    # ---
+    SELECT ?focus ?area ... WHERE { ... }
+
+Each row of the query is one finding. Reserved variables: ``?focus`` (required: the
+entity the finding is about), ``?related``/``?related2``... (other entities; an empty
+string counts as none), ``?area`` (where; its label is shown), ``?at`` (an entity whose
+source line the finding should point at, when that is not the focus), ``?severity``
+(overrides the default for this row: "error", "warning" or "info"), ``?message`` (this
+row's message template, a constant in the query; empty means the header's),
+``?..._list`` (a ``GROUP_CONCAT(...; separator=", ")`` that the engine sorts, since SPARQL
+leaves the order of GROUP_CONCAT open and it differs between stores). Every variable may
+appear in the message as ``{name}``; ``{x_label}`` is the label of the entity in ``?x``
+and ``{x_labels}`` those of the space-separated entities in ``?x``, looked up by the
+engine (see :mod:`ics_graph.engine.checking`), so that labels never decide what is found.
+
+A rule may instead name a graph ``algorithm`` (``strongly-connected-cycles``): its
+query then returns the edges (``?from ?to``, optionally ``?group``) of a small
+projection of the graph, and the algorithm in :mod:`ics_graph.engine.algorithms` finds the
+findings; its message may use ``{cycle}`` (written out), ``{circle}`` (the members in
+words), ``{members}``, ``{size}`` and ``{group_label}``. SPARQL cannot write out a cycle; that is the only Python in a rule.
+
+A ``.ttl`` rule is a SHACL shapes graph; its shape carries ``ics:ruleSlug``,
+``sh:severity``, ``sh:message``, ``rdfs:comment`` (rationale) and ``ics:fixHint``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ics_graph.util.errors import InputError, Location, Problem, did_you_mean
+from ics_graph.engine.findings import Severity
+from ics_graph.model.graph import refuse_federation
+
+__all__ = ["Rule", "load_rules", "ALGORITHMS", "HEADER_KEYS"]
+
+ALGORITHMS = ("strongly-connected-cycles",)
+HEADER_KEYS = ("slug", "severity", "title", "message", "rationale", "sources", "fix", "example", "algorithm", "tags")
+_SLUG = re.compile(r"^[a-z][a-z0-9-]*$")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule's documentation and how to run it."""
+
+    slug: str
+    severity: Severity
+    title: str
+    message: str
+    rationale: str
+    fix: str
+    example: str
+    query: str
+    path: str
+    kind: str = "sparql"          # "sparql" or "shacl"
+    algorithm: str | None = None
+    sources: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    builtin: bool = False
+
+    def explain(self) -> str:
+        """The rule's documentation as plain text (``ics-graph rules explain``)."""
+        parts = [f"{self.slug} ({self.severity.word})", "", self.title, "", "Why:", _indent(self.rationale)]
+        if self.sources:
+            parts += ["", "Sources:"] + [f"  - {s}" for s in self.sources]
+        parts += ["", "How to fix:", _indent(self.fix)]
+        if self.example:
+            parts += ["", "Example that triggers it:", _indent(self.example)]
+        parts += ["", f"Defined in: {self.path}" + (" (built in)" if self.builtin else "")]
+        return "\n".join(parts) + "\n"
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line if line else "" for line in text.strip().splitlines())
+
+
+def _parse_header(text: str, path: str, problems: list[Problem]) -> tuple[dict, str]:
+    import yaml
+
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "# ---":
+        problems.append(Problem(Location(path, 1, 1), "a rule file must start with a '# ---' header (slug, severity, title, message, rationale, fix, example)"))
+        return {}, text
+    header, end = [], None
+    for number, line in enumerate(lines[1:], start=2):
+        if line.strip() == "# ---":
+            end = number
+            break
+        if not line.startswith("#"):
+            problems.append(Problem(Location(path, number, 1), "header lines must start with '#' until the closing '# ---'"))
+            return {}, text
+        header.append(line[2:] if line.startswith("# ") else line[1:])
+    if end is None:
+        problems.append(Problem(Location(path, 1, 1), "the rule header has no closing '# ---'"))
+        return {}, text
+    try:
+        meta = yaml.load("\n".join(header), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problems.append(Problem(Location(path, (mark.line + 2) if mark else 1, (mark.column + 3) if mark else 1), f"malformed rule header: {getattr(exc, 'problem', exc)}"))
+        return {}, text
+    if not isinstance(meta, dict):
+        problems.append(Problem(Location(path, 2, 1), "the rule header must be a mapping of keys"))
+        return {}, text
+    return meta, "\n".join(lines[end:])
+
+
+def _rule_from_sparql(path: Path, shown: str, builtin: bool, problems: list[Problem]) -> Rule | None:
+    text = path.read_text(encoding="utf-8")
+    before = len(problems)
+    meta, query = _parse_header(text, shown, problems)
+    if len(problems) > before:
+        return None
+    for key in meta:
+        if key not in HEADER_KEYS:
+            problems.append(Problem(Location(shown, 1, 1), f"unknown rule header key '{key}'{did_you_mean(key, HEADER_KEYS)}; allowed: {', '.join(HEADER_KEYS)}"))
+    for key in ("slug", "severity", "title", "message", "rationale", "fix"):
+        if not meta.get(key):
+            problems.append(Problem(Location(shown, 1, 1), f"rule header is missing '{key}'"))
+    if len(problems) > before:
+        return None
+    slug = str(meta["slug"])
+    if not _SLUG.match(slug):
+        problems.append(Problem(Location(shown, 1, 1), f"invalid slug '{slug}': lower-case letters, digits and '-'"))
+        return None
+    try:
+        severity = Severity.parse(str(meta["severity"]))
+    except ValueError as exc:
+        problems.append(Problem(Location(shown, 1, 1), str(exc)))
+        return None
+    algorithm = meta.get("algorithm")
+    if algorithm is not None and algorithm not in ALGORITHMS:
+        problems.append(Problem(Location(shown, 1, 1), f"unknown algorithm '{algorithm}'{did_you_mean(str(algorithm), ALGORITHMS)}; allowed: {', '.join(ALGORITHMS)}"))
+        return None
+    if not re.search(r"\bSELECT\b", query, re.IGNORECASE):
+        problems.append(Problem(Location(shown, 1, 1), "a .rq rule must be a SPARQL SELECT query"))
+        return None
+    try:
+        refuse_federation(query)
+    except ValueError:
+        problems.append(Problem(Location(shown, 1, 1), "rules run offline: a SERVICE (federated) query is not allowed"))
+        return None
+    if algorithm is None and not re.search(r"\?focus\b", query):
+        problems.append(Problem(Location(shown, 1, 1), "the query must bind ?focus (the entity each finding is about)"))
+        return None
+    sources = meta.get("sources") or ()
+    return Rule(slug=slug, severity=severity, title=str(meta["title"]).strip(), message=str(meta["message"]).strip(),
+                rationale=str(meta["rationale"]).strip(), fix=str(meta["fix"]).strip(),
+                example=str(meta.get("example") or "").strip(), query=query, path=shown, algorithm=algorithm,
+                sources=tuple(str(s) for s in ([sources] if isinstance(sources, str) else sources)),
+                tags=tuple(str(t) for t in (meta.get("tags") or ())), builtin=builtin)
+
+
+def _rules_from_shacl(path: Path, shown: str, builtin: bool, problems: list[Problem]) -> list[Rule]:
+    """A SHACL shapes file: each node shape with an ``ics:ruleSlug`` is a rule."""
+    import pyoxigraph as ox
+
+    from ics_graph.model.vocabulary import ICS, PREFIXES
+
+    store = ox.Store()
+    try:
+        store.load(path=str(path), format=ox.RdfFormat.TURTLE)
+    except SyntaxError as exc:
+        problems.append(Problem(Location(shown, exc.lineno or 0, exc.offset or 0), f"malformed SHACL shapes: {exc.msg}"))
+        return []
+    rows = store.query(f"""
+        PREFIX sh: <http://www.w3.org/ns/shacl#>
+        SELECT ?shape ?slug ?severity ?message ?rationale ?fix ?title WHERE {{
+          ?shape <{ICS}ruleSlug> ?slug .
+          OPTIONAL {{ ?shape sh:severity ?severity }} OPTIONAL {{ ?shape sh:message ?message }}
+          OPTIONAL {{ ?shape <{PREFIXES['rdfs']}comment> ?rationale }} OPTIONAL {{ ?shape <{ICS}fixHint> ?fix }}
+          OPTIONAL {{ ?shape <{PREFIXES['rdfs']}label> ?title }}
+        }} ORDER BY ?slug""")
+    rules = []
+    words = {"http://www.w3.org/ns/shacl#Violation": Severity.ERROR, "http://www.w3.org/ns/shacl#Warning": Severity.WARNING,
+             "http://www.w3.org/ns/shacl#Info": Severity.INFO}
+    for row in rows:
+        def value(name: str, row=row) -> str:
+            return row[name].value if row[name] is not None else ""
+        slug = value("slug")
+        if not _SLUG.match(slug):
+            problems.append(Problem(Location(shown), f"invalid slug '{slug}' in SHACL shape"))
+            continue
+        rules.append(Rule(slug=slug, severity=words.get(value("severity"), Severity.ERROR), title=value("title") or slug,
+                          message=value("message") or slug, rationale=value("rationale") or "(no rationale given)",
+                          fix=value("fix") or "(no fix hint given)", example="", query=path.read_text(encoding="utf-8"),
+                          path=shown, kind="shacl", builtin=builtin))
+    if not rules:
+        problems.append(Problem(Location(shown), "no SHACL shape in this file has ics:ruleSlug, so it defines no rule"))
+    return rules
+
+
+def load_rules(folders: list[Path] | None = None, *, builtin: bool = True) -> list[Rule]:
+    """The built-in rules plus those in ``folders`` (``*.rq`` and ``*.ttl`` files).
+
+    A user rule with the slug of a built-in rule is an error (change its slug, or
+    ignore the built-in one in the configuration)."""
+    from ics_graph.inputs.loader import display_path
+    from ics_graph.util.resources import rules_dir
+
+    problems: list[Problem] = []
+    rules: dict[str, Rule] = {}
+    sources = ([(rules_dir(), True)] if builtin else []) + [(Path(f), False) for f in folders or []]
+    for folder, is_builtin in sources:
+        if not folder.is_dir():
+            problems.append(Problem(Location(display_path(folder)), "rules folder not found"))
+            continue
+        for path in sorted(folder.glob("*")):
+            shown = display_path(path)
+            if path.suffix == ".rq":
+                found = [_rule_from_sparql(path, shown, is_builtin, problems)]
+            elif path.suffix == ".ttl":
+                found = _rules_from_shacl(path, shown, is_builtin, problems)
+            else:
+                continue
+            for rule in filter(None, found):
+                if rule.slug in rules:
+                    problems.append(Problem(Location(shown, 1, 1), f"rule slug '{rule.slug}' is already defined in {rules[rule.slug].path}"))
+                else:
+                    rules[rule.slug] = rule
+    if problems:
+        raise InputError(problems)
+    return sorted(rules.values(), key=lambda r: r.slug)

@@ -1,0 +1,66 @@
+"""The mapping as it stood, or will stand, on a date (``--as-of``).
+
+Footprints and arrangements are dated: CCGs ended on 30 June 2022, ICBs began on
+1 July 2022, pharmacy, optometry and dental were delegated from April 2023, some ICBs
+merged in April 2026. ``as_of(mapping, date)`` keeps only what is in force on that
+date, so every query and check answers for that day. Dates are inclusive; an entity
+with no dates is always in force.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+__all__ = ["as_of", "parse_date"]
+
+_NOT_IN_FORCE = """
+SELECT DISTINCT ?e WHERE {
+  { ?e ics:effectiveFrom ?from FILTER(?from > ?day) } UNION { ?e ics:effectiveTo ?to FILTER(?to < ?day) }
+  UNION { ?e ics:validFrom ?from FILTER(?from > ?day) } UNION { ?e ics:validTo ?to FILTER(?to < ?day) }
+}
+"""
+# Allocations and delegations that rest on something no longer (or not yet) there.
+_DEPENDENT = """
+SELECT DISTINCT ?e WHERE {
+  VALUES ?p { ics:function ics:area ics:accountableBody ics:delegator ics:delegate }
+  { ?e a ics:Allocation } UNION { ?e a ics:Delegation }
+  ?e ?p ?gone .
+  VALUES ?gone { %s }
+}
+"""
+
+
+def parse_date(text: str) -> _dt.date:
+    """An ISO date (YYYY-MM-DD), with a clear error otherwise."""
+    try:
+        return _dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"'{text}' is not a date: write YYYY-MM-DD, for example 2022-07-01") from None
+
+
+def as_of(mapping, day: _dt.date):
+    """A new :class:`~ics_graph.model.graph.Mapping` holding only what is in force on ``day``.
+
+    Dropped: allocations, delegations, areas, bodies and collaboratives whose period
+    does not include ``day``; then allocations and delegations that refer to a dropped
+    function, area or body; and every statement about or pointing to a dropped entity.
+    Source locations are kept, so findings still point at the files.
+    """
+    import pyoxigraph as ox
+
+    from ics_graph.model.graph import Mapping
+
+    literal = ox.Literal(day.isoformat(), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date"))
+    gone = {row["e"] for row in mapping.select(_NOT_IN_FORCE.replace("?day", str(literal)))}
+    frontier = set(gone)
+    while frontier:
+        values = " ".join(f"<{iri}>" for iri in sorted(frontier))
+        frontier = {row["e"] for row in mapping.select(_DEPENDENT % values)} - gone
+        gone |= frontier
+    store = ox.Store()
+    if gone:
+        store.extend(q for q in mapping.store
+                     if q.subject.value not in gone and not (isinstance(q.object, ox.NamedNode) and q.object.value in gone))
+    else:
+        store.extend(mapping.store)
+    return Mapping(store=store, locations=mapping.locations, files=mapping.files)

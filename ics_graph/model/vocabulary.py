@@ -1,0 +1,183 @@
+"""The controlled vocabularies of ics-graph, and where each term lives in RDF.
+
+This module is the one place that maps the words people write (in YAML, in a
+workbook, on the command line) to the IRIs of the ontology in ``ontology/ics.ttl``.
+Loaders, rules and renderers all read it, so adding a synonym or a body type is a
+one-line change here (plus its declaration, label and comment in the ontology).
+
+It imports nothing heavy: the CLI reads it to print allowed values instantly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "ICS", "ID", "PREFIXES", "Level", "LEVELS", "LEVEL_SYNONYMS", "AREA_TYPES",
+    "BODY_TYPES", "COLLABORATION_MODELS", "INSTRUMENTS", "STATUSES",
+    "ARRANGEMENTS", "RAG", "HOLDERS", "KINDS", "entity_iri", "short_id", "normalise",
+]
+
+#: The ontology namespace (classes, properties and the fixed individuals).
+ICS = "https://w3id.org/ics-graph/ontology#"
+#: The namespace of data entities: ``ID + kind + "/" + id``.
+ID = "https://w3id.org/ics-graph/id/"
+
+PREFIXES: dict[str, str] = {
+    "ics": ICS,
+    "id": ID,
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "org": "http://www.w3.org/ns/org#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "dcterms": "http://purl.org/dc/terms/",
+}
+
+#: Entity kinds, as used in data IRIs (``id:body/nhn-icb``).
+KINDS = (
+    "source", "area", "body", "collaborative", "function", "category",
+    "allocation", "delegation", "dependency", "workstream", "risk",
+)
+
+
+def entity_iri(kind: str, ident: str) -> str:
+    """The IRI of a data entity: stable, readable, derived only from its kind and id."""
+    return f"{ID}{kind}/{ident}"
+
+
+def short_id(iri: str) -> str:
+    """The inverse of :func:`entity_iri` for display: ``kind/id`` for a data entity
+    (``body/nhn-icb``), the IRI unchanged for anything else."""
+    return iri[len(ID):] if iri.startswith(ID) else iri
+
+
+def normalise(word: str) -> str:
+    """Fold a vocabulary word for matching: case, spaces, underscores and dots ignored."""
+    return "".join(ch for ch in word.strip().lower().replace("_", "-").replace(" ", "-") if ch != ".")
+
+
+@dataclass(frozen=True)
+class Level:
+    """A spatial level: ``rank`` 1 is national, 5 is neighbourhood (higher rank = lower level)."""
+
+    key: str
+    rank: int
+    iri: str
+    area_class: str
+
+
+LEVELS: dict[str, Level] = {
+    k: Level(k, r, ICS + iri, ICS + cls)
+    for k, r, iri, cls in [
+        ("national", 1, "NationalLevel", "Nation"),
+        ("regional", 2, "RegionalLevel", "Region"),
+        ("system", 3, "SystemLevel", "System"),
+        ("place", 4, "PlaceLevel", "Place"),
+        ("neighbourhood", 5, "NeighbourhoodLevel", "Neighbourhood"),
+    ]
+}
+
+#: Local names for levels (DOMAIN.md): matched after :func:`normalise`.
+LEVEL_SYNONYMS: dict[str, str] = {
+    "nation": "national", "england": "national",
+    "region": "regional",
+    "ics": "system", "icb": "system",
+    "icp": "place", "locality": "place",
+    "in": "neighbourhood", "sub-place": "neighbourhood", "subplace": "neighbourhood",
+    "pcn": "neighbourhood", "pcn-footprint": "neighbourhood", "integrated-neighbourhood": "neighbourhood",
+    "neighborhood": "neighbourhood",
+}
+
+#: Area types: keyword -> (class local name, level key).
+AREA_TYPES: dict[str, tuple[str, str]] = {
+    "nation": ("Nation", "national"),
+    "region": ("Region", "regional"),
+    "system": ("System", "system"),
+    "place": ("Place", "place"),
+    "neighbourhood": ("Neighbourhood", "neighbourhood"),
+    "sub-icb-location": ("SubICBLocation", "place"),
+}
+
+#: Body types: keyword -> class local name (all subclasses of org:Organization).
+BODY_TYPES: dict[str, str] = {
+    "nhs-england": "NHSEngland",
+    "icb": "IntegratedCareBoard",
+    "icp": "IntegratedCarePartnership",
+    "place-partnership": "PlaceBasedPartnership",
+    "place-committee": "PlaceCommittee",
+    "hwb": "HealthAndWellbeingBoard",
+    "local-authority": "LocalAuthority",
+    "nhs-trust-acute": "AcuteTrust",
+    "nhs-trust-mental-health": "MentalHealthTrust",
+    "nhs-trust-community": "CommunityTrust",
+    "nhs-trust-ambulance": "AmbulanceTrust",
+    "pcn": "PrimaryCareNetwork",
+    "gp-practice": "GPPractice",
+    "csu": "CommissioningSupportUnit",
+    "vcse": "VCSEOrganisation",
+    "other": "OtherBody",
+}
+
+#: Statutory holder types of a function: keyword -> individual local name.
+HOLDERS: dict[str, str] = {"icb": "HolderICB", "nhs-england": "HolderNHSEngland"}
+
+COLLABORATION_MODELS: dict[str, str] = {
+    "alliance": "AllianceModel", "lead-provider": "LeadProviderModel", "undecided": "UndecidedModel",
+}
+
+INSTRUMENTS: dict[str, str] = {
+    "s65z5-delegation": "S65Z5Delegation",
+    "s65z5-joint": "S65Z5JointExercise",
+    "s65z6-joint-committee": "S65Z6JointCommittee",
+    "s75-partnership": "S75Partnership",
+    "committee-of-board": "CommitteeOfBoard",
+    "lead-provider-contract": "LeadProviderContract",
+    "other": "OtherInstrument",
+}
+
+STATUSES: dict[str, str] = {
+    "current": "StatusCurrent", "proposed": "StatusProposed", "shadow": "StatusShadow",
+    "live": "StatusLive", "retired": "StatusRetired", "undecided": "StatusUndecided",
+}
+
+ARRANGEMENTS: dict[str, str] = {
+    "in-house": "InHouse", "csu": "ViaCSU", "joint-team": "JointTeam",
+    "other-organisation": "OtherOrganisation",
+}
+
+RAG: dict[str, str] = {
+    "red": "RagRed", "amber-red": "RagAmberRed", "amber": "RagAmber", "amber-green": "RagAmberGreen",
+    "green": "RagGreen", "complete": "RagComplete", "not-started": "RagNotStarted",
+}
+
+
+# -- named graphs -----------------------------------------------------------------------
+#: The ontology, loaded beside the data.
+ONTOLOGY_GRAPH = "urn:ics-graph:ontology"
+#: Prefix of the graphs recording where each file's entities were written (one per file).
+SOURCES_GRAPH = "urn:ics-graph:sources"
+#: What a persistent store holds about each loaded file (see :mod:`ics_graph.stores.persistent`).
+MANIFEST_GRAPH = "urn:ics-graph:manifest"
+_FILE_GRAPH = "urn:ics-graph:file:"
+
+
+def file_graph(shown: str) -> str:
+    """The named graph holding one source file's triples."""
+    from urllib.parse import quote
+
+    return _FILE_GRAPH + quote(shown, safe="/._-")
+
+
+def sources_graph(data_graph: str) -> str:
+    """The named graph recording where the entities of one file's graph were written."""
+    return SOURCES_GRAPH + ":" + data_graph[len(_FILE_GRAPH):]
+
+
+def is_data_graph(graph: str | None) -> bool:
+    """True for a graph of mapping data (a source file's), false for the ontology,
+    source locations and the store's manifest."""
+    return graph is None or graph.startswith(_FILE_GRAPH)
+

@@ -1,0 +1,376 @@
+"""A loaded mapping written back as a function-mapping workbook (``.xlsx``).
+
+The workbook has the sheets and columns of the workbook format (see
+:mod:`ics_graph.inputs.workbook`): one row per entity, ids in id and reference columns,
+vocabulary keywords as the YAML format spells them (``system``, ``s65z5-delegation``),
+lists joined with ``"; "``, dates as ISO text (``2022-07-01``: text cells survive every
+spreadsheet program unchanged), ``yes``/``no`` for true/false, and a ``Findings`` sheet
+with what ``check`` reported. Reading the workbook back gives the same graph.
+
+Columns: each sheet has the template's columns, in the template's order; any other key
+of the schema that some entity of the sheet uses (a body's ``part_of``, a function's
+``icb_from``, a delegation's ``status`` ...) is added after them, in schema order. An
+allocation or delegation whose id is not the one its columns would generate gets an
+``id`` column. Rows are sorted by id (dependencies by function, then the function it
+depends on); the file's bytes depend only on the mapping and the findings.
+
+What a cell cannot say (documented limitations, all about sources):
+
+* a ``source`` cell is one free text, which the reader turns into a source ``wb-src-N``
+  titled with that text. The export writes the source's title (its id if it has none),
+  so a mapping read from a workbook round-trips exactly. A source's ``file``, ``url``,
+  ``publisher``, ``date`` and ``notes``, and its own id, are not written; an entity
+  citing several sources gets their titles joined with ``"; "`` (read back as one
+  source), and a citation's ``locator`` is appended to the title after ``", "``.
+* sources are numbered by the reader in order of first appearance, i.e. in this
+  export's row order: a workbook whose rows were not in id order has its sources
+  renumbered by its first export (same titles, same citations); the export of that is a
+  fixed point.
+
+Outside sources: a list cell is split on ``;``, so a list item (a synonym, a statutory
+basis) that itself contains ``;`` comes back as two items; text that is not a list
+(names, rationale, notes) keeps its ``;``. Only entities of the schema's sections are
+written: triples a Turtle file adds about other things are not.
+
+Cells holding text are always written as text (never as formulas, whatever they start
+with), so exported data cannot turn into spreadsheet formulas.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ics_graph.model import vocabulary as v
+from ics_graph.model.schema import SECTIONS, Section
+from ics_graph.inputs.workbook import SHEETS, TEMPLATE_HEADERS
+
+__all__ = ["FINDINGS_HEADERS", "FIXED_TIME", "export_workbook", "workbook_rows"]
+
+#: The Findings sheet's columns.
+FINDINGS_HEADERS = ("rule", "severity", "message", "entity", "file", "line/cell", "hint")
+#: The workbook's created/modified time (and every zip entry's time): fixed, so the same
+#: mapping always gives the same bytes.
+FIXED_TIME = _dt.datetime(2000, 1, 1)
+_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
+
+_RDF_TYPE = v.PREFIXES["rdf"] + "type"
+_RDFS_LABEL = v.PREFIXES["rdfs"] + "label"
+_DCT = v.PREFIXES["dcterms"]
+_PROV = v.PREFIXES["prov"]
+_XSD = v.PREFIXES["xsd"]
+_OPTIONAL_SHEETS = ("Workstreams", "Risks")
+#: A delegation's defaults (not written: the reader supplies them).
+_DEFAULTS = {("status", "current"), ("delegator_remains_accountable", "yes")}
+_ONS = re.compile(r"^E\d{8}$")  # as the reader tells ONS from ODS codes in a 'code' cell
+# Characters XML 1.0 cannot hold (openpyxl refuses them): dropped from cells.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+class _Graph:
+    """The mapping's data triples indexed by subject: subject -> predicate -> objects,
+    objects as ``("iri", value)`` or ``("lit", lexical, datatype)``."""
+
+    def __init__(self, mapping) -> None:
+        self.out: dict[str, dict[str, list[tuple]]] = {}
+        for s, p, o in mapping.data_triples():
+            subject = getattr(s, "value", None)
+            if subject is None or type(s).__name__ != "NamedNode":
+                continue  # blank-node subjects have no row to go in
+            if type(o).__name__ == "Literal":
+                obj = ("lit", o.value, o.datatype.value if o.datatype is not None else _XSD + "string")
+            elif type(o).__name__ == "NamedNode":
+                obj = ("iri", o.value)
+            else:
+                continue
+            objects = self.out.setdefault(subject, {}).setdefault(p.value, [])
+            if obj not in objects:
+                objects.append(obj)
+
+    def objects(self, subject: str, predicate: str) -> list[tuple]:
+        return sorted(self.out.get(subject, {}).get(predicate, ()))
+
+    def iris(self, subject: str, predicate: str) -> list[str]:
+        return [o[1] for o in self.objects(subject, predicate) if o[0] == "iri"]
+
+    def literals(self, subject: str, predicate: str) -> list[str]:
+        return [o[1] for o in self.objects(subject, predicate) if o[0] == "lit"]
+
+    def entities(self, kind: str) -> list[tuple[str, str]]:
+        """(id, IRI) of every typed entity of ``kind``, sorted by id."""
+        prefix = v.ID + kind + "/"
+        found = []
+        for subject, predicates in self.out.items():
+            if subject.startswith(prefix) and _RDF_TYPE in predicates:
+                ident = subject[len(prefix):]
+                if ident and "#" not in ident and "/" not in ident:
+                    found.append((ident, subject))
+        return sorted(found)
+
+
+def _ident(iri: str, targets: Iterable[str]) -> str:
+    """A referenced entity's id (its IRI if it is not an entity of ``targets``)."""
+    for kind in targets:
+        prefix = v.ID + kind + "/"
+        if iri.startswith(prefix):
+            return iri[len(prefix):]
+    return iri
+
+
+def _keyword(iri: str, vocab: dict[str, str]) -> str:
+    for word, local in vocab.items():
+        if v.ICS + local == iri:
+            return word
+    return iri
+
+
+def _level(iri: str) -> str:
+    return next((word for word, level in v.LEVELS.items() if level.iri == iri), iri)
+
+
+def _number(lexical: str) -> Any:
+    """A decimal as a number cell when a float holds it exactly, else as text."""
+    try:
+        number = Decimal(lexical)
+        if number == number.to_integral_value() and abs(number) < 2**53:
+            return int(number)
+        if Decimal(repr(float(number))) == number:
+            return float(number)
+    except (InvalidOperation, ValueError, OverflowError):
+        pass
+    return lexical
+
+
+class _Rows:
+    """Builds the rows of each sheet from the indexed graph."""
+
+    def __init__(self, graph: _Graph) -> None:
+        self.g = graph
+
+    def source_text(self, subject: str) -> str | None:
+        """The ``source`` cell of an entity: its sources' titles (with locators)."""
+        locators: dict[str, list[str]] = {}
+        for node in self.g.iris(subject, _PROV + "qualifiedDerivation"):
+            for target in self.g.iris(node, _PROV + "entity"):
+                locators.setdefault(target, []).extend(self.g.literals(node, v.ICS + "locator"))
+        parts = []
+        for target in self.g.iris(subject, _DCT + "source"):
+            titles = self.g.literals(target, _DCT + "title")
+            title = titles[0] if titles else _ident(target, ("source",))
+            marks = sorted(set(locators.get(target, ())))
+            parts.append(", ".join([title, *marks]))
+        return "; ".join(parts) or None
+
+    def value(self, section: Section, key: str, subject: str) -> Any:
+        f = section.field(key)
+        g = self.g
+        if key == "source":
+            return self.source_text(subject)
+        if f is None or f.predicate is None and f.kind not in ("special", "codes"):
+            return None
+        kind = f.kind
+        if kind == "special":
+            if key == "category":
+                labels = []
+                for cat in g.iris(subject, f.predicate):
+                    names = g.literals(cat, _RDFS_LABEL)
+                    labels.append(names[0] if names else _ident(cat, ("category",)))
+                return "; ".join(labels) or None
+            return self.entity_type(section, subject)
+        if kind in ("text", "texts", "date"):
+            values = g.literals(subject, f.predicate)
+            return "; ".join(values) or None
+        if kind == "bool":
+            values = g.literals(subject, f.predicate)
+            return ("yes" if values[0] == "true" else "no") if values else None
+        if kind == "int":
+            values = g.literals(subject, f.predicate)
+            try:
+                return int(values[0]) if values else None
+            except ValueError:
+                return values[0]
+        if kind == "decimal":
+            values = g.literals(subject, f.predicate)
+            return _number(values[0]) if values else None
+        if kind == "iri":
+            return "; ".join(g.iris(subject, f.predicate)) or None
+        if kind in ("ref", "refs"):
+            return "; ".join(sorted(_ident(o, f.targets) for o in g.iris(subject, f.predicate))) or None
+        if kind == "enum":
+            return "; ".join(_keyword(o, f.vocab) for o in g.iris(subject, f.predicate)) or None
+        if kind == "level":
+            return "; ".join(_level(o) for o in g.iris(subject, f.predicate)) or None
+        return None
+
+    def entity_type(self, section: Section, subject: str) -> str | None:
+        classes = self.g.iris(subject, _RDF_TYPE)
+        if section.name == "bodies":
+            for cls in classes:
+                word = _keyword(cls, v.BODY_TYPES)
+                if word != cls:
+                    return word
+            return None
+        # areas: no type when the class is the one the level implies
+        levels = [lv for lv in v.LEVELS.values() if lv.iri in self.g.iris(subject, v.ICS + "level")]
+        if levels and levels[0].area_class in classes:
+            return None
+        for cls in classes:
+            for word, (local, _level_key) in v.AREA_TYPES.items():
+                if v.ICS + local == cls:
+                    return word
+        return None
+
+    def codes(self, subject: str, row: dict[str, Any]) -> None:
+        """``code`` when the reader would tell each code's scheme from its shape, else
+        ``ons`` / ``ods`` columns."""
+        ons = self.g.literals(subject, v.ICS + "onsCode")
+        ods = self.g.literals(subject, v.ICS + "odsCode")
+        if all(_ONS.match(c) for c in ons) and not any(_ONS.match(c) for c in ods):
+            if ons or ods:
+                row["code"] = "; ".join([*ons, *ods])
+        else:
+            if ons:
+                row["ons"] = "; ".join(ons)
+            if ods:
+                row["ods"] = "; ".join(ods)
+
+    def entity_rows(self, sheet: str) -> list[dict[str, Any]]:
+        section = SECTIONS[SHEETS[sheet]]
+        rows = []
+        for ident, subject in self.g.entities(section.kind):
+            row: dict[str, Any] = {}
+            for key in section.keys:
+                if key in ("score", "codes"):
+                    continue  # a risk's score is computed; codes below
+                if key == "id":
+                    row["id"] = ident
+                    continue
+                value = self.value(section, key, subject)
+                if value is None or (section.name == "delegations" and (key, value) in _DEFAULTS):
+                    continue  # a delegation's defaults go without saying
+                row[key] = value
+            if section.field("codes") is not None:
+                self.codes(subject, row)
+            if not section.has_id and row.get("id") == _generated_id(section, row):
+                del row["id"]
+            rows.append(row)
+        return rows
+
+    def dependency_rows(self) -> list[dict[str, Any]]:
+        section = SECTIONS["dependencies"]
+        rows = []
+        for ident, subject in self.g.entities("function"):
+            for target in sorted(self.g.iris(subject, v.ICS + "dependsOn")):
+                if not target.startswith(v.ID + "function/"):
+                    continue
+                other = _ident(target, ("function",))
+                row: dict[str, Any] = {"function": ident, "depends_on": other}
+                node = v.entity_iri("dependency", f"{ident}--{other}")
+                if node in self.g.out:
+                    for key in ("note", "source"):
+                        value = self.value(section, key, node)
+                        if value is not None:
+                            row[key] = value
+                rows.append(row)
+        return rows
+
+
+def _generated_id(section: Section, row: dict[str, Any]) -> str:
+    """The id the reader gives an allocation or delegation without one (see
+    :func:`ics_graph.inputs.authoring.entity_id`)."""
+    def part(key: str, fallback: str) -> str:
+        value = row.get(key)
+        return fallback if value is None else str(value).replace("; ", "+")
+
+    if section.name == "allocations":
+        return "--".join([part("function", "?"), part("area", "?"), part("accountable", "unowned"),
+                          part("effective_from", "always")])
+    return "--".join([part("function", "?"), part("from", "?"), part("to", "?"), part("area", "?"),
+                      part("effective_from", "always")])
+
+
+def _columns(sheet: str, rows: list[dict[str, Any]]) -> list[str]:
+    """The template's columns, then any other schema key the rows use (schema order)."""
+    section = SECTIONS[SHEETS[sheet]]
+    base = list(TEMPLATE_HEADERS[sheet])
+    used = {key for row in rows for key in row}
+    extra_keys = [k for k in section.keys if k != "codes"]
+    if section.field("codes") is not None:
+        extra_keys += ["ons", "ods"]
+    extras = [k for k in extra_keys if k in used and k not in base]
+    if "id" in extras:  # an explicit allocation/delegation id goes first
+        extras.remove("id")
+        base.insert(0, "id")
+    return base + extras
+
+
+def workbook_rows(mapping) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    """Sheet name -> (headers, rows of cell values): the data sheets of the export, in
+    workbook order (``Workstreams`` and ``Risks`` only when they have rows)."""
+    builder = _Rows(_Graph(mapping))
+    sheets: dict[str, tuple[list[str], list[list[Any]]]] = {}
+    for sheet in SHEETS:
+        rows = builder.dependency_rows() if sheet == "Dependencies" else builder.entity_rows(sheet)
+        if sheet in _OPTIONAL_SHEETS and not rows:
+            continue
+        if sheet == "Dependencies":
+            rows.sort(key=lambda r: (r["function"], r["depends_on"]))
+        else:
+            rows.sort(key=lambda r: str(r.get("id") or _generated_id(SECTIONS[SHEETS[sheet]], r)))
+        headers = _columns(sheet, rows)
+        sheets[sheet] = (headers, [[row.get(h) for h in headers] for row in rows])
+    return sheets
+
+
+def _finding_rows(findings) -> list[list[Any]]:
+    findings = getattr(findings, "findings", findings) or []
+    rows = []
+    for f in findings:
+        loc = f.location
+        where = (loc.cell or (loc.line or None)) if loc is not None else None
+        rows.append([f.rule, f.severity.word, f.message, f.focus_id, loc.file if loc is not None else None,
+                     where, f.hint or None])
+    return rows
+
+
+def _put(ws, row: int, column: int, value: Any) -> None:
+    cell = ws.cell(row=row, column=column)
+    if value is None:
+        return
+    if isinstance(value, str):
+        cell.value = _ILLEGAL.sub("", value)
+        cell.data_type = "s"  # text stays text, even when it starts with '='
+    else:
+        cell.value = value
+
+
+def export_workbook(mapping, findings=None) -> bytes:
+    """The mapping as an ``.xlsx`` workbook (bytes): the data sheets of the workbook
+    format and a ``Findings`` sheet listing ``findings`` (a
+    :class:`~ics_graph.engine.findings.CheckResult` or a list of findings; none if ``None``).
+    Deterministic: the same mapping and findings give the same bytes."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from ics_graph.inputs.workbook import stable_bytes
+
+    book = Workbook()
+    book.remove(book.active)
+    bold = Font(bold=True)
+    sheets = workbook_rows(mapping)
+    sheets["Findings"] = (list(FINDINGS_HEADERS), _finding_rows(findings))
+    for name, (headers, rows) in sheets.items():
+        ws = book.create_sheet(name)
+        for col, header in enumerate(headers, start=1):
+            _put(ws, 1, col, header)
+            ws.cell(row=1, column=col).font = bold
+        for r, values in enumerate(rows, start=2):
+            for col, value in enumerate(values, start=1):
+                _put(ws, r, col, value)
+        ws.freeze_panes = "A2"
+        for col, header in enumerate(headers, start=1):
+            widest = max([len(header)] + [len(str(row[col - 1])) for row in rows if row[col - 1] is not None])
+            ws.column_dimensions[ws.cell(row=1, column=col).column_letter].width = min(60, max(10, widest + 2))
+    return stable_bytes(book)

@@ -1,0 +1,521 @@
+"""What a function touches, and what would change if it moved: ``ics-graph impact``.
+
+Transition leads ask two questions about a function before they move it:
+
+- *What is connected to it?* The functions it depends on (upstream) and the functions
+  that depend on it (downstream), each with how many steps away it is; the areas where
+  it is allocated or delegated; the bodies accountable for it, delivering it,
+  delegating it or receiving it.
+- *What would a move break or fix?* A dry run: a modified copy of the mapping in which
+  the function's allocations are replaced by allocations at another level, checked
+  before and after with the same rules; the report lists the findings that would
+  appear and those that would disappear. The mapping given is never changed.
+
+Dependencies are fetched with one query (a projection of ``ics:dependsOn`` between
+functions) and walked breadth-first in Python, so cycles cannot loop.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from ics_graph.model import vocabulary as v
+from ics_graph.model.graph import IRI
+
+__all__ = [
+    "impact", "ImpactReport", "RelatedFunction", "TouchedArea", "TouchedBody", "MovedAllocation",
+    "FindingChange", "MoveResult", "parse_level", "moved_copy", "moved_allocation_iri", "DRY_RUN_GRAPH",
+]
+
+#: The named graph that holds the allocations a dry run adds (in the modified copy only).
+DRY_RUN_GRAPH = "urn:ics-graph:dry-run"
+
+_LEVEL_BY_IRI = {level.iri: level for level in v.LEVELS.values()}
+_LEVEL_BY_CLASS = {level.area_class: level for level in v.LEVELS.values()}
+
+_EDGES = """
+SELECT DISTINCT ?from ?to WHERE {
+  ?from ics:dependsOn ?to .
+  ?from a ics:Function .
+  ?to a ics:Function .
+}
+"""
+
+# Live (not retired) allocations and delegations of ?f, with the area, its level and
+# every body involved in a role.
+_TOUCHES = """
+SELECT DISTINCT ?entity ?kind ?area ?level ?body ?role WHERE {
+  {
+    ?entity a ics:Allocation ; ics:function ?f ; ics:area ?area . BIND("allocation" AS ?kind)
+    OPTIONAL {
+      { ?entity ics:accountableBody ?body . BIND("accountable" AS ?role) }
+      UNION { ?entity ics:deliveredBy ?body . BIND("delivers" AS ?role) }
+    }
+  }
+  UNION
+  {
+    ?entity a ics:Delegation ; ics:function ?f ; ics:area ?area . BIND("delegation" AS ?kind)
+    OPTIONAL {
+      { ?entity ics:delegator ?body . BIND("delegates" AS ?role) }
+      UNION { ?entity ics:delegate ?body . BIND("receives" AS ?role) }
+    }
+  }
+  FILTER NOT EXISTS { ?entity ics:status ics:StatusRetired }
+  OPTIONAL { ?area ics:level ?level }
+}
+"""
+
+# Every area with its level (from ics:level), its class among the five level classes
+# (sub-ICB locations have none) and what it is part of.
+_AREAS = """
+SELECT DISTINCT ?area ?level ?cls ?parent WHERE {
+  { SELECT DISTINCT ?area WHERE { ?area a ?type . ?type rdfs:subClassOf* ics:Area } }
+  OPTIONAL { ?area ics:level ?level }
+  OPTIONAL { ?area a ?cls . VALUES ?cls { ics:Nation ics:Region ics:System ics:Place ics:Neighbourhood } }
+  OPTIONAL { ?area ics:partOf ?parent }
+}
+"""
+
+_ALLOCATIONS = """
+SELECT DISTINCT ?allocation ?area WHERE {
+  ?allocation a ics:Allocation ; ics:function ?f ; ics:area ?area .
+  FILTER NOT EXISTS { ?allocation ics:status ics:StatusRetired }
+}
+"""
+
+_IS_FUNCTION = "ASK WHERE { ?f a ?type . ?type rdfs:subClassOf* ics:Function }"
+
+
+# -- the report -------------------------------------------------------------------------
+
+_short = v.short_id
+
+
+@dataclass(frozen=True)
+class RelatedFunction:
+    iri: str
+    label: str
+    depth: int  # 1 = a direct dependency
+
+    def as_dict(self) -> dict:
+        return {"iri": self.iri, "id": _short(self.iri), "label": self.label, "depth": self.depth}
+
+
+@dataclass(frozen=True)
+class TouchedArea:
+    iri: str
+    label: str
+    level: str | None               # level keyword (system, place ...), None if unknown
+    via: tuple[str, ...]            # "allocation" and/or "delegation"
+
+    def as_dict(self) -> dict:
+        return {"iri": self.iri, "id": _short(self.iri), "label": self.label, "level": self.level, "via": list(self.via)}
+
+
+@dataclass(frozen=True)
+class TouchedBody:
+    iri: str
+    label: str
+    roles: tuple[str, ...]          # accountable, delivers, delegates, receives
+
+    def as_dict(self) -> dict:
+        return {"iri": self.iri, "id": _short(self.iri), "label": self.label, "roles": list(self.roles)}
+
+
+@dataclass(frozen=True)
+class MovedAllocation:
+    """An allocation the dry run adds."""
+
+    iri: str
+    area: str
+    area_label: str
+    accountable: str | None
+    accountable_label: str | None
+
+    def as_dict(self) -> dict:
+        return {"iri": self.iri, "id": _short(self.iri), "area": self.area, "area_label": self.area_label,
+                "accountable": self.accountable, "accountable_label": self.accountable_label}
+
+
+@dataclass(frozen=True)
+class FindingChange:
+    rule: str
+    severity: str
+    message: str
+    focus: str
+    fingerprint: str
+
+    def as_dict(self) -> dict:
+        return {"rule": self.rule, "severity": self.severity, "message": self.message, "focus": _short(self.focus),
+                "fingerprint": self.fingerprint}
+
+
+@dataclass
+class MoveResult:
+    level: str                      # the target level keyword
+    area: str | None                # the one target area, when given
+    removed: list[str] = field(default_factory=list)            # allocation IRIs removed
+    added: list[MovedAllocation] = field(default_factory=list)
+    appear: list[FindingChange] = field(default_factory=list)
+    disappear: list[FindingChange] = field(default_factory=list)
+    changed: list[FindingChange] = field(default_factory=list)  # same finding, new wording (as it would read)
+
+    def as_dict(self) -> dict:
+        return {
+            "level": self.level, "area": self.area,
+            "removed": [{"iri": iri, "id": _short(iri)} for iri in self.removed],
+            "added": [a.as_dict() for a in self.added],
+            "appear": [f.as_dict() for f in self.appear],
+            "disappear": [f.as_dict() for f in self.disappear],
+            "changed": [f.as_dict() for f in self.changed],
+        }
+
+
+@dataclass
+class ImpactReport:
+    function: str
+    label: str
+    upstream: list[RelatedFunction] = field(default_factory=list)
+    downstream: list[RelatedFunction] = field(default_factory=list)
+    in_cycle: bool = False          # the function reaches itself through its dependencies
+    areas: list[TouchedArea] = field(default_factory=list)
+    bodies: list[TouchedBody] = field(default_factory=list)
+    move: MoveResult | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "function": {"iri": self.function, "id": _short(self.function), "label": self.label},
+            "upstream": [f.as_dict() for f in self.upstream],
+            "downstream": [f.as_dict() for f in self.downstream],
+            "in_cycle": self.in_cycle,
+            "areas": [a.as_dict() for a in self.areas],
+            "bodies": [b.as_dict() for b in self.bodies],
+            "move": self.move.as_dict() if self.move else None,
+        }
+
+    def render_text(self) -> str:
+        out = [f"{self.label} ({_short(self.function)})", ""]
+        if self.in_cycle:
+            out += ["Note: this function is part of a dependency cycle (see the dependency-cycle rule).", ""]
+
+        def functions(title: str, items: list[RelatedFunction]) -> None:
+            out.append(f"{title} ({len(items)}):" if items else f"{title}: none")
+            for item in items:
+                out.append(f"  depth {item.depth}  {item.label} ({_short(item.iri)})")
+
+        functions("Upstream, what it depends on", self.upstream)
+        functions("Downstream, what depends on it", self.downstream)
+        out.append("")
+        out.append(f"Areas ({len(self.areas)}):" if self.areas else "Areas: none (no live allocation or delegation)")
+        for area in self.areas:
+            out.append(f"  {area.level or '?':<13} {area.label} ({_short(area.iri)}): {', '.join(area.via)}")
+        out.append(f"Bodies ({len(self.bodies)}):" if self.bodies else "Bodies: none")
+        for body in self.bodies:
+            out.append(f"  {body.label} ({_short(body.iri)}): {', '.join(body.roles)}")
+        if self.move is not None:
+            move = self.move
+            where = f" in {_short(move.area)}" if move.area else ""
+            out += ["", f"Dry run: move to {move.level} level{where} (nothing is changed)"]
+            out.append(f"  Removes {len(move.removed)} allocation(s)" + (":" if move.removed else ""))
+            out += [f"    - {_short(iri)}" for iri in move.removed]
+            out.append(f"  Adds {len(move.added)} allocation(s)" + (":" if move.added else ""))
+            for added in move.added:
+                who = f", accountable: {added.accountable_label}" if added.accountable else ", no accountable body"
+                out.append(f"    + {added.area_label} ({_short(added.area)}){who}")
+
+            def changes(title: str, mark: str, items: list[FindingChange]) -> None:
+                out.append(f"  {title} ({len(items)}):" if items else f"  {title}: none")
+                for item in items:
+                    out.append(f"    {mark} {item.rule}  {item.severity}  {item.message}")
+
+            changes("Findings that would appear", "+", move.appear)
+            changes("Findings that would disappear", "-", move.disappear)
+            if move.changed:
+                changes("Findings that would stay, reworded", "~", move.changed)
+        return "\n".join(out) + "\n"
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+def parse_level(word: str) -> str:
+    """A level keyword (system, place ...) from what a person wrote (ICB, PCN, locality ...)."""
+    key = v.normalise(word)
+    key = v.LEVEL_SYNONYMS.get(key, key)
+    if key not in v.LEVELS:
+        raise ValueError(f"unknown level '{word}': use one of {', '.join(v.LEVELS)} "
+                         f"(or a local name such as ICB, locality, PCN)")
+    return key
+
+
+def moved_allocation_iri(function_iri: str, area_iri: str) -> str:
+    """The deterministic IRI of an allocation a dry run adds."""
+    return v.entity_iri("allocation", f"{_tail(function_iri)}--moved--{_tail(area_iri)}")
+
+
+def _tail(iri: str) -> str:
+    return iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+
+def _bfs(start: str, edges: dict[str, set[str]]) -> tuple[dict[str, int], bool]:
+    """Depth of every node reachable from ``start`` (1 = a neighbour), and whether
+    ``start`` reaches itself. Iterative; each node is visited once, so cycles end."""
+    depth: dict[str, int] = {}
+    queue = deque([(start, 0)])
+    seen = {start}
+    cyclic = False
+    while queue:
+        node, d = queue.popleft()
+        for nxt in sorted(edges.get(node, ())):
+            if nxt == start:
+                cyclic = True
+            if nxt in seen:
+                continue
+            seen.add(nxt)
+            depth[nxt] = d + 1
+            queue.append((nxt, d + 1))
+    return depth, cyclic
+
+
+# -- the analysis -----------------------------------------------------------------------
+
+def impact(mapping, function_iri: str, *, move_to: str | None = None, area_iri: str | None = None,
+           rules=None, config=None) -> ImpactReport:
+    """The impact of function ``function_iri`` in ``mapping``; with ``move_to``, also a
+    dry run of moving it to that level (everywhere it is allocated, or with ``area_iri``
+    only in that area's system, to that one area).
+
+    ``rules`` (already loaded) and ``config`` are passed to :func:`~ics_graph.engine.checking.check`
+    for the dry run; by default the built-in rules run. Raises ``ValueError`` for an
+    unknown function, an unknown level, an area at another level than ``move_to``, or a
+    move with nowhere to go. The mapping is never changed.
+    """
+    if not mapping.ask(_IS_FUNCTION, {"f": IRI(function_iri)}):
+        raise ValueError(f"'{_short(function_iri)}' is not a function in this mapping")
+    if area_iri is not None and move_to is None:
+        raise ValueError("an area for the move was given without the level to move to")
+
+    # Dependencies: one projection, walked both ways.
+    forward: dict[str, set[str]] = {}
+    backward: dict[str, set[str]] = {}
+    for row in mapping.select(_EDGES):
+        forward.setdefault(row["from"], set()).add(row["to"])
+        backward.setdefault(row["to"], set()).add(row["from"])
+    up, cyclic = _bfs(function_iri, forward)
+    down, _ = _bfs(function_iri, backward)
+
+    # Areas and bodies touched by live allocations and delegations.
+    areas: dict[str, tuple[str | None, set[str]]] = {}
+    bodies: dict[str, set[str]] = {}
+    for row in mapping.select(_TOUCHES, {"f": IRI(function_iri)}):
+        level = _LEVEL_BY_IRI.get(row.get("level", ""))
+        known_level, via = areas.setdefault(row["area"], (level.key if level else None, set()))
+        if known_level is None and level is not None:
+            areas[row["area"]] = (level.key, via)
+        via.add(row["kind"])
+        if "body" in row:
+            bodies.setdefault(row["body"], set()).add(row["role"])
+
+    labels = mapping.labels([function_iri, *up, *down, *areas, *bodies])
+    rank = {key: level.rank for key, level in v.LEVELS.items()}
+    order = {"accountable": 0, "delivers": 1, "delegates": 2, "receives": 3}
+    report = ImpactReport(
+        function=function_iri, label=labels[function_iri], in_cycle=cyclic,
+        upstream=sorted((RelatedFunction(i, labels[i], d) for i, d in up.items() if i != function_iri),
+                        key=lambda f: (f.depth, f.label, f.iri)),
+        downstream=sorted((RelatedFunction(i, labels[i], d) for i, d in down.items() if i != function_iri),
+                          key=lambda f: (f.depth, f.label, f.iri)),
+        areas=sorted((TouchedArea(i, labels[i], lvl, tuple(sorted(via))) for i, (lvl, via) in areas.items()),
+                     key=lambda a: (rank.get(a.level or "", 99), a.label, a.iri)),
+        bodies=sorted((TouchedBody(i, labels[i], tuple(sorted(roles, key=order.get))) for i, roles in bodies.items()),
+                      key=lambda b: (b.label, b.iri)),
+    )
+    if move_to is not None:
+        report.move = _dry_run(mapping, function_iri, parse_level(move_to), area_iri, rules, config)
+    return report
+
+
+@dataclass
+class _Areas:
+    level: dict[str, str]                 # area -> level keyword
+    parents: dict[str, set[str]]          # area -> what it is part of
+    children: dict[str, set[str]]         # area -> its parts
+    of_class: dict[str, set[str]]         # level keyword -> areas typed with that level's class
+
+    @staticmethod
+    def _reach(area: str, links: dict) -> set[str]:
+        """``area`` and everything reachable from it along ``links`` (no recursion)."""
+        found, stack = {area}, [area]
+        while stack:
+            for nxt in links.get(stack.pop(), ()):
+                if nxt not in found:
+                    found.add(nxt)
+                    stack.append(nxt)
+        return found
+
+    def ancestors(self, area: str) -> set[str]:
+        """``area`` and everything it is (transitively) part of."""
+        return self._reach(area, self.parents)
+
+    def inside(self, area: str) -> set[str]:
+        """``area`` and everything (transitively) part of it."""
+        return self._reach(area, self.children)
+
+    def systems_of(self, area: str) -> set[str]:
+        return self.ancestors(area) & self.of_class["system"]
+
+    def parts(self, areas: set[str], key: str) -> set[str]:
+        """The direct parts of ``areas`` typed at level ``key``."""
+        return {c for a in areas for c in self.children.get(a, ()) if c in self.of_class[key]}
+
+
+def _area_table(mapping) -> _Areas:
+    table = _Areas({}, {}, {}, {key: set() for key in v.LEVELS})
+    for row in mapping.select(_AREAS):
+        area = row["area"]
+        level = _LEVEL_BY_IRI.get(row.get("level", "")) or _LEVEL_BY_CLASS.get(row.get("cls", ""))
+        if level is not None:
+            table.level.setdefault(area, level.key)
+        if "cls" in row and row["cls"] in _LEVEL_BY_CLASS:
+            table.of_class[_LEVEL_BY_CLASS[row["cls"]].key].add(area)
+        if "parent" in row:
+            table.parents.setdefault(area, set()).add(row["parent"])
+            table.children.setdefault(row["parent"], set()).add(area)
+    return table
+
+
+def _targets(table: _Areas, live: dict[str, str], key: str, function_label: str) -> set[str]:
+    """Where the function would go at level ``key``, from its live allocations (IRI -> area)."""
+    systems = set().union(*(table.systems_of(a) for a in live.values())) if live else set()
+    if key == "system":
+        found = systems
+    elif key == "place":
+        found = table.parts(systems, "place")
+    elif key == "neighbourhood":
+        found = table.parts(table.parts(systems, "place"), "neighbourhood")
+    else:  # regional or national: the areas at that level containing where it is now
+        found = {x for a in live.values() for x in table.ancestors(a) if x in table.of_class[key]}
+    if not found:
+        if not live:
+            raise ValueError(f"{function_label} has no live allocation to move; give an area to move it to")
+        if key in ("system", "place", "neighbourhood") and not systems:
+            raise ValueError(f"{function_label} is not allocated in or inside any system, so there is no system to "
+                             f"move it within; give an area to move it to")
+        raise ValueError(f"no {key}-level area is mapped where {function_label} is allocated; give an area to move it to")
+    return found
+
+
+def moved_copy(mapping, function_iri: str, move_to: str, area_iri: str | None = None):
+    """The modified copy a dry run checks: a new :class:`~ics_graph.model.graph.Mapping` in which
+    the live allocations of ``function_iri`` (all of them, or with ``area_iri`` those in
+    that area's system) are replaced by allocations at level ``move_to``. Returns
+    ``(copy, removed, added)``: the allocation IRIs removed, and ``(iri, area, accountable)``
+    of each allocation added. ``mapping`` is not changed."""
+    import pyoxigraph as ox
+
+    from ics_graph.model.graph import Mapping
+
+    key = parse_level(move_to)
+    table = _area_table(mapping)
+    function_label = mapping.label(function_iri)
+    live = {row["allocation"]: row["area"] for row in mapping.select(_ALLOCATIONS, {"f": IRI(function_iri)})}
+
+    if area_iri is not None:
+        if area_iri not in table.level:
+            raise ValueError(f"'{_short(area_iri)}' is not an area in this mapping")
+        if table.level[area_iri] != key:
+            raise ValueError(f"cannot move {function_label} to {key} level in {mapping.label(area_iri)}: "
+                             f"that area is at {table.level[area_iri]} level; give a {key}-level area, "
+                             f"or move it to {table.level[area_iri]} level")
+        scope = table.systems_of(area_iri) or {area_iri}
+        covered = set().union(*(table.inside(s) for s in scope))
+        removed = sorted(a for a, where in live.items() if where in covered)
+        targets = {area_iri}
+    else:
+        removed = sorted(live)
+        targets = _targets(table, live, key, function_label)
+
+    # The template of each new allocation: the first (sorted) removed allocation in the
+    # target's system (or, above system level, inside the target); else the first removed
+    # one; else the first live one; else none.
+    def template(target: str) -> str | None:
+        systems = table.systems_of(target)
+        if systems:
+            near = [a for a in removed if table.systems_of(live[a]) & systems]
+        else:
+            near = [a for a in removed if target in table.ancestors(live[a])]
+        for group in (near, removed, sorted(live)):
+            if group:
+                return group[0]
+        return None
+
+    store = ox.Store()
+    store.extend(mapping.store)
+    for allocation in removed:
+        node = ox.NamedNode(allocation)
+        for quad in list(store.quads_for_pattern(node, None, None, None)):
+            store.remove(quad)
+        for quad in list(store.quads_for_pattern(None, None, node, None)):
+            store.remove(quad)
+
+    ics = v.ICS
+    graph = ox.NamedNode(DRY_RUN_GRAPH)
+    copied = [ics + "accountableBody", ics + "status", ics + "effectiveFrom", ics + "effectiveTo"]
+    added_info: list[tuple[str, str, str | None]] = []
+    for target in sorted(targets):
+        new = ox.NamedNode(moved_allocation_iri(function_iri, target))
+        quads = [
+            ox.Quad(new, ox.NamedNode(v.PREFIXES["rdf"] + "type"), ox.NamedNode(ics + "Allocation"), graph),
+            ox.Quad(new, ox.NamedNode(ics + "function"), ox.NamedNode(function_iri), graph),
+            ox.Quad(new, ox.NamedNode(ics + "area"), ox.NamedNode(target), graph),
+            ox.Quad(new, ox.NamedNode(ics + "level"), ox.NamedNode(v.LEVELS[key].iri), graph),
+        ]
+        source = template(target)
+        values: dict[str, Any] = {}
+        if source is not None:
+            # Read from the original mapping (the copy no longer holds removed allocations).
+            for quad in mapping.store.quads_for_pattern(ox.NamedNode(source), None, None, None):
+                predicate = quad.predicate.value
+                if predicate in copied and predicate not in values:
+                    values[predicate] = quad.object
+        if ics + "status" not in values:
+            values[ics + "status"] = ox.NamedNode(ics + "StatusCurrent")
+        for predicate in copied:
+            if predicate in values:
+                quads.append(ox.Quad(new, ox.NamedNode(predicate), values[predicate], graph))
+        store.extend(quads)
+        accountable = values.get(ics + "accountableBody")
+        added_info.append((new.value, target, accountable.value if accountable is not None else None))
+
+    gone = set(removed)
+    after = Mapping(store=store, locations={k: loc for k, loc in mapping.locations.items() if k not in gone},
+                    files=list(mapping.files))
+    return after, removed, added_info
+
+
+def _dry_run(mapping, function_iri: str, key: str, area_iri: str | None, rules, config) -> MoveResult:
+    from ics_graph.engine.checking import check
+    from ics_graph.engine.rulefiles import load_rules
+
+    after, removed, added_info = moved_copy(mapping, function_iri, key, area_iri)
+    if rules is None:
+        rules = load_rules([*(config.rules if config else [])])
+    before_found = {f.fingerprint: f for f in check(mapping, rules=rules, config=config).findings}
+    after_found = {f.fingerprint: f for f in check(after, rules=rules, config=config).findings}
+
+    def changes(found: dict, other: dict) -> list[FindingChange]:
+        items = [FindingChange(f.rule, f.severity.word, f.message, f.focus, fp) for fp, f in found.items() if fp not in other]
+        return sorted(items, key=lambda c: (c.rule, c.message, c.fingerprint))
+
+    labels = mapping.labels([t for _, t, _ in added_info] + [b for _, _, b in added_info if b])
+    return MoveResult(
+        level=key, area=area_iri, removed=removed,
+        added=[MovedAllocation(iri, target, labels[target], body, labels[body] if body else None)
+               for iri, target, body in added_info],
+        appear=changes(after_found, before_found),
+        disappear=changes(before_found, after_found),
+        changed=sorted((FindingChange(f.rule, f.severity.word, f.message, f.focus, fp) for fp, f in after_found.items()
+                        if fp in before_found and (before_found[fp].message, before_found[fp].severity) != (f.message, f.severity)),
+                       key=lambda c: (c.rule, c.message, c.fingerprint)),
+    )

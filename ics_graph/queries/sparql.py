@@ -1,0 +1,194 @@
+"""Run a read-only SPARQL query over a mapping: ``ics-graph sparql``.
+
+The query runs as the rules do: the project's prefixes (``ics:``, ``id:``, ``rdfs:``,
+``skos:`` ...) are predeclared, the ontology is loaded beside the data and every
+source file's graph forms the default graph. SELECT, ASK, CONSTRUCT and DESCRIBE are
+accepted; SPARQL UPDATE (INSERT, DELETE, LOAD, CLEAR ...) is refused, and a syntax
+error is reported with its line and column in the text as written.
+
+Results keep full IRIs in JSON and CSV (for other tools) and show them as prefixed
+names in the text table (for people). CONSTRUCT and DESCRIBE results, and SELECT
+results of a query without ORDER BY, are sorted so that output is deterministic.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ics_graph.model import vocabulary as v
+from ics_graph.model.graph import refuse_federation, term_value
+
+__all__ = ["SparqlResult", "run_sparql", "shorten"]
+
+_UPDATE_WORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
+# What may come before the query form: whitespace, comments, PREFIX and BASE declarations.
+_PROLOGUE = re.compile(r"(?:\s+|#[^\n]*|PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s*<[^>]*>)", re.IGNORECASE)
+_FIRST_WORD = re.compile(r"[A-Za-z]+")
+_ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.IGNORECASE)
+_POSITION = re.compile(r"^error at (\d+):(\d+): ?(.*)$", re.DOTALL)
+
+
+def _form(text: str) -> str:
+    """The first keyword after the prologue, upper-cased ('' if none)."""
+    position = 0
+    while True:
+        match = _PROLOGUE.match(text, position)
+        if not match or match.end() == position:
+            break
+        position = match.end()
+    word = _FIRST_WORD.match(text, position)
+    return word.group(0).upper() if word else ""
+
+
+def shorten(iri: str) -> str:
+    """An IRI as a prefixed name when a project prefix covers it (``id:area/nhn-north``,
+    ``ics:Place``), else ``<iri>``."""
+    best = None
+    for prefix, namespace in v.PREFIXES.items():
+        if iri.startswith(namespace) and len(iri) > len(namespace) and (best is None or len(namespace) > len(best[1])):
+            best = (prefix, namespace)
+    if best is None:
+        return f"<{iri}>"
+    return f"{best[0]}:{iri[len(best[1]):]}"
+
+
+def _plain(term) -> Any:
+    """A term as a plain value: IRIs and literals as in :func:`~ics_graph.model.graph.term_value`,
+    blank nodes as ``_:id``, quoted triples in N-Triples syntax."""
+    import pyoxigraph as ox
+
+    if term is None:
+        return None
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, ox.Triple):
+        return str(term)
+    return term_value(term)
+
+
+def _shown(term) -> str:
+    import pyoxigraph as ox
+
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        return shorten(term.value)
+    if isinstance(term, ox.Literal):
+        return term.value
+    return str(_plain(term))
+
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@dataclass
+class SparqlResult:
+    """The result of a query. ``kind`` is "select", "ask", "construct" or "describe";
+    ``columns`` are the variable names (``ask`` for ASK; ``subject``, ``predicate``,
+    ``object`` for graph results); ``rows`` are lists of plain values in column order
+    (``None`` where a variable is unbound); ``boolean`` is the answer to an ASK."""
+
+    kind: str
+    columns: list[str]
+    rows: list[list[Any]]
+    boolean: bool | None = None
+    shown: list[list[str]] = field(default_factory=list, repr=False)  # the rows as the text table shows them
+
+    def as_dict(self) -> dict:
+        out: dict[str, Any] = {"kind": self.kind, "columns": list(self.columns),
+                               "rows": [dict(zip(self.columns, row)) for row in self.rows]}
+        if self.boolean is not None:
+            out["boolean"] = self.boolean
+        return out
+
+    def to_csv(self) -> str:
+        """CSV with a header row: full IRIs, empty cells where unbound, ``\\n`` line ends."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(self.columns)
+        for row in self.rows:
+            writer.writerow([_csv_value(value) for value in row])
+        return buffer.getvalue()
+
+    def render_text(self) -> str:
+        """An aligned table with IRIs as prefixed names; for ASK, the answer."""
+        if self.kind == "ask":
+            return ("true" if self.boolean else "false") + "\n"
+        widths = [len(c) for c in self.columns]
+        for row in self.shown:
+            widths = [max(w, len(cell)) for w, cell in zip(widths, row)]
+
+        def line(cells) -> str:
+            return "  ".join(cell.ljust(w) for cell, w in zip(cells, widths)).rstrip()
+
+        out = [line(self.columns), line(["-" * w for w in widths])]
+        out += [line(row) for row in self.shown]
+        count = len(self.rows)
+        noun = "triple" if self.kind in ("construct", "describe") else "row"
+        out.append(f"({count} {noun}{'' if count == 1 else 's'})")
+        return "\n".join(out) + "\n"
+
+
+def _sort_key(terms) -> tuple:
+    return tuple("" if t is None else str(t) for t in terms)
+
+
+def run_sparql(mapping, text: str) -> SparqlResult:
+    """Run one read-only SPARQL query over ``mapping``.
+
+    Raises ``ValueError`` for an update (refused), a syntax error (with its line and
+    column) or a query that fails while running. The mapping is never changed.
+    """
+    form = _form(text)
+    if form in _UPDATE_WORDS:
+        raise ValueError(f"SPARQL UPDATE ({form}) is not allowed: sparql only runs read-only queries "
+                         f"(SELECT, ASK, CONSTRUCT, DESCRIBE)")
+    try:
+        return _evaluate(mapping, text, form)
+    except SyntaxError as error:
+        message = str(error)
+        match = _POSITION.match(message)
+        if match:
+            line, column, detail = match.groups()
+            raise ValueError(f"SPARQL syntax error at line {line}, column {column}: {_explain(detail)}") from None
+        raise ValueError(f"SPARQL syntax error: {message}") from None
+    except OSError as error:  # e.g. a SERVICE call that cannot be made
+        raise ValueError(f"the query failed: {error}") from None
+
+
+def _explain(detail: str) -> str:
+    """The parser's complaint, kept short: an unknown prefix said plainly, long lists cut."""
+    if "Prefix not found" in detail:
+        return f"unknown prefix; the predeclared ones are {', '.join(p + ':' for p in v.PREFIXES)}"
+    detail = " ".join(detail.split())
+    return detail if len(detail) <= 160 else detail[:157] + "..."
+
+
+def _evaluate(mapping, text: str, form: str) -> SparqlResult:
+    import pyoxigraph as ox
+
+    refuse_federation(text)
+    result = mapping.store.query(text, prefixes=v.PREFIXES, use_default_graph_as_union=True)
+    if isinstance(result, ox.QueryBoolean):
+        answer = bool(result)
+        return SparqlResult("ask", ["ask"], [[answer]], boolean=answer, shown=[["true" if answer else "false"]])
+    if isinstance(result, (ox.QueryTriples, list)):  # a list: CONSTRUCT on a SPARQL endpoint
+        triples = sorted(((t.subject, t.predicate, t.object) for t in result), key=_sort_key)
+        kind = "describe" if form == "DESCRIBE" else "construct"
+        return SparqlResult(kind, ["subject", "predicate", "object"], [[_plain(t) for t in triple] for triple in triples],
+                            shown=[[_shown(t) for t in triple] for triple in triples])
+    columns = [var.value for var in result.variables]
+    solutions = [[solution[name] for name in columns] for solution in result]
+    if not _ORDER_BY.search(text):
+        solutions.sort(key=_sort_key)
+    return SparqlResult("select", columns, [[_plain(t) for t in row] for row in solutions],
+                        shown=[[_shown(t) for t in row] for row in solutions])

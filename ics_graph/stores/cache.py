@@ -1,0 +1,229 @@
+"""The load cache: files that have not changed are not parsed again.
+
+Transition leads ask many questions of the same mapping (``where``, ``at``, ``body``,
+``visualise``, ``map``), and reading and validating its YAML is most of each answer's
+time. After a successful load, the graph, where each entity was written and, once
+computed, the built-in rules' findings (which ``where`` and ``visualise`` show) are kept
+under a key made of every input file's path and content and of ics-graph itself (its
+code, ontology and rules). The next command on the same files reads them back.
+
+Like dbt's partial parsing or mypy's cache it is only an optimisation, and never
+changes an answer: an entry whose files changed, or that is missing, damaged or
+unreadable, is a miss and the files are read as usual; ``ICS_GRAPH_CACHE=off`` turns
+it off. Entries are N-Quads and JSON (nothing is unpickled or executed), each is written
+atomically, the oldest beyond :data:`KEEP` are removed, and a cache folder that cannot
+be written is silently not used. Inputs are only read. Mappings with blank nodes,
+workbooks, more than :data:`LARGEST` quads or more than :data:`LARGEST_BYTES` of files are
+not cached (a persistent store is the answer for a national graph: see ``ics-graph load
+--store``); files that large are not even read for a key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from ics_graph.util.files import write_atomic
+
+__all__ = ["cache_folder", "load_mapping_cached", "KEEP", "LARGEST", "LARGEST_BYTES"]
+
+FORMAT = 1
+KEEP = 32  # entries kept; the least recently used are removed first
+LARGEST = 500_000  # quads; beyond this the store (load --store) is the way to avoid parsing again
+# Files this large are not hashed for a key: at a million triples that alone took 0.3 s,
+# for an entry that would be refused for its size anyway.
+LARGEST_BYTES = 64 * 1024 * 1024
+_OFF = ("0", "off", "no", "false", "none")
+
+
+def cache_folder() -> Path | None:
+    """Where entries live: ``ICS_GRAPH_CACHE`` (a folder, or ``off``), else
+    ``$XDG_CACHE_HOME/ics-graph``, else ``~/.cache/ics-graph``."""
+    value = os.environ.get("ICS_GRAPH_CACHE", "").strip()
+    if value.lower() in _OFF:
+        return None
+    if value:
+        return Path(value)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "ics-graph"
+
+
+def load_mapping_cached(paths):
+    """:func:`ics_graph.inputs.loader.load_mapping`, reading back a cached load when every input
+    file is as it was. Raises :class:`~ics_graph.util.errors.InputError` exactly as the loader
+    does (a load with problems is never cached)."""
+    from ics_graph.inputs.loader import load_mapping
+
+    folder = cache_folder()
+    keyed = _key(paths) if folder is not None else None
+    if keyed is None:
+        return load_mapping(paths)
+    key, digests = keyed
+    mapping = _read(folder, key, digests)
+    if mapping is None:
+        mapping = load_mapping(paths)
+        if _write(folder, key, mapping, digests):
+            mapping.keep_findings = lambda found: _keep_findings(folder, key, found)
+    return mapping
+
+
+# -- keys -------------------------------------------------------------------------------
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+_TOOL: list[str] = []
+
+
+def _tool_digest() -> str:
+    """What ics-graph is: its modules, ontology and built-in rules. Any change (an
+    upgrade, an edited rule) makes every earlier entry a miss."""
+    if not _TOOL:
+        from ics_graph.util.resources import ontology_path, rules_dir
+
+        digest = hashlib.sha256(f"ics-graph load cache {FORMAT}\0".encode())
+        package = Path(__file__).resolve().parent
+        for path in [*sorted(package.glob("*.py")), *sorted(package.glob("*/*.py")), ontology_path(),
+                     *sorted(rules_dir().glob("*"))]:
+            if path.is_file():
+                digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        _TOOL.append(digest.hexdigest())
+    return _TOOL[0]
+
+
+def _key(paths) -> tuple[str, dict[str, str]] | None:
+    """The key of a load: the tool, and each input file's name as shown and content, in
+    order; with the digest of each file by its name as shown (read once, used again to
+    check and write the entry). None when the inputs cannot be cached (a workbook, more
+    than :data:`LARGEST_BYTES`) or are not all there (the loader then reports the problem)."""
+    from ics_graph.util.errors import Problem
+    from ics_graph.inputs.loader import WORKBOOK_SUFFIXES, _expand, display_path
+
+    problems: list[Problem] = []
+    files = [found for path in paths for found in _expand(Path(path), None, problems)]
+    if problems or not files or any(f.is_dir() or f.suffix.lower() in WORKBOOK_SUFFIXES for f in files):
+        return None
+    try:
+        if sum(f.stat().st_size for f in files) > LARGEST_BYTES:
+            return None
+    except OSError:
+        return None
+    digest = hashlib.sha256(_tool_digest().encode() + b"\0" + os.getcwd().encode() + b"\0")
+    digests: dict[str, str] = {}
+    try:
+        for found in files:
+            shown = display_path(found)
+            digests[shown] = _digest(found)
+            digest.update(shown.encode() + b"\0" + digests[shown].encode() + b"\0")
+    except OSError:
+        return None
+    return digest.hexdigest(), digests
+
+
+# -- reading ----------------------------------------------------------------------------
+
+def _read(folder: Path, key: str, digests: dict[str, str]):
+    import pyoxigraph as ox
+
+    from ics_graph.util.errors import Location
+    from ics_graph.model.graph import Mapping
+    from ics_graph.inputs.loader import _expand
+
+    entry_path, quads_path = folder / f"{key}.json", folder / f"{key}.nq"
+    try:
+        entry = json.loads(entry_path.read_text("utf-8"))
+        if entry.get("format") != FORMAT or entry.get("key") != key:
+            return None
+        for shown, digest in entry["files"]:  # imported files are not in the key: check them too
+            if (digests.get(shown) or _digest(Path(shown))) != digest:
+                return None
+        for path, named in entry["expansions"]:  # and no file was added to (or left) a folder
+            if [str(found) for found in _expand(Path(path), None, [])] != named:
+                return None
+        quads = quads_path.read_bytes()
+        if hashlib.sha256(quads).hexdigest() != entry["quads"]:
+            return None
+        store = ox.Store()
+        store.load(quads, format=ox.RdfFormat.N_QUADS)
+        locations = {iri: Location(*where) for iri, where in entry["locations"].items()}
+        files = [shown for shown, _digest_ in entry["files"]]
+        os.utime(entry_path)  # recently used: pruned last
+    except (OSError, ValueError, KeyError, TypeError, SyntaxError):
+        return None
+    mapping = Mapping(store=store, locations=locations, files=files, expansions=entry["expansions"])
+    mapping.findings_at_load = lambda: _cached_findings(entry)
+    mapping.keep_findings = lambda found: _keep_findings(folder, key, found)
+    return mapping
+
+
+def _cached_findings(entry: dict):
+    from ics_graph.engine.findings import from_records
+    from ics_graph.stores.persistent import rules_digest
+
+    kept = entry.get("findings") or {}
+    records = kept.get(rules_digest())
+    return from_records(records) if records is not None else None
+
+
+# -- writing ----------------------------------------------------------------------------
+
+def _write(folder: Path, key: str, mapping, digests: dict[str, str]) -> bool:
+    """Keep a load; False (and nothing written) when it cannot or should not be."""
+    import pyoxigraph as ox
+
+    from ics_graph.model.vocabulary import ONTOLOGY_GRAPH
+
+    if len(mapping.engine) > LARGEST:
+        return False  # too large to be worth keeping (before writing the sources graphs it would never use)
+    store = mapping.store
+    if store.query(f"ASK {{ GRAPH ?g {{ ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }} "
+                                           f"FILTER(?g != <{ONTOLOGY_GRAPH}>) }}"):
+        return False  # the mapping's blank nodes would come back with new ids (the ontology's always do)
+    try:
+        import tempfile  # only when an entry is written
+
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with tempfile.TemporaryDirectory(dir=folder):
+            pass  # the folder is writable
+        quads = store.dump(format=ox.RdfFormat.N_QUADS)
+        files = [[shown, digests.get(shown) or _digest(Path(shown))] for shown in mapping.files]
+        entry = {"format": FORMAT, "key": key, "files": files, "expansions": mapping.expansions,
+                 "quads": hashlib.sha256(quads).hexdigest(),
+                 "locations": {iri: list(where) for iri, where in sorted(mapping.locations.items())}, "findings": {}}
+        write_atomic(folder / f"{key}.nq", quads)
+        write_atomic(folder / f"{key}.json", json.dumps(entry, ensure_ascii=False).encode("utf-8"))
+        _prune(folder)
+    except OSError:
+        return False
+    return True
+
+
+def _keep_findings(folder: Path, key: str, found) -> None:
+    from ics_graph.engine.findings import to_records
+    from ics_graph.stores.persistent import rules_digest
+
+    entry_path = folder / f"{key}.json"
+    try:
+        entry = json.loads(entry_path.read_text("utf-8"))
+        if entry.get("key") != key:
+            return
+        entry["findings"] = {rules_digest(): to_records(found)}
+        write_atomic(entry_path, json.dumps(entry, ensure_ascii=False).encode("utf-8"))
+    except (OSError, ValueError):
+        pass
+
+
+def _prune(folder: Path) -> None:
+    """Keep the :data:`KEEP` most recently used entries, and no graph without its entry
+    (left by a write that failed half-way)."""
+    entries = sorted(folder.glob("*.json"), key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
+    for old in entries[KEEP:]:
+        for path in (old, old.with_suffix(".nq")):
+            path.unlink(missing_ok=True)
+    kept = {entry.stem for entry in entries[:KEEP]}
+    for graph in folder.glob("*.nq"):
+        if graph.stem not in kept:
+            graph.unlink(missing_ok=True)
