@@ -1,12 +1,15 @@
 # Two entry points: `make demo` (set up, then run ics-graph on a bundled example) and
-# `make test` (set up, then run the whole test suite). Needs only Python 3.11+ and make.
+# `make test` (set up, then run the whole test suite). The demo needs only Python 3.11+ and
+# make; the whole test suite also drives Java, Chromium and LibreOffice: `make test` installs
+# them first when run as root on Debian/Ubuntu, otherwise stops saying the one command that
+# installs them. `make test-quick` runs every test that needs none of the three.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 EXAMPLE ?= data/northamptonshire
 OUT    ?= out
 
-.PHONY: demo test setup bench clean
+.PHONY: demo test test-quick require-tools setup bench clean
 
 setup: $(VENV)/.installed
 
@@ -35,8 +38,15 @@ demo: setup
 	@echo "   $(OUT)/decisions.html, $(OUT)/decisions.md and the store $(OUT)/store."
 	@echo "   Try: $(BIN)/ics-graph rules explain dependency-cycle"
 
-test: setup
+# Java, Chromium and LibreOffice: present, or installed (as root, with apt-get), or stop.
+require-tools:
+	@sh tests/require-tools.sh
+
+test: require-tools setup
 	$(BIN)/python -m pytest
+
+test-quick: setup
+	$(BIN)/python -m pytest -m "not java and not chromium and not libreoffice"
 
 bench: setup
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"

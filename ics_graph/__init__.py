@@ -2,9 +2,9 @@
 
 The public API is small and grows with each capability:
 
->>> from ics_graph import load_mapping            # doctest: +SKIP
->>> mapping = load_mapping(["data/northamptonshire"])
->>> mapping.summary().totals["Function"] > 0
+>>> from ics_graph import load_mapping
+>>> mapping = load_mapping(["tests/fixtures/mini"])
+>>> len(mapping.files) > 0
 True
 
 Heavy libraries (pyoxigraph, rdflib, owlready2) are imported only when a function that
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load_mapping", "InputError"]
+__all__ = ["InputError", "__version__", "load_mapping"]
 
 
 def __getattr__(name: str):  # lazy re-exports keep ``import ics_graph`` fast

@@ -1,8 +1,15 @@
-"""The ``ics-graph`` command line: a thin layer that calls the library and renders.
+"""The ``ics-graph`` command line: parses options, calls the library, renders.
 
-Exit codes: 0 ok; 1 findings at or above the fail level (or an inconsistent
-ontology); 2 usage or input errors, always on stderr. Only click is imported at start
-so ``ics-graph --help`` is instant; each command imports what it needs.
+The only module that knows click. Each command is a short function over the use cases
+in :mod:`ics_graph.app` and the renderers in :mod:`ics_graph.outputs`. Exit codes: 0 ok;
+1 findings at or above the fail level (or an inconsistent ontology); 2 usage or input
+errors, always on stderr, mapped from :class:`~ics_graph.util.errors.IcsGraphError` in
+one place (:class:`_Main`). Any other exception is a bug and keeps its traceback.
+Each command imports the use case it runs when it runs: this module is the top layer,
+imported by nothing, so no import here can hide a cycle or an upward dependency (the
+import contracts hold every module below it to imports at the top), and a command
+pays only for its own modules (``check`` does not load the reasoner, the page
+writer or the workbook writer), so ``ics-graph --help`` stays instant.
 """
 
 from __future__ import annotations
@@ -10,10 +17,17 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from ics_graph import __version__
+from ics_graph.util.errors import IcsGraphError, InputError, UsageError
+
+if TYPE_CHECKING:
+    from ics_graph.model.graph import Mapping
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=str))
@@ -23,91 +37,41 @@ STORE = click.option("--store", "store", metavar="STORE",
                           "persistent store, give no PATH.")
 FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
                       help="Output format.")
-
-
-def _fail_input(error) -> None:
-    for problem in sorted(error.problems):
-        click.echo(f"error: {problem}", err=True)
-    count = len(error.problems)
-    click.echo(f"{count} problem{'s' if count != 1 else ''} in the input; nothing was produced.", err=True)
-    sys.exit(EXIT_INPUT)
-
-
-def _load(paths, store: str | None = None, *, whole: bool = False):
-    """The mapping to work on: the PATHs read into memory (or read back from the load
-    cache when they have not changed), or a persistent store opened where it is (then
-    nothing is parsed). ``whole``: the command reads the whole graph
-    (check, visualise ...), so an Oxigraph folder is copied into memory first, which is
-    faster. Exits 2 on bad input or an unusable store."""
-    from ics_graph.util.errors import InputError
-
-    spec = _store_spec(store)
-    if spec is not None and spec.persistent:
-        if paths:
-            _usage(f"give either PATH or --store {spec}, not both (to update the store from files, run "
-                   f"'ics-graph load PATH --store {spec}')")
-        from ics_graph.stores.persistent import open_mapping
-
-        return open_mapping(spec, into_memory=whole)  # StoreError: exit 2 (see _Main)
-    if not paths:
-        _usage("give the mapping: PATH (files or folders), or --store oxigraph:DIR or sparql:URL")
-    from ics_graph.stores.cache import load_mapping_cached
-
-    try:
-        return load_mapping_cached(paths)
-    except InputError as error:
-        _fail_input(error)
-
-
-def _store_spec(store: str | None):
-    if store is None:
-        return None
-    from ics_graph.stores.persistent import parse_store
-
-    try:
-        return parse_store(store)
-    except ValueError as exc:
-        _usage(f"--store: {exc}")
-
-
-def _usage(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(EXIT_INPUT)
-
-
 AS_OF = click.option("--as-of", "as_of", metavar="DATE",
                      help="Answer for the mapping as it stands on DATE (YYYY-MM-DD): what is not in force then is left out.")
 QUERY_FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
                             show_default=True, help="Output format.")
 
 
-def _load_as_of(paths, as_of: str | None, store: str | None = None, *, whole: bool = False):
-    """Load, then keep only what is in force on ``as_of`` (if given). The date is
-    checked first, so a typo fails before any loading."""
-    if not as_of:
-        return _load(paths, store, whole=whole)
-    from ics_graph.model.timeline import as_of as view, parse_date
+def _fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_INPUT)
 
+
+def _option(name: str, parse: Callable[[str], Any], value: str | None) -> Any:
+    """An option's value parsed, or exit 2 naming the option."""
+    if value is None:
+        return None
     try:
-        day = parse_date(as_of)
-    except ValueError as exc:
-        click.echo(f"error: --as-of: {exc}", err=True)
-        sys.exit(EXIT_INPUT)
-    return view(_load(paths, store, whole=True), day)
+        return parse(value)
+    except UsageError as exc:
+        _fail(f"{name}: {exc}")
 
 
-def _resolve(mapping, kind: str, text: str):
-    """The entity a user named, or exit 2 listing the candidates."""
-    from ics_graph.queries.matching import Ambiguous, NoMatch, resolve
+def _load(paths: Sequence[str], store: str | None = None, *, whole: bool = False, as_of: str | None = None) -> Mapping:
+    """The mapping a command works on (see :func:`ics_graph.app.loading.open_for_command`).
+    The options are parsed first, so a typo fails before any loading."""
+    from ics_graph.app.loading import open_for_command
+    from ics_graph.model.timeline import parse_date
+    from ics_graph.stores.persistent import parse_store
 
-    try:
-        return resolve(mapping, kind, text)
-    except (Ambiguous, NoMatch) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_INPUT)
+    spec = _option("--store", parse_store, store)
+    day = _option("--as-of", parse_date, as_of)
+    return open_for_command(paths, spec, whole=whole, as_of=day)
 
 
-def _emit(data: dict, fmt: str, text_of, rows_of) -> None:
+def _emit(data: dict[str, Any], fmt: str, text_of: Callable[[dict[str, Any]], str],
+          rows_of: Callable[[dict[str, Any]], list[list[Any]]]) -> None:
     from ics_graph.outputs.answers import to_csv
 
     if fmt == "json":
@@ -118,30 +82,30 @@ def _emit(data: dict, fmt: str, text_of, rows_of) -> None:
         click.echo(text_of(data), nl=False)
 
 
-def _write(path: str, data: str, inputs: list[str]) -> None:
+def _write(path: str, data: str | bytes, inputs: list[str]) -> None:
     from ics_graph.util.files import write_atomic
 
     try:
         write_atomic(path, data, inputs=inputs)
-    except (ValueError, OSError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_INPUT)
-
-
+    except OSError as exc:
+        _fail(str(exc))
 
 
 class _Main(click.Group):
-    """Turns a store that fails mid-command (an endpoint gone, a store folder unusable)
-    into a clear error and exit 2, wherever in a command it happens."""
+    """Maps the errors a user can fix to exit 2, wherever in a command they happen: input
+    problems are listed one a line with their locations, anything else is one line."""
 
-    def invoke(self, ctx):
-        from ics_graph.util.errors import StoreError
-
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except StoreError as exc:
-            click.echo(f"error: {exc}", err=True)
+        except InputError as error:
+            for problem in sorted(error.problems):
+                click.echo(f"error: {problem}", err=True)
+            count = len(error.problems)
+            click.echo(f"{count} problem{'s' if count != 1 else ''} in the input; nothing was produced.", err=True)
             sys.exit(EXIT_INPUT)
+        except IcsGraphError as exc:
+            _fail(str(exc))
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
@@ -177,16 +141,15 @@ def load(paths, output, fmt, store, update_url, graph_store_url):
     Run it again after editing a file: only what came from changed files is replaced.
     """
     from ics_graph.model.turtle import to_ntriples, to_turtle
+    from ics_graph.stores.persistent import load_into, parse_store
 
-    spec = _store_spec(store)
+    spec = _option("--store", parse_store, store)
     if (update_url or graph_store_url) and (spec is None or spec.scheme != "sparql"):
-        _usage("--update-url and --graph-store-url go with --store sparql:URL")
+        _fail("--update-url and --graph-store-url go with --store sparql:URL")
     if not paths:
-        _usage("give the mapping to load: PATH (files or folders)")
+        _fail("give the mapping to load: PATH (files or folders)")
     mapping = _load(paths)
     if spec is not None and spec.persistent:
-        from ics_graph.stores.persistent import load_into
-
         report = load_into(spec, mapping, update_url=update_url, graph_store_url=graph_store_url)
         click.echo(report.render_text(), nl=False, err=True)
         if not output:
@@ -207,9 +170,10 @@ def load(paths, output, fmt, store, update_url, graph_store_url):
 @FORMAT
 def info(paths, fmt, store):
     """Show what a mapping holds: counts by kind, level and area."""
-    from ics_graph.queries.info import render_text
+    from ics_graph.outputs.summary import render_text
+    from ics_graph.queries.info import summarise
 
-    summary = _load(paths, store, whole=True).summary()
+    summary = summarise(_load(paths, store, whole=True))
     if fmt == "json":
         click.echo(json.dumps(summary.as_dict(), indent=2, sort_keys=True))
     else:
@@ -226,21 +190,10 @@ def reason(paths, fmt, store):
     Exits 1 when they are inconsistent, explaining which entities are involved.
     Needs Java (17 or later).
     """
-    import tempfile
-    from pathlib import Path
-
-    from ics_graph.reasoning.hermit import reason as run_reasoner
-    from ics_graph.model.turtle import to_ntriples
+    from ics_graph.app.reasoning import reason_about
 
     mapping = _load(paths, store, whole=True)
-    with tempfile.TemporaryDirectory(prefix="ics-graph-reason-") as tmp:
-        data = Path(tmp) / "data.nt"
-        data.write_text(to_ntriples(mapping.data_triples()), encoding="utf-8")
-        try:
-            report = run_reasoner(data)
-        except (OSError, RuntimeError) as exc:
-            click.echo(f"error: the reasoner could not run: {exc}", err=True)
-            sys.exit(EXIT_INPUT)
+    report = reason_about(mapping)
     if fmt == "json":
         click.echo(json.dumps({"consistent": report.consistent, "problems": report.problems}, indent=2))
     elif report.consistent:
@@ -266,17 +219,14 @@ def where(function, paths, as_of, fmt, store):
     accountable and delivering bodies, the delegation chain from the holder down with
     the instrument at each step, status and dates, rationale, source and findings.
     """
+    from ics_graph.app.findings import default_findings
     from ics_graph.outputs.answers import where_rows, where_text
-    from ics_graph.util.errors import InputError
+    from ics_graph.queries.matching import resolve
     from ics_graph.queries.where import where_is
 
-    mapping = _load_as_of(paths, as_of, store)
-    target = _resolve(mapping, "function", function)
-    try:
-        findings = mapping.default_findings()
-    except InputError as error:
-        _fail_input(error)
-    report = where_is(mapping, target.iri, findings=findings).as_dict()
+    mapping = _load(paths, store, as_of=as_of)
+    target = resolve(mapping, "function", function)
+    report = where_is(mapping, target.iri, findings=default_findings(mapping)).as_dict()
     report["as_of"] = as_of
     _emit(report, fmt, where_text, where_rows)
 
@@ -295,10 +245,11 @@ def at(area, paths, level, as_of, fmt, store):
     Grouped by level and by function category. AREA is a name, code (ONS/ODS) or id.
     """
     from ics_graph.outputs.answers import at_rows, at_text
+    from ics_graph.queries.matching import resolve
     from ics_graph.queries.where import what_sits_at
 
-    mapping = _load_as_of(paths, as_of, store)
-    target = _resolve(mapping, "area", area)
+    mapping = _load(paths, store, as_of=as_of)
+    target = resolve(mapping, "area", area)
     report = what_sits_at(mapping, target.iri, level=level).as_dict()
     report["as_of"] = as_of
     _emit(report, fmt, at_text, at_rows)
@@ -313,16 +264,14 @@ def at(area, paths, level, as_of, fmt, store):
 def body(body, paths, as_of, fmt, store):
     """What BODY is accountable for, delivers, has delegated and has received."""
     from ics_graph.outputs.answers import body_rows, body_text
+    from ics_graph.queries.matching import resolve
     from ics_graph.queries.where import body_report
 
-    mapping = _load_as_of(paths, as_of, store)
-    target = _resolve(mapping, "body", body)
+    mapping = _load(paths, store, as_of=as_of)
+    target = resolve(mapping, "body", body)
     report = body_report(mapping, target.iri).as_dict()
     report["as_of"] = as_of
     _emit(report, fmt, body_text, body_rows)
-
-
-FAIL_LEVELS = {"error": "ERROR", "warning": "WARNING", "info": "INFO", "never": None}
 
 
 def _slug_list(value: str | None) -> list[str]:
@@ -335,7 +284,7 @@ def _slug_list(value: str | None) -> list[str]:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "sarif", "github"]), default="text",
               show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Write the report here (atomically).")
-@click.option("--fail-on", type=click.Choice(list(FAIL_LEVELS)), default=None,
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), default=None,
               help="Exit 1 if a finding is at or above this severity (default: error, or the configuration's).")
 @click.option("--rules", "rule_dirs", multiple=True, type=click.Path(file_okay=False, path_type=str),
               help="A folder of extra rules (*.rq, *.ttl); repeatable.")
@@ -354,41 +303,27 @@ def check(paths, fmt, output, fail_on, rule_dirs, config_path, select, ignore, b
     Exit 0 when no finding is at or above the fail level, 1 when one is, 2 on
     input or usage errors.
     """
-    from pathlib import Path
-
-    from ics_graph.engine.checking import check as run_check
-    from ics_graph.engine.policy import baseline_text, find_config, read_baseline, read_config
-    from ics_graph.util.errors import InputError
-    from ics_graph.engine.findings import Severity
-    from ics_graph.util.files import use_colour
+    from ics_graph.app.checking import run_check
+    from ics_graph.engine.policy import baseline_text
     from ics_graph.outputs.renderers import render
-    from ics_graph.engine.rulefiles import load_rules
+    from ics_graph.util.files import use_colour
 
-    mapping = _load_as_of(paths, as_of, store, whole=True)
-    try:
-        found = Path(config_path) if config_path else find_config(paths or ["."])
-        config = read_config(found) if found else None  # first for its rule folders
-        rules = load_rules([*(config.rules if config else []), *(Path(d) for d in rule_dirs)])
-        if found:  # then validated against the rules that exist
-            config = read_config(found, [r.slug for r in rules])
-        known_baseline = read_baseline(Path(baseline)) if baseline else None
-        result = run_check(mapping, config=config, rules=rules, select=_slug_list(select),
-                           ignore=_slug_list(ignore), baseline=known_baseline)
-    except InputError as error:
-        _fail_input(error)
-    level_word = fail_on or (config.fail_on if config and config.fail_on else "error")
-    level = Severity[FAIL_LEVELS[level_word]] if FAIL_LEVELS[level_word] else None
+    mapping = _load(paths, store, whole=True, as_of=as_of)
+    run = run_check(mapping, paths, config_path=config_path, rule_dirs=rule_dirs, select=_slug_list(select),
+                    ignore=_slug_list(ignore), baseline=baseline, fail_on=fail_on)
+    result = run.result
     if write_baseline:
         _write(write_baseline, baseline_text(result.findings), mapping.files)
         click.echo(f"Wrote a baseline of {len(result.findings)} finding(s) to {write_baseline}", err=True)
-    text = render(result, fmt, fail_level=level, colour=(fmt == "text" and not output and use_colour()), version=__version__)
+    colour = fmt == "text" and not output and use_colour()
+    text = render(result, fmt, fail_level=run.fail_level, colour=colour, version=__version__)
     if output:
         _write(output, text, mapping.files)
     else:
         click.echo(text, nl=False)
     if result.baselined and fmt == "text" and output:
         click.echo(f"{result.baselined} known finding(s) hidden by the baseline.", err=True)
-    sys.exit(EXIT_FINDINGS if result.at_or_above(level) else EXIT_OK)
+    sys.exit(EXIT_FINDINGS if run.failed else EXIT_OK)
 
 
 @main.group(invoke_without_command=True)
@@ -397,25 +332,15 @@ def check(paths, fmt, output, fail_on, rule_dirs, config_path, select, ignore, b
 @click.pass_context
 def rules(ctx, rule_dirs):
     """List the rules (built in and from --rules folders)."""
+    from ics_graph.app.checking import list_rules
+
     ctx.ensure_object(dict)
     ctx.obj["rule_dirs"] = rule_dirs
     if ctx.invoked_subcommand is not None:
         return
-    for rule in _rules(rule_dirs):
+    for rule in list_rules(rule_dirs):
         origin = "" if rule.builtin else f"  [{rule.path}]"
         click.echo(f"{rule.slug:<36} {rule.severity.word:<8} {rule.title}{origin}")
-
-
-def _rules(rule_dirs):
-    from pathlib import Path
-
-    from ics_graph.util.errors import InputError
-    from ics_graph.engine.rulefiles import load_rules
-
-    try:
-        return load_rules([Path(d) for d in rule_dirs])
-    except InputError as error:
-        _fail_input(error)
 
 
 @rules.command()
@@ -423,15 +348,9 @@ def _rules(rule_dirs):
 @click.pass_context
 def explain(ctx, slug):
     """Print one rule's documentation: why, sources, how to fix, an example."""
-    from ics_graph.engine.policy import WAIVER_RULES
-    from ics_graph.util.errors import did_you_mean
+    from ics_graph.app.checking import explain_rule
 
-    found = {r.slug: r for r in _rules(ctx.obj["rule_dirs"])}
-    found.update(WAIVER_RULES)
-    if slug not in found:
-        click.echo(f"error: unknown rule '{slug}'{did_you_mean(slug, found)}; see 'ics-graph rules'", err=True)
-        sys.exit(EXIT_INPUT)
-    click.echo(found[slug].explain(), nl=False)
+    click.echo(explain_rule(slug, ctx.obj["rule_dirs"]), nl=False)
 
 
 @main.command()
@@ -453,31 +372,18 @@ def impact(function, paths, move_to, area, as_of, fmt, store):
     With --move-to, a dry run: the mapping is checked as it is and as it would be with
     the function moved, and the difference is reported. Nothing is written.
     """
-    from ics_graph.util.errors import InputError
-    from ics_graph.queries.impact import impact as run_impact
+    from ics_graph.app.impact import impact as run_impact
+    from ics_graph.outputs.answers import impact_rows
     from ics_graph.queries.impact import parse_level
+    from ics_graph.queries.matching import resolve
 
     if area is not None and move_to is None:
-        click.echo("error: --area needs --move-to LEVEL", err=True)
-        sys.exit(EXIT_INPUT)
-    if move_to is not None:
-        try:
-            parse_level(move_to)
-        except ValueError as exc:
-            click.echo(f"error: --move-to: {exc}", err=True)
-            sys.exit(EXIT_INPUT)
-    mapping = _load_as_of(paths, as_of, store, whole=move_to is not None)
-    function_iri = _resolve(mapping, "function", function).iri
-    area_iri = _resolve(mapping, "area", area).iri if area is not None else None
-    try:
-        report = run_impact(mapping, function_iri, move_to=move_to, area_iri=area_iri)
-    except InputError as error:  # a broken rule file
-        _fail_input(error)
-    except ValueError as exc:    # an area at another level, or nowhere to move to
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_INPUT)
-    from ics_graph.outputs.answers import impact_rows
-
+        _fail("--area needs --move-to LEVEL")
+    _option("--move-to", parse_level, move_to)
+    mapping = _load(paths, store, whole=move_to is not None, as_of=as_of)
+    function_iri = resolve(mapping, "function", function).iri
+    area_iri = resolve(mapping, "area", area).iri if area is not None else None
+    report = run_impact(mapping, function_iri, move_to=move_to, area_iri=area_iri)
     _emit(report.as_dict(), fmt, lambda _data: report.render_text(), impact_rows)
 
 
@@ -496,8 +402,6 @@ def sparql(query_or_file, paths, as_of, fmt, store):
     ontology is loaded beside the data, and all source files form the default graph.
     SPARQL UPDATE is refused.
     """
-    from pathlib import Path
-
     from ics_graph.queries.sparql import run_sparql
 
     try:
@@ -508,17 +412,14 @@ def sparql(query_or_file, paths, as_of, fmt, store):
         try:
             text = Path(query_or_file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            click.echo(f"error: cannot read query file '{query_or_file}': {exc}", err=True)
-            sys.exit(EXIT_INPUT)
+            _fail(f"cannot read query file '{query_or_file}': {exc}")
     else:
         text = query_or_file
-    mapping = _load_as_of(paths, as_of, store)
+    mapping = _load(paths, store, as_of=as_of)
     try:
         result = run_sparql(mapping, text)
-    except ValueError as exc:
-        where = f"{query_or_file}: " if is_file else ""
-        click.echo(f"error: {where}{exc}", err=True)
-        sys.exit(EXIT_INPUT)
+    except IcsGraphError as exc:
+        _fail(f"{query_or_file}: {exc}" if is_file else str(exc))
     if fmt == "json":
         click.echo(json.dumps(result.as_dict(), indent=2))  # rows keep column order
     elif fmt == "csv":
@@ -549,31 +450,22 @@ def export_command(paths, fmt, output, as_of, store):
     entity) with a Findings sheet from `check`. Output is deterministic: the same input
     gives byte-identical output.
     """
-    import os
-
+    from ics_graph.engine.checking import check as run_all_rules
     from ics_graph.outputs.export import EXTENSIONS, export
+    from ics_graph.outputs.xlsx import export_workbook
 
     extensions = {**EXTENSIONS, ".xlsx": "xlsx"}
     if fmt is None:
         fmt = extensions.get(os.path.splitext(output)[1].lower()) if output else None
         if fmt is None:
-            click.echo("error: give --format (graphml, dot, mermaid, jsonld, ttl or xlsx), or an -o FILE with one of "
-                       "the extensions .graphml, .dot, .gv, .mmd, .jsonld, .json, .ttl, .xlsx", err=True)
-            sys.exit(EXIT_INPUT)
+            _fail("give --format (graphml, dot, mermaid, jsonld, ttl or xlsx), or an -o FILE with one of "
+                  "the extensions .graphml, .dot, .gv, .mmd, .jsonld, .json, .ttl, .xlsx")
     if fmt == "xlsx" and not output:
-        click.echo("error: --format xlsx writes a binary workbook: give -o FILE.xlsx", err=True)
-        sys.exit(EXIT_INPUT)
-    mapping = _load_as_of(paths, as_of, store, whole=True)
+        _fail("--format xlsx writes a binary workbook: give -o FILE.xlsx")
+    mapping = _load(paths, store, whole=True, as_of=as_of)
     if fmt == "xlsx":
-        from ics_graph.engine.checking import check as run_check
-        from ics_graph.util.errors import InputError
-        from ics_graph.outputs.xlsx import export_workbook
-
-        try:
-            result = run_check(mapping)
-        except InputError as error:
-            _fail_input(error)
-        _write(output, export_workbook(mapping, result), mapping.files)  # write_atomic takes bytes
+        result = run_all_rules(mapping)
+        _write(output, export_workbook(mapping, result), mapping.files)
         click.echo(f"Wrote xlsx from {len(mapping.files)} file(s) to {output} "
                    f"({len(result.findings)} finding(s) on the Findings sheet)", err=True)
         return
@@ -603,17 +495,15 @@ def map_command(paths, output, as_of, store):
     instrument, status and dates; then the reserved functions and the delegations from
     NHS England to ICBs. The HTML page is self-contained (no scripts, no external files).
     """
-    import os
-
-    from ics_graph.queries.decisions import decisions_map, to_html, to_markdown
+    from ics_graph.outputs.decisions import to_html, to_markdown
+    from ics_graph.queries.decisions import decisions_map
 
     kind = "markdown"
     if output:
         kind = MAP_EXTENSIONS.get(os.path.splitext(output)[1].lower())
         if kind is None:
-            click.echo(f"error: cannot tell the format of '{output}': use a .html or .md file", err=True)
-            sys.exit(EXIT_INPUT)
-    mapping = _load_as_of(paths, as_of, store, whole=True)
+            _fail(f"cannot tell the format of '{output}': use a .html or .md file")
+    mapping = _load(paths, store, whole=True, as_of=as_of)
     decisions = decisions_map(mapping, as_of=as_of or "")
     text = to_html(decisions) if kind == "html" else to_markdown(decisions)
     if output:
@@ -640,16 +530,12 @@ def import_workbook(workbook, folder, context, force):
     The files are written into a temporary folder and renamed into place, so the output
     folder is either complete or untouched. The same workbook gives byte-identical files.
     """
-    from ics_graph.util.errors import InputError
-    from ics_graph.inputs.workbook import import_workbook as convert
+    from ics_graph.app.workbooks import import_workbook as convert_workbook
 
     try:
-        names = convert(workbook, folder, context=context, force=force)
-    except InputError as error:
-        _fail_input(error)
-    except (ValueError, OSError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_INPUT)
+        names = convert_workbook(workbook, folder, context=context, force=force)
+    except OSError as exc:
+        _fail(str(exc))
     click.echo(f"wrote {len(names)} file{'s' if len(names) != 1 else ''} to {folder}: {', '.join(names)}")
 
 
@@ -665,21 +551,16 @@ def template(output, force):
     taking ids from another sheet (Allocations.function -> Functions!A:A). Fill it in,
     then `ics-graph check OUTPUT` or `ics-graph import OUTPUT -o FOLDER`.
     """
-    from pathlib import Path
-
-    from ics_graph.inputs.workbook import write_template
+    from ics_graph.outputs.xlsx import write_template
 
     if not output.lower().endswith(".xlsx"):
-        click.echo("error: the template must be an .xlsx file", err=True)
-        sys.exit(EXIT_INPUT)
+        _fail("the template must be an .xlsx file")
     if Path(output).exists() and not force:
-        click.echo(f"error: '{output}' exists; use --force to overwrite it", err=True)
-        sys.exit(EXIT_INPUT)
+        _fail(f"'{output}' exists; use --force to overwrite it")
     try:
         write_template(output)
     except OSError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_INPUT)
+        _fail(str(exc))
     click.echo(f"wrote {output}")
 
 
@@ -711,26 +592,18 @@ def visualise_command(paths, output, view, system, area, function, depth, collap
     coverage gaps and other errors have a red border; hover for the findings. Output
     is deterministic: the same input gives byte-identical output.
     """
-    from ics_graph.util.errors import InputError
+    from ics_graph.app.findings import default_findings
     from ics_graph.outputs.visualise import visualise
+    from ics_graph.queries.matching import resolve
 
     if depth != 2 and function is None:
-        click.echo("error: --depth needs --function", err=True)
-        sys.exit(EXIT_INPUT)
-    mapping = _load_as_of(paths, as_of, store, whole=True)
-    system_iri = _resolve(mapping, "area", system).iri if system else None
-    area_iri = _resolve(mapping, "area", area).iri if area else None
-    function_iri = _resolve(mapping, "function", function).iri if function else None
-    try:
-        findings = mapping.default_findings()
-    except InputError as error:
-        _fail_input(error)
-    try:
-        page = visualise(mapping, findings, view=view, system=system_iri, area=area_iri, function=function_iri,
-                         depth=depth, collapse_neighbourhoods=collapse == "neighbourhoods")
-    except ValueError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_INPUT)
+        _fail("--depth needs --function")
+    mapping = _load(paths, store, whole=True, as_of=as_of)
+    system_iri = resolve(mapping, "area", system).iri if system else None
+    area_iri = resolve(mapping, "area", area).iri if area else None
+    function_iri = resolve(mapping, "function", function).iri if function else None
+    page = visualise(mapping, default_findings(mapping), view=view, system=system_iri, area=area_iri,
+                     function=function_iri, depth=depth, collapse_neighbourhoods=collapse == "neighbourhoods")
     _write(output, page, mapping.files)
     click.echo(f"Wrote the {view} view from {len(mapping.files)} file(s) to {output}", err=True)
 

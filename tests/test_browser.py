@@ -1,12 +1,13 @@
 """The interactive graph in a real browser: headless Chromium, with networking disabled.
 
 Chromium (Debian package ``chromium``) is driven over the Chrome DevTools protocol on a
-pipe (``--remote-debugging-pipe``): no driver, no downloaded browser, no open port. The
-test fails (never skips) when Chromium is missing. Checked: no console error or
-uncaught exception, no request other than the page itself, the node and edge counts the
-page reports after drawing, that a function named with HTML markup shows as text and
-runs nothing (also when its tooltip is opened), and a screenshot is written to
-``tests/artifacts/`` (or ``$ICS_GRAPH_ARTIFACTS``) for a person to look at.
+pipe (``--remote-debugging-pipe``): no driver, no downloaded browser, no open port.
+Marked ``chromium``: `make test` installs it, in CI (CI=true) a missing Chromium fails these
+tests, elsewhere it skips them. Checked: no console error or uncaught exception, no request
+other than the page itself, the node and edge counts the page reports after drawing, that
+a function named with HTML markup shows as text and runs nothing (also when its tooltip is
+opened), and a screenshot is written for a person to look at: into ``$ICS_GRAPH_ARTIFACTS``
+if set, else into ``artifacts/`` in the session's pytest temporary folder (never the checkout).
 """
 
 from __future__ import annotations
@@ -26,8 +27,18 @@ from ics_graph.inputs.loader import load_mapping
 from ics_graph.outputs.visualise import graph_data, visualise
 
 CLEAN = FIXTURES / "clean"
-ARTIFACTS = Path(os.environ.get("ICS_GRAPH_ARTIFACTS") or Path(__file__).resolve().parent / "artifacts")
 XSS_NAME = '<img src=x onerror="window.xssFired=1;alert(1)"></script><script>window.xssFired=2</script>'
+
+pytestmark = pytest.mark.chromium
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory) -> Path:
+    """Where screenshots go: $ICS_GRAPH_ARTIFACTS, else the session's temporary folder."""
+    given = os.environ.get("ICS_GRAPH_ARTIFACTS")
+    folder = Path(given) if given else tmp_path_factory.getbasetemp() / "artifacts"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _chromium() -> str:
@@ -73,7 +84,7 @@ def _run(tmp_path, name: str, **options):
         raise
 
 
-def test_the_page_draws_offline_without_errors_and_runs_no_label(tmp_path):
+def test_the_page_draws_offline_without_errors_and_runs_no_label(tmp_path, artifacts):
     browser, state, expected, page = _run(tmp_path, "all")
     try:
         # the clean fixture (19 nodes, 23 edges) + the XSS function + one delegation back up
@@ -99,8 +110,7 @@ def test_the_page_draws_offline_without_errors_and_runs_no_label(tmp_path):
         assert browser.evaluate("window.xssFired === undefined")
         assert browser.evaluate("document.querySelectorAll('img').length") == 0
 
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        shot = ARTIFACTS / "visualise-clean-all.png"
+        shot = artifacts / "visualise-clean-all.png"
         browser.screenshot(shot)
         assert shot.stat().st_size > 10_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -111,20 +121,20 @@ def test_the_page_draws_offline_without_errors_and_runs_no_label(tmp_path):
         browser.close()
 
 
-def test_filtered_collapsed_views_draw_too(tmp_path):
+def test_filtered_collapsed_views_draw_too(tmp_path, artifacts):
     browser, state, expected, _page = _run(tmp_path, "delegation", view="delegation",
                                            collapse_neighbourhoods=True)
     try:
         assert state["nodes"] == len(expected["nodes"]) == 3
         assert state["edges"] == len(expected["edges"]) == 3
         assert sum(1 for e in expected["edges"] if e["cycle"]) == 2
-        browser.screenshot(ARTIFACTS / "visualise-clean-delegation.png")
+        browser.screenshot(artifacts / "visualise-clean-delegation.png")
         assert browser.errors() == []
     finally:
         browser.close()
 
 
-def test_a_real_pack_draws(tmp_path):
+def test_a_real_pack_draws(tmp_path, artifacts):
     binary = _chromium()
     root = Path(__file__).resolve().parent.parent
     mapping = load_mapping([root / "data" / "northamptonshire"])
@@ -137,8 +147,7 @@ def test_a_real_pack_draws(tmp_path):
         browser.open(page.as_uri())
         browser.wait_for("window.icsGraph !== undefined && window.icsGraph.ready === true", timeout=120)
         assert browser.evaluate("[icsGraph.nodes, icsGraph.edges]") == [len(expected["nodes"]), len(expected["edges"])]
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        browser.screenshot(ARTIFACTS / "visualise-northamptonshire.png")
+        browser.screenshot(artifacts / "visualise-northamptonshire.png")
         assert browser.errors() == []
     finally:
         browser.close()

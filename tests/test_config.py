@@ -12,7 +12,7 @@ from conftest import FIXTURES
 from ics_graph.engine.checking import check
 from ics_graph.engine.policy import baseline_text, find_config, read_baseline, read_config
 from ics_graph.util.errors import InputError
-from ics_graph.engine.findings import Severity
+from ics_graph.model.findings import Severity
 from ics_graph.inputs.loader import load_mapping
 
 TODAY = dt.date(2026, 11, 23)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import textwrap
 
 import pytest
 
-from conftest import FIXTURES, ROOT
-from ics_graph.queries.decisions import decisions_map, to_html, to_markdown
+from conftest import FIXTURES, HASH_SEEDS, ROOT, python_process
+from ics_graph.outputs.decisions import to_html, to_markdown
+from ics_graph.queries.decisions import decisions_map
 from ics_graph.inputs.loader import load_mapping
 
 CLEAN = FIXTURES / "clean"
@@ -116,14 +118,30 @@ def test_html_is_standalone_and_escapes_everything(fixture_map):
     assert "<style>" in page
 
 
+MAP_IN_A_PROCESS = """
+import json, sys
+from ics_graph.inputs.loader import load_mapping
+from ics_graph.outputs.decisions import to_html, to_markdown
+from ics_graph.queries.decisions import decisions_map
+found = decisions_map(load_mapping([sys.argv[1]]))
+print(json.dumps({"markdown": to_markdown(found), "html": to_html(found), "data": found.as_dict()}, default=str))
+"""
+
+
 def test_output_is_deterministic(tmp_path):
+    """Two processes with different hash seeds make the same map, as does this one."""
     folder = tmp_path / "mapping"
     shutil.copytree(CLEAN, folder)
     (folder / "extra.yaml").write_text(textwrap.dedent(EXTRA), encoding="utf-8")
-    first, second = decisions_map(load_mapping([folder])), decisions_map(load_mapping([folder]))
-    assert to_markdown(first) == to_markdown(second)
-    assert to_html(first) == to_html(second)
-    assert first.as_dict() == second.as_dict()
+    raw = [python_process(MAP_IN_A_PROCESS, folder, seed=seed).stdout for seed in HASH_SEEDS]
+    first, second = map(json.loads, raw)
+    assert first["markdown"] == second["markdown"]
+    assert first["html"] == second["html"]
+    assert first["data"] == second["data"]
+    assert raw[0] == raw[1]  # the data in the same order too
+    here = decisions_map(load_mapping([folder]))
+    assert to_markdown(here) == first["markdown"] and to_html(here) == first["html"]
+    assert json.loads(json.dumps(here.as_dict(), default=str)) == first["data"]
 
 
 def test_as_of_is_shown(fixture_map):

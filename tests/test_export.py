@@ -17,7 +17,9 @@ import rdflib
 from rdflib.compare import isomorphic
 
 from conftest import FIXTURES, ROOT
-from ics_graph.outputs.export import FORMATS, export, mermaid_ids, project
+from ics_graph.util.errors import UsageError
+from ics_graph.outputs.export import FORMATS, export, mermaid_ids
+from ics_graph.queries.projection import project
 from ics_graph.inputs.loader import load_mapping
 
 CLEAN = FIXTURES / "clean"
@@ -191,5 +193,5 @@ def test_ttl_is_the_canonical_turtle(clean):
 
 
 def test_an_unknown_format_is_refused(clean):
-    with pytest.raises(ValueError, match="unknown export format"):
+    with pytest.raises(UsageError, match="unknown export format"):
         export(clean, "svg")

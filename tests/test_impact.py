@@ -14,8 +14,10 @@ import textwrap
 import pytest
 
 from conftest import FIXTURES, ROOT
+from ics_graph.util.errors import UsageError
 from ics_graph.model.graph import IRI
-from ics_graph.queries.impact import DRY_RUN_GRAPH, impact, moved_allocation_iri, moved_copy, parse_level
+from ics_graph.app.impact import impact
+from ics_graph.queries.impact import DRY_RUN_GRAPH, moved_allocation_iri, moved_copy, parse_level
 from ics_graph.inputs.loader import load_mapping
 from ics_graph.engine.rulefiles import load_rules
 from ics_graph.model.vocabulary import entity_iri
@@ -201,29 +203,29 @@ def test_a_move_to_one_area(tmp_path):
 
 def test_an_area_at_another_level_is_refused():
     mapping = load_mapping([CLEAN])
-    with pytest.raises(ValueError, match=r"North Shire: that area is at place level"):
+    with pytest.raises(UsageError, match=r"North Shire: that area is at place level"):
         impact(mapping, fn("chc"), move_to="system", area_iri=area("north"), rules=RULES)
-    with pytest.raises(ValueError, match="not an area"):
+    with pytest.raises(UsageError, match="not an area"):
         impact(mapping, fn("chc"), move_to="place", area_iri=area("nowhere"), rules=RULES)
 
 
 def test_bad_requests_are_refused():
     mapping = load_mapping([CLEAN])
-    with pytest.raises(ValueError, match="unknown level 'sistem'"):
+    with pytest.raises(UsageError, match="unknown level 'sistem'"):
         impact(mapping, fn("chc"), move_to="sistem", rules=RULES)
-    with pytest.raises(ValueError, match="not a function"):
+    with pytest.raises(UsageError, match="not a function"):
         impact(mapping, area("north"))
-    with pytest.raises(ValueError, match="without the level"):
+    with pytest.raises(UsageError, match="without the level"):
         impact(mapping, fn("chc"), area_iri=area("north"))
 
 
 def test_a_function_with_no_allocation_needs_an_area(tmp_path):
     mapping = mapping_with(tmp_path, CYCLE)
-    with pytest.raises(ValueError, match="no live allocation"):
+    with pytest.raises(UsageError, match="no live allocation"):
         impact(mapping, fn("a"), move_to="system", rules=RULES)
-    with pytest.raises(ValueError, match="not allocated in or inside any system"):
+    with pytest.raises(UsageError, match="not allocated in or inside any system"):
         impact(mapping, fn("assess"), move_to="place", rules=RULES)  # held in England only
-    with pytest.raises(ValueError, match="no neighbourhood-level area is mapped"):
+    with pytest.raises(UsageError, match="no neighbourhood-level area is mapped"):
         impact(load_mapping([ROOT / "data" / "northamptonshire"]), fn("better-care-fund"), move_to="neighbourhood",
                rules=RULES)
     move = impact(mapping, fn("a"), move_to="system", area_iri=area("shire"), rules=RULES).move
@@ -298,7 +300,7 @@ def test_northamptonshire_strategic_planning_at_place_is_below_scale(northants):
 
 
 def test_northamptonshire_area_level_mismatch(northants):
-    with pytest.raises(ValueError, match="at system level"):
+    with pytest.raises(UsageError, match="at system level"):
         impact(northants, fn("better-care-fund"), move_to="place", area_iri=area("northamptonshire"), rules=RULES)
 
 

@@ -2,8 +2,9 @@
 workbook and the template, saves them again as .xlsx and as CSV, and a workbook it
 re-saved still imports to the same graph.
 
-LibreOffice is a test requirement: .ci/run installs it (Debian: libreoffice-calc-nogui).
-Without it these tests fail (they are never skipped), saying so.
+LibreOffice is a test requirement (Debian: libreoffice-calc-nogui), marked ``libreoffice``:
+`make test` installs it, in CI (CI=true) a missing LibreOffice fails these tests, elsewhere
+it skips them, saying how to install it.
 """
 
 from __future__ import annotations
@@ -22,13 +23,16 @@ from test_workbook_export import (
     write_xlsx,
 )
 
-from ics_graph.inputs.workbook import TEMPLATE_HEADERS, read_workbook, write_template
+from ics_graph.inputs.workbook import TEMPLATE_HEADERS, read_workbook
+from ics_graph.outputs.xlsx import write_template
 
 import openpyxl  # noqa: E402  (a core dependency)
 
 TIMEOUT = 120  # seconds per conversion
 # Every sheet to its own CSV file (LibreOffice 7.2+): comma, double quote, UTF-8, sheet -1 = all.
 CSV_ALL_SHEETS = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+
+pytestmark = pytest.mark.libreoffice
 
 
 def soffice() -> str:
@@ -37,7 +41,7 @@ def soffice() -> str:
         if found:
             return found
     pytest.fail("LibreOffice not found on PATH (no 'soffice' or 'libreoffice'): the workbook tests need it; "
-                ".ci/run must install it (apt-get install -y libreoffice-calc-nogui)", pytrace=False)
+                "install it with `apt-get install -y libreoffice-calc-nogui`", pytrace=False)
 
 
 def convert(source: Path, target: str, outdir: Path, profile: Path) -> list[Path]:

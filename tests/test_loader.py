@@ -74,23 +74,27 @@ def test_every_entity_remembers_where_it_was_written():
     assert loc.file.endswith("mini/mapping.yaml") and loc.line == 24
     alloc = next(iri for iri in mapping.locations if "/allocation/chc--" in iri)
     assert mapping.location(alloc).line == 44  # "- function: chc"
-    # The locations are in the store too, for persistent stores and SPARQL users, in a
+    # The locations go into the store too, for persistent stores and SPARQL users, in a
     # graph beside the file's own (so a reload replaces both together).
+    mapping.write_sources()
     rows = mapping.select("SELECT ?g WHERE { GRAPH ?g { ?e ics:definedAtLine 24 } }")
     assert [r["g"] for r in rows] == ["urn:ics-graph:sources:" + loc.file]
 
 
-def test_locations_are_written_into_the_store_only_when_something_reads_it_whole():
+def test_locations_are_written_into_the_store_only_when_asked_for():
     from ics_graph.engine.checking import check
+    from ics_graph.queries.sparql import run_sparql
 
     sources = "ASK { GRAPH ?g { ?e ics:definedAtLine ?n } }"
     mapping = load_mapping([MINI])
-    # The built-in rules never read where things were written: checking leaves them out.
+    # The built-in rules never read where things were written: checking leaves them out,
+    # and no query or read of the store writes them as a side effect.
     assert check(mapping).findings
-    assert not mapping.engine.query(sources, prefixes={"ics": "https://w3id.org/ics-graph/ontology#"})
-    # Anything that reads the whole store, or runs a query of its own, sees them.
-    assert mapping.store.query(sources, prefixes={"ics": "https://w3id.org/ics-graph/ontology#"})
+    assert not mapping.ask(sources) and mapping.sources
+    # A user's query may ask, so it has them written first; so may anyone, explicitly.
+    assert run_sparql(mapping, sources).boolean and mapping.sources is None
     again = load_mapping([MINI])
+    again.write_sources()
     assert again.ask(sources)
 
 

@@ -248,6 +248,7 @@ def test_everything_the_loader_emits_is_declared(g):
                 assert declared(g, v.ICS + local), (section.name, f.key, local)
 
 
+@pytest.mark.java
 def test_ontology_alone_is_consistent_under_hermit():
     from ics_graph.reasoning.hermit import reason
 

@@ -9,6 +9,7 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
+from ics_graph.util.errors import QueryError
 from ics_graph.cli import main
 from conftest import FIXTURES, ROOT
 from ics_graph.engine.checking import check
@@ -200,7 +201,7 @@ def test_body_cli(shire):
 
 def test_service_clauses_are_refused_everywhere(shire, tmp_path):
     mapping = load_mapping([shire])
-    with pytest.raises(ValueError, match="SERVICE"):
+    with pytest.raises(QueryError, match="SERVICE"):
         mapping.select("SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }")
     assert mapping.select("SELECT ?service WHERE { ?service a ics:Place } LIMIT 1")  # a variable named service is fine
     result = CliRunner().invoke(main, ["sparql", "SELECT * WHERE { SERVICE SILENT <http://127.0.0.1:9/> { ?s ?p ?o } }", str(shire)])

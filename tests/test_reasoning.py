@@ -1,5 +1,6 @@
 """HermiT reasoning over small sample graphs, and the sentences that explain an
-inconsistency. These run the real reasoner (Java 17 is required, as in CI)."""
+inconsistency. These run the real reasoner: Java 17 or later (marker ``java``; `make test`
+installs it, CI fails without it, elsewhere these tests are skipped without it)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def only(report: ReasoningReport) -> str:
     return report.problems[0]
 
 
+@pytest.mark.java
 def test_consistent_sample():
     report = reason(FIXTURES / "consistent.ttl")
     assert report.consistent, report.problems
@@ -37,12 +39,14 @@ def test_consistent_sample():
     print(f"HermiT on the consistent sample: {report.reasoner_elapsed:.2f} s (total {report.elapsed:.2f} s)")
 
 
+@pytest.mark.java
 def test_consistent_sample_as_ntriples_text():
     text = ox.serialize(ox.parse(path=str(FIXTURES / "consistent.ttl")), format=ox.RdfFormat.N_TRIPLES).decode()
     report = reason(text)
     assert report.consistent, report.problems
 
 
+@pytest.mark.java
 def test_area_that_is_both_place_and_neighbourhood():
     report = reason(FIXTURES / "place_and_neighbourhood.ttl")
     sentence = only(report)
@@ -51,6 +55,7 @@ def test_area_that_is_both_place_and_neighbourhood():
     assert "disjoint" in sentence
 
 
+@pytest.mark.java
 def test_area_with_two_levels():
     sentence = only(reason(FIXTURES / "two_levels.ttl"))
     assert "Sample Kettering" in sentence and "area/sample-kettering" in sentence
@@ -58,6 +63,7 @@ def test_area_with_two_levels():
     assert "ics:PlaceLevel" in sentence and "ics:NeighbourhoodLevel" in sentence
 
 
+@pytest.mark.java
 def test_place_at_neighbourhood_level():
     sentence = only(reason(FIXTURES / "place_at_neighbourhood_level.ttl"))
     assert "Sample Wellingborough" in sentence
@@ -65,6 +71,7 @@ def test_place_at_neighbourhood_level():
     assert "ics:PlaceLevel" in sentence and "ics:NeighbourhoodLevel" in sentence
 
 
+@pytest.mark.java
 def test_allocation_with_two_accountable_bodies():
     # OWL alone would merge the two bodies; distinct ids are treated as distinct things.
     sentence = only(reason(FIXTURES / "two_accountable_bodies.ttl"))
@@ -72,6 +79,7 @@ def test_allocation_with_two_accountable_bodies():
     assert "Sample ICB" in sentence and "Sample committee" in sentence
 
 
+@pytest.mark.java
 def test_body_used_as_an_area_is_caught_through_the_range():
     report = reason(PREFIXES + f"""
         <{ID}allocation/a> a ics:Allocation ; ics:area <{ID}body/x> .
@@ -85,17 +93,20 @@ def test_body_used_as_an_area_is_caught_through_the_range():
     ('9', "from 1 to 5"),              # out of range
     ('"x"^^xsd:integer', "not a valid"),  # ill-typed: never reaches HermiT, still reported
 ])
+@pytest.mark.java
 def test_bad_risk_impact(value, expected):
     report = reason(PREFIXES + f'<{ID}risk/r> a ics:Risk ; rdfs:label "Late strategy" ; ics:impact {value} .')
     sentence = only(report)
     assert "ics:impact" in sentence and expected in sentence
 
 
+@pytest.mark.java
 def test_text_with_a_language_tag_is_not_an_xsd_string():
     report = reason(PREFIXES + f'<{ID}allocation/a> a ics:Allocation ; ics:rationale "scale"@en .')
     assert "language tag" in only(report)
 
 
+@pytest.mark.java
 def test_no_files_left_behind(tmp_path, monkeypatch):
     """owlready2 and HermiT write only inside a private temporary folder, removed afterwards,
     even when HermiT reports an inconsistency (owlready2 then leaves its hand-over file)."""
@@ -112,6 +123,7 @@ def test_importing_the_module_does_not_load_owlready2():
     assert out.stdout.strip() == "False"
 
 
+@pytest.mark.java
 def test_report_prints_a_summary():
     report = reason(FIXTURES / "two_levels.ttl")
     text = str(report)

@@ -14,8 +14,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from ics_graph.util.errors import Location
-from ics_graph.engine.findings import CheckResult, Finding, Severity
+from ics_graph.util.errors import Location, UsageError
+from ics_graph.model.findings import CheckResult, Finding, Severity
 from ics_graph.outputs.renderers import FORMATS, first_sentence, render
 from ics_graph.engine.rulefiles import Rule
 from ics_graph.model.vocabulary import ID
@@ -104,7 +104,7 @@ def test_clean_result_renders(fmt):
 
 
 def test_unknown_format_is_named():
-    with pytest.raises(ValueError, match="did you mean 'sarif'"):
+    with pytest.raises(UsageError, match="did you mean 'sarif'"):
         _render("sarf")
 
 

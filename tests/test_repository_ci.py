@@ -1,18 +1,22 @@
 """The repository's own CI configuration works on its own data (README: "Checking a
 mapping in CI"): the pre-commit hook's command and the workflow's check pass against
-the committed baseline, and new findings would fail them."""
+the committed baseline, and new findings would fail them. And a command run from the
+checkout writes nothing into it."""
 
 from __future__ import annotations
 
+import json
+import os
 import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, in_ci
 
 SCRIPT = Path(sys.executable).parent / "ics-graph"
 
@@ -50,3 +54,36 @@ def test_a_new_finding_fails_the_hook(tmp_path):
     result = subprocess.run(_hook_command(), cwd=copy, capture_output=True, text=True, check=False)
     assert result.returncode == 1
     assert "A function nobody has placed has no allocation anywhere in Northamptonshire" in result.stdout
+
+
+# -- nothing is written into the checkout -----------------------------------------------------
+
+NOT_SOURCE_CHANGES = (".venv/", ".pytest_cache/")
+
+
+def _checkout_status() -> set[str]:
+    """`git status` of the checkout, ignored files included, one file a line (the virtual
+    environment and Python's caches left out)."""
+    status = subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all", "--", ".",
+                             ":(exclude).venv"], cwd=ROOT, capture_output=True, text=True, check=False)
+    if status.returncode != 0:
+        message = f"not a git work tree, so writes into it cannot be seen: {status.stderr.strip()}"
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    return {line for line in status.stdout.splitlines()
+            if "__pycache__/" not in line and not line[3:].startswith(NOT_SOURCE_CHANGES)}
+
+
+def test_a_command_run_end_to_end_writes_nothing_into_the_checkout(tmp_path):
+    """A check of a real pack, run as a user would from the checkout, with the load cache in
+    a temporary folder: afterwards git sees no new or changed file in the source tree."""
+    before = _checkout_status()
+    env = {**os.environ, "ICS_GRAPH_CACHE": str(tmp_path / "cache")}
+    for _ in range(2):  # cold, then answered from the cache
+        done = subprocess.run([sys.executable, "-m", "ics_graph", "check", "data/northamptonshire", "--format", "json",
+                               "--fail-on", "never"], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["findings"]
+    assert any((tmp_path / "cache").iterdir())  # the cache was written, where it was told to be
+    assert _checkout_status() - before == set()

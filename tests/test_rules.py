@@ -13,7 +13,7 @@ import pytest
 
 from conftest import FIXTURES
 from ics_graph.engine.checking import run_rules
-from ics_graph.engine.findings import Severity
+from ics_graph.model.findings import Severity
 from ics_graph.inputs.loader import load_mapping
 from ics_graph.engine.rulefiles import load_rules
 

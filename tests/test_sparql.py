@@ -8,6 +8,7 @@ import json
 import pytest
 
 from conftest import FIXTURES, ROOT
+from ics_graph.util.errors import QueryError
 from ics_graph.inputs.loader import load_mapping
 from ics_graph.queries.sparql import run_sparql, shorten
 
@@ -118,17 +119,17 @@ def test_construct_is_sorted(clean):
 ])
 def test_updates_are_refused(clean, update):
     before = quads(clean)
-    with pytest.raises(ValueError, match=r"SPARQL UPDATE \(\w+\) is not allowed"):
+    with pytest.raises(QueryError, match=r"SPARQL UPDATE \(\w+\) is not allowed"):
         run_sparql(clean, update)
     assert quads(clean) == before
 
 
 def test_a_syntax_error_is_placed(clean):
-    with pytest.raises(ValueError, match=r"^SPARQL syntax error at line 4, column 2: expected one of "):
+    with pytest.raises(QueryError, match=r"^SPARQL syntax error at line 4, column 2: expected one of "):
         run_sparql(clean, "SELECT ?x WHERE {\n  ?x ?y ?z .\n  FILTER(\n}")
-    with pytest.raises(ValueError, match=r"^SPARQL syntax error at line 2, column 26: expected one of "):
+    with pytest.raises(QueryError, match=r"^SPARQL syntax error at line 2, column 26: expected one of "):
         run_sparql(clean, "SELECT ?x\nWHERE { ?x ?y ?z } LIMIT x")
-    with pytest.raises(ValueError, match=r"^SPARQL syntax error at line 1, column \d+: unknown prefix; the predeclared "
+    with pytest.raises(QueryError, match=r"^SPARQL syntax error at line 1, column \d+: unknown prefix; the predeclared "
                                          r"ones are ics:, id:, rdf:"):
         run_sparql(clean, "SELECT ?x WHERE { ?x nope:thing ?z }")
 

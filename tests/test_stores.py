@@ -20,10 +20,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from ics_graph.app.findings import default_findings
 from ics_graph.cli import main
 from conftest import MINI, ROOT
 from ics_graph.engine.checking import check
-from ics_graph.util.errors import InputError, StoreError
+from ics_graph.util.errors import InputError, StoreError, UsageError
 from ics_graph.inputs.loader import load_mapping
 from ics_graph.outputs.renderers import render
 from ics_graph.stores.persistent import StoreSpec, load_into, open_mapping, parse_store
@@ -54,7 +55,7 @@ def test_store_values_are_parsed_or_refused_clearly():
     assert parse_store("oxigraph:/tmp/x") == StoreSpec("oxigraph", "/tmp/x")
     assert parse_store("sparql:http://localhost:7878/query") == StoreSpec("sparql", "http://localhost:7878/query")
     for bad, said in (("postgres:x", "unknown store"), ("sparql:ftp://x", "query URL"), ("oxigraph:", "unknown store")):
-        with pytest.raises(ValueError, match=said):
+        with pytest.raises(UsageError, match=said):
             parse_store(bad)
 
 
@@ -330,7 +331,7 @@ def test_findings_kept_at_load_match_a_fresh_check_and_expire_with_the_rules(tmp
     # next load recomputes them although no file changed.
     monkeypatch.setattr(stores, "rules_digest", lambda: "sha256:other-rules")
     assert open_mapping(spec).findings_at_load() is None
-    assert open_mapping(spec).default_findings() == kept  # computed instead
+    assert default_findings(open_mapping(spec)) == kept  # computed instead
     report = load_into(spec, load_mapping([PACK.relative_to(ROOT)]))
     assert report.replaced == [] and report.added == []
     assert open_mapping(spec).findings_at_load() == kept

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 import rdflib
-from conftest import FIXTURES
+from conftest import FIXTURES, HASH_SEEDS, cli_process
 from rdflib.compare import isomorphic
 
-from ics_graph.util.errors import InputError
+from ics_graph.util.errors import InputError, UsageError
 from ics_graph.inputs.loader import load_mapping
 from ics_graph.model.turtle import to_turtle
 from ics_graph.model.vocabulary import ID
@@ -254,7 +254,7 @@ def test_formulas_are_never_evaluated(tmp_path):
 # --- import to YAML -------------------------------------------------------------------------
 
 def test_import_writes_yaml_that_loads_to_the_same_graph(tmp_path):
-    from ics_graph.inputs.workbook import import_workbook
+    from ics_graph.app.workbooks import import_workbook
 
     book = write_xlsx(tmp_path / "clean.xlsx", CLEAN_SHEETS)
     names = import_workbook(book, tmp_path / "out")
@@ -266,14 +266,18 @@ def test_import_writes_yaml_that_loads_to_the_same_graph(tmp_path):
     bodies = (tmp_path / "out" / "bodies.yaml").read_text(encoding="utf-8")
     assert "type: place-committee" in bodies and "type: local-authority" in bodies  # canonical words
     assert "level: system" in (tmp_path / "out" / "areas.yaml").read_text(encoding="utf-8")  # 'ICS'
-    # deterministic: the same workbook gives byte-identical files
-    import_workbook(book, tmp_path / "again")
+    # deterministic: the same workbook gives byte-identical files, also in two processes
+    # with different hash seeds
+    for seed in HASH_SEEDS:
+        done = cli_process("import", book, "-o", tmp_path / f"again-{seed}", seed=seed)
+        assert done.returncode == 0, done.stderr.decode()
     for name in names:
-        assert (tmp_path / "out" / name).read_bytes() == (tmp_path / "again" / name).read_bytes()
+        for seed in HASH_SEEDS:
+            assert (tmp_path / "out" / name).read_bytes() == (tmp_path / f"again-{seed}" / name).read_bytes(), name
 
 
 def test_import_with_context_resolves_names_from_it(tmp_path):
-    from ics_graph.inputs.workbook import import_workbook
+    from ics_graph.app.workbooks import import_workbook
 
     sheets = {k: v for k, v in CLEAN_SHEETS.items() if k not in ("Functions", "Dependencies")}
     book = write_xlsx(tmp_path / "m.xlsx", sheets)
@@ -284,7 +288,7 @@ def test_import_with_context_resolves_names_from_it(tmp_path):
 
 
 def test_import_writes_nothing_when_there_are_errors(tmp_path):
-    from ics_graph.inputs.workbook import import_workbook
+    from ics_graph.app.workbooks import import_workbook
 
     sheets = dict(CLEAN_SHEETS)
     sheets["Allocations"] = CLEAN_SHEETS["Allocations"] + [["chc", "nowhere", "shire-icb", D, None]]
@@ -297,29 +301,30 @@ def test_import_writes_nothing_when_there_are_errors(tmp_path):
 
 
 def test_import_refuses_a_non_empty_folder_unless_forced(tmp_path):
-    from ics_graph.inputs.workbook import import_workbook
+    from ics_graph.app.workbooks import import_workbook
 
     book = write_xlsx(tmp_path / "clean.xlsx", CLEAN_SHEETS)
     out = tmp_path / "out"
     out.mkdir()
     (out / "old.yaml").write_text("areas: []\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="not empty"):
+    with pytest.raises(UsageError, match="not empty"):
         import_workbook(book, out)
     assert [p.name for p in out.iterdir()] == ["old.yaml"]
     import_workbook(book, out, force=True)
     assert not (out / "old.yaml").exists() and (out / "areas.yaml").exists()
     # never a folder with other files in it, nor one holding the input
     (out / "keep.txt").write_text("x", encoding="utf-8")
-    with pytest.raises(ValueError, match="other than YAML"):
+    with pytest.raises(UsageError, match="other than YAML"):
         import_workbook(book, out, force=True)
-    with pytest.raises(ValueError, match="holds the input"):
+    with pytest.raises(UsageError, match="holds the input"):
         import_workbook(book, tmp_path, force=True)
 
 
 # --- template ---------------------------------------------------------------------------------
 
 def test_template_has_sheets_headers_and_drop_downs(tmp_path):
-    from ics_graph.inputs.workbook import TEMPLATE_HEADERS, write_template
+    from ics_graph.inputs.workbook import TEMPLATE_HEADERS
+    from ics_graph.outputs.xlsx import write_template
 
     path = tmp_path / "template.xlsx"
     write_template(path)
@@ -358,7 +363,8 @@ def test_template_has_sheets_headers_and_drop_downs(tmp_path):
 
 
 def test_import_of_an_empty_workbook_is_refused(tmp_path):
-    from ics_graph.inputs.workbook import import_workbook, write_template
+    from ics_graph.app.workbooks import import_workbook
+    from ics_graph.outputs.xlsx import write_template
 
     write_template(tmp_path / "t.xlsx")
     with pytest.raises(InputError, match="no rows"):
@@ -367,7 +373,8 @@ def test_import_of_an_empty_workbook_is_refused(tmp_path):
 
 
 def test_template_round_trips_as_an_empty_workbook(tmp_path):
-    from ics_graph.inputs.workbook import read_workbook, write_template
+    from ics_graph.inputs.workbook import read_workbook
+    from ics_graph.outputs.xlsx import write_template
 
     write_template(tmp_path / "t.xlsx")
     value, problems = read_workbook(tmp_path / "t.xlsx")
@@ -408,11 +415,15 @@ def test_a_filled_in_template_is_checked_with_findings_at_cells(tmp_path):
 
 
 def test_template_is_byte_identical_across_runs(tmp_path):
+    """Here and in two processes with different hash seeds, a second or more apart."""
     import time
 
-    from ics_graph.inputs.workbook import write_template
+    from ics_graph.outputs.xlsx import write_template
 
     write_template(tmp_path / "a.xlsx")
     time.sleep(1.1)  # a timestamp would differ by now
-    write_template(tmp_path / "b.xlsx")
-    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+    for seed in HASH_SEEDS:
+        done = cli_process("template", tmp_path / f"b-{seed}.xlsx", seed=seed)
+        assert done.returncode == 0, done.stderr.decode()
+    assert (tmp_path / "b-1.xlsx").read_bytes() == (tmp_path / "b-2.xlsx").read_bytes()
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b-1.xlsx").read_bytes()

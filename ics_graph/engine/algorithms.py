@@ -9,10 +9,10 @@ search per component, never an enumeration of all cycles.
 from __future__ import annotations
 
 from collections import defaultdict, deque
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from typing import Hashable, Iterable
 
-__all__ = ["Cycle", "find_cycles", "strongly_connected_components", "shortest_cycle_through"]
+__all__ = ["Cycle", "find_cycles", "shortest_cycle_through", "strongly_connected_components"]
 
 
 @dataclass(frozen=True)

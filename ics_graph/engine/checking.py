@@ -2,20 +2,25 @@
 
 The core knows nothing about files, terminals or output formats: it takes a
 :class:`~ics_graph.model.graph.Mapping` and :class:`~ics_graph.engine.rulefiles.Rule` objects and returns
-:class:`~ics_graph.engine.findings.Finding` objects. SPARQL rules run unchanged on any store
+:class:`~ics_graph.model.findings.Finding` objects. SPARQL rules run unchanged on any store
 the mapping wraps; algorithm rules fetch only the edges they need.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import defaultdict
 
 from ics_graph.engine.algorithms import find_cycles
-from ics_graph.engine.findings import Finding, Severity, sort_findings
-from ics_graph.engine.rulefiles import Rule
+from ics_graph.engine.policy import WAIVER_RULES, Config, apply_waivers
+from ics_graph.engine.rulefiles import Rule, load_rules
+from ics_graph.model.findings import CheckResult, Finding, Severity, sort_findings
+from ics_graph.model.turtle import to_ntriples
+from ics_graph.util.errors import InputError, Location, Problem, did_you_mean
+from ics_graph.util.threads import in_order
 
-__all__ = ["check", "run_rules", "run_rule"]
+__all__ = ["check", "run_rule", "run_rules"]
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -56,7 +61,7 @@ def _rows(mapping, rule: Rule) -> list[dict] | None:
     the part that runs in the store, and the part that runs in parallel."""
     if rule.kind == "shacl":
         return None
-    return mapping.select(rule.query, sources=not rule.builtin)  # a user's rule may read where things were written
+    return mapping.select(rule.query)
 
 
 def _is_iri(value) -> bool:
@@ -81,19 +86,24 @@ def _named(template: str, row: dict) -> dict[str, str]:
     wanted = {}
     for name in _PLACEHOLDER.findall(template):
         for suffix in ("_label", "_labels"):
-            if name.endswith(suffix) and name not in row and isinstance(row.get(name[:-len(suffix)]), str):
-                wanted[name] = name[:-len(suffix)]
+            if name.endswith(suffix) and name not in row and isinstance(row.get(name[: -len(suffix)]), str):
+                wanted[name] = name[: -len(suffix)]
     return wanted
 
 
 def _sparql_findings(mapping, rule: Rule, rows: list[dict], labels: _Labels) -> list[Finding]:
     templates = [_template(rule, row) for row in rows]
-    named = [_named(template, row) for template, row in zip(templates, rows)]
-    labels.fetch([r.get("focus") for r in rows] + [r.get("area") for r in rows]
-                 + [iri for row, names in zip(rows, named) for var in names.values() for iri in str(row[var]).split()])
-    mapping.prefetch_locations({str(v) for r in rows for k, v in r.items() if k in ("at", "focus") or k.startswith("related")})
+    named = [_named(template, row) for template, row in zip(templates, rows, strict=True)]
+    labels.fetch(
+        [r.get("focus") for r in rows]
+        + [r.get("area") for r in rows]
+        + [iri for row, names in zip(rows, named, strict=True) for var in names.values() for iri in str(row[var]).split()]
+    )
+    mapping.prefetch_locations(
+        {str(v) for r in rows for k, v in r.items() if k in ("at", "focus") or k.startswith("related")}
+    )
     findings = []
-    for row, template, names in zip(rows, templates, named):
+    for row, template, names in zip(rows, templates, named, strict=True):
         focus = row.get("focus")
         if focus is None:
             continue
@@ -113,11 +123,19 @@ def _sparql_findings(mapping, rule: Rule, rows: list[dict], labels: _Labels) -> 
         values.setdefault("focus_label", labels[focus])
         area_label = labels[row["area"]] if row.get("area") else ""
         values.setdefault("area_label", area_label)
-        findings.append(Finding(
-            rule=rule.slug, severity=severity, message=_format(template, values), focus=focus,
-            focus_label=labels[focus], related=related, location=_location(mapping, row.get("at"), focus, *related),
-            hint=rule.fix, area_label=area_label,
-        ))
+        findings.append(
+            Finding(
+                rule=rule.slug,
+                severity=severity,
+                message=_format(template, values),
+                focus=focus,
+                focus_label=labels[focus],
+                related=related,
+                location=_location(mapping, row.get("at"), focus, *related),
+                hint=rule.fix,
+                area_label=area_label,
+            )
+        )
     return findings
 
 
@@ -130,8 +148,11 @@ def _written(path: tuple, labels: _Labels) -> str:
     if len(path) <= _WRITTEN_STEPS + 1:
         return " -> ".join(labels[node] for node in path)
     half = _WRITTEN_STEPS // 2
-    return (" -> ".join(labels[node] for node in path[:half]) + f" -> ... ({len(path) - 1 - _WRITTEN_STEPS:,} more steps) -> "
-            + " -> ".join(labels[node] for node in path[-half:]))
+    return (
+        " -> ".join(labels[node] for node in path[:half])
+        + f" -> ... ({len(path) - 1 - _WRITTEN_STEPS:,} more steps) -> "
+        + " -> ".join(labels[node] for node in path[-half:])
+    )
 
 
 def _cycle_findings(mapping, rule: Rule, rows: list[dict], labels: _Labels) -> list[Finding]:
@@ -145,24 +166,43 @@ def _cycle_findings(mapping, rule: Rule, rows: list[dict], labels: _Labels) -> l
     findings = []
     for group in sorted(edges_by_group):
         for cycle in find_cycles(edges_by_group[group]):
-            labels.fetch(list(cycle.members) + [group])
-            mapping.prefetch_locations([*cycle.members, *(edge_of.get(pair) for pair in zip(cycle.path, cycle.path[1:]))])
+            labels.fetch([*cycle.members, group])
+            mapping.prefetch_locations(
+                [*cycle.members, *(edge_of.get(pair) for pair in itertools.pairwise(cycle.path))]
+            )
             focus = cycle.members[0]
             written = _written(cycle.path, labels)
             names = [labels[m] for m in cycle.members[:10]] + (["..."] if len(cycle.members) > 10 else [])
-            circle = (f"{names[0]} depends on itself" if len(cycle.members) == 1
-                      else f"{', '.join(names[:-1])} and {names[-1]} depend on each other in a circle")
+            circle = (
+                f"{names[0]} depends on itself"
+                if len(cycle.members) == 1
+                else f"{', '.join(names[:-1])} and {names[-1]} depend on each other in a circle"
+            )
             values = {
-                "cycle": written, "size": len(cycle.members), "focus_label": labels[focus], "circle": circle,
+                "cycle": written,
+                "size": len(cycle.members),
+                "focus_label": labels[focus],
+                "circle": circle,
                 "group_label": labels[group] if group else "",
-                "members": ", ".join(labels[m] for m in cycle.members[:10]) + (", ..." if len(cycle.members) > 10 else ""),
+                "members": ", ".join(labels[m] for m in cycle.members[:10])
+                + (", ..." if len(cycle.members) > 10 else ""),
             }
-            findings.append(Finding(
-                rule=rule.slug, severity=rule.severity, message=_format(rule.message, values), focus=focus,
-                focus_label=labels[focus], related=tuple(m for m in cycle.members[1:]) + ((group,) if group else ()),
-                location=_location(mapping, *[edge_of.get(pair) for pair in zip(cycle.path, cycle.path[1:])], *cycle.members),
-                cycle=cycle.path, cycle_labels=tuple(labels[node] for node in cycle.path), hint=rule.fix,
-            ))
+            findings.append(
+                Finding(
+                    rule=rule.slug,
+                    severity=rule.severity,
+                    message=_format(rule.message, values),
+                    focus=focus,
+                    focus_label=labels[focus],
+                    related=tuple(m for m in cycle.members[1:]) + ((group,) if group else ()),
+                    location=_location(
+                        mapping, *[edge_of.get(pair) for pair in itertools.pairwise(cycle.path)], *cycle.members
+                    ),
+                    cycle=cycle.path,
+                    cycle_labels=tuple(labels[node] for node in cycle.path),
+                    hint=rule.fix,
+                )
+            )
     return findings
 
 
@@ -170,8 +210,6 @@ def _shacl_findings(mapping, rule: Rule, labels: _Labels) -> list[Finding]:
     """User SHACL rules, validated by pySHACL (imported only when such a rule exists)."""
     import pyshacl
     import rdflib
-
-    from ics_graph.model.turtle import to_ntriples
 
     data = rdflib.Graph().parse(data=to_ntriples(mapping.data_triples()), format="nt")
     shapes = rdflib.Graph().parse(data=rule.query, format="turtle")
@@ -181,8 +219,17 @@ def _shacl_findings(mapping, rule: Rule, labels: _Labels) -> list[Finding]:
     for result in sorted(report.subjects(rdflib.RDF.type, sh.ValidationResult), key=str):
         focus = str(report.value(result, sh.focusNode))
         message = str(report.value(result, sh.resultMessage) or rule.message)
-        findings.append(Finding(rule=rule.slug, severity=rule.severity, message=_format(message, {"focus_label": labels[focus]}),
-                                focus=focus, focus_label=labels[focus], location=_location(mapping, focus), hint=rule.fix))
+        findings.append(
+            Finding(
+                rule=rule.slug,
+                severity=rule.severity,
+                message=_format(message, {"focus_label": labels[focus]}),
+                focus=focus,
+                focus_label=labels[focus],
+                location=_location(mapping, focus),
+                hint=rule.fix,
+            )
+        )
     return findings
 
 
@@ -216,13 +263,9 @@ def _workers(rules: list[Rule]) -> int:
 def _run_parallel(mapping, rules: list[Rule], labels: _Labels, workers: int) -> list[list[Finding]]:
     """Queries on a few threads; each rule's rows are turned into findings here, in
     rule order, while the later rules' queries are still running."""
-    from ics_graph.util.threads import in_order
-
-    if any(not rule.builtin for rule in rules):
-        mapping.store  # write the source locations a user's rule may read once, before any thread can
     rows = in_order(lambda rule: _rows(mapping, rule), rules, workers, name="ics-graph-rule")
     try:
-        return [_findings(mapping, rule, of_rule, labels) for rule, of_rule in zip(rules, rows)]
+        return [_findings(mapping, rule, of_rule, labels) for rule, of_rule in zip(rules, rows, strict=True)]
     finally:
         rows.close()  # after a failure here, start no more queries and wait for those running
 
@@ -230,13 +273,19 @@ def _run_parallel(mapping, rules: list[Rule], labels: _Labels, workers: int) -> 
 def run_rules(mapping, rules: list[Rule], *, severities: dict[str, Severity] | None = None) -> list[Finding]:
     """Run ``rules`` and return their findings in stable order. ``severities`` overrides
     the severity of every finding of a rule (from configuration). The rules' queries run
-    two at a time (see :func:`_workers`); the findings are the same."""
+    two at a time (see :func:`_workers`); the findings are the same. A user's rule may
+    read where things were written, so those graphs are written first when one runs."""
+    if any(not rule.builtin for rule in rules):
+        mapping.write_sources()
     labels = _Labels(mapping)
     workers = _workers(rules)
-    found = (_run_parallel(mapping, rules, labels, workers) if workers > 1
-             else [run_rule(mapping, rule, labels) for rule in rules])
+    found = (
+        _run_parallel(mapping, rules, labels, workers)
+        if workers > 1
+        else [run_rule(mapping, rule, labels) for rule in rules]
+    )
     findings: list[Finding] = []
-    for rule, of_rule in zip(rules, found):
+    for rule, of_rule in zip(rules, found, strict=True):
         for finding in of_rule:
             if severities and rule.slug in severities:
                 finding = Finding(**{**finding.__dict__, "severity": severities[rule.slug]})
@@ -244,19 +293,24 @@ def run_rules(mapping, rules: list[Rule], *, severities: dict[str, Severity] | N
     return sort_findings(findings)
 
 
-def check(mapping, *, config=None, rule_dirs=(), select=(), ignore=(), baseline: set[str] | None = None, today=None,
-          rules=None):
+def check(
+    mapping,
+    *,
+    config=None,
+    rule_dirs=(),
+    select=(),
+    ignore=(),
+    baseline: set[str] | None = None,
+    today=None,
+    rules=None,
+):
     """Check a mapping: choose rules (built in, from folders, filtered by configuration
     and by ``select``/``ignore``), run them, apply waivers and a baseline.
 
     ``rules``, when given, are the already loaded rules (built in and from folders);
-    otherwise they are loaded here. Returns a :class:`~ics_graph.engine.findings.CheckResult`. Raises
+    otherwise they are loaded here. Returns a :class:`~ics_graph.model.findings.CheckResult`. Raises
     :class:`~ics_graph.util.errors.InputError` for broken rule files or unknown slugs.
     """
-    from ics_graph.engine.policy import WAIVER_RULES, Config, apply_waivers
-    from ics_graph.util.errors import InputError, Location, Problem, did_you_mean
-    from ics_graph.engine.findings import CheckResult
-    from ics_graph.engine.rulefiles import load_rules
 
     config = config or Config()
     if rules is None:
@@ -266,7 +320,9 @@ def check(mapping, *, config=None, rule_dirs=(), select=(), ignore=(), baseline:
     dropped = set(ignore) | set(config.ignore)
     unknown = [s for s in [*chosen, *dropped] if s not in known]
     if unknown:
-        raise InputError([Problem(Location("<command line>"), f"unknown rule '{s}'{did_you_mean(s, known)}") for s in unknown])
+        raise InputError(
+            [Problem(Location("<command line>"), f"unknown rule '{s}'{did_you_mean(s, known)}") for s in unknown]
+        )
     rules = [r for r in rules if (not chosen or r.slug in chosen) and r.slug not in dropped]
     findings = run_rules(mapping, rules, severities=config.severity)
     findings, waived = apply_waivers(findings, config.waivers, today)
@@ -276,5 +332,10 @@ def check(mapping, *, config=None, rule_dirs=(), select=(), ignore=(), baseline:
         kept = [f for f in findings if f.fingerprint not in baseline]
         baselined = len(findings) - len(kept)
         findings = kept
-    return CheckResult(findings=sort_findings(findings), rules=rules + [WAIVER_RULES[s] for s in used_meta],
-                       waived=waived, baselined=baselined, files=list(mapping.files))
+    return CheckResult(
+        findings=sort_findings(findings),
+        rules=rules + [WAIVER_RULES[s] for s in used_meta],
+        waived=waived,
+        baselined=baselined,
+        files=list(mapping.files),
+    )

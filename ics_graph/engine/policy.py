@@ -15,12 +15,22 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ics_graph.util.errors import InputError, Location, Problem, did_you_mean
-from ics_graph.engine.findings import Finding, Severity
 from ics_graph.engine.rulefiles import Rule
+from ics_graph.model.findings import Finding, Severity
+from ics_graph.model.vocabulary import short_id
+from ics_graph.util.errors import InputError, Location, Problem, did_you_mean
+from ics_graph.util.paths import display_path
 
-__all__ = ["Config", "Waiver", "find_config", "read_config", "apply_waivers", "read_baseline", "baseline_text",
-           "WAIVER_RULES"]
+__all__ = [
+    "WAIVER_RULES",
+    "Config",
+    "Waiver",
+    "apply_waivers",
+    "baseline_text",
+    "find_config",
+    "read_baseline",
+    "read_config",
+]
 
 KEYS = ("select", "ignore", "severity", "rules", "fail-on", "waivers")
 WAIVER_KEYS = ("rule", "entity", "reason", "expires")
@@ -73,8 +83,6 @@ def read_config(path: Path, known_rules: list[str] | None = None) -> Config:
     """Parse and validate a configuration file; every problem is reported at once."""
     import tomllib
 
-    from ics_graph.inputs.loader import display_path
-
     shown = display_path(path)
     text = path.read_text(encoding="utf-8")
     try:
@@ -87,10 +95,14 @@ def read_config(path: Path, known_rules: list[str] | None = None) -> Config:
         data = data.get("tool", {}).get("ics-graph", {})
     problems: list[Problem] = []
     config = Config(path=shown)
-    at = lambda needle: Location(shown, _line_of(text, needle))  # noqa: E731
+    at = lambda needle: Location(shown, _line_of(text, needle))
     for key in data:
         if key not in KEYS:
-            problems.append(Problem(at(key), f"unknown configuration key '{key}'{did_you_mean(key, KEYS)}; allowed: {', '.join(KEYS)}"))
+            problems.append(
+                Problem(
+                    at(key), f"unknown configuration key '{key}'{did_you_mean(key, KEYS)}; allowed: {', '.join(KEYS)}"
+                )
+            )
 
     def slugs(key: str) -> list[str]:
         value = data.get(key, [])
@@ -116,7 +128,9 @@ def read_config(path: Path, known_rules: list[str] | None = None) -> Config:
         config.rules.append((path.parent / folder).resolve())
     if "fail-on" in data:
         if data["fail-on"] not in ("error", "warning", "info", "never"):
-            problems.append(Problem(at("fail-on"), f"invalid fail-on '{data['fail-on']}'; allowed: error, warning, info, never"))
+            problems.append(
+                Problem(at("fail-on"), f"invalid fail-on '{data['fail-on']}'; allowed: error, warning, info, never")
+            )
         config.fail_on = data["fail-on"]
     for number, waiver in enumerate(data.get("waivers", []) or [], start=1):
         loc = at(f'"{waiver.get("entity", "")}"') if isinstance(waiver, dict) else at("waivers")
@@ -125,10 +139,20 @@ def read_config(path: Path, known_rules: list[str] | None = None) -> Config:
             continue
         for key in waiver:
             if key not in WAIVER_KEYS:
-                problems.append(Problem(loc, f"unknown waiver key '{key}'{did_you_mean(key, WAIVER_KEYS)}; allowed: {', '.join(WAIVER_KEYS)}"))
+                problems.append(
+                    Problem(
+                        loc,
+                        f"unknown waiver key '{key}'{did_you_mean(key, WAIVER_KEYS)}; allowed: {', '.join(WAIVER_KEYS)}",
+                    )
+                )
         missing = [k for k in WAIVER_KEYS if not waiver.get(k)]
         if missing:
-            problems.append(Problem(loc, f"waiver {number} is missing {', '.join(missing)}: every waiver needs a rule, an entity, a reason and an expiry date"))
+            problems.append(
+                Problem(
+                    loc,
+                    f"waiver {number} is missing {', '.join(missing)}: every waiver needs a rule, an entity, a reason and an expiry date",
+                )
+            )
             continue
         expires = waiver["expires"]
         if isinstance(expires, str):
@@ -138,7 +162,9 @@ def read_config(path: Path, known_rules: list[str] | None = None) -> Config:
                 problems.append(Problem(loc, f"waiver expiry {expires!r} is not a date (YYYY-MM-DD)"))
                 continue
         if known_rules is not None and waiver["rule"] not in known_rules:
-            problems.append(Problem(loc, f"unknown rule '{waiver['rule']}' in waiver{did_you_mean(waiver['rule'], known_rules)}"))
+            problems.append(
+                Problem(loc, f"unknown rule '{waiver['rule']}' in waiver{did_you_mean(waiver['rule'], known_rules)}")
+            )
         config.waivers.append(Waiver(str(waiver["rule"]), str(waiver["entity"]), str(waiver["reason"]), expires, loc))
     if problems:
         raise InputError(problems)
@@ -146,29 +172,45 @@ def read_config(path: Path, known_rules: list[str] | None = None) -> Config:
 
 
 def _rule(slug: str, title: str, message: str, rationale: str, fix: str) -> Rule:
-    return Rule(slug=slug, severity=Severity.WARNING, title=title, message=message, rationale=rationale, fix=fix,
-                example="", query="", path="(configuration)", kind="config", builtin=True)
+    return Rule(
+        slug=slug,
+        severity=Severity.WARNING,
+        title=title,
+        message=message,
+        rationale=rationale,
+        fix=fix,
+        example="",
+        query="",
+        path="(configuration)",
+        kind="config",
+        builtin=True,
+    )
 
 
 #: Findings about the configuration itself.
 WAIVER_RULES = {
     "waiver-expired": _rule(
-        "waiver-expired", "A waiver has expired", "waiver for {rule} on {entity} expired on {expires}",
+        "waiver-expired",
+        "A waiver has expired",
+        "waiver for {rule} on {entity} expired on {expires}",
         "A waiver hides a known finding until a date by which it should be fixed. Once that date passes the finding "
         "shows again, and the expired waiver is reported so that it is renewed with a reason or removed.",
-        "Fix the finding and delete the waiver, or renew it with a new `expires` date and an updated `reason`."),
+        "Fix the finding and delete the waiver, or renew it with a new `expires` date and an updated `reason`.",
+    ),
     "waiver-stale": _rule(
-        "waiver-stale", "A waiver matches no finding", "waiver for {rule} on {entity} matches no finding",
+        "waiver-stale",
+        "A waiver matches no finding",
+        "waiver for {rule} on {entity} matches no finding",
         "A waiver that hides nothing is stale: the finding was fixed or the entity renamed. Stale waivers are "
         "reported so that they cannot silently hide a future finding.",
-        "Delete the waiver, or correct its `rule` and `entity` (entity ids are written kind/id, e.g. function/eprr)."),
+        "Delete the waiver, or correct its `rule` and `entity` (entity ids are written kind/id, e.g. function/eprr).",
+    ),
 }
 
 
 def _matches(waiver: Waiver, finding: Finding) -> bool:
     if waiver.rule != finding.rule:
         return False
-    from ics_graph.model.vocabulary import short_id
 
     entity = waiver.entity.strip()
     candidates = {finding.focus, finding.focus_id, *finding.related, *(short_id(r) for r in finding.related)}
@@ -178,7 +220,9 @@ def _matches(waiver: Waiver, finding: Finding) -> bool:
     return "/" not in entity and any(c.rsplit("/", 1)[-1] == entity for c in candidates)
 
 
-def apply_waivers(findings: list[Finding], waivers: list[Waiver], today: _dt.date | None = None) -> tuple[list[Finding], int]:
+def apply_waivers(
+    findings: list[Finding], waivers: list[Waiver], today: _dt.date | None = None
+) -> tuple[list[Finding], int]:
     """Drop findings covered by live waivers; report expired and stale waivers.
 
     Returns the findings to show and how many were waived."""
@@ -200,15 +244,22 @@ def apply_waivers(findings: list[Finding], waivers: list[Waiver], today: _dt.dat
         else:
             continue
         message = rule.message.format(**values)
-        shown.append(Finding(rule=rule.slug, severity=rule.severity, message=message,
-                             focus=f"waiver:{waiver.rule}:{waiver.entity}", focus_label=waiver.entity,
-                             location=waiver.location, hint=rule.fix))
+        shown.append(
+            Finding(
+                rule=rule.slug,
+                severity=rule.severity,
+                message=message,
+                focus=f"waiver:{waiver.rule}:{waiver.entity}",
+                focus_label=waiver.entity,
+                location=waiver.location,
+                hint=rule.fix,
+            )
+        )
     return shown, waived
 
 
 def read_baseline(path: Path) -> set[str]:
     """Fingerprints recorded in a baseline file."""
-    from ics_graph.inputs.loader import display_path
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -219,6 +270,8 @@ def read_baseline(path: Path) -> set[str]:
 
 def baseline_text(findings: list[Finding]) -> str:
     """A baseline in stable order: one entry per finding, keyed by fingerprint."""
-    entries = sorted(({"rule": f.rule, "focus": f.focus_id, "fingerprint": f.fingerprint, "message": f.message} for f in findings),
-                     key=lambda e: (e["rule"], e["focus"], e["fingerprint"]))
+    entries = sorted(
+        ({"rule": f.rule, "focus": f.focus_id, "fingerprint": f.fingerprint, "message": f.message} for f in findings),
+        key=lambda e: (e["rule"], e["focus"], e["fingerprint"]),
+    )
     return json.dumps({"version": 1, "findings": entries}, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

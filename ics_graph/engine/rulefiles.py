@@ -41,11 +41,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ics_graph.util.errors import InputError, Location, Problem, did_you_mean
-from ics_graph.engine.findings import Severity
-from ics_graph.model.graph import refuse_federation
+from ics_graph.model.findings import Severity
+from ics_graph.model.sparql import refuse_federation
+from ics_graph.model.vocabulary import ICS, PREFIXES
+from ics_graph.util.errors import InputError, Location, Problem, QueryError, did_you_mean
+from ics_graph.util.paths import display_path
+from ics_graph.util.resources import rules_dir
 
-__all__ = ["Rule", "load_rules", "ALGORITHMS", "HEADER_KEYS"]
+__all__ = ["ALGORITHMS", "HEADER_KEYS", "Rule", "load_rules"]
 
 ALGORITHMS = ("strongly-connected-cycles",)
 HEADER_KEYS = ("slug", "severity", "title", "message", "rationale", "sources", "fix", "example", "algorithm", "tags")
@@ -65,7 +68,7 @@ class Rule:
     example: str
     query: str
     path: str
-    kind: str = "sparql"          # "sparql" or "shacl"
+    kind: str = "sparql"  # "sparql" or "shacl"
     algorithm: str | None = None
     sources: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
@@ -92,7 +95,12 @@ def _parse_header(text: str, path: str, problems: list[Problem]) -> tuple[dict, 
 
     lines = text.splitlines()
     if not lines or lines[0].strip() != "# ---":
-        problems.append(Problem(Location(path, 1, 1), "a rule file must start with a '# ---' header (slug, severity, title, message, rationale, fix, example)"))
+        problems.append(
+            Problem(
+                Location(path, 1, 1),
+                "a rule file must start with a '# ---' header (slug, severity, title, message, rationale, fix, example)",
+            )
+        )
         return {}, text
     header, end = [], None
     for number, line in enumerate(lines[1:], start=2):
@@ -100,7 +108,9 @@ def _parse_header(text: str, path: str, problems: list[Problem]) -> tuple[dict, 
             end = number
             break
         if not line.startswith("#"):
-            problems.append(Problem(Location(path, number, 1), "header lines must start with '#' until the closing '# ---'"))
+            problems.append(
+                Problem(Location(path, number, 1), "header lines must start with '#' until the closing '# ---'")
+            )
             return {}, text
         header.append(line[2:] if line.startswith("# ") else line[1:])
     if end is None:
@@ -110,7 +120,12 @@ def _parse_header(text: str, path: str, problems: list[Problem]) -> tuple[dict, 
         meta = yaml.load("\n".join(header), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        problems.append(Problem(Location(path, (mark.line + 2) if mark else 1, (mark.column + 3) if mark else 1), f"malformed rule header: {getattr(exc, 'problem', exc)}"))
+        problems.append(
+            Problem(
+                Location(path, (mark.line + 2) if mark else 1, (mark.column + 3) if mark else 1),
+                f"malformed rule header: {getattr(exc, 'problem', exc)}",
+            )
+        )
         return {}, text
     if not isinstance(meta, dict):
         problems.append(Problem(Location(path, 2, 1), "the rule header must be a mapping of keys"))
@@ -126,7 +141,12 @@ def _rule_from_sparql(path: Path, shown: str, builtin: bool, problems: list[Prob
         return None
     for key in meta:
         if key not in HEADER_KEYS:
-            problems.append(Problem(Location(shown, 1, 1), f"unknown rule header key '{key}'{did_you_mean(key, HEADER_KEYS)}; allowed: {', '.join(HEADER_KEYS)}"))
+            problems.append(
+                Problem(
+                    Location(shown, 1, 1),
+                    f"unknown rule header key '{key}'{did_you_mean(key, HEADER_KEYS)}; allowed: {', '.join(HEADER_KEYS)}",
+                )
+            )
     for key in ("slug", "severity", "title", "message", "rationale", "fix"):
         if not meta.get(key):
             problems.append(Problem(Location(shown, 1, 1), f"rule header is missing '{key}'"))
@@ -143,61 +163,92 @@ def _rule_from_sparql(path: Path, shown: str, builtin: bool, problems: list[Prob
         return None
     algorithm = meta.get("algorithm")
     if algorithm is not None and algorithm not in ALGORITHMS:
-        problems.append(Problem(Location(shown, 1, 1), f"unknown algorithm '{algorithm}'{did_you_mean(str(algorithm), ALGORITHMS)}; allowed: {', '.join(ALGORITHMS)}"))
+        problems.append(
+            Problem(
+                Location(shown, 1, 1),
+                f"unknown algorithm '{algorithm}'{did_you_mean(str(algorithm), ALGORITHMS)}; allowed: {', '.join(ALGORITHMS)}",
+            )
+        )
         return None
     if not re.search(r"\bSELECT\b", query, re.IGNORECASE):
         problems.append(Problem(Location(shown, 1, 1), "a .rq rule must be a SPARQL SELECT query"))
         return None
     try:
         refuse_federation(query)
-    except ValueError:
+    except QueryError:
         problems.append(Problem(Location(shown, 1, 1), "rules run offline: a SERVICE (federated) query is not allowed"))
         return None
     if algorithm is None and not re.search(r"\?focus\b", query):
         problems.append(Problem(Location(shown, 1, 1), "the query must bind ?focus (the entity each finding is about)"))
         return None
     sources = meta.get("sources") or ()
-    return Rule(slug=slug, severity=severity, title=str(meta["title"]).strip(), message=str(meta["message"]).strip(),
-                rationale=str(meta["rationale"]).strip(), fix=str(meta["fix"]).strip(),
-                example=str(meta.get("example") or "").strip(), query=query, path=shown, algorithm=algorithm,
-                sources=tuple(str(s) for s in ([sources] if isinstance(sources, str) else sources)),
-                tags=tuple(str(t) for t in (meta.get("tags") or ())), builtin=builtin)
+    return Rule(
+        slug=slug,
+        severity=severity,
+        title=str(meta["title"]).strip(),
+        message=str(meta["message"]).strip(),
+        rationale=str(meta["rationale"]).strip(),
+        fix=str(meta["fix"]).strip(),
+        example=str(meta.get("example") or "").strip(),
+        query=query,
+        path=shown,
+        algorithm=algorithm,
+        sources=tuple(str(s) for s in ([sources] if isinstance(sources, str) else sources)),
+        tags=tuple(str(t) for t in (meta.get("tags") or ())),
+        builtin=builtin,
+    )
 
 
 def _rules_from_shacl(path: Path, shown: str, builtin: bool, problems: list[Problem]) -> list[Rule]:
     """A SHACL shapes file: each node shape with an ``ics:ruleSlug`` is a rule."""
     import pyoxigraph as ox
 
-    from ics_graph.model.vocabulary import ICS, PREFIXES
-
     store = ox.Store()
     try:
         store.load(path=str(path), format=ox.RdfFormat.TURTLE)
     except SyntaxError as exc:
-        problems.append(Problem(Location(shown, exc.lineno or 0, exc.offset or 0), f"malformed SHACL shapes: {exc.msg}"))
+        problems.append(
+            Problem(Location(shown, exc.lineno or 0, exc.offset or 0), f"malformed SHACL shapes: {exc.msg}")
+        )
         return []
     rows = store.query(f"""
         PREFIX sh: <http://www.w3.org/ns/shacl#>
         SELECT ?shape ?slug ?severity ?message ?rationale ?fix ?title WHERE {{
           ?shape <{ICS}ruleSlug> ?slug .
           OPTIONAL {{ ?shape sh:severity ?severity }} OPTIONAL {{ ?shape sh:message ?message }}
-          OPTIONAL {{ ?shape <{PREFIXES['rdfs']}comment> ?rationale }} OPTIONAL {{ ?shape <{ICS}fixHint> ?fix }}
-          OPTIONAL {{ ?shape <{PREFIXES['rdfs']}label> ?title }}
+          OPTIONAL {{ ?shape <{PREFIXES["rdfs"]}comment> ?rationale }} OPTIONAL {{ ?shape <{ICS}fixHint> ?fix }}
+          OPTIONAL {{ ?shape <{PREFIXES["rdfs"]}label> ?title }}
         }} ORDER BY ?slug""")
     rules = []
-    words = {"http://www.w3.org/ns/shacl#Violation": Severity.ERROR, "http://www.w3.org/ns/shacl#Warning": Severity.WARNING,
-             "http://www.w3.org/ns/shacl#Info": Severity.INFO}
+    words = {
+        "http://www.w3.org/ns/shacl#Violation": Severity.ERROR,
+        "http://www.w3.org/ns/shacl#Warning": Severity.WARNING,
+        "http://www.w3.org/ns/shacl#Info": Severity.INFO,
+    }
     for row in rows:
+
         def value(name: str, row=row) -> str:
             return row[name].value if row[name] is not None else ""
+
         slug = value("slug")
         if not _SLUG.match(slug):
             problems.append(Problem(Location(shown), f"invalid slug '{slug}' in SHACL shape"))
             continue
-        rules.append(Rule(slug=slug, severity=words.get(value("severity"), Severity.ERROR), title=value("title") or slug,
-                          message=value("message") or slug, rationale=value("rationale") or "(no rationale given)",
-                          fix=value("fix") or "(no fix hint given)", example="", query=path.read_text(encoding="utf-8"),
-                          path=shown, kind="shacl", builtin=builtin))
+        rules.append(
+            Rule(
+                slug=slug,
+                severity=words.get(value("severity"), Severity.ERROR),
+                title=value("title") or slug,
+                message=value("message") or slug,
+                rationale=value("rationale") or "(no rationale given)",
+                fix=value("fix") or "(no fix hint given)",
+                example="",
+                query=path.read_text(encoding="utf-8"),
+                path=shown,
+                kind="shacl",
+                builtin=builtin,
+            )
+        )
     if not rules:
         problems.append(Problem(Location(shown), "no SHACL shape in this file has ics:ruleSlug, so it defines no rule"))
     return rules
@@ -208,8 +259,6 @@ def load_rules(folders: list[Path] | None = None, *, builtin: bool = True) -> li
 
     A user rule with the slug of a built-in rule is an error (change its slug, or
     ignore the built-in one in the configuration)."""
-    from ics_graph.inputs.loader import display_path
-    from ics_graph.util.resources import rules_dir
 
     problems: list[Problem] = []
     rules: dict[str, Rule] = {}
@@ -228,7 +277,12 @@ def load_rules(folders: list[Path] | None = None, *, builtin: bool = True) -> li
                 continue
             for rule in filter(None, found):
                 if rule.slug in rules:
-                    problems.append(Problem(Location(shown, 1, 1), f"rule slug '{rule.slug}' is already defined in {rules[rule.slug].path}"))
+                    problems.append(
+                        Problem(
+                            Location(shown, 1, 1),
+                            f"rule slug '{rule.slug}' is already defined in {rules[rule.slug].path}",
+                        )
+                    )
                 else:
                     rules[rule.slug] = rule
     if problems:

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Iterator
+from typing import Any
 
-from ics_graph.model import vocabulary as v
-from ics_graph.util.errors import Location, Problem, did_you_mean
-from ics_graph.model.schema import SECTIONS, TOP_LEVEL_KEYS, Field, Section
 from ics_graph.inputs.yamlsource import MarkedMap
+from ics_graph.model import vocabulary as v
+from ics_graph.model.schema import SECTIONS, TOP_LEVEL_KEYS, Field, Section
+from ics_graph.util.errors import Location, Problem, did_you_mean
 
-__all__ = ["Registry", "declare", "convert", "entity_id"]
+__all__ = ["Registry", "convert", "declare", "entity_id"]
 
 XSD = v.PREFIXES["xsd"]
 RDF_TYPE = v.PREFIXES["rdf"] + "type"
@@ -49,14 +50,16 @@ class Registry:
         return [i for (k, i) in self.where if k == kind]
 
 
-def _items(section_value: Any, path_location: Location, name: str, problems: list[Problem]) -> Iterator[tuple[MarkedMap, Location]]:
+def _items(
+    section_value: Any, path_location: Location, name: str, problems: list[Problem]
+) -> Iterator[tuple[MarkedMap, Location]]:
     if section_value is None:
         return
     if not isinstance(section_value, list):
         problems.append(Problem(path_location, f"'{name}' must be a list of entries (start each with '- ')"))
         return
     locs = getattr(section_value, "item_locations", [path_location] * len(section_value))
-    for item, loc in zip(section_value, locs):
+    for item, loc in zip(section_value, locs, strict=True):
         if isinstance(item, MarkedMap):
             yield item, loc
         else:
@@ -80,9 +83,19 @@ def entity_id(section: Section, item: MarkedMap) -> str | None:
         return str(value)
 
     if section.name == "allocations":
-        return "--".join([part("function", "?"), part("area", "?"), part("accountable", "unowned"), part("effective_from", "always")])
+        return "--".join(
+            [part("function", "?"), part("area", "?"), part("accountable", "unowned"), part("effective_from", "always")]
+        )
     if section.name == "delegations":
-        return "--".join([part("function", "?"), part("from", "?"), part("to", "?"), part("area", "?"), part("effective_from", "always")])
+        return "--".join(
+            [
+                part("function", "?"),
+                part("from", "?"),
+                part("to", "?"),
+                part("area", "?"),
+                part("effective_from", "always"),
+            ]
+        )
     return None  # dependencies: one node per edge, named in convert()
 
 
@@ -91,18 +104,27 @@ def declare(value: Any, path: str, registry: Registry, problems: list[Problem]) 
     if value is None:
         return
     if not isinstance(value, MarkedMap):
-        problems.append(Problem(Location(path, 1, 1), "a mapping file must be a YAML mapping of sections (areas:, bodies:, ...)"))
+        problems.append(
+            Problem(Location(path, 1, 1), "a mapping file must be a YAML mapping of sections (areas:, bodies:, ...)")
+        )
         return
     for key in value:
         if key not in TOP_LEVEL_KEYS:
-            problems.append(Problem(value.key_locations[key], f"unknown section '{key}'{did_you_mean(key, TOP_LEVEL_KEYS)}; allowed: {', '.join(TOP_LEVEL_KEYS)}"))
+            problems.append(
+                Problem(
+                    value.key_locations[key],
+                    f"unknown section '{key}'{did_you_mean(key, TOP_LEVEL_KEYS)}; allowed: {', '.join(TOP_LEVEL_KEYS)}",
+                )
+            )
     for name, section in SECTIONS.items():
         for item, _loc in _items(value.get(name), value.value_locations.get(name, value.location), name, problems):
             ident = entity_id(section, item)
             if ident is None:
                 continue
             if not _ID_RE.match(ident) and item.get("id") is not None:
-                problems.append(Problem(item.value_locations["id"], f"invalid id '{ident}': use letters, digits, '-', '_' or '.'"))
+                problems.append(
+                    Problem(item.value_locations["id"], f"invalid id '{ident}': use letters, digits, '-', '_' or '.'")
+                )
                 continue
             if not _ID_RE.match(ident.replace("+", "-").replace("?", "x")):
                 continue  # a generated id from bad parts; the parts are reported by convert()
@@ -114,7 +136,9 @@ def declare(value: Any, path: str, registry: Registry, problems: list[Problem]) 
 
 
 class _Converter:
-    def __init__(self, path: str, registry: Registry, problems: list[Problem], emit: Callable[[Triple, Location | None], None]):
+    def __init__(
+        self, path: str, registry: Registry, problems: list[Problem], emit: Callable[[Triple, Location | None], None]
+    ):
         self.path, self.registry, self.problems, self.emit = path, registry, problems, emit
         self.categories: set[str] = set()
 
@@ -143,7 +167,9 @@ class _Converter:
         self.error(loc, f"'{key}' must be a date written YYYY-MM-DD, got {value!r}")
         return None
 
-    def keyword(self, value: Any, vocab: dict[str, str], loc: Location, key: str, synonyms: dict[str, str] | None = None) -> str | None:
+    def keyword(
+        self, value: Any, vocab: dict[str, str], loc: Location, key: str, synonyms: dict[str, str] | None = None
+    ) -> str | None:
         if isinstance(value, str):
             word = v.normalise(value)
             if word in vocab:
@@ -177,7 +203,10 @@ class _Converter:
         vloc = item.value_locations
         for key in item:
             if section.field(key) is None:
-                self.error(item.key_locations[key], f"unknown key '{key}' in {section.name}{did_you_mean(key, section.keys)}; allowed: {', '.join(section.keys)}")
+                self.error(
+                    item.key_locations[key],
+                    f"unknown key '{key}' in {section.name}{did_you_mean(key, section.keys)}; allowed: {', '.join(section.keys)}",
+                )
         missing = [f.key for f in section.fields if f.required and item.get(f.key) is None]
         for key in missing:
             self.error(item.location, f"{section.kind} is missing required key '{key}'")
@@ -193,8 +222,10 @@ class _Converter:
         if not valid:  # still check every field, but emit nothing
             self.emit = lambda triple, location: None
         try:
-            out = lambda p, o: self.emit((subject, p, o), None)  # noqa: E731
-            self.emit((subject, RDF_TYPE, ("iri", section.rdf_class or self.entity_class(section, item))), item.location)
+            out = lambda p, o: self.emit((subject, p, o), None)
+            self.emit(
+                (subject, RDF_TYPE, ("iri", section.rdf_class or self.entity_class(section, item))), item.location
+            )
             for f in section.fields:
                 value = item.get(f.key, f.default)
                 if value is None or f.kind == "id":
@@ -207,19 +238,26 @@ class _Converter:
 
     def entity_class(self, section: Section, item: MarkedMap) -> str:
         if section.name == "bodies":
-            word = self.keyword(item.get("type"), v.BODY_TYPES, item.value_locations.get("type", item.location), "body type")
+            word = self.keyword(
+                item.get("type"), v.BODY_TYPES, item.value_locations.get("type", item.location), "body type"
+            )
             return v.ICS + v.BODY_TYPES[word] if word else v.ICS + "Body"
         # areas: the type, or the class of the level
         level_word = v.normalise(str(item.get("level", "")))
         level_word = v.LEVEL_SYNONYMS.get(level_word, level_word)
         if item.get("type") is None:
             return v.LEVELS[level_word].area_class if level_word in v.LEVELS else v.ICS + "Area"
-        word = self.keyword(item["type"], {k: c for k, (c, _) in v.AREA_TYPES.items()}, item.value_locations["type"], "area type")
+        word = self.keyword(
+            item["type"], {k: c for k, (c, _) in v.AREA_TYPES.items()}, item.value_locations["type"], "area type"
+        )
         if not word:
             return v.ICS + "Area"
         cls, expected_level = v.AREA_TYPES[word]
         if level_word in v.LEVELS and level_word != expected_level:
-            self.error(item.value_locations["type"], f"area type '{word}' is at level {expected_level}, but level is '{item['level']}'")
+            self.error(
+                item.value_locations["type"],
+                f"area type '{word}' is at level {expected_level}, but level is '{item['level']}'",
+            )
         return v.ICS + cls
 
     def field(self, section: Section, f: Field, value: Any, loc: Location, subject: str, out, item: MarkedMap) -> None:
@@ -281,7 +319,7 @@ class _Converter:
                 self.error(loc, f"'{f.key}' takes one id, not a list")
                 return
             locs = getattr(value, "item_locations", [loc] * len(values))
-            for one, one_loc in zip(values, locs):
+            for one, one_loc in zip(values, locs, strict=True):
                 target = self.reference(one, f.targets, one_loc, f.key)
                 if target and f.predicate:
                     out(f.predicate, ("iri", target))
@@ -299,7 +337,10 @@ class _Converter:
                 return
             for scheme, code in value.items():
                 if scheme not in ("ons", "ods"):
-                    self.error(value.key_locations[scheme], f"unknown code scheme '{scheme}'{did_you_mean(scheme, ['ons', 'ods'])}; allowed: ons, ods")
+                    self.error(
+                        value.key_locations[scheme],
+                        f"unknown code scheme '{scheme}'{did_you_mean(scheme, ['ons', 'ods'])}; allowed: ons, ods",
+                    )
                 elif code is not None:
                     out(v.ICS + scheme + "Code", ("lit", str(code), XSD + "string"))
         elif kind == "source":
@@ -310,12 +351,15 @@ class _Converter:
         locs = getattr(value, "item_locations", [loc] * len(values))
         dct_source = v.PREFIXES["dcterms"] + "source"
         prov = v.PREFIXES["prov"]
-        for n, (one, one_loc) in enumerate(zip(values, locs), start=1):
+        for n, (one, one_loc) in enumerate(zip(values, locs, strict=True), start=1):
             locator = None
             if isinstance(one, MarkedMap):
                 unknown = [k for k in one if k not in ("ref", "locator")]
                 for k in unknown:
-                    self.error(one.key_locations[k], f"unknown key '{k}' in source{did_you_mean(k, ['ref', 'locator'])}; allowed: ref, locator")
+                    self.error(
+                        one.key_locations[k],
+                        f"unknown key '{k}' in source{did_you_mean(k, ['ref', 'locator'])}; allowed: ref, locator",
+                    )
                 if one.get("ref") is None:
                     self.error(one_loc, "a source entry needs 'ref' (the id of a source)")
                     continue
@@ -338,7 +382,7 @@ class _Converter:
         targets = item["depends_on"] if isinstance(item["depends_on"], list) else [item["depends_on"]]
         locs = getattr(item["depends_on"], "item_locations", [vloc["depends_on"]] * len(targets))
         qualified = item.get("note") is not None or item.get("source") is not None
-        for target, loc in zip(targets, locs):
+        for target, loc in zip(targets, locs, strict=True):
             target_f = self.reference(target, ("function",), loc, "depends_on")
             if not (source_f and target_f):
                 continue
@@ -348,7 +392,7 @@ class _Converter:
                 self.emit((node, RDF_TYPE, ("iri", section.rdf_class)), item.location)
                 self.emit((source_f, v.ICS + "qualifiedDependency", ("iri", node)), None)
                 self.emit((node, v.ICS + "dependency", ("iri", target_f)), None)
-                out = lambda p, o, node=node: self.emit((node, p, o), None)  # noqa: E731
+                out = lambda p, o, node=node: self.emit((node, p, o), None)
                 if item.get("note") is not None:
                     self.field(section, section.field("note"), item["note"], vloc["note"], node, out, item)
                 if item.get("source") is not None:
@@ -356,16 +400,25 @@ class _Converter:
 
     def risk_score(self, item: MarkedMap, out) -> None:
         impact, likelihood = item.get("impact"), item.get("likelihood")
-        if not (isinstance(impact, int) and isinstance(likelihood, int)) or isinstance(impact, bool) or isinstance(likelihood, bool):
+        if (
+            not (isinstance(impact, int) and isinstance(likelihood, int))
+            or isinstance(impact, bool)
+            or isinstance(likelihood, bool)
+        ):
             return
         score = impact * likelihood
         given = item.get("score")
         if given is not None and given != score:
-            self.error(item.value_locations["score"], f"score {given!r} does not equal impact x likelihood = {impact} x {likelihood} = {score}")
+            self.error(
+                item.value_locations["score"],
+                f"score {given!r} does not equal impact x likelihood = {impact} x {likelihood} = {score}",
+            )
         out(v.ICS + "riskScore", ("lit", str(score), XSD + "integer"))
 
 
-def convert(value: Any, path: str, registry: Registry, problems: list[Problem], emit: Callable[[Triple, Location | None], None]) -> None:
+def convert(
+    value: Any, path: str, registry: Registry, problems: list[Problem], emit: Callable[[Triple, Location | None], None]
+) -> None:
     """Pass 2: validate a YAML file's entities and emit their triples.
 
     ``emit(triple, location)`` receives each triple; ``location`` is set on the triple

@@ -18,29 +18,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from ics_graph.inputs.authoring import Registry, convert, declare
+from ics_graph.inputs.rdf import RdfFile, ill_typed_dates, named_in_ntriples, undefined_references
+from ics_graph.inputs.workbook import drop_repeated, is_csv_workbook, read_workbook, resolve_references
+from ics_graph.inputs.yamlsource import MarkedMap, read_yaml
 from ics_graph.model import vocabulary as v
+from ics_graph.model.graph import Mapping
+from ics_graph.model.turtle import escape
 from ics_graph.util.errors import InputError, Location, Problem
+from ics_graph.util.paths import display_path
+from ics_graph.util.resources import ontology_path
+from ics_graph.util.threads import Background, import_soon
 
-__all__ = ["load_mapping", "RDF_SUFFIXES", "YAML_SUFFIXES", "display_path", "file_graph", "sources_graph", "write_sources",
-           "is_data_graph"]
+__all__ = ["RDF_SUFFIXES", "WORKBOOK_SUFFIXES", "YAML_SUFFIXES", "expand", "load_mapping"]
 
 YAML_SUFFIXES = (".yaml", ".yml")
 RDF_SUFFIXES = {".ttl": "TURTLE", ".nt": "N_TRIPLES", ".jsonld": "JSON_LD", ".rdf": "RDF_XML", ".owl": "RDF_XML"}
 WORKBOOK_SUFFIXES = (".xlsx",)  # workbook hook: see ics_graph.inputs.workbook
 DATA_SUFFIXES = (*YAML_SUFFIXES, *RDF_SUFFIXES, *WORKBOOK_SUFFIXES)
 _XSD_STRING = v.PREFIXES["xsd"] + "string"
-# The named graphs a mapping is loaded into are named in the vocabulary (light to import,
-# so a store can be opened without loading the YAML machinery); re-exported here.
-ONTOLOGY_GRAPH, SOURCES_GRAPH, MANIFEST_GRAPH = v.ONTOLOGY_GRAPH, v.SOURCES_GRAPH, v.MANIFEST_GRAPH
-file_graph, sources_graph, is_data_graph = v.file_graph, v.sources_graph, v.is_data_graph
-
-
-def display_path(path: Path) -> str:
-    """A path as users see it in messages: relative to the working directory when inside it."""
-    try:
-        return Path(os.path.relpath(path)).as_posix() if not os.path.relpath(path).startswith("..") else path.as_posix()
-    except ValueError:  # another drive on Windows
-        return path.as_posix()
 
 
 @dataclass
@@ -62,25 +58,42 @@ def _is_csv_workbook(path: Path) -> bool:
             return False
     except OSError:
         return False
-    from ics_graph.inputs.workbook import is_csv_workbook
 
     return is_csv_workbook(path)
 
 
-def _expand(path: Path, origin: Location | None, problems: list[Problem]) -> list[Path]:
+def expand(path: Path, origin: Location | None, problems: list[Problem]) -> list[Path]:
+    """The mapping files a path names: itself, or a folder's files (recursively, sorted;
+    hidden files and Office lock files skipped; a CSV workbook folder as one). What
+    cannot be read is added to ``problems``, at ``origin`` (an ``imports:`` entry) if given."""
     if path.is_dir():
         if _is_csv_workbook(path):
             return [path]
-        found = sorted(p for p in path.rglob("*") if (p.is_file() and p.suffix.lower() in DATA_SUFFIXES or p.is_dir() and _is_csv_workbook(p)) and not any(part.startswith((".", "~$")) for part in p.relative_to(path).parts))
+        found = sorted(
+            p
+            for p in path.rglob("*")
+            if ((p.is_file() and p.suffix.lower() in DATA_SUFFIXES) or (p.is_dir() and _is_csv_workbook(p)))
+            and not any(part.startswith((".", "~$")) for part in p.relative_to(path).parts)
+        )
         books = {p for p in found if p.is_dir()}
         if books:  # workbook hook: files inside a CSV workbook belong to it
             found = [p for p in found if not books.intersection(p.parents)]
         if not found:
-            problems.append(Problem(origin or Location(display_path(path)), f"no mapping files (*.yaml, *.ttl, *.nt, *.jsonld, *.rdf) in folder '{display_path(path)}'"))
+            problems.append(
+                Problem(
+                    origin or Location(display_path(path)),
+                    f"no mapping files (*.yaml, *.ttl, *.nt, *.jsonld, *.rdf) in folder '{display_path(path)}'",
+                )
+            )
         return found
     if path.is_file():
         if path.suffix.lower() not in DATA_SUFFIXES:
-            problems.append(Problem(origin or Location(display_path(path)), f"unsupported file type '{path.suffix}': use .yaml, .yml, .ttl, .nt, .jsonld, .rdf, .owl or .xlsx"))
+            problems.append(
+                Problem(
+                    origin or Location(display_path(path)),
+                    f"unsupported file type '{path.suffix}': use .yaml, .yml, .ttl, .nt, .jsonld, .rdf, .owl or .xlsx",
+                )
+            )
             return []
         return [path]
     problems.append(Problem(origin or Location(display_path(path)), f"no such file or folder: '{display_path(path)}'"))
@@ -98,7 +111,7 @@ def _ntriples_subject_lines(raw: bytes) -> dict[str, int]:
         if line[:1] != b"<":
             continue
         end = line.find(b">")
-        previous = line[:end + 1]
+        previous = line[: end + 1]
         iri = previous[1:-1].decode("utf-8", errors="replace")
         lines.setdefault(_unescape_iri(iri) if "\\" in iri else iri, number)
     return lines
@@ -144,9 +157,6 @@ def load_mapping(paths, *, with_ontology: bool = True):
     """
     import pyoxigraph as ox
 
-    from ics_graph.model.graph import Mapping
-    from ics_graph.util.resources import ontology_path
-
     problems: list[Problem] = []
     files: dict[Path, _File] = {}
     store = ox.Store()
@@ -156,7 +166,7 @@ def load_mapping(paths, *, with_ontology: bool = True):
     expansions: list[tuple[str, list[str]]] = []  # each given or imported path and what it named
     while queue:
         path, origin = queue.pop(0)
-        named = _expand(path, origin, problems)
+        named = expand(path, origin, problems)
         expansions.append((str(path), [str(found) for found in named]))
         for found in named:
             key = found.resolve()
@@ -166,7 +176,6 @@ def load_mapping(paths, *, with_ontology: bool = True):
             suffix = found.suffix.lower()
             # workbook hook: an .xlsx file or a CSV folder reads into the value of a YAML file
             if found.is_dir() or suffix in WORKBOOK_SUFFIXES:
-                from ics_graph.inputs.workbook import read_workbook
                 files[key] = entry = _File(found, shown, "workbook")
                 entry.value, file_problems = read_workbook(found, shown)
                 problems.extend(file_problems)
@@ -184,7 +193,6 @@ def load_mapping(paths, *, with_ontology: bool = True):
                 except UnicodeDecodeError as exc:
                     problems.append(Problem(Location(shown), f"not UTF-8 text (byte {exc.start})"))
                     continue
-                from ics_graph.inputs.yamlsource import read_yaml  # only when there is YAML to read (RDF alone never needs it)
 
                 entry.value, file_problems = read_yaml(text, shown)
                 problems.extend(file_problems)
@@ -194,13 +202,10 @@ def load_mapping(paths, *, with_ontology: bool = True):
 
     reported: set = set()
     if any(entry.kind == "workbook" for entry in files.values()):  # workbook hook: names in reference cells
-        from ics_graph.inputs.workbook import resolve_references
         reported = resolve_references([(entry.kind, entry.value) for entry in files.values()], problems)
 
     authored = any(entry.kind in ("yaml", "workbook") for entry in files.values())
     if authored:  # the ids that YAML and workbook references may name (RDF alone names nothing by id)
-        from ics_graph.inputs.authoring import Registry, convert, declare
-
         registry = Registry()
     for entry in files.values():
         if entry.kind in ("yaml", "workbook"):  # workbook hook
@@ -212,42 +217,46 @@ def load_mapping(paths, *, with_ontology: bool = True):
     locations: dict[str, Location] = {}  # first file wins, as files are read in order
     by_file: dict[str, dict[str, Location]] = {}  # every file's own, for its sources graph
     for entry in files.values():
-        graph = file_graph(entry.shown)
+        graph = v.file_graph(entry.shown)
         own = by_file[graph] = {}
         if entry.kind in ("yaml", "workbook"):  # workbook hook
+
             def emit(triple, location, graph=graph, own=own):
                 quads.append((triple, graph))
                 if location is not None:
                     own.setdefault(triple[0], location)
+
             convert(entry.value, entry.shown, registry, problems, emit)
         else:
             own.update(entry.value or {})
         for subject, location in own.items():
             locations.setdefault(subject, location)
     if reported:  # workbook hook: one report per unknown reference cell
-        from ics_graph.inputs.workbook import drop_repeated
         problems = drop_repeated(problems, reported)
     if problems:
         raise InputError(sorted(set(problems)))
 
     store.load(_nquads(quads), format=ox.RdfFormat.N_QUADS)
     rdf_files = [entry for entry in files.values() if entry.kind not in ("yaml", "workbook")]
-    _state_area_levels(store, [file_graph(entry.shown) for entry in rdf_files])
-    store.load(path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH))
+    _state_area_levels(store, [v.file_graph(entry.shown) for entry in rdf_files])
+    store.load(path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(v.ONTOLOGY_GRAPH))
     if rdf_files:
-        from ics_graph.inputs.rdf import RdfFile, ill_typed_dates, undefined_references
-
-        checked = [RdfFile(e.shown, file_graph(e.shown), e.named, e.value or {}, e.lines or {}) for e in rdf_files]
+        checked = [RdfFile(e.shown, v.file_graph(e.shown), e.named, e.value or {}, e.lines or {}) for e in rdf_files]
         problems = undefined_references(store, checked) + ill_typed_dates(store, checked)
         if problems:
             raise InputError(sorted(set(problems)))
         for entry in rdf_files:
             entry.named = entry.lines = None
     if not with_ontology:  # it was needed above, to know the terms it defines
-        store.remove_graph(ox.NamedNode(ONTOLOGY_GRAPH))
+        store.remove_graph(ox.NamedNode(v.ONTOLOGY_GRAPH))
     # The sources graphs are written when something first reads the whole store (see Mapping.store).
-    return Mapping(store=store, locations=locations, files=[f.shown for f in files.values()], expansions=expansions,
-                   sources=by_file)
+    return Mapping(
+        store=store,
+        locations=locations,
+        files=[f.shown for f in files.values()],
+        expansions=expansions,
+        sources=by_file,
+    )
 
 
 def _state_area_levels(store, graphs: list[str]) -> None:
@@ -261,13 +270,14 @@ def _state_area_levels(store, graphs: list[str]) -> None:
     values = " ".join(f"(<{v.ICS}{cls}> <{v.LEVELS[level].iri}>)" for cls, level in v.AREA_TYPES.values())
     level, rdf_type = v.ICS + "level", v.PREFIXES["rdf"] + "type"
     for graph in graphs:
-        store.update(f"INSERT {{ GRAPH <{graph}> {{ ?area <{level}> ?level }} }} WHERE {{ VALUES (?class ?level) {{ {values} }} "
-                     f"GRAPH <{graph}> {{ ?area <{rdf_type}> ?class }} FILTER NOT EXISTS {{ GRAPH ?any {{ ?area <{level}> ?stated }} }} }}")
+        store.update(
+            f"INSERT {{ GRAPH <{graph}> {{ ?area <{level}> ?level }} }} WHERE {{ VALUES (?class ?level) {{ {values} }} "
+            f"GRAPH <{graph}> {{ ?area <{rdf_type}> ?class }} FILTER NOT EXISTS {{ GRAPH ?any {{ ?area <{level}> ?stated }} }} }}"
+        )
 
 
 def _imports(entry: _File, problems: list[Problem]) -> list[tuple[Path, Location]]:
     value = entry.value
-    from ics_graph.inputs.yamlsource import MarkedMap
 
     if not isinstance(value, MarkedMap) or "imports" not in value:
         return []
@@ -280,7 +290,7 @@ def _imports(entry: _File, problems: list[Problem]) -> list[tuple[Path, Location
         return []
     locs = getattr(imports, "item_locations", [loc] * len(imports))
     result = []
-    for target, target_loc in zip(imports, locs):
+    for target, target_loc in zip(imports, locs, strict=True):
         if not isinstance(target, str):
             problems.append(Problem(target_loc, "each import must be a path"))
             continue
@@ -293,12 +303,11 @@ def _parse_rdf(entry: _File, raw: bytes, problems: list[Problem], ox, store) -> 
     fetches external entities in RDF/XML). A file with blank nodes is parsed again term
     by term, giving its blank nodes ids by order of appearance, so that the same input
     always gives the same graph (Oxigraph would give them random ids)."""
-    graph = ox.NamedNode(file_graph(entry.shown))
+    graph = ox.NamedNode(v.file_graph(entry.shown))
     base = "file:///" + quote(entry.shown)
     fmt = getattr(ox.RdfFormat, entry.kind)
     # Oxigraph parses with the interpreter lock released: the lines each subject starts
     # on are found here meanwhile, on the other core (0.5 s at a million triples).
-    from ics_graph.util.threads import Background, import_soon
 
     make, shown = Location._make, entry.shown
 
@@ -307,17 +316,14 @@ def _parse_rdf(entry: _File, raw: bytes, problems: list[Problem], ox, store) -> 
         return {iri: make((shown, line_of(iri, 0), 0, None)) for iri in iris}
 
     parsed = Background(store.load, raw, format=fmt, base_iri=base, to_graph=graph, name="ics-graph-parse")
-    # Every command that loads a mapping then checks it (where and visualise show
-    # findings): rule headers are YAML, and the configuration is read. Their modules are
-    # imported meanwhile, in the time the parse leaves the interpreter free.
-    import_soon("yaml", "ics_graph.engine.policy")
+    # Rule headers are YAML, and every command that loads a mapping goes on to read
+    # them: PyYAML is imported meanwhile, in the time the parse leaves the interpreter free.
+    import_soon("yaml")
     try:
         lines = _lines(entry.kind, raw)
         written, type_lines = _ntriples_typed(raw) if entry.kind == "N_TRIPLES" else ({}, -1)
         found = located(written)
         if entry.kind == "N_TRIPLES":
-            from ics_graph.inputs.rdf import named_in_ntriples
-
             entry.named = named_in_ntriples(raw, lines)
         entry.lines = lines
     finally:
@@ -328,13 +334,21 @@ def _parse_rdf(entry: _File, raw: bytes, problems: list[Problem], ox, store) -> 
         store.remove_graph(graph)
         line, column = getattr(exc, "lineno", None) or 0, getattr(exc, "offset", None) or 0
         message = str(exc.msg if hasattr(exc, "msg") else exc)
-        message = re.sub(r"^Parser error (at line \d+ )?(between line \d+ column \d+ and line \d+ column \d+: )?(between columns \d+ and \d+: )?", "", message)
-        problems.append(Problem(Location(entry.shown, line, column), f"malformed {entry.kind.replace('_', '-').title()}: {message}"))
+        message = re.sub(
+            r"^Parser error (at line \d+ )?(between line \d+ column \d+ and line \d+ column \d+: )?(between columns \d+ and \d+: )?",
+            "",
+            message,
+        )
+        problems.append(
+            Problem(Location(entry.shown, line, column), f"malformed {entry.kind.replace('_', '-').title()}: {message}")
+        )
         return
     # In N-Triples a blank node is written _:name, so text without "_:" has none (a scan of
     # the bytes, where asking the store reads every triple: 0.4 s at a million).
     maybe_blank = entry.kind != "N_TRIPLES" or b"_:" in raw
-    if maybe_blank and store.query("ASK { GRAPH ?g { ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) } }", named_graphs=[graph]):
+    if maybe_blank and store.query(
+        "ASK { GRAPH ?g { ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) } }", named_graphs=[graph]
+    ):
         store.remove_graph(graph)
         bnodes: dict[str, object] = {}
         prefix = "b" + re.sub(r"[^A-Za-z0-9]", "", entry.shown)[-24:]
@@ -346,8 +360,12 @@ def _parse_rdf(entry: _File, raw: bytes, problems: list[Problem], ox, store) -> 
                 return bnodes[term.value]
             return term
 
-        store.extend([ox.Quad(stable(q.subject), q.predicate, stable(q.object), graph)
-                      for q in ox.parse(raw, format=fmt, base_iri=base)])
+        store.extend(
+            [
+                ox.Quad(stable(q.subject), q.predicate, stable(q.object), graph)
+                for q in ox.parse(raw, format=fmt, base_iri=base)
+            ]
+        )
     # Every typed IRI is an entity that findings may point at. The N-Triples text gave
     # them while Oxigraph parsed; if the store holds as many rdf:type statements as
     # that scan found, it found them all (it finds only real ones). Otherwise (other
@@ -356,8 +374,13 @@ def _parse_rdf(entry: _File, raw: bytes, problems: list[Problem], ox, store) -> 
     if type_lines >= 0 and type_lines == _count(store, graph, rdf_type):
         entry.value = found
         return
-    entry.value = located(dict.fromkeys(q.subject.value for q in store.quads_for_pattern(None, rdf_type, None, graph)
-                                        if type(q.subject) is ox.NamedNode))
+    entry.value = located(
+        dict.fromkeys(
+            q.subject.value
+            for q in store.quads_for_pattern(None, rdf_type, None, graph)
+            if type(q.subject) is ox.NamedNode
+        )
+    )
 
 
 def _count(store, graph, predicate) -> int:
@@ -378,8 +401,8 @@ def _ntriples_typed(raw: bytes) -> tuple[dict[str, None], int]:
     at = find(_NT_TYPE)
     while at >= 0:
         start = rfind(b"\n", 0, at) + 1
-        if raw[start:start + 1] == b"<" and find(b">", start, at) < 0 and find(b"\\", start, at) < 0:
-            typed.setdefault(raw[start + 1:at].decode("utf-8", errors="replace"), None)
+        if raw[start : start + 1] == b"<" and find(b">", start, at) < 0 and find(b"\\", start, at) < 0:
+            typed.setdefault(raw[start + 1 : at].decode("utf-8", errors="replace"), None)
             count += 1
         at = find(_NT_TYPE, at + 1)
     return typed, count
@@ -397,12 +420,9 @@ def _lines(kind: str, raw: bytes) -> dict[str, int]:
 def _declare_rdf(entry: _File, registry) -> None:
     for subject, location in (entry.value or {}).items():
         if subject.startswith(v.ID):
-            kind, _, ident = subject[len(v.ID):].partition("/")
+            kind, _, ident = subject[len(v.ID) :].partition("/")
             if kind in v.KINDS and ident and not registry.has(kind, ident):
                 registry.add(kind, ident, location)
-
-
-_NT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
 
 
 def _nquads(quads: list) -> bytes:
@@ -415,29 +435,8 @@ def _nquads(quads: list) -> bytes:
         if o[0] == "iri":
             obj = f"<{o[1]}>"
         elif o[2] == _XSD_STRING:
-            obj = '"' + o[1].translate(_NT_ESCAPES) + '"'
+            obj = '"' + escape(o[1]) + '"'
         else:
-            obj = '"' + o[1].translate(_NT_ESCAPES) + '"^^<' + o[2] + ">"
+            obj = '"' + escape(o[1]) + '"^^<' + o[2] + ">"
         append(f"<{s}> <{p}> {obj} <{graph}> .\n")
     return "".join(lines).encode("utf-8")
-
-
-def write_sources(store, by_file: dict[str, dict[str, Location]]) -> None:
-    """Record where each entity was written, in one graph per file beside its data graph
-    (``urn:ics-graph:sources:PATH``), so that a persistent store or a SPARQL user can
-    point at the source too, and a reload replaces a file's locations with its data."""
-    import pyoxigraph as ox
-
-    ics, integer = v.ICS, v.PREFIXES["xsd"] + "integer"
-    lines = []
-    for data_graph, locations in by_file.items():
-        graph = sources_graph(data_graph)
-        for subject, loc in locations.items():
-            lines.append(f'<{subject}> <{ics}definedInFile> "{loc.file.translate(_NT_ESCAPES)}" <{graph}> .\n')
-            if loc.line:
-                lines.append(f'<{subject}> <{ics}definedAtLine> "{loc.line}"^^<{integer}> <{graph}> .\n')
-            if loc.column:
-                lines.append(f'<{subject}> <{ics}definedAtColumn> "{loc.column}"^^<{integer}> <{graph}> .\n')
-            if loc.cell:
-                lines.append(f'<{subject}> <{ics}definedAtCell> "{loc.cell.translate(_NT_ESCAPES)}" <{graph}> .\n')
-    store.load("".join(lines).encode("utf-8"), format=ox.RdfFormat.N_QUADS)

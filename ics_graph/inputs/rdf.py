@@ -19,10 +19,10 @@ import re
 from dataclasses import dataclass, field
 
 from ics_graph.model import vocabulary as v
+from ics_graph.model.sparql import iri_terms
 from ics_graph.util.errors import Location, Problem, did_you_mean
-from ics_graph.model.graph import iri_terms
 
-__all__ = ["RdfFile", "named_in_ntriples", "undefined_references", "ill_typed_dates"]
+__all__ = ["RdfFile", "ill_typed_dates", "named_in_ntriples", "undefined_references"]
 
 _NAMESPACES = (v.ID, v.ICS)
 # An entity IRI in object position, as N-Triples writers write it (" <iri> ."): the
@@ -58,8 +58,10 @@ def named_in_ntriples(raw: bytes, subjects) -> set[str] | None:
 
 def _named_in_graph(store, graph: str) -> set[str]:
     filters = " || ".join(f'STRSTARTS(STR(?e), "{ns}")' for ns in _NAMESPACES)
-    query = (f"SELECT DISTINCT ?e WHERE {{ GRAPH <{graph}> {{ {{ ?e ?p ?x }} UNION {{ ?x ?e ?y }} UNION {{ ?x ?p ?e }} }} "
-             f"FILTER(isIRI(?e) && ({filters})) }}")
+    query = (
+        f"SELECT DISTINCT ?e WHERE {{ GRAPH <{graph}> {{ {{ ?e ?p ?x }} UNION {{ ?x ?e ?y }} UNION {{ ?x ?p ?e }} }} "
+        f"FILTER(isIRI(?e) && ({filters})) }}"
+    )
     return {row["e"].value for row in store.query(query)}
 
 
@@ -67,10 +69,12 @@ def _untyped(store, iris: list[str]) -> set[str]:
     """Those of ``iris`` that no graph (data or ontology) gives an rdf:type."""
     found: set[str] = set()
     for start in range(0, len(iris), 500):
-        terms = iri_terms(iris[start:start + 500])
+        terms = iri_terms(iris[start : start + 500])
         if terms:
-            query = (f"SELECT ?e WHERE {{ VALUES ?e {{ {' '.join(terms)} }} "
-                     f"FILTER NOT EXISTS {{ GRAPH ?g {{ ?e a ?type }} }} }}")
+            query = (
+                f"SELECT ?e WHERE {{ VALUES ?e {{ {' '.join(terms)} }} "
+                f"FILTER NOT EXISTS {{ GRAPH ?g {{ ?e a ?type }} }} }}"
+            )
             found.update(row["e"].value for row in store.query(query))
     return found
 
@@ -80,11 +84,13 @@ def _users(store, graph: str, iris: list[str], ox) -> dict[str, str]:
     least subject that uses it: another entity naming it, else itself."""
     users: dict[str, set[str]] = {}
     for start in range(0, len(iris), 500):
-        terms = iri_terms(iris[start:start + 500])
+        terms = iri_terms(iris[start : start + 500])
         if not terms:
             continue
-        query = (f"SELECT ?e ?by WHERE {{ VALUES ?e {{ {' '.join(terms)} }} GRAPH <{graph}> {{ "
-                 f"{{ ?by ?p ?e }} UNION {{ ?by ?e ?o }} UNION {{ ?e ?p ?o BIND(?e AS ?by) }} }} }}")
+        query = (
+            f"SELECT ?e ?by WHERE {{ VALUES ?e {{ {' '.join(terms)} }} GRAPH <{graph}> {{ "
+            f"{{ ?by ?p ?e }} UNION {{ ?by ?e ?o }} UNION {{ ?e ?p ?o BIND(?e AS ?by) }} }} }}"
+        )
         for row in store.query(query):
             if isinstance(row["by"], ox.NamedNode):
                 users.setdefault(row["e"].value, set()).add(row["by"].value)
@@ -98,7 +104,7 @@ def _name(iri: str) -> tuple[str, str]:
     if iri.startswith(v.ID) and ident:
         return kind, ident
     if iri.startswith(v.ICS):
-        return "term", "ics:" + iri[len(v.ICS):]
+        return "term", "ics:" + iri[len(v.ICS) :]
     return "entity", iri
 
 
@@ -106,7 +112,9 @@ def _known(store, iri: str) -> list[str]:
     """Defined names of the same kind, for a 'did you mean'."""
     kind, _ = _name(iri)
     prefix = v.ICS if kind == "term" else f"{v.ID}{kind}/"
-    rows = store.query(f'SELECT DISTINCT ?e WHERE {{ GRAPH ?g {{ ?e a ?type }} FILTER(STRSTARTS(STR(?e), "{prefix}")) }}')
+    rows = store.query(
+        f'SELECT DISTINCT ?e WHERE {{ GRAPH ?g {{ ?e a ?type }} FILTER(STRSTARTS(STR(?e), "{prefix}")) }}'
+    )
     return [_name(row["e"].value)[1] for row in rows]
 
 
@@ -135,9 +143,14 @@ def undefined_references(store, files: list[RdfFile]) -> list[Problem]:
                 known[kind] = _known(store, iri)
             where = Location(file.shown, file.lines.get(by, 0), 0)
             used_by = "" if by == iri else " in {} '{}'".format(*_name(by))
-            what = ("the ontology defines no such class, property or value" if kind == "term"
-                    else "no file defines it (gives it an rdf:type)")
-            problems.append(Problem(where, f"unknown {kind} '{name}'{used_by}: {what}{did_you_mean(name, known[kind])}"))
+            what = (
+                "the ontology defines no such class, property or value"
+                if kind == "term"
+                else "no file defines it (gives it an rdf:type)"
+            )
+            problems.append(
+                Problem(where, f"unknown {kind} '{name}'{used_by}: {what}{did_you_mean(name, known[kind])}")
+            )
     return problems
 
 
@@ -150,14 +163,21 @@ def ill_typed_dates(store, files: list[RdfFile]) -> list[Problem]:
 
     problems = []
     for file in files:
-        query = (f"SELECT ?s ?p ?o WHERE {{ {{ SELECT ?p WHERE {{ GRAPH <{v.ONTOLOGY_GRAPH}> {{ ?p rdfs:range xsd:date }} }} }} "
-                 f"GRAPH <{file.graph}> {{ ?s ?p ?o }} "
-                 f'FILTER(!COALESCE(?o >= "0001-01-01"^^xsd:date, false)) }}')  # anything but a valid date fails to compare
+        query = (
+            f"SELECT ?s ?p ?o WHERE {{ {{ SELECT ?p WHERE {{ GRAPH <{v.ONTOLOGY_GRAPH}> {{ ?p rdfs:range xsd:date }} }} }} "
+            f"GRAPH <{file.graph}> {{ ?s ?p ?o }} "
+            f'FILTER(!COALESCE(?o >= "0001-01-01"^^xsd:date, false)) }}'
+        )  # anything but a valid date fails to compare
         for row in store.query(query, prefixes=v.PREFIXES):
             subject, prop, value = row["s"], row["p"].value, row["o"]
             where = Location(file.shown, file.lines.get(getattr(subject, "value", ""), 0), 0)
             kind, name = _name(subject.value if isinstance(subject, ox.NamedNode) else str(subject))
             shown = str(value) if len(str(value)) <= 60 else str(value)[:57] + "..."
-            problems.append(Problem(where, f"{kind} '{name}': its {prop.rsplit('#', 1)[-1]} {shown} is not a date: "
-                                           f'write "YYYY-MM-DD"^^xsd:date'))
+            problems.append(
+                Problem(
+                    where,
+                    f"{kind} '{name}': its {prop.rsplit('#', 1)[-1]} {shown} is not a date: "
+                    f'write "YYYY-MM-DD"^^xsd:date',
+                )
+            )
     return problems

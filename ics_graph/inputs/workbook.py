@@ -28,35 +28,45 @@ only ever treated as text, numbers, booleans and dates.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as _dt
 import io
 import os
 import re
-import shutil
-import tempfile
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from ics_graph.model import vocabulary as v
-from ics_graph.util.errors import InputError, Location, Problem, did_you_mean
-from ics_graph.model.schema import SECTIONS
 from ics_graph.inputs.yamlsource import MarkedList, MarkedMap
+from ics_graph.model import vocabulary as v
+from ics_graph.model.schema import SECTIONS
+from ics_graph.util.errors import Location, Problem, did_you_mean
+from ics_graph.util.paths import display_path
 
 __all__ = [
-    "SHEETS", "TEMPLATE_HEADERS", "drop_repeated", "import_workbook", "is_csv_workbook", "is_workbook",
-    "read_workbook", "resolve_references", "workbook_to_yaml", "write_folder", "write_template",
+    "SHEETS",
+    "TEMPLATE_HEADERS",
+    "drop_repeated",
+    "is_csv_workbook",
+    "is_workbook",
+    "read_workbook",
+    "resolve_references",
 ]
 
 #: Sheets in reading (and template) order: sheet name -> YAML section.
 SHEETS: dict[str, str] = {
-    "Areas": "areas", "Bodies": "bodies", "Collaboratives": "collaboratives", "Functions": "functions",
-    "Allocations": "allocations", "Delegations": "delegations", "Dependencies": "dependencies",
-    "Workstreams": "workstreams", "Risks": "risks",
+    "Areas": "areas",
+    "Bodies": "bodies",
+    "Collaboratives": "collaboratives",
+    "Functions": "functions",
+    "Allocations": "allocations",
+    "Delegations": "delegations",
+    "Dependencies": "dependencies",
+    "Workstreams": "workstreams",
+    "Risks": "risks",
 }
 #: Sheets a workbook may hold besides the data (ignored when reading).
 IGNORED_SHEETS = ("notes", "lists", "findings", "readme", "instructions")
@@ -66,12 +76,43 @@ TEMPLATE_HEADERS: dict[str, tuple[str, ...]] = {
     "Areas": ("id", "name", "level", "part_of", "code", "valid_from", "valid_to", "notes"),
     "Bodies": ("id", "name", "type", "operates_in", "code", "notes"),
     "Collaboratives": ("id", "name", "model", "lead", "members", "notes"),
-    "Functions": ("id", "name", "synonyms", "category", "statutory_basis", "holder", "reserved",
-                  "lowest_level", "minimum_level", "notes"),
-    "Allocations": ("function", "level", "area", "accountable", "delivered_by", "status", "effective_from",
-                    "effective_to", "current_arrangement", "wte", "rationale", "source"),
-    "Delegations": ("function", "from", "to", "area", "instrument", "effective_from", "effective_to",
-                    "rationale", "source"),
+    "Functions": (
+        "id",
+        "name",
+        "synonyms",
+        "category",
+        "statutory_basis",
+        "holder",
+        "reserved",
+        "lowest_level",
+        "minimum_level",
+        "notes",
+    ),
+    "Allocations": (
+        "function",
+        "level",
+        "area",
+        "accountable",
+        "delivered_by",
+        "status",
+        "effective_from",
+        "effective_to",
+        "current_arrangement",
+        "wte",
+        "rationale",
+        "source",
+    ),
+    "Delegations": (
+        "function",
+        "from",
+        "to",
+        "area",
+        "instrument",
+        "effective_from",
+        "effective_to",
+        "rationale",
+        "source",
+    ),
     "Dependencies": ("function", "depends_on", "note"),
     "Workstreams": ("id", "name", "rag", "sro", "depends_on", "notes"),
     "Risks": ("id", "description", "impact", "likelihood", "owner", "status", "relates_to", "notes"),
@@ -81,57 +122,180 @@ TEMPLATE_HEADERS: dict[str, tuple[str, ...]] = {
 #: name with spaces for underscores. "code", "ons" and "ods" are the workbook's columns
 #: for the YAML ``codes``.
 _COMMON_SYNONYMS = {
-    "identifier": "id", "label": "name", "title": "name", "full name": "name",
-    "note": "notes", "comment": "notes", "comments": "notes", "remarks": "notes",
-    "sources": "source", "evidence": "source", "citation": "source",
-    "codes": "code", "ons code": "ons", "gss code": "ons", "ods code": "ods",
-    "start": "valid_from", "start date": "valid_from", "from date": "valid_from",
-    "end": "valid_to", "end date": "valid_to", "to date": "valid_to", "until": "valid_to",
+    "identifier": "id",
+    "label": "name",
+    "title": "name",
+    "full name": "name",
+    "note": "notes",
+    "comment": "notes",
+    "comments": "notes",
+    "remarks": "notes",
+    "sources": "source",
+    "evidence": "source",
+    "citation": "source",
+    "codes": "code",
+    "ons code": "ons",
+    "gss code": "ons",
+    "ods code": "ods",
+    "start": "valid_from",
+    "start date": "valid_from",
+    "from date": "valid_from",
+    "end": "valid_to",
+    "end date": "valid_to",
+    "to date": "valid_to",
+    "until": "valid_to",
 }
 _EFFECTIVE_SYNONYMS = {
-    "start": "effective_from", "start date": "effective_from", "from date": "effective_from",
-    "date from": "effective_from", "in force from": "effective_from", "valid from": "effective_from",
-    "end": "effective_to", "end date": "effective_to", "to date": "effective_to", "date to": "effective_to",
-    "until": "effective_to", "in force to": "effective_to", "valid to": "effective_to",
+    "start": "effective_from",
+    "start date": "effective_from",
+    "from date": "effective_from",
+    "date from": "effective_from",
+    "in force from": "effective_from",
+    "valid from": "effective_from",
+    "end": "effective_to",
+    "end date": "effective_to",
+    "to date": "effective_to",
+    "date to": "effective_to",
+    "until": "effective_to",
+    "in force to": "effective_to",
+    "valid to": "effective_to",
 }
 _SHEET_SYNONYMS: dict[str, dict[str, str]] = {
-    "areas": {"area id": "id", "area": "name", "area name": "name", "tier": "level", "parent": "part_of",
-              "parent area": "part_of", "within": "part_of", "area type": "type"},
-    "bodies": {"body id": "id", "organisation id": "id", "body": "name", "body name": "name",
-               "organisation": "name", "organisation name": "name", "body type": "type",
-               "organisation type": "type", "kind": "type", "area": "operates_in", "areas": "operates_in",
-               "footprint": "operates_in", "parent": "part_of", "parent body": "part_of"},
-    "collaboratives": {"collaborative id": "id", "collaborative": "name", "collaborative name": "name",
-                       "collaboration model": "model", "lead provider": "lead", "lead body": "lead",
-                       "member": "members", "membership": "members", "partners": "members"},
-    "functions": {"function id": "id", "function": "name", "function name": "name", "aliases": "synonyms",
-                  "also known as": "synonyms", "aka": "synonyms", "other names": "synonyms",
-                  "function category": "category", "group": "category", "legal basis": "statutory_basis",
-                  "legislation": "statutory_basis", "statute": "statutory_basis", "statutory holder": "holder",
-                  "reserved function": "reserved", "lowest": "lowest_level", "lowest permitted level": "lowest_level",
-                  "minimum scale": "minimum_level", "min level": "minimum_level", "scale": "minimum_level",
-                  "function code": "code", "code": "code", "codes": "code", "icbs from": "icb_from"},
-    "allocations": {"function id": "function", "function name": "function", "area id": "area", "footprint": "area",
-                    "area name": "area", "accountable body": "accountable", "accountable organisation": "accountable",
-                    "delivered": "delivered_by", "delivery": "delivered_by", "delivery body": "delivered_by",
-                    "delivery bodies": "delivered_by", "provider": "delivered_by", "providers": "delivered_by",
-                    "arrangement": "current_arrangement", "current delivery": "current_arrangement",
-                    "fte": "wte", "whole time equivalent": "wte", "whole time equivalents": "wte",
-                    "reason": "rationale", "why": "rationale", "justification": "rationale"},
-    "delegations": {"function id": "function", "function name": "function", "delegator": "from",
-                    "delegated by": "from", "from body": "from", "delegate": "to", "delegated to": "to",
-                    "to body": "to", "area id": "area", "footprint": "area", "legal instrument": "instrument",
-                    "mechanism": "instrument", "reason": "rationale", "why": "rationale",
-                    "justification": "rationale"},
-    "dependencies": {"function id": "function", "dependent function": "function", "requires": "depends_on",
-                     "prerequisites": "depends_on", "prerequisite": "depends_on", "upstream": "depends_on",
-                     "dependency": "depends_on", "notes": "note", "comment": "note", "comments": "note"},
-    "workstreams": {"workstream id": "id", "workstream": "name", "workstream name": "name",
-                    "rag status": "rag", "status": "rag", "senior responsible owner": "sro"},
-    "risks": {"risk id": "id", "risk": "description", "title": "description", "name": "description",
-              "severity": "impact", "consequence": "impact", "probability": "likelihood",
-              "risk owner": "owner", "related to": "relates_to", "related": "relates_to",
-              "workstreams": "relates_to"},
+    "areas": {
+        "area id": "id",
+        "area": "name",
+        "area name": "name",
+        "tier": "level",
+        "parent": "part_of",
+        "parent area": "part_of",
+        "within": "part_of",
+        "area type": "type",
+    },
+    "bodies": {
+        "body id": "id",
+        "organisation id": "id",
+        "body": "name",
+        "body name": "name",
+        "organisation": "name",
+        "organisation name": "name",
+        "body type": "type",
+        "organisation type": "type",
+        "kind": "type",
+        "area": "operates_in",
+        "areas": "operates_in",
+        "footprint": "operates_in",
+        "parent": "part_of",
+        "parent body": "part_of",
+    },
+    "collaboratives": {
+        "collaborative id": "id",
+        "collaborative": "name",
+        "collaborative name": "name",
+        "collaboration model": "model",
+        "lead provider": "lead",
+        "lead body": "lead",
+        "member": "members",
+        "membership": "members",
+        "partners": "members",
+    },
+    "functions": {
+        "function id": "id",
+        "function": "name",
+        "function name": "name",
+        "aliases": "synonyms",
+        "also known as": "synonyms",
+        "aka": "synonyms",
+        "other names": "synonyms",
+        "function category": "category",
+        "group": "category",
+        "legal basis": "statutory_basis",
+        "legislation": "statutory_basis",
+        "statute": "statutory_basis",
+        "statutory holder": "holder",
+        "reserved function": "reserved",
+        "lowest": "lowest_level",
+        "lowest permitted level": "lowest_level",
+        "minimum scale": "minimum_level",
+        "min level": "minimum_level",
+        "scale": "minimum_level",
+        "function code": "code",
+        "code": "code",
+        "codes": "code",
+        "icbs from": "icb_from",
+    },
+    "allocations": {
+        "function id": "function",
+        "function name": "function",
+        "area id": "area",
+        "footprint": "area",
+        "area name": "area",
+        "accountable body": "accountable",
+        "accountable organisation": "accountable",
+        "delivered": "delivered_by",
+        "delivery": "delivered_by",
+        "delivery body": "delivered_by",
+        "delivery bodies": "delivered_by",
+        "provider": "delivered_by",
+        "providers": "delivered_by",
+        "arrangement": "current_arrangement",
+        "current delivery": "current_arrangement",
+        "fte": "wte",
+        "whole time equivalent": "wte",
+        "whole time equivalents": "wte",
+        "reason": "rationale",
+        "why": "rationale",
+        "justification": "rationale",
+    },
+    "delegations": {
+        "function id": "function",
+        "function name": "function",
+        "delegator": "from",
+        "delegated by": "from",
+        "from body": "from",
+        "delegate": "to",
+        "delegated to": "to",
+        "to body": "to",
+        "area id": "area",
+        "footprint": "area",
+        "legal instrument": "instrument",
+        "mechanism": "instrument",
+        "reason": "rationale",
+        "why": "rationale",
+        "justification": "rationale",
+    },
+    "dependencies": {
+        "function id": "function",
+        "dependent function": "function",
+        "requires": "depends_on",
+        "prerequisites": "depends_on",
+        "prerequisite": "depends_on",
+        "upstream": "depends_on",
+        "dependency": "depends_on",
+        "notes": "note",
+        "comment": "note",
+        "comments": "note",
+    },
+    "workstreams": {
+        "workstream id": "id",
+        "workstream": "name",
+        "workstream name": "name",
+        "rag status": "rag",
+        "status": "rag",
+        "senior responsible owner": "sro",
+    },
+    "risks": {
+        "risk id": "id",
+        "risk": "description",
+        "title": "description",
+        "name": "description",
+        "severity": "impact",
+        "consequence": "impact",
+        "probability": "likelihood",
+        "risk owner": "owner",
+        "related to": "relates_to",
+        "related": "relates_to",
+        "workstreams": "relates_to",
+    },
 }
 
 #: Kinds whose entities a reference cell may name, and the key holding that name.
@@ -186,10 +350,11 @@ def _columns(section_name: str) -> dict[str, str]:
 
 # --- reading --------------------------------------------------------------------------
 
+
 @dataclass
 class _Sheet:
-    title: str          # as written in the file (used in cell references)
-    file: str           # the file shown in messages
+    title: str  # as written in the file (used in cell references)
+    file: str  # the file shown in messages
     rows: list[tuple[int, list[Any]]] = field(default_factory=list)  # (row number, values)
 
 
@@ -198,7 +363,8 @@ def is_csv_workbook(path: Path) -> bool:
     try:
         return path.is_dir() and any(
             entry.is_file() and entry.name.lower().endswith(".csv") and _sheet_for(entry.name[:-4])
-            for entry in os.scandir(path))
+            for entry in os.scandir(path)
+        )
     except OSError:
         return False
 
@@ -208,12 +374,12 @@ def is_workbook(path: Path) -> bool:
 
 
 def _shown(path: Path) -> str:
-    from ics_graph.inputs.loader import display_path
-
     return display_path(path)
 
 
 def _read_xlsx(path: Path, shown: str, problems: list[Problem]) -> list[_Sheet]:
+    import zipfile  # with shutil, bz2 and lzma: only a workbook needs them, not every load
+
     try:
         with zipfile.ZipFile(path) as archive:
             size = sum(info.file_size for info in archive.infolist())
@@ -226,11 +392,13 @@ def _read_xlsx(path: Path, shown: str, problems: list[Problem]) -> list[_Sheet]:
     try:
         import openpyxl  # lazily: only workbooks need it
     except ImportError:  # pragma: no cover - a dependency
-        problems.append(Problem(Location(shown), "reading .xlsx workbooks needs openpyxl (pip install 'openpyxl>=3.1')"))
+        problems.append(
+            Problem(Location(shown), "reading .xlsx workbooks needs openpyxl (pip install 'openpyxl>=3.1')")
+        )
         return []
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a damaged file
+    except Exception as exc:
         problems.append(Problem(Location(shown), f"not a readable .xlsx workbook: {exc}"))
         return []
     sheets = []
@@ -238,17 +406,19 @@ def _read_xlsx(path: Path, shown: str, problems: list[Problem]) -> list[_Sheet]:
         for ws in book.worksheets:
             sheet = _Sheet(ws.title, shown)
             if _sheet_for(ws.title):
-                try:
+                with contextlib.suppress(AttributeError):  # not on every kind of sheet
                     ws.reset_dimensions()  # do not trust the stored size: read every row
-                except AttributeError:  # pragma: no cover
-                    pass
                 for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
                     if number > _MAX_ROWS:
-                        problems.append(Problem(Location(shown, cell=f"{ws.title}!A{number}"), f"sheet has more than {_MAX_ROWS} rows"))
+                        problems.append(
+                            Problem(
+                                Location(shown, cell=f"{ws.title}!A{number}"), f"sheet has more than {_MAX_ROWS} rows"
+                            )
+                        )
                         break
                     sheet.rows.append((number, list(values)))
             sheets.append(sheet)
-    except Exception as exc:  # noqa: BLE001 - as above
+    except Exception as exc:
         problems.append(Problem(Location(shown), f"not a readable .xlsx workbook: {exc}"))
         return []
     finally:
@@ -349,7 +519,9 @@ def _codes(values: dict[str, tuple[Any, Location]], problems: list[Problem]) -> 
             code = str(code)
             scheme = column if column != "code" else ("ons" if _ONS.match(code) else "ods")
             if scheme in found and found[scheme][0] != code:
-                problems.append(Problem(loc, f"two {scheme.upper()} codes for one entity: '{found[scheme][0]}' and '{code}'"))
+                problems.append(
+                    Problem(loc, f"two {scheme.upper()} codes for one entity: '{found[scheme][0]}' and '{code}'")
+                )
                 continue
             found[scheme] = (code, loc)
     if not found:
@@ -374,7 +546,7 @@ def read_workbook(path: str | Path, shown: str | None = None) -> tuple[MarkedMap
     sheets = _read_csv_folder(path, problems) if path.is_dir() else _read_xlsx(path, shown, problems)
     root = _marked_map(Location(shown))
     seen: dict[str, _Sheet] = {}
-    sources: dict[str, str] = {}       # source text -> generated id
+    sources: dict[str, str] = {}  # source text -> generated id
     source_items: list[MarkedMap] = []
     for sheet in sheets:
         canonical = _sheet_for(sheet.title)
@@ -382,12 +554,20 @@ def read_workbook(path: str | Path, shown: str | None = None) -> tuple[MarkedMap
             if _norm(sheet.title) not in IGNORED_SHEETS:
                 hint = did_you_mean(sheet.title, list(SHEETS))
                 if hint:  # most likely a misspelt sheet: do not silently drop its rows
-                    problems.append(Problem(Location(sheet.file, cell=f"{sheet.title}!A1"),
-                                            f"unknown sheet '{sheet.title}'{hint}; sheets: {', '.join(SHEETS)}"))
+                    problems.append(
+                        Problem(
+                            Location(sheet.file, cell=f"{sheet.title}!A1"),
+                            f"unknown sheet '{sheet.title}'{hint}; sheets: {', '.join(SHEETS)}",
+                        )
+                    )
             continue
         if canonical in seen:
-            problems.append(Problem(Location(sheet.file, cell=f"{sheet.title}!A1"),
-                                    f"sheet '{sheet.title}' repeats sheet '{seen[canonical].title}'"))
+            problems.append(
+                Problem(
+                    Location(sheet.file, cell=f"{sheet.title}!A1"),
+                    f"sheet '{sheet.title}' repeats sheet '{seen[canonical].title}'",
+                )
+            )
             continue
         seen[canonical] = sheet
         section_name = SHEETS[canonical]
@@ -401,13 +581,17 @@ def read_workbook(path: str | Path, shown: str | None = None) -> tuple[MarkedMap
         root["sources"] = _marked_list(source_items, where, [i.location for i in source_items])
         root.value_locations["sources"] = root.key_locations["sources"] = where
     if not seen and not problems:
-        problems.append(Problem(Location(shown), "no workbook sheets found: expected sheets (or CSV files) named "
-                                + ", ".join(SHEETS)))
+        problems.append(
+            Problem(
+                Location(shown), "no workbook sheets found: expected sheets (or CSV files) named " + ", ".join(SHEETS)
+            )
+        )
     return root, problems
 
 
-def _read_sheet(sheet: _Sheet, section_name: str, sources: dict[str, str], source_items: list[MarkedMap],
-                problems: list[Problem]) -> list[tuple[MarkedMap, Location]] | None:
+def _read_sheet(
+    sheet: _Sheet, section_name: str, sources: dict[str, str], source_items: list[MarkedMap], problems: list[Problem]
+) -> list[tuple[MarkedMap, Location]] | None:
     section = SECTIONS[section_name]
     rows = [(n, [_clean(x) for x in values]) for n, values in sheet.rows]
     rows = [(n, values) for n, values in rows if any(x is not None for x in values)]
@@ -424,11 +608,18 @@ def _read_sheet(sheet: _Sheet, section_name: str, sources: dict[str, str], sourc
         key = table.get(_norm(str(header)))
         if key is None:
             allowed = sorted(set(table.values()))
-            problems.append(Problem(Location(sheet.file, cell=cell), f"unknown column '{header}' in sheet '{sheet.title}'"
-                                    f"{did_you_mean(_norm(str(header)), list(table))}; columns: {', '.join(allowed)}"))
+            problems.append(
+                Problem(
+                    Location(sheet.file, cell=cell),
+                    f"unknown column '{header}' in sheet '{sheet.title}'"
+                    f"{did_you_mean(_norm(str(header)), list(table))}; columns: {', '.join(allowed)}",
+                )
+            )
             continue
         if key in first_at:
-            problems.append(Problem(Location(sheet.file, cell=cell), f"column '{header}' repeats column {first_at[key]} ('{key}')"))
+            problems.append(
+                Problem(Location(sheet.file, cell=cell), f"column '{header}' repeats column {first_at[key]} ('{key}')")
+            )
             continue
         columns[index] = key
         first_at[key] = cell
@@ -436,8 +627,12 @@ def _read_sheet(sheet: _Sheet, section_name: str, sources: dict[str, str], sourc
     missing = [f.key for f in section.fields if f.required and f.key not in present]
     if missing:
         for key in missing:
-            problems.append(Problem(Location(sheet.file, cell=f"{sheet.title}!A{header_row}"),
-                                    f"sheet '{sheet.title}' has no '{key}' column (a {section.kind} needs one)"))
+            problems.append(
+                Problem(
+                    Location(sheet.file, cell=f"{sheet.title}!A{header_row}"),
+                    f"sheet '{sheet.title}' has no '{key}' column (a {section.kind} needs one)",
+                )
+            )
         return None
     items = []
     for number, values in rows[1:]:
@@ -496,13 +691,14 @@ def _typed(kind: str, value: Any, loc: Location) -> Any:
 
 # --- references by name -----------------------------------------------------------------
 
+
 @dataclass
 class _Index:
     """Ids and names of every entity loaded, by kind."""
 
     ids: dict[str, set[str]] = field(default_factory=dict)
     names: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # kind -> folded name -> ids
-    labels: dict[str, set[str]] = field(default_factory=dict)            # kind -> names as written
+    labels: dict[str, set[str]] = field(default_factory=dict)  # kind -> names as written
 
     def add(self, kind: str, ident: str, name: Any = None) -> None:
         self.ids.setdefault(kind, set()).add(ident)
@@ -519,7 +715,11 @@ def _index_values(values: Iterable[Any], index: _Index) -> None:
             if not section.has_id or not isinstance(value.get(name), list):
                 continue
             for item in value[name]:
-                if isinstance(item, dict) and isinstance(item.get("id"), (str, int)) and not isinstance(item.get("id"), bool):
+                if (
+                    isinstance(item, dict)
+                    and isinstance(item.get("id"), (str, int))
+                    and not isinstance(item.get("id"), bool)
+                ):
                     index.add(section.kind, str(item["id"]), item.get(_NAMED.get(section.kind, "")))
 
 
@@ -540,7 +740,7 @@ def resolve_references(entries: Iterable[tuple[str, Any]], problems: list[Proble
             continue
         for iri in value:
             if isinstance(iri, str) and iri.startswith(v.ID):
-                k, _, ident = iri[len(v.ID):].partition("/")
+                k, _, ident = iri[len(v.ID) :].partition("/")
                 if k in v.KINDS and ident:
                     index.add(k, ident)
     reported: set[Problem] = set()
@@ -561,11 +761,20 @@ def _resolve_value(value: MarkedMap, index: _Index, problems: list[Problem], rep
                     for i, one in enumerate(cell):
                         cell[i] = _resolve_one(one, f.targets, f.key, cell.item_locations[i], index, problems, reported)
                 else:
-                    item[f.key] = _resolve_one(cell, f.targets, f.key, item.value_locations[f.key], index, problems, reported)
+                    item[f.key] = _resolve_one(
+                        cell, f.targets, f.key, item.value_locations[f.key], index, problems, reported
+                    )
 
 
-def _resolve_one(text: Any, targets: tuple[str, ...], key: str, loc: Location, index: _Index,
-                 problems: list[Problem], reported: set[Problem]) -> Any:
+def _resolve_one(
+    text: Any,
+    targets: tuple[str, ...],
+    key: str,
+    loc: Location,
+    index: _Index,
+    problems: list[Problem],
+    reported: set[Problem],
+) -> Any:
     if not isinstance(text, str):
         return text
     if any(text in index.ids.get(kind, ()) for kind in targets):
@@ -577,8 +786,10 @@ def _resolve_one(text: Any, targets: tuple[str, ...], key: str, loc: Location, i
         return by_name[0]
     what = " or ".join(targets)
     if by_name:
-        problem = Problem(loc, f"ambiguous {what} '{text}' in '{key}': it names " + ", ".join(repr(i) for i in by_name)
-                          + "; write the id")
+        problem = Problem(
+            loc,
+            f"ambiguous {what} '{text}' in '{key}': it names " + ", ".join(repr(i) for i in by_name) + "; write the id",
+        )
     else:
         pool = [x for kind in targets for x in (*index.ids.get(kind, ()), *index.labels.get(kind, ()))]
         if not pool:
@@ -597,287 +808,3 @@ def drop_repeated(problems: list[Problem], reported: set[Problem]) -> list[Probl
 
 
 # --- converting to YAML -----------------------------------------------------------------
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(x) for k, x in value.items()}
-    if isinstance(value, list):
-        return [_plain(x) for x in value]
-    if isinstance(value, _dt.datetime):
-        return value.date() if value.time() == _dt.time() else value.isoformat()
-    return value
-
-
-def _canonical(section, item: dict) -> dict:
-    """Vocabulary words as the YAML format spells them ('Place committee' -> place-committee,
-    'ICS' -> system, 'Yes' -> true), once the item is known to be valid."""
-    for key, value in item.items():
-        f = section.field(key)
-        if f is None or not isinstance(value, str):
-            continue
-        word = v.normalise(value)
-        if f.kind == "level":
-            word = v.LEVEL_SYNONYMS.get(word, word)
-            item[key] = word if word in v.LEVELS else value
-        elif f.kind in ("enum", "special") and f.vocab:
-            item[key] = word if word in f.vocab else value
-        elif f.kind == "bool" and value.strip().lower() in ("yes", "no", "true", "false"):
-            item[key] = value.strip().lower() in ("yes", "true")
-    return item
-
-
-def workbook_to_yaml(path: str | Path, context: Iterable[str | Path] = ()) -> dict[str, str]:
-    """Check a workbook (with ``context``: other files or folders it refers into, such as
-    the catalogue) and return its YAML authoring files: file name -> text, one per
-    section. Raises :class:`InputError` listing every problem; nothing is returned then."""
-    import yaml
-
-    from ics_graph.inputs.loader import load_mapping
-
-    context = [Path(p) for p in context]
-    if not is_workbook(Path(path)):
-        raise InputError([Problem(Location(_shown(Path(path))), "not a workbook: give an .xlsx file or a folder of "
-                                  "CSV files named after the sheets (Areas.csv, Allocations.csv ...)")])
-    mapping = load_mapping([Path(path), *context], with_ontology=False)  # every problem, in one pass
-    value, problems = read_workbook(path)
-    entries: list[tuple[str, Any]] = [("workbook", value)]
-    index_iris = {iri: None for (iri,) in ((row["s"],) for row in mapping.select("SELECT DISTINCT ?s WHERE { ?s a ?t }"))}
-    entries.append(("rdf", index_iris))
-    labelled = mapping.select("SELECT ?s ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label }")
-    # names from the context (catalogue, national frame) as a pseudo-file
-    pseudo: dict[str, list] = {}
-    for row in labelled:
-        iri, label = str(row["s"]), row["label"]
-        if iri.startswith(v.ID):
-            kind, _, ident = iri[len(v.ID):].partition("/")
-            section = next((s for s in SECTIONS.values() if s.kind == kind and s.has_id), None)
-            if section is not None and kind in _NAMED:
-                pseudo.setdefault(section.name, []).append({"id": ident, "name": str(label)})
-    entries.append(("yaml", pseudo))
-    resolve_references(entries, problems)
-    if problems:  # cannot happen after a clean load, but never write half a conversion
-        raise InputError(sorted(set(problems)))
-    if not any(value.get(name) for name in SECTIONS):
-        raise InputError([Problem(value.location, "the workbook holds no rows: nothing to import")])
-    name = Path(path).name
-    files: dict[str, str] = {}
-    for section_name, section in SECTIONS.items():
-        items = value.get(section_name)
-        if not items:
-            continue
-        order = {k: n for n, k in enumerate(section.keys)}
-        plain = [dict(sorted(_canonical(section, _plain(item)).items(), key=lambda kv: order.get(kv[0], len(order))))
-                 for item in items]
-        sheet = next((s for s, sec in SHEETS.items() if sec == section_name), None)
-        origin = f"the {sheet} sheet of {name}" if sheet else f"the source cells of {name}"
-        header = f"# Converted by `ics-graph import` from {origin}.\n"
-        body = yaml.safe_dump({section_name: plain}, sort_keys=False, allow_unicode=True,
-                              default_flow_style=False, width=100)
-        files[f"{section_name}.yaml"] = header + body
-    return files
-
-
-def write_folder(files: dict[str, str], folder: str | Path, *, force: bool = False,
-                 inputs: Iterable[str | Path] = ()) -> None:
-    """Write ``files`` into ``folder`` atomically: into a temporary folder beside it, then
-    renamed into place. Refuses a non-empty folder unless ``force``, and then only a
-    folder holding nothing but YAML files (it is replaced whole); refuses any folder
-    holding one of ``inputs``."""
-    target = Path(folder).resolve()
-    for one in inputs:
-        resolved = Path(one).resolve()
-        if resolved == target or target in resolved.parents:
-            raise ValueError(f"refusing to write into '{folder}': it holds the input '{one}'")
-    if target.exists() and not target.is_dir():
-        raise ValueError(f"'{folder}' exists and is not a folder")
-    existing = sorted(p for p in target.rglob("*")) if target.exists() else []
-    if existing:
-        if not force:
-            raise ValueError(f"folder '{folder}' is not empty; use --force to replace its YAML files")
-        others = [p for p in existing if p.is_file() and p.suffix.lower() not in (".yaml", ".yml")]
-        if others:
-            raise ValueError(f"refusing to replace folder '{folder}': it holds files other than YAML "
-                             f"(e.g. '{others[0].relative_to(target).as_posix()}')")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    old = None
-    try:
-        for name, text in sorted(files.items()):
-            (tmp / name).write_text(text, encoding="utf-8")
-        if target.exists():
-            if existing:
-                old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
-                old.rmdir()
-                os.replace(target, old)
-            else:
-                target.rmdir()
-        os.replace(tmp, target)
-    except BaseException:
-        if old is not None and old.exists() and not target.exists():
-            os.replace(old, target)
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def import_workbook(path: str | Path, folder: str | Path, *, context: Iterable[str | Path] = (),
-                    force: bool = False) -> list[str]:
-    """Convert a workbook to YAML files in ``folder`` (see :func:`workbook_to_yaml` and
-    :func:`write_folder`); returns the names written. Nothing is written on error."""
-    context = list(context)
-    files = workbook_to_yaml(path, context)
-    write_folder(files, folder, force=force, inputs=[path, *context])
-    return sorted(files)
-
-
-# --- the empty template -----------------------------------------------------------------
-
-_VOCABULARIES: dict[str, tuple[str, ...]] = {
-    "level": tuple(v.LEVELS),
-    "type": tuple(v.BODY_TYPES),
-    "model": tuple(v.COLLABORATION_MODELS),
-    "instrument": tuple(v.INSTRUMENTS),
-    "status": tuple(v.STATUSES),
-    "holder": tuple(v.HOLDERS),
-    "reserved": ("yes", "no"),
-    "current_arrangement": tuple(v.ARRANGEMENTS),
-    "rag": tuple(v.RAG),
-}
-_VOCAB_COLUMNS = {"level": "level", "lowest_level": "level", "minimum_level": "level", "type": "type",
-                  "model": "model", "instrument": "instrument", "holder": "holder", "reserved": "reserved", "status": "status",
-                  "current_arrangement": "current_arrangement", "rag": "rag"}
-#: Reference columns -> the sheet whose ids they take.
-_ID_COLUMNS = {
-    ("Areas", "part_of"): "Areas", ("Bodies", "operates_in"): "Areas",
-    ("Collaboratives", "lead"): "Bodies", ("Collaboratives", "members"): "Bodies",
-    ("Allocations", "function"): "Functions", ("Allocations", "area"): "Areas",
-    ("Allocations", "accountable"): "Bodies", ("Allocations", "delivered_by"): "Bodies",
-    ("Delegations", "function"): "Functions", ("Delegations", "from"): "Bodies",
-    ("Delegations", "to"): "Bodies", ("Delegations", "area"): "Areas",
-    ("Dependencies", "function"): "Functions", ("Dependencies", "depends_on"): "Functions",
-    ("Workstreams", "depends_on"): "Workstreams", ("Risks", "relates_to"): "Workstreams",
-}
-
-_SHEET_NOTES = {
-    "Areas": "Footprints at one level (England, regions, systems, places, neighbourhoods), each part of the area above.",
-    "Bodies": "Organisations and committees (NHS England, ICBs, place committees, councils, trusts, PCNs ...) and the areas they operate in.",
-    "Collaboratives": "Provider collaboratives: their model, members and lead provider.",
-    "Functions": "The function catalogue: statutory basis, holder, whether reserved, the lowest level it may be exercised at and the scale it needs.",
-    "Allocations": "Where a function sits: the area, the one accountable body, who delivers it, status and dates, and why.",
-    "Delegations": "A function passed from one body to another for an area under a legal instrument; the delegator stays accountable.",
-    "Dependencies": "Functions that depend on other functions.",
-    "Workstreams": "Optional: transition workstreams with their RAG status and senior responsible owner.",
-    "Risks": "Optional: risks scored impact x likelihood (each 1 to 5); the score is computed.",
-}
-_COLUMN_NOTES = {
-    "id": "a short unique id: letters, digits, '-', '_' or '.'",
-    "code": "ONS code (E and 8 digits) or ODS code; several separated by ';'",
-    "part_of": "the id (or exact name) of the area this one sits in",
-    "operates_in": "ids or names of areas, separated by ';'",
-    "members": "ids or names of bodies, separated by ';'",
-    "lead": "the id or name of the lead body (needed for lead-provider)",
-    "synonyms": "other names, separated by ';'",
-    "statutory_basis": "the legislation, separated by ';' if several",
-    "function": "the id or exact name of a function (Functions sheet, or the catalogue)",
-    "area": "the id or exact name of an area",
-    "accountable": "the one accountable body (id or name)",
-    "delivered_by": "bodies or collaboratives that deliver it, separated by ';'",
-    "from": "the delegating body", "to": "the body (or collaborative) receiving the function",
-    "depends_on": "ids or names, separated by ';'",
-    "relates_to": "workstream or function ids, separated by ';'",
-    "valid_from": "date (a date cell, or YYYY-MM-DD)", "valid_to": "date (inclusive)",
-    "effective_from": "date (a date cell, or YYYY-MM-DD)", "effective_to": "date (inclusive)",
-    "wte": "whole-time equivalent staff (a number)",
-    "rationale": "why it sits at this level", "source": "where the fact comes from (free text; each distinct text becomes a source)",
-    "impact": "1 to 5", "likelihood": "1 to 5", "notes": "anything unknown or uncertain",
-}
-
-
-def stable_bytes(book) -> bytes:
-    """An openpyxl workbook as .xlsx bytes that depend only on its content: fixed
-    document times (``book.save`` would stamp the current time) and fixed zip entry
-    times, so the same workbook always gives the same bytes."""
-    import zipfile
-
-    from openpyxl.writer.excel import ExcelWriter
-
-    fixed = _dt.datetime(2000, 1, 1)
-    book.properties.created = book.properties.modified = fixed
-    book.properties.creator = book.properties.lastModifiedBy = "ics-graph"
-    buffer = io.BytesIO()
-    ExcelWriter(book, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True)).save()
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o600 << 16
-            target.writestr(entry, source.read(info.filename))
-    return out.getvalue()
-
-
-def write_template(path: str | Path) -> None:
-    """Write an empty workbook: every sheet with its headers, a Notes sheet explaining
-    sheets, columns and vocabularies, and drop-downs (data validation) for vocabulary
-    columns and for columns taking ids defined on another sheet. Written atomically."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    from ics_graph.util.files import write_atomic
-
-    book = Workbook()
-    notes = book.active
-    notes.title = "Notes"
-    bold = Font(bold=True)
-    notes.append(["ics-graph function-mapping workbook"])
-    notes["A1"].font = Font(bold=True, size=14)
-    notes.append([("One row per entity. Headers and vocabulary words are matched ignoring case; lists are separated by ';'. "
-                   "A reference may hold an id or an exact name. Write only what you can source; say what is unknown in notes. "
-                   "The hidden Lists sheet holds the drop-down values. Check with: ics-graph check THIS.xlsx")])
-    notes.append([])
-    notes.append(["sheet", "column", "meaning", "allowed values"])
-    for cell in notes[4]:
-        cell.font = bold
-    vocab_ranges = {name: f"Lists!${_column_letter(col)}$2:${_column_letter(col)}${len(words) + 1}"
-                    for col, (name, words) in enumerate(_VOCABULARIES.items(), start=1)}
-    for sheet_name, headers in TEMPLATE_HEADERS.items():
-        ws = book.create_sheet(sheet_name)
-        ws.append(list(headers))
-        for cell in ws[1]:
-            cell.font = bold
-        ws.freeze_panes = "A2"
-        notes.append([sheet_name, "", _SHEET_NOTES[sheet_name], ""])
-        notes.cell(row=notes.max_row, column=1).font = bold
-        for col, header in enumerate(headers, start=1):
-            letter = _column_letter(col)
-            ws.column_dimensions[letter].width = max(12, len(header) + 4)
-            vocab = _VOCAB_COLUMNS.get(header)
-            if sheet_name == "Risks" and header == "status":
-                vocab = None  # a risk's status is free text
-            target = _ID_COLUMNS.get((sheet_name, header))
-            allowed = ", ".join(_VOCABULARIES[vocab]) if vocab else (f"ids on the {target} sheet" if target else "")
-            notes.append(["", header, _COLUMN_NOTES.get(header, header.replace("_", " ")), allowed])
-            if vocab:
-                formula, prompt = vocab_ranges[vocab], "one of: " + ", ".join(_VOCABULARIES[vocab])
-            elif target:
-                formula, prompt = f"{target}!$A:$A", f"an id from the {target} sheet (or an exact name)"
-            else:
-                continue
-            dv = DataValidation(type="list", formula1=formula, allow_blank=True, showDropDown=False,
-                                showErrorMessage=True, errorStyle="warning", error=prompt, errorTitle=header,
-                                promptTitle=header, prompt=prompt[:255], showInputMessage=True)
-            dv.add(f"{letter}2:{letter}1048576")
-            ws.add_data_validation(dv)
-    lists = book.create_sheet("Lists")
-    for col, (name, words) in enumerate(_VOCABULARIES.items(), start=1):
-        lists.cell(row=1, column=col, value=name).font = bold
-        for row, word in enumerate(words, start=2):
-            lists.cell(row=row, column=col, value=word)
-    notes.column_dimensions["A"].width = 16
-    notes.column_dimensions["B"].width = 22
-    notes.column_dimensions["C"].width = 90
-    notes.column_dimensions["D"].width = 60
-    lists.sheet_state = "hidden"
-    write_atomic(path, stable_bytes(book))

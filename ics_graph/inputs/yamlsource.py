@@ -10,34 +10,45 @@ mapping), no duplicate keys (PyYAML would silently keep the last one).
 
 from __future__ import annotations
 
-from typing import Any
-
-import yaml
 import datetime as _dt
+import functools
 import re
+from typing import TYPE_CHECKING, Any
 
 from ics_graph.util.errors import Location, Problem
 
-__all__ = ["MarkedMap", "MarkedList", "read_yaml"]
+if TYPE_CHECKING:
+    import yaml
 
-# The base loader composes without resolving implicit tags; _scalar() resolves plain
-# scalars itself (the same YAML 1.1 rules as the safe loader, several times faster).
-_BaseLoader = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
-_DEFAULT_TAGS = {yaml.ScalarNode: "tag:yaml.org,2002:str", yaml.SequenceNode: "tag:yaml.org,2002:seq",
-                 yaml.MappingNode: "tag:yaml.org,2002:map"}
+__all__ = ["MarkedList", "MarkedMap", "read_yaml"]
 
-
-class _Loader(_BaseLoader):
-    """The base loader with its resolver cut to the one answer it gives (no implicit
-    resolvers are registered on it): the composer asks once per node, and the generic
-    lookup was a tenth of the load time of a large file."""
-
-    def resolve(self, kind, value, implicit):
-        return _DEFAULT_TAGS[kind]
-
-
-_constructor = yaml.constructor.SafeConstructor()
 _PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
+@functools.cache
+def _parser() -> tuple[Any, Any]:
+    """PyYAML's composer with its resolver cut short, and its safe constructor (for
+    timestamps): made on first use, so commands that read no YAML never import PyYAML.
+
+    The base loader composes without resolving implicit tags; :func:`_scalar` resolves
+    plain scalars itself (the same YAML 1.1 rules as the safe loader, several times
+    faster). Its resolver gives the one answer it can (no implicit resolvers are
+    registered on it): the composer asks once per node, and the generic lookup was a
+    tenth of the load time of a large file."""
+    import yaml
+
+    base = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+    default_tags = {
+        yaml.ScalarNode: "tag:yaml.org,2002:str",
+        yaml.SequenceNode: "tag:yaml.org,2002:seq",
+        yaml.MappingNode: "tag:yaml.org,2002:map",
+    }
+
+    class Loader(base):  # type: ignore[valid-type,misc]
+        def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+            return default_tags[kind]
+
+    return Loader, yaml.constructor.SafeConstructor()
 
 
 class MarkedMap(dict):
@@ -98,7 +109,7 @@ def _scalar(node: yaml.ScalarNode, path: str, problems: list[Problem]) -> Any:
         return _BOOLEANS[text.lower()]
     if tag == "tag:yaml.org,2002:timestamp":
         try:
-            return _dt.date.fromisoformat(text) if len(text) == 10 else _constructor.construct_yaml_timestamp(node)
+            return _dt.date.fromisoformat(text) if len(text) == 10 else _parser()[1].construct_yaml_timestamp(node)
         except ValueError:  # e.g. 2022-13-01 looks like a date but is not one
             return text
     if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
@@ -112,8 +123,10 @@ def _scalar(node: yaml.ScalarNode, path: str, problems: list[Problem]) -> Any:
 
 def read_yaml(text: str, path: str) -> tuple[Any, list[Problem]]:
     """Parse one YAML document; returns ``(value, problems)``. Never executes tags."""
+    import yaml
+
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=_parser()[0])
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
@@ -127,7 +140,12 @@ def read_yaml(text: str, path: str) -> tuple[Any, list[Problem]]:
 
     def build(node: yaml.Node) -> Any:
         if id(node) in seen:
-            problems.append(Problem(_loc(path, node), "this value is reused through a YAML alias (*name); aliases are not supported, write the value out"))
+            problems.append(
+                Problem(
+                    _loc(path, node),
+                    "this value is reused through a YAML alias (*name); aliases are not supported, write the value out",
+                )
+            )
             return None
         seen.add(id(node))
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
@@ -145,7 +163,12 @@ def read_yaml(text: str, path: str) -> tuple[Any, list[Problem]]:
                 if not isinstance(key, str):
                     key = str(key)
                 if key in result:
-                    problems.append(Problem(_loc(path, key_node), f"duplicate key '{key}' (first at line {result.key_locations[key].line})"))
+                    problems.append(
+                        Problem(
+                            _loc(path, key_node),
+                            f"duplicate key '{key}' (first at line {result.key_locations[key].line})",
+                        )
+                    )
                     continue
                 result[key] = build(value_node)
                 result.key_locations[key] = _loc(path, key_node)

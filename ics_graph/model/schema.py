@@ -11,10 +11,15 @@ from dataclasses import dataclass
 
 from ics_graph.model import vocabulary as v
 
-__all__ = ["Field", "Section", "SECTIONS", "TOP_LEVEL_KEYS"]
+__all__ = ["SECTIONS", "TOP_LEVEL_KEYS", "Field", "Section"]
 
 ICS, RDFS, SKOS, ORG, DCT, PROV = (
-    v.ICS, v.PREFIXES["rdfs"], v.PREFIXES["skos"], v.PREFIXES["org"], v.PREFIXES["dcterms"], v.PREFIXES["prov"],
+    v.ICS,
+    v.PREFIXES["rdfs"],
+    v.PREFIXES["skos"],
+    v.PREFIXES["org"],
+    v.PREFIXES["dcterms"],
+    v.PREFIXES["prov"],
 )
 
 
@@ -40,11 +45,11 @@ class Field:
 
 @dataclass(frozen=True)
 class Section:
-    name: str              # YAML key, e.g. "allocations"
-    kind: str              # entity kind in IRIs, e.g. "allocation"
+    name: str  # YAML key, e.g. "allocations"
+    kind: str  # entity kind in IRIs, e.g. "allocation"
     rdf_class: str | None  # class of every entity (None: decided by a 'type' field)
     fields: tuple[Field, ...]
-    has_id: bool = True    # False: an id is generated from other fields
+    has_id: bool = True  # False: an id is generated from other fields
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_key", {f.key: f for f in self.fields})
@@ -70,111 +75,170 @@ _EFFECTIVE = (
     Field("effective_to", "date", ICS + "effectiveTo"),
 )
 
-SECTIONS: dict[str, Section] = {s.name: s for s in [
-    Section("sources", "source", ICS + "Source", (
-        Field("id", "id", required=True),
-        Field("title", "text", DCT + "title", required=True),
-        Field("file", "text", ICS + "seedFile"),
-        Field("url", "iri", RDFS + "seeAlso"),
-        Field("publisher", "text", DCT + "publisher"),
-        Field("date", "date", DCT + "date"),
-        Field("notes", "text", SKOS + "note"),
-    )),
-    Section("areas", "area", None, (
-        Field("id", "id", required=True),
-        Field("name", "text", RDFS + "label", required=True),
-        Field("level", "level", ICS + "level", required=True),
-        Field("type", "special", vocab={k: c for k, (c, _) in v.AREA_TYPES.items()}),
-        Field("part_of", "ref", ICS + "partOf", targets=("area",)),
-        Field("codes", "codes"),
-        *_DATED, *_COMMON,
-    )),
-    Section("bodies", "body", None, (
-        Field("id", "id", required=True),
-        Field("name", "text", RDFS + "label", required=True),
-        Field("type", "special", vocab=v.BODY_TYPES, required=True),
-        Field("operates_in", "refs", ICS + "operatesIn", targets=("area",)),
-        Field("part_of", "ref", ORG + "subOrganizationOf", targets=("body",)),
-        Field("codes", "codes"),
-        *_DATED, *_COMMON,
-    )),
-    Section("collaboratives", "collaborative", ICS + "ProviderCollaborative", (
-        Field("id", "id", required=True),
-        Field("name", "text", RDFS + "label", required=True),
-        Field("model", "enum", ICS + "collaborationModel", vocab=v.COLLABORATION_MODELS, required=True),
-        Field("members", "refs", ORG + "hasMember", targets=("body",)),
-        Field("lead", "ref", ICS + "leadProvider", targets=("body",)),
-        Field("scope", "text", ICS + "scope"),
-        Field("operates_in", "refs", ICS + "operatesIn", targets=("area",)),
-        *_DATED, *_COMMON,
-    )),
-    Section("functions", "function", ICS + "Function", (
-        Field("id", "id", required=True),
-        Field("name", "text", RDFS + "label", required=True),
-        Field("synonyms", "texts", SKOS + "altLabel"),
-        Field("code", "text", SKOS + "notation"),
-        Field("category", "special", ICS + "category"),
-        Field("statutory_basis", "texts", ICS + "statutoryBasis"),
-        Field("holder", "enum", ICS + "statutoryHolder", vocab=v.HOLDERS),
-        Field("reserved", "bool", ICS + "reserved"),
-        Field("lowest_level", "level", ICS + "lowestLevel"),
-        Field("minimum_level", "level", ICS + "minimumLevel"),
-        Field("icb_from", "date", ICS + "icbFrom"),
-        *_COMMON,
-    )),
-    Section("allocations", "allocation", ICS + "Allocation", (
-        Field("id", "id"),
-        Field("function", "ref", ICS + "function", targets=("function",), required=True),
-        Field("area", "ref", ICS + "area", targets=("area",), required=True),
-        Field("level", "level", ICS + "level"),
-        Field("accountable", "ref", ICS + "accountableBody", targets=("body",)),
-        Field("delivered_by", "refs", ICS + "deliveredBy", targets=("body", "collaborative")),
-        Field("status", "enum", ICS + "status", vocab=v.STATUSES, default="current"),
-        *_EFFECTIVE,
-        Field("rationale", "text", ICS + "rationale"),
-        Field("current_arrangement", "enum", ICS + "currentArrangement", vocab=v.ARRANGEMENTS),
-        Field("wte", "decimal", ICS + "wte"),
-        *_COMMON,
-    ), has_id=False),
-    Section("delegations", "delegation", ICS + "Delegation", (
-        Field("id", "id"),
-        Field("function", "ref", ICS + "function", targets=("function",), required=True),
-        Field("from", "ref", ICS + "delegator", targets=("body",), required=True),
-        Field("to", "ref", ICS + "delegate", targets=("body", "collaborative"), required=True),
-        Field("area", "ref", ICS + "area", targets=("area",), required=True),
-        Field("instrument", "enum", ICS + "instrument", vocab=v.INSTRUMENTS, required=True),
-        Field("status", "enum", ICS + "status", vocab=v.STATUSES, default="current"),
-        *_EFFECTIVE,
-        Field("rationale", "text", ICS + "rationale"),
-        Field("delegator_remains_accountable", "bool", ICS + "delegatorRemainsAccountable", default=True),
-        *_COMMON,
-    ), has_id=False),
-    Section("dependencies", "dependency", ICS + "Dependency", (
-        Field("function", "ref", targets=("function",), required=True),
-        Field("depends_on", "refs", ICS + "dependsOn", targets=("function",), required=True),
-        Field("note", "text", SKOS + "note"),
-        Field("source", "source"),
-    ), has_id=False),
-    Section("workstreams", "workstream", ICS + "Workstream", (
-        Field("id", "id", required=True),
-        Field("name", "text", RDFS + "label", required=True),
-        Field("rag", "enum", ICS + "ragStatus", vocab=v.RAG),
-        Field("sro", "text", ICS + "seniorResponsibleOwner"),
-        Field("depends_on", "refs", ICS + "dependsOn", targets=("workstream",)),
-        *_COMMON,
-    )),
-    Section("risks", "risk", ICS + "Risk", (
-        Field("id", "id", required=True),
-        Field("description", "text", RDFS + "label", required=True),
-        Field("impact", "int", ICS + "impact"),
-        Field("likelihood", "int", ICS + "likelihood"),
-        Field("score", "int", ICS + "riskScore"),
-        Field("owner", "text", ICS + "riskOwner"),
-        Field("status", "text", ICS + "riskStatus"),
-        Field("relates_to", "refs", ICS + "relatesTo", targets=("workstream", "function")),
-        *_COMMON,
-    )),
-]}
+SECTIONS: dict[str, Section] = {
+    s.name: s
+    for s in [
+        Section(
+            "sources",
+            "source",
+            ICS + "Source",
+            (
+                Field("id", "id", required=True),
+                Field("title", "text", DCT + "title", required=True),
+                Field("file", "text", ICS + "seedFile"),
+                Field("url", "iri", RDFS + "seeAlso"),
+                Field("publisher", "text", DCT + "publisher"),
+                Field("date", "date", DCT + "date"),
+                Field("notes", "text", SKOS + "note"),
+            ),
+        ),
+        Section(
+            "areas",
+            "area",
+            None,
+            (
+                Field("id", "id", required=True),
+                Field("name", "text", RDFS + "label", required=True),
+                Field("level", "level", ICS + "level", required=True),
+                Field("type", "special", vocab={k: c for k, (c, _) in v.AREA_TYPES.items()}),
+                Field("part_of", "ref", ICS + "partOf", targets=("area",)),
+                Field("codes", "codes"),
+                *_DATED,
+                *_COMMON,
+            ),
+        ),
+        Section(
+            "bodies",
+            "body",
+            None,
+            (
+                Field("id", "id", required=True),
+                Field("name", "text", RDFS + "label", required=True),
+                Field("type", "special", vocab=v.BODY_TYPES, required=True),
+                Field("operates_in", "refs", ICS + "operatesIn", targets=("area",)),
+                Field("part_of", "ref", ORG + "subOrganizationOf", targets=("body",)),
+                Field("codes", "codes"),
+                *_DATED,
+                *_COMMON,
+            ),
+        ),
+        Section(
+            "collaboratives",
+            "collaborative",
+            ICS + "ProviderCollaborative",
+            (
+                Field("id", "id", required=True),
+                Field("name", "text", RDFS + "label", required=True),
+                Field("model", "enum", ICS + "collaborationModel", vocab=v.COLLABORATION_MODELS, required=True),
+                Field("members", "refs", ORG + "hasMember", targets=("body",)),
+                Field("lead", "ref", ICS + "leadProvider", targets=("body",)),
+                Field("scope", "text", ICS + "scope"),
+                Field("operates_in", "refs", ICS + "operatesIn", targets=("area",)),
+                *_DATED,
+                *_COMMON,
+            ),
+        ),
+        Section(
+            "functions",
+            "function",
+            ICS + "Function",
+            (
+                Field("id", "id", required=True),
+                Field("name", "text", RDFS + "label", required=True),
+                Field("synonyms", "texts", SKOS + "altLabel"),
+                Field("code", "text", SKOS + "notation"),
+                Field("category", "special", ICS + "category"),
+                Field("statutory_basis", "texts", ICS + "statutoryBasis"),
+                Field("holder", "enum", ICS + "statutoryHolder", vocab=v.HOLDERS),
+                Field("reserved", "bool", ICS + "reserved"),
+                Field("lowest_level", "level", ICS + "lowestLevel"),
+                Field("minimum_level", "level", ICS + "minimumLevel"),
+                Field("icb_from", "date", ICS + "icbFrom"),
+                *_COMMON,
+            ),
+        ),
+        Section(
+            "allocations",
+            "allocation",
+            ICS + "Allocation",
+            (
+                Field("id", "id"),
+                Field("function", "ref", ICS + "function", targets=("function",), required=True),
+                Field("area", "ref", ICS + "area", targets=("area",), required=True),
+                Field("level", "level", ICS + "level"),
+                Field("accountable", "ref", ICS + "accountableBody", targets=("body",)),
+                Field("delivered_by", "refs", ICS + "deliveredBy", targets=("body", "collaborative")),
+                Field("status", "enum", ICS + "status", vocab=v.STATUSES, default="current"),
+                *_EFFECTIVE,
+                Field("rationale", "text", ICS + "rationale"),
+                Field("current_arrangement", "enum", ICS + "currentArrangement", vocab=v.ARRANGEMENTS),
+                Field("wte", "decimal", ICS + "wte"),
+                *_COMMON,
+            ),
+            has_id=False,
+        ),
+        Section(
+            "delegations",
+            "delegation",
+            ICS + "Delegation",
+            (
+                Field("id", "id"),
+                Field("function", "ref", ICS + "function", targets=("function",), required=True),
+                Field("from", "ref", ICS + "delegator", targets=("body",), required=True),
+                Field("to", "ref", ICS + "delegate", targets=("body", "collaborative"), required=True),
+                Field("area", "ref", ICS + "area", targets=("area",), required=True),
+                Field("instrument", "enum", ICS + "instrument", vocab=v.INSTRUMENTS, required=True),
+                Field("status", "enum", ICS + "status", vocab=v.STATUSES, default="current"),
+                *_EFFECTIVE,
+                Field("rationale", "text", ICS + "rationale"),
+                Field("delegator_remains_accountable", "bool", ICS + "delegatorRemainsAccountable", default=True),
+                *_COMMON,
+            ),
+            has_id=False,
+        ),
+        Section(
+            "dependencies",
+            "dependency",
+            ICS + "Dependency",
+            (
+                Field("function", "ref", targets=("function",), required=True),
+                Field("depends_on", "refs", ICS + "dependsOn", targets=("function",), required=True),
+                Field("note", "text", SKOS + "note"),
+                Field("source", "source"),
+            ),
+            has_id=False,
+        ),
+        Section(
+            "workstreams",
+            "workstream",
+            ICS + "Workstream",
+            (
+                Field("id", "id", required=True),
+                Field("name", "text", RDFS + "label", required=True),
+                Field("rag", "enum", ICS + "ragStatus", vocab=v.RAG),
+                Field("sro", "text", ICS + "seniorResponsibleOwner"),
+                Field("depends_on", "refs", ICS + "dependsOn", targets=("workstream",)),
+                *_COMMON,
+            ),
+        ),
+        Section(
+            "risks",
+            "risk",
+            ICS + "Risk",
+            (
+                Field("id", "id", required=True),
+                Field("description", "text", RDFS + "label", required=True),
+                Field("impact", "int", ICS + "impact"),
+                Field("likelihood", "int", ICS + "likelihood"),
+                Field("score", "int", ICS + "riskScore"),
+                Field("owner", "text", ICS + "riskOwner"),
+                Field("status", "text", ICS + "riskStatus"),
+                Field("relates_to", "refs", ICS + "relatesTo", targets=("workstream", "function")),
+                *_COMMON,
+            ),
+        ),
+    ]
+}
 
 #: Keys allowed at the top of a YAML file.
 TOP_LEVEL_KEYS = ("imports", *SECTIONS)

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import datetime as _dt
 
+from ics_graph.model.graph import Mapping
+from ics_graph.util.errors import UsageError
+
 __all__ = ["as_of", "parse_date"]
 
 _NOT_IN_FORCE = """
@@ -35,10 +38,10 @@ def parse_date(text: str) -> _dt.date:
     try:
         return _dt.date.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"'{text}' is not a date: write YYYY-MM-DD, for example 2022-07-01") from None
+        raise UsageError(f"'{text}' is not a date: write YYYY-MM-DD, for example 2022-07-01") from None
 
 
-def as_of(mapping, day: _dt.date):
+def as_of(mapping: Mapping, day: _dt.date) -> Mapping:
     """A new :class:`~ics_graph.model.graph.Mapping` holding only what is in force on ``day``.
 
     Dropped: allocations, delegations, areas, bodies and collaboratives whose period
@@ -47,8 +50,6 @@ def as_of(mapping, day: _dt.date):
     Source locations are kept, so findings still point at the files.
     """
     import pyoxigraph as ox
-
-    from ics_graph.model.graph import Mapping
 
     literal = ox.Literal(day.isoformat(), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date"))
     gone = {row["e"] for row in mapping.select(_NOT_IN_FORCE.replace("?day", str(literal)))}
@@ -59,8 +60,18 @@ def as_of(mapping, day: _dt.date):
         gone |= frontier
     store = ox.Store()
     if gone:
-        store.extend(q for q in mapping.store
-                     if q.subject.value not in gone and not (isinstance(q.object, ox.NamedNode) and q.object.value in gone))
+        store.extend(
+            q
+            for q in mapping.store
+            if q.subject.value not in gone and not (isinstance(q.object, ox.NamedNode) and q.object.value in gone)
+        )
     else:
         store.extend(mapping.store)
-    return Mapping(store=store, locations=mapping.locations, files=mapping.files)
+    sources = (
+        None
+        if mapping.sources is None
+        else {
+            graph: {k: loc for k, loc in written.items() if k not in gone} for graph, written in mapping.sources.items()
+        }
+    )
+    return Mapping(store=store, locations=mapping.locations, files=mapping.files, sources=sources)

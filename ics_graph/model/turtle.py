@@ -10,44 +10,53 @@ inputs only and carry ids stable for the same input (see the loader).
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from ics_graph.model import vocabulary as v
 
-__all__ = ["to_turtle", "to_ntriples", "PREFIXES"]
+__all__ = ["PREFIXES", "escape", "literal", "to_ntriples", "to_turtle"]
 
 PREFIXES: dict[str, str] = {**v.PREFIXES, **{kind: f"{v.ID}{kind}/" for kind in v.KINDS}}
 PREFIXES.pop("id")
 _LOCAL = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?$")
 _RDF_TYPE = v.PREFIXES["rdf"] + "type"
 _XSD = v.PREFIXES["xsd"]
-_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+# Characters a literal cannot hold as they are: the N-Triples escapes, and other control
+# characters as \uXXXX. One table, so str.translate escapes a whole string at once.
+_ESCAPES = {
+    **{code: f"\\u{code:04X}" for code in [*range(0x20), 0x7F]},
+    **{
+        ord(ch): esc
+        for ch, esc in {
+            "\\": "\\\\",
+            '"': '\\"',
+            "\n": "\\n",
+            "\r": "\\r",
+            "\t": "\\t",
+            "\b": "\\b",
+            "\f": "\\f",
+        }.items()
+    },
+}
 # Longest namespace first, so "id/area/" wins over a shorter namespace.
 _BY_LENGTH = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
 
 
 def literal(text: str) -> str:
     """A plain string literal in N-Triples/Turtle syntax, escaped."""
-    return f'"{_escape(text)}"'
+    return f'"{escape(text)}"'
 
 
-def _escape(text: str) -> str:
-    out = []
-    for ch in text:
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04X}")
-        else:
-            out.append(ch)
-    return "".join(out)
+def escape(text: str) -> str:
+    """Text as the inside of an N-Triples/Turtle string literal."""
+    return text.translate(_ESCAPES)
 
 
 def _iri(iri: str, *, prefixed: bool) -> str:
     if prefixed:
         for prefix, ns in _BY_LENGTH:
-            if iri.startswith(ns) and _LOCAL.match(iri[len(ns):]):
-                return f"{prefix}:{iri[len(ns):]}"
+            if iri.startswith(ns) and _LOCAL.match(iri[len(ns) :]):
+                return f"{prefix}:{iri[len(ns) :]}"
     return "<" + "".join(ch if ch not in '<>"{}|^`\\ ' else f"\\u{ord(ch):04X}" for ch in iri) + ">"
 
 
@@ -57,7 +66,7 @@ def _term(term, *, prefixed: bool) -> str:
         return _iri(term.value, prefixed=prefixed)
     if kind == "BlankNode":
         return f"_:{term.value}"
-    text = f'"{_escape(term.value)}"'
+    text = f'"{escape(term.value)}"'
     if term.language:
         return f"{text}@{term.language}"
     dt = term.datatype.value
@@ -68,13 +77,19 @@ def _term(term, *, prefixed: bool) -> str:
 
 def _sort_key(term) -> tuple:
     kind = type(term).__name__
-    return (0 if kind == "NamedNode" else 1 if kind == "BlankNode" else 2, term.value,
-            getattr(getattr(term, "datatype", None), "value", ""), getattr(term, "language", "") or "")
+    return (
+        0 if kind == "NamedNode" else 1 if kind == "BlankNode" else 2,
+        term.value,
+        getattr(getattr(term, "datatype", None), "value", ""),
+        getattr(term, "language", "") or "",
+    )
 
 
 def to_ntriples(triples: Iterable[tuple]) -> str:
     """Sorted N-Triples (one triple a line, full IRIs)."""
-    lines = sorted({f"{_term(s, prefixed=False)} {_term(p, prefixed=False)} {_term(o, prefixed=False)} ." for s, p, o in triples})
+    lines = sorted(
+        {f"{_term(s, prefixed=False)} {_term(p, prefixed=False)} {_term(o, prefixed=False)} ." for s, p, o in triples}
+    )
     return "\n".join(lines) + ("\n" if lines else "")
 
 

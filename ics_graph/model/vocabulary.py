@@ -13,9 +13,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
-    "ICS", "ID", "PREFIXES", "Level", "LEVELS", "LEVEL_SYNONYMS", "AREA_TYPES",
-    "BODY_TYPES", "COLLABORATION_MODELS", "INSTRUMENTS", "STATUSES",
-    "ARRANGEMENTS", "RAG", "HOLDERS", "KINDS", "entity_iri", "short_id", "normalise",
+    "AREA_TYPES",
+    "ARRANGEMENTS",
+    "BODY_TYPES",
+    "COLLABORATION_MODELS",
+    "HOLDERS",
+    "ICS",
+    "ID",
+    "INSTRUMENTS",
+    "KINDS",
+    "LEVELS",
+    "LEVEL_SYNONYMS",
+    "PREFIXES",
+    "RAG",
+    "STATUSES",
+    "Level",
+    "entity_iri",
+    "normalise",
+    "short_id",
 ]
 
 #: The ontology namespace (classes, properties and the fixed individuals).
@@ -38,8 +53,17 @@ PREFIXES: dict[str, str] = {
 
 #: Entity kinds, as used in data IRIs (``id:body/nhn-icb``).
 KINDS = (
-    "source", "area", "body", "collaborative", "function", "category",
-    "allocation", "delegation", "dependency", "workstream", "risk",
+    "source",
+    "area",
+    "body",
+    "collaborative",
+    "function",
+    "category",
+    "allocation",
+    "delegation",
+    "dependency",
+    "workstream",
+    "risk",
 )
 
 
@@ -51,7 +75,7 @@ def entity_iri(kind: str, ident: str) -> str:
 def short_id(iri: str) -> str:
     """The inverse of :func:`entity_iri` for display: ``kind/id`` for a data entity
     (``body/nhn-icb``), the IRI unchanged for anything else."""
-    return iri[len(ID):] if iri.startswith(ID) else iri
+    return iri[len(ID) :] if iri.startswith(ID) else iri
 
 
 def normalise(word: str) -> str:
@@ -82,12 +106,19 @@ LEVELS: dict[str, Level] = {
 
 #: Local names for levels (DOMAIN.md): matched after :func:`normalise`.
 LEVEL_SYNONYMS: dict[str, str] = {
-    "nation": "national", "england": "national",
+    "nation": "national",
+    "england": "national",
     "region": "regional",
-    "ics": "system", "icb": "system",
-    "icp": "place", "locality": "place",
-    "in": "neighbourhood", "sub-place": "neighbourhood", "subplace": "neighbourhood",
-    "pcn": "neighbourhood", "pcn-footprint": "neighbourhood", "integrated-neighbourhood": "neighbourhood",
+    "ics": "system",
+    "icb": "system",
+    "icp": "place",
+    "locality": "place",
+    "in": "neighbourhood",
+    "sub-place": "neighbourhood",
+    "subplace": "neighbourhood",
+    "pcn": "neighbourhood",
+    "pcn-footprint": "neighbourhood",
+    "integrated-neighbourhood": "neighbourhood",
     "neighborhood": "neighbourhood",
 }
 
@@ -125,7 +156,9 @@ BODY_TYPES: dict[str, str] = {
 HOLDERS: dict[str, str] = {"icb": "HolderICB", "nhs-england": "HolderNHSEngland"}
 
 COLLABORATION_MODELS: dict[str, str] = {
-    "alliance": "AllianceModel", "lead-provider": "LeadProviderModel", "undecided": "UndecidedModel",
+    "alliance": "AllianceModel",
+    "lead-provider": "LeadProviderModel",
+    "undecided": "UndecidedModel",
 }
 
 INSTRUMENTS: dict[str, str] = {
@@ -139,18 +172,29 @@ INSTRUMENTS: dict[str, str] = {
 }
 
 STATUSES: dict[str, str] = {
-    "current": "StatusCurrent", "proposed": "StatusProposed", "shadow": "StatusShadow",
-    "live": "StatusLive", "retired": "StatusRetired", "undecided": "StatusUndecided",
+    "current": "StatusCurrent",
+    "proposed": "StatusProposed",
+    "shadow": "StatusShadow",
+    "live": "StatusLive",
+    "retired": "StatusRetired",
+    "undecided": "StatusUndecided",
 }
 
 ARRANGEMENTS: dict[str, str] = {
-    "in-house": "InHouse", "csu": "ViaCSU", "joint-team": "JointTeam",
+    "in-house": "InHouse",
+    "csu": "ViaCSU",
+    "joint-team": "JointTeam",
     "other-organisation": "OtherOrganisation",
 }
 
 RAG: dict[str, str] = {
-    "red": "RagRed", "amber-red": "RagAmberRed", "amber": "RagAmber", "amber-green": "RagAmberGreen",
-    "green": "RagGreen", "complete": "RagComplete", "not-started": "RagNotStarted",
+    "red": "RagRed",
+    "amber-red": "RagAmberRed",
+    "amber": "RagAmber",
+    "amber-green": "RagAmberGreen",
+    "green": "RagGreen",
+    "complete": "RagComplete",
+    "not-started": "RagNotStarted",
 }
 
 
@@ -173,11 +217,10 @@ def file_graph(shown: str) -> str:
 
 def sources_graph(data_graph: str) -> str:
     """The named graph recording where the entities of one file's graph were written."""
-    return SOURCES_GRAPH + ":" + data_graph[len(_FILE_GRAPH):]
+    return SOURCES_GRAPH + ":" + data_graph[len(_FILE_GRAPH) :]
 
 
 def is_data_graph(graph: str | None) -> bool:
     """True for a graph of mapping data (a source file's), false for the ontology,
     source locations and the store's manifest."""
     return graph is None or graph.startswith(_FILE_GRAPH)
-

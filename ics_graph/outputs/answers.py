@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 
-__all__ = ["where_text", "where_rows", "at_text", "at_rows", "body_text", "body_rows", "impact_rows", "to_csv"]
+__all__ = ["at_rows", "at_text", "body_rows", "body_text", "impact_rows", "to_csv", "where_rows", "where_text"]
 
 
 def _dates(start: str, end: str) -> str:
@@ -26,8 +26,7 @@ def _holding_lines(holding: dict, indent: str) -> list[str]:
     where = f"{holding['level']} level in {holding['area']}"
     if holding["covers_from_above"]:
         where += " (covers it from above)"
-    lines = [f"{indent}sits at: {where}",
-             f"{indent}accountable: {holding['accountable']}"]
+    lines = [f"{indent}sits at: {where}", f"{indent}accountable: {holding['accountable']}"]
     if holding["delivered_by"]:
         lines.append(f"{indent}delivered by: {', '.join(holding['delivered_by'])}")
     lines.append(f"{indent}status: {holding['status'] or 'current'}, {_dates(holding['start'], holding['end'])}")
@@ -39,8 +38,10 @@ def _holding_lines(holding: dict, indent: str) -> list[str]:
     if holding["chain"]:
         chain = [holding["accountable"]]
         for step in holding["chain"]:
-            chain.append(f"[{step['instrument'] or 'delegation'}, {step['status'] or 'current'}, "
-                         f"{_dates(step['start'], step['end'])}] -> {step['to_body']}")
+            chain.append(
+                f"[{step['instrument'] or 'delegation'}, {step['status'] or 'current'}, "
+                f"{_dates(step['start'], step['end'])}] -> {step['to_body']}"
+            )
         lines.append(f"{indent}delegation chain: " + " ".join(chain))
     else:
         lines.append(f"{indent}delegation chain: none (exercised by the accountable body)")
@@ -53,8 +54,11 @@ def _answer_lines(answer: dict, indent: str) -> list[str]:
     inner = indent + "  "
     if not answer["holdings"]:
         below = any(part["holdings"] for part in answer["places"])
-        lines.append(f"{inner}no allocation at this level or above; it sits in the areas below" if below
-                     else f"{inner}not allocated: no allocation covers this area")
+        lines.append(
+            f"{inner}no allocation at this level or above; it sits in the areas below"
+            if below
+            else f"{inner}not allocated: no allocation covers this area"
+        )
     for number, holding in enumerate(answer["holdings"]):
         if number:
             lines.append(f"{inner}also:")
@@ -68,9 +72,13 @@ def _answer_lines(answer: dict, indent: str) -> list[str]:
 
 def where_text(report: dict) -> str:
     f = report["function"]
-    facts = [f"category: {f.get('category', '?')}", f"holder: {f.get('holder', '?')}",
-             f"reserved: {'yes' if f.get('reserved') else 'no'}", f"lowest level: {f.get('lowest', '?')}",
-             f"minimum scale: {f.get('minimum', '?')}"]
+    facts = [
+        f"category: {f.get('category', '?')}",
+        f"holder: {f.get('holder', '?')}",
+        f"reserved: {'yes' if f.get('reserved') else 'no'}",
+        f"lowest level: {f.get('lowest', '?')}",
+        f"minimum scale: {f.get('minimum', '?')}",
+    ]
     if f.get("icb_from"):
         facts.append(f"ICBs hold it from {f['icb_from']}")
     lines = [f"{f['label']} ({f['id']})", "  " + "; ".join(facts), f"  defined at: {f['source']}", ""]
@@ -87,15 +95,30 @@ def where_rows(report: dict) -> list[dict]:
 
     def walk(answer: dict, system: str):
         for holding in answer["holdings"] or [None]:
-            row = {"function": report["function"]["label"], "system": system, "area": answer["area"],
-                   "area_level": answer["level"]}
+            row = {
+                "function": report["function"]["label"],
+                "system": system,
+                "area": answer["area"],
+                "area_level": answer["level"],
+            }
             if holding:
-                row.update({"sits_at": holding["area"], "level": holding["level"], "accountable": holding["accountable"],
-                            "delivered_by": "; ".join(holding["delivered_by"]), "status": holding["status"],
-                            "effective_from": holding["start"], "effective_to": holding["end"],
-                            "delegation_chain": " -> ".join([holding["accountable"]] + [s["to_body"] for s in holding["chain"]]),
-                            "instruments": "; ".join(s["instrument"] for s in holding["chain"]),
-                            "rationale": holding["rationale"], "source": holding["source"]})
+                row.update(
+                    {
+                        "sits_at": holding["area"],
+                        "level": holding["level"],
+                        "accountable": holding["accountable"],
+                        "delivered_by": "; ".join(holding["delivered_by"]),
+                        "status": holding["status"],
+                        "effective_from": holding["start"],
+                        "effective_to": holding["end"],
+                        "delegation_chain": " -> ".join(
+                            [holding["accountable"]] + [s["to_body"] for s in holding["chain"]]
+                        ),
+                        "instruments": "; ".join(s["instrument"] for s in holding["chain"]),
+                        "rationale": holding["rationale"],
+                        "source": holding["source"],
+                    }
+                )
             row["findings"] = "; ".join(f["message"] for f in answer["findings"])
             rows.append(row)
         for part in answer["places"]:
@@ -118,8 +141,10 @@ def at_text(report: dict) -> str:
             for item in category["items"]:
                 chain = " -> ".join([item["accountable"]] + [s["to_body"] for s in item["chain"]])
                 delivered = f"; delivered by {', '.join(item['delivered_by'])}" if item["delivered_by"] else ""
-                lines.append(f"    {item['function']}: {item['relation']} ({item['area']}); accountable {item['accountable']}"
-                             f"{delivered}; {item['status'] or 'current'}, {_dates(item['start'], item['end'])}")
+                lines.append(
+                    f"    {item['function']}: {item['relation']} ({item['area']}); accountable {item['accountable']}"
+                    f"{delivered}; {item['status'] or 'current'}, {_dates(item['start'], item['end'])}"
+                )
                 if item["chain"]:
                     lines.append(f"      delegated: {chain}")
         lines.append("")
@@ -131,16 +156,31 @@ def at_rows(report: dict) -> list[dict]:
     for group in report["groups"]:
         for category in group["categories"]:
             for item in category["items"]:
-                rows.append({"level": group["level"], "category": category["category"], "function": item["function"],
-                             "relation": item["relation"], "area": item["area"], "accountable": item["accountable"],
-                             "delivered_by": "; ".join(item["delivered_by"]), "status": item["status"],
-                             "effective_from": item["start"], "effective_to": item["end"],
-                             "delegated_to": " -> ".join(s["to_body"] for s in item["chain"]), "source": item["source"]})
+                rows.append(
+                    {
+                        "level": group["level"],
+                        "category": category["category"],
+                        "function": item["function"],
+                        "relation": item["relation"],
+                        "area": item["area"],
+                        "accountable": item["accountable"],
+                        "delivered_by": "; ".join(item["delivered_by"]),
+                        "status": item["status"],
+                        "effective_from": item["start"],
+                        "effective_to": item["end"],
+                        "delegated_to": " -> ".join(s["to_body"] for s in item["chain"]),
+                        "source": item["source"],
+                    }
+                )
     return rows
 
 
-_BODY_SECTIONS = [("accountable_for", "Accountable for"), ("delivers", "Delivers"),
-                  ("delegated", "Has delegated"), ("received", "Has received")]
+_BODY_SECTIONS = [
+    ("accountable_for", "Accountable for"),
+    ("delivers", "Delivers"),
+    ("delegated", "Has delegated"),
+    ("received", "Has received"),
+]
 
 
 def body_text(report: dict) -> str:
@@ -152,11 +192,15 @@ def body_text(report: dict) -> str:
         for item in items:
             if "to" in item:
                 other = f"to {item['to']}" if key == "delegated" else f"from {item['from']}"
-                lines.append(f"  {item['function']} in {item['area']} {other} [{item['instrument'] or 'delegation'}, "
-                             f"{item['status'] or 'current'}, {_dates(item['start'], item['end'])}]")
+                lines.append(
+                    f"  {item['function']} in {item['area']} {other} [{item['instrument'] or 'delegation'}, "
+                    f"{item['status'] or 'current'}, {_dates(item['start'], item['end'])}]"
+                )
             else:
-                lines.append(f"  {item['function']} at {item['level']} level in {item['area']} "
-                             f"[{item['status'] or 'current'}, {_dates(item['start'], item['end'])}]")
+                lines.append(
+                    f"  {item['function']} at {item['level']} level in {item['area']} "
+                    f"[{item['status'] or 'current'}, {_dates(item['start'], item['end'])}]"
+                )
         if not items:
             lines.append("  (none)")
         lines.append("")
@@ -173,13 +217,37 @@ def body_rows(report: dict) -> list[dict]:
     rows = []
     for key, _title in _BODY_SECTIONS:
         for item in report[key]:
-            rows.append({"relation": key, "function": item["function"], "area": item["area"],
-                         "level": item.get("level", ""), "from": item.get("from", ""), "to": item.get("to", ""),
-                         "instrument": item.get("instrument", ""), "status": item["status"],
-                         "effective_from": item["start"], "effective_to": item["end"], "source": item["source"]})
+            rows.append(
+                {
+                    "relation": key,
+                    "function": item["function"],
+                    "area": item["area"],
+                    "level": item.get("level", ""),
+                    "from": item.get("from", ""),
+                    "to": item.get("to", ""),
+                    "instrument": item.get("instrument", ""),
+                    "status": item["status"],
+                    "effective_from": item["start"],
+                    "effective_to": item["end"],
+                    "source": item["source"],
+                }
+            )
     for item in report["member_of"]:
-        rows.append({"relation": "member_of", "function": "", "area": "", "level": "", "from": "", "to": item["collaborative"],
-                     "instrument": "", "status": "", "effective_from": "", "effective_to": "", "source": ""})
+        rows.append(
+            {
+                "relation": "member_of",
+                "function": "",
+                "area": "",
+                "level": "",
+                "from": "",
+                "to": item["collaborative"],
+                "instrument": "",
+                "status": "",
+                "effective_from": "",
+                "effective_to": "",
+                "source": "",
+            }
+        )
     return rows
 
 
@@ -189,22 +257,50 @@ def impact_rows(report: dict) -> list[dict]:
     rows = []
     for direction in ("upstream", "downstream"):
         for item in report[direction]:
-            rows.append({"kind": direction, "id": item.get("id", ""), "label": item.get("label", ""),
-                         "depth": item.get("depth", ""), "detail": ""})
+            rows.append(
+                {
+                    "kind": direction,
+                    "id": item.get("id", ""),
+                    "label": item.get("label", ""),
+                    "depth": item.get("depth", ""),
+                    "detail": "",
+                }
+            )
     for item in report["areas"]:
-        rows.append({"kind": "area", "id": item["id"], "label": item["label"], "depth": "",
-                     "detail": f"{item['level']}; via {', '.join(item['via'])}"})
+        rows.append(
+            {
+                "kind": "area",
+                "id": item["id"],
+                "label": item["label"],
+                "depth": "",
+                "detail": f"{item['level']}; via {', '.join(item['via'])}",
+            }
+        )
     for item in report["bodies"]:
-        rows.append({"kind": "body", "id": item["id"], "label": item["label"], "depth": "", "detail": ", ".join(item["roles"])})
+        rows.append(
+            {"kind": "body", "id": item["id"], "label": item["label"], "depth": "", "detail": ", ".join(item["roles"])}
+        )
     move = report.get("move") or {}
     for key, kind in (("removed", "removed allocation"), ("added", "added allocation")):
         for item in move.get(key, []):
-            rows.append({"kind": kind, "id": item["id"], "label": item.get("area_label", ""), "depth": "", "detail": ""})
-    for key, kind in (("appear", "finding would appear"), ("disappear", "finding would disappear"),
-                      ("changed", "finding would change")):
+            rows.append(
+                {"kind": kind, "id": item["id"], "label": item.get("area_label", ""), "depth": "", "detail": ""}
+            )
+    for key, kind in (
+        ("appear", "finding would appear"),
+        ("disappear", "finding would disappear"),
+        ("changed", "finding would change"),
+    ):
         for item in move.get(key, []):
-            rows.append({"kind": kind, "id": item.get("rule", ""), "label": item.get("message", ""), "depth": "",
-                         "detail": item.get("severity", "")})
+            rows.append(
+                {
+                    "kind": kind,
+                    "id": item.get("rule", ""),
+                    "label": item.get("message", ""),
+                    "depth": "",
+                    "detail": item.get("severity", ""),
+                }
+            )
     return rows
 
 

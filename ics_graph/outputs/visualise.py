@@ -1,6 +1,6 @@
 """An interactive graph of a mapping: one self-contained, offline HTML page.
 
-The page draws the property-graph projection of :func:`ics_graph.outputs.export.project`
+The page draws the property-graph projection of :func:`ics_graph.queries.projection.project`
 (functions, bodies, areas and provider collaboratives, with their accountable,
 delivers, delegates, depends-on, part-of, member-of and operates-in edges) with
 vis-network, in a hierarchical layout by spatial level: national at the top,
@@ -35,13 +35,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import itertools
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from ics_graph.model import vocabulary as v
-from ics_graph.outputs.export import Edge, Node, project
+from ics_graph.queries.projection import Edge, Node, project
+from ics_graph.util.errors import UsageError
 
 __all__ = ["VIEWS", "VIEW_EDGES", "graph_data", "vis_network_assets", "visualise"]
 
@@ -89,6 +91,7 @@ ROW_WIDTH = 12
 
 # -- vis-network, inlined from pyvis -----------------------------------------------------------
 
+
 @lru_cache(maxsize=1)
 def vis_network_assets() -> tuple[str, str, str]:
     """(version, minified JS, CSS) of the newest vis-network shipped inside pyvis."""
@@ -114,12 +117,13 @@ def vis_network_assets() -> tuple[str, str, str]:
 
 # -- choosing what to draw ----------------------------------------------------------------------
 
+
 @dataclass
 class _Item:
     """A node or edge being prepared, with the findings attached to it."""
 
     notes: list[str] = field(default_factory=list)
-    border: str = ""      # "", "amber" or "red"
+    border: str = ""  # "", "amber" or "red"
 
 
 _short = v.short_id
@@ -212,8 +216,13 @@ def _collapse(nodes: dict[str, Node], edges: list[Edge]):
     out = {k: n for k, n in nodes.items() if k not in merged}
     for place, names in members.items():
         key = _NEIGHBOURHOODS + place
-        out[key] = Node(id=key, label=f"{nodes[place].label}: {len(names)} neighbourhood{'s' if len(names) != 1 else ''}",
-                        kind="area", level="neighbourhood", type="Neighbourhoods (collapsed)")
+        out[key] = Node(
+            id=key,
+            label=f"{nodes[place].label}: {len(names)} neighbourhood{'s' if len(names) != 1 else ''}",
+            kind="area",
+            level="neighbourhood",
+            type="Neighbourhoods (collapsed)",
+        )
     seen: dict[tuple, Edge] = {}
     for e in edges:
         source, target = merged.get(e.source, e.source), merged.get(e.target, e.target)
@@ -222,8 +231,13 @@ def _collapse(nodes: dict[str, Node], edges: list[Edge]):
             continue
         key = (e.kind, source, target, e.label)
         if key not in seen:
-            seen[key] = Edge(id=f"{e.kind}/{source}/{target}/{e.label}" if e.label else f"{e.kind}/{source}/{target}",
-                             source=source, target=target, kind=e.kind, label=e.label)
+            seen[key] = Edge(
+                id=f"{e.kind}/{source}/{target}/{e.label}" if e.label else f"{e.kind}/{source}/{target}",
+                source=source,
+                target=target,
+                kind=e.kind,
+                label=e.label,
+            )
     return out, list(seen.values()), {p: sorted(n) for p, n in members.items()}, merged
 
 
@@ -239,12 +253,21 @@ def _neighbourhood(edges: list[Edge], start: str, depth: int) -> set[str]:
     return reached
 
 
-def graph_data(mapping, findings=(), *, view: str = "all", system=None, area=None, function=None, depth: int = 2,
-               collapse_neighbourhoods: bool = False) -> dict:
+def graph_data(
+    mapping,
+    findings=(),
+    *,
+    view: str = "all",
+    system=None,
+    area=None,
+    function=None,
+    depth: int = 2,
+    collapse_neighbourhoods: bool = False,
+) -> dict:
     """The nodes and edges :func:`visualise` draws, as plain vis-network data (sorted),
     plus the legend's entries. Raises ``ValueError`` for an unknown view or entity."""
     if view not in VIEW_EDGES:
-        raise ValueError(f"unknown view '{view}'; allowed: {', '.join(VIEWS)}")
+        raise UsageError(f"unknown view '{view}'; allowed: {', '.join(VIEWS)}")
     if hasattr(findings, "findings"):  # a CheckResult
         findings = findings.findings
     findings = list(findings or ())
@@ -266,9 +289,9 @@ def graph_data(mapping, findings=(), *, view: str = "all", system=None, area=Non
             continue
         key = _entity(wanted, "area")
         if key not in nodes or nodes[key].kind != "area":
-            raise ValueError(f"no area '{key[5:]}' in the mapping")
+            raise UsageError(f"no area '{key[5:]}' in the mapping")
         if name == "system" and nodes[key].level != "system":
-            raise ValueError(f"'{key[5:]}' is a {nodes[key].level or 'unknown'}-level area, not a system")
+            raise UsageError(f"'{key[5:]}' is a {nodes[key].level or 'unknown'}-level area, not a system")
         nodes, edges = _footprint(nodes, edges, key, area_of)
 
     # Findings: notes and borders on nodes, notes and cycle colour on edges.
@@ -290,7 +313,7 @@ def graph_data(mapping, findings=(), *, view: str = "all", system=None, area=Non
                 targets.append(e.target)
         if f.cycle:
             members = [_short(m) for m in f.cycle]
-            pairs = set(zip(members, members[1:]))
+            pairs = set(itertools.pairwise(members))
             group = {_short(r) for r in f.related}
             for e in graph.edges:
                 if (e.source, e.target) not in pairs or e.kind not in ("delegates", "depends-on"):
@@ -325,14 +348,18 @@ def graph_data(mapping, findings=(), *, view: str = "all", system=None, area=Non
     edges = [e for e in edges if e.kind in kinds]
     if view != "all":
         keep = {e.source for e in edges} | {e.target for e in edges}
-        keep |= {k for k, n in nodes.items() if n.kind in _VIEW_FLAGGED_KINDS[view] and node_items.get(k, _Item()).border}
+        keep |= {
+            k for k, n in nodes.items() if n.kind in _VIEW_FLAGGED_KINDS[view] and node_items.get(k, _Item()).border
+        }
         nodes = {k: n for k, n in nodes.items() if k in keep}
 
     # Focus.
     if function is not None:
         key = _entity(function, "function")
         if key not in nodes:
-            raise ValueError(f"no function '{key[9:]}' in the {view} view" + (" of that footprint" if system or area else ""))
+            raise UsageError(
+                f"no function '{key[9:]}' in the {view} view" + (" of that footprint" if system or area else "")
+            )
         reached = _neighbourhood(edges, key, depth)
         nodes = {k: n for k, n in nodes.items() if k in reached}
         edges = [e for e in edges if e.source in reached and e.target in reached]
@@ -360,7 +387,7 @@ def _vis_data(nodes, edges, node_items, edge_items, cycle_edges, function_level,
     next_row = 0
     for band in sorted(bands):
         for start in range(0, len(bands[band]), ROW_WIDTH):
-            for key in bands[band][start:start + ROW_WIDTH]:
+            for key in bands[band][start : start + ROW_WIDTH]:
                 rows[key] = next_row
             next_row += 1
 
@@ -383,16 +410,30 @@ def _vis_data(nodes, edges, node_items, edge_items, cycle_edges, function_level,
         elif level:
             lines.append(f"level: {level}")
         if key.startswith(_NEIGHBOURHOODS):
-            names = collapsed_members.get(key[len(_NEIGHBOURHOODS):], [])
+            names = collapsed_members.get(key[len(_NEIGHBOURHOODS) :], [])
             lines.append("merged: " + ", ".join(names[:30]) + (", ..." if len(names) > 30 else ""))
         if item.notes:
             lines += ["", "Findings:"] + [f"- {n}" for n in item.notes]
-        node_records.append(dict(id=key, label=node.label or key, shape=KIND_SHAPES.get(node.kind, "dot"),
-                                 color={"background": fill, "border": border,
-                                        "highlight": {"background": fill, "border": border},
-                                        "hover": {"background": fill, "border": border}},
-                                 borderWidth=width, borderWidthSelected=width + 1, level=row, kind=node.kind,
-                                 levelName=level, flagged=item.border, tooltip="\n".join(lines)))
+        node_records.append(
+            {
+                "id": key,
+                "label": node.label or key,
+                "shape": KIND_SHAPES.get(node.kind, "dot"),
+                "color": {
+                    "background": fill,
+                    "border": border,
+                    "highlight": {"background": fill, "border": border},
+                    "hover": {"background": fill, "border": border},
+                },
+                "borderWidth": width,
+                "borderWidthSelected": width + 1,
+                "level": row,
+                "kind": node.kind,
+                "levelName": level,
+                "flagged": item.border,
+                "tooltip": "\n".join(lines),
+            }
+        )
     ordered = sorted(edges, key=lambda e: (e.kind, e.source, e.target, e.label, e.id))
     for e in ordered:
         colour, dashes, width, _words = EDGE_STYLES.get(e.kind, ("#999999", False, 1, e.kind))
@@ -406,10 +447,16 @@ def _vis_data(nodes, edges, node_items, edge_items, cycle_edges, function_level,
             lines.append("on a cycle")
         if item.notes:
             lines += ["", "Findings:"] + [f"- {n}" for n in item.notes]
-        options = {"id": e.id, "kind": e.kind, "cycle": in_cycle, "tooltip": "\n".join(lines),
-                   "color": {"color": CYCLE_COLOUR if in_cycle else colour,
-                             "highlight": CYCLE_COLOUR if in_cycle else colour},
-                   "dashes": dashes, "width": 4 if in_cycle else width, "arrows": "to"}
+        options = {
+            "id": e.id,
+            "kind": e.kind,
+            "cycle": in_cycle,
+            "tooltip": "\n".join(lines),
+            "color": {"color": CYCLE_COLOUR if in_cycle else colour, "highlight": CYCLE_COLOUR if in_cycle else colour},
+            "dashes": dashes,
+            "width": 4 if in_cycle else width,
+            "arrows": "to",
+        }
         if e.kind == "delegates" and e.label:
             options["label"] = e.label
         edge_records.append({**options, "from": e.source, "to": e.target})
@@ -437,20 +484,36 @@ def _plain(record: dict) -> dict:
 
 _OPTIONS = {
     "autoResize": True,
-    "layout": {"randomSeed": 1, "improvedLayout": False,
-               "hierarchical": {"enabled": True, "direction": "UD", "sortMethod": "directed",
-                                "levelSeparation": 110, "nodeSpacing": 190, "treeSpacing": 160,
-                                "blockShifting": False, "edgeMinimization": False, "parentCentralization": True}},
+    "layout": {
+        "randomSeed": 1,
+        "improvedLayout": False,
+        "hierarchical": {
+            "enabled": True,
+            "direction": "UD",
+            "sortMethod": "directed",
+            "levelSeparation": 110,
+            "nodeSpacing": 190,
+            "treeSpacing": 160,
+            "blockShifting": False,
+            "edgeMinimization": False,
+            "parentCentralization": True,
+        },
+    },
     # The hierarchical layout places every node by level; a physics simulation on top
     # would only jiggle it (and took seconds to settle on a thousand nodes), so the
     # layout is final as soon as it is drawn: "physics stops once the layout settles"
     # holds from the first frame.
     "physics": {"enabled": False},
     "interaction": {"hover": True, "tooltipDelay": 150, "navigationButtons": False, "keyboard": False},
-    "nodes": {"font": {"face": "sans-serif", "size": 14, "color": "#1a1a1a"}, "margin": 8,
-              "widthConstraint": {"maximum": 200}},
-    "edges": {"font": {"face": "sans-serif", "size": 11, "align": "middle", "strokeWidth": 3},
-              "smooth": {"enabled": True, "type": "cubicBezier", "forceDirection": "vertical", "roundness": 0.4}},
+    "nodes": {
+        "font": {"face": "sans-serif", "size": 14, "color": "#1a1a1a"},
+        "margin": 8,
+        "widthConstraint": {"maximum": 200},
+    },
+    "edges": {
+        "font": {"face": "sans-serif", "size": 11, "align": "middle", "strokeWidth": 3},
+        "smooth": {"enabled": True, "type": "cubicBezier", "forceDirection": "vertical", "roundness": 0.4},
+    },
 }
 
 _SCRIPT = r"""
@@ -520,17 +583,24 @@ def _json_for_script(value) -> str:
     """JSON that is safe inside a <script> element: ``<``, ``>`` and ``&`` as \\u escapes
     (so no ``</script>`` or ``<!--`` can appear), and the line separators JS dislikes."""
     text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    for char, code in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
-                       ("\u2029", "\\u2029")):
+    for char, code in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
         text = text.replace(char, code)
     return text
 
 
 def _legend(legend: dict) -> str:
     e = html.escape
-    parts = ['<aside id="legend" aria-label="Legend">', "<h2>Level (colour; top to bottom)</h2>",
-             "<p>A function takes the colour of the highest level it is allocated at, "
-             "in the row below that level.</p><ul>"]
+    parts = [
+        '<aside id="legend" aria-label="Legend">',
+        "<h2>Level (colour; top to bottom)</h2>",
+        "<p>A function takes the colour of the highest level it is allocated at, in the row below that level.</p><ul>",
+    ]
     for level in legend["levels"]:
         fill, border = LEVEL_COLOURS.get(level, LEVEL_COLOURS[""])
         word = level or "no level / not allocated"
@@ -542,14 +612,19 @@ def _legend(legend: dict) -> str:
     for kind in legend["edges"]:
         colour, dashes, width, words = EDGE_STYLES[kind]
         style = "dashed" if dashes and dashes[0] > 3 else ("dotted" if dashes else "solid")
-        parts.append(f'<li><span class="line" style="border-top:{max(width, 2)}px {style} {colour}"></span>'
-                     f"{e(words)}</li>")
+        parts.append(
+            f'<li><span class="line" style="border-top:{max(width, 2)}px {style} {colour}"></span>{e(words)}</li>'
+        )
     parts.append("</ul><h2>Findings</h2><ul>")
     parts.append(f'<li><span class="line" style="border-top:4px solid {CYCLE_COLOUR}"></span>edge on a cycle</li>')
-    parts.append(f'<li><span class="swatch" style="background:#fff;border-color:{RED_BORDER}"></span>'
-                 "unowned function, coverage gap or error</li>")
-    parts.append(f'<li><span class="swatch" style="background:#fff;border-color:{AMBER_BORDER}"></span>'
-                 "other finding (see the tooltip)</li>")
+    parts.append(
+        f'<li><span class="swatch" style="background:#fff;border-color:{RED_BORDER}"></span>'
+        "unowned function, coverage gap or error</li>"
+    )
+    parts.append(
+        f'<li><span class="swatch" style="background:#fff;border-color:{AMBER_BORDER}"></span>'
+        "other finding (see the tooltip)</li>"
+    )
     parts.append("</ul></aside>")
     return "".join(parts)
 
@@ -558,11 +633,21 @@ def _sha256(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
-def visualise(mapping, findings=(), *, view: str = "all", system=None, area=None, function=None, depth: int = 2,
-              collapse_neighbourhoods: bool = False, title: str = "ics-graph") -> str:
+def visualise(
+    mapping,
+    findings=(),
+    *,
+    view: str = "all",
+    system=None,
+    area=None,
+    function=None,
+    depth: int = 2,
+    collapse_neighbourhoods: bool = False,
+    title: str = "ics-graph",
+) -> str:
     """One self-contained HTML page drawing ``mapping`` with ``findings`` overlaid.
 
-    ``findings``: :class:`~ics_graph.engine.findings.Finding` objects (or a ``CheckResult``).
+    ``findings``: :class:`~ics_graph.model.findings.Finding` objects (or a ``CheckResult``).
     ``view``: ``all``, ``dependencies`` (depends-on), ``delegation`` (delegates) or
     ``allocation`` (accountable and delivers). ``system`` / ``area`` (an id, ``area/id``
     or IRI) restrict the drawing to that footprint: the area, the areas inside it and
@@ -570,14 +655,24 @@ def visualise(mapping, findings=(), *, view: str = "all", system=None, area=None
     hops of that function. ``collapse_neighbourhoods`` merges each place's
     neighbourhoods into one node. Raises ``ValueError`` for an unknown view or entity.
     """
-    data = graph_data(mapping, findings, view=view, system=system, area=area, function=function, depth=depth,
-                      collapse_neighbourhoods=collapse_neighbourhoods)
+    data = graph_data(
+        mapping,
+        findings,
+        view=view,
+        system=system,
+        area=area,
+        function=function,
+        depth=depth,
+        collapse_neighbourhoods=collapse_neighbourhoods,
+    )
     legend = data.pop("legend")
     version, vis_js, vis_css = vis_network_assets()
     script = _SCRIPT.strip("\n")
     heading = f"{title}: {view} view"
-    policy = ("default-src 'none'; base-uri 'none'; form-action 'none'; frame-src 'none'; connect-src 'none'; "
-              f"img-src data:; font-src 'none'; style-src 'unsafe-inline'; script-src {_sha256(vis_js)} {_sha256(script)}")
+    policy = (
+        "default-src 'none'; base-uri 'none'; form-action 'none'; frame-src 'none'; connect-src 'none'; "
+        f"img-src data:; font-src 'none'; style-src 'unsafe-inline'; script-src {_sha256(vis_js)} {_sha256(script)}"
+    )
     page = [
         "<!DOCTYPE html>",
         '<html lang="en">',

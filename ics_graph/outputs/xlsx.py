@@ -39,16 +39,20 @@ with), so exported data cannot turn into spreadsheet formulas.
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import re
+import zipfile
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
+from ics_graph.inputs.workbook import SHEETS, TEMPLATE_HEADERS, _column_letter
 from ics_graph.model import vocabulary as v
 from ics_graph.model.schema import SECTIONS, Section
-from ics_graph.inputs.workbook import SHEETS, TEMPLATE_HEADERS
+from ics_graph.util.files import write_atomic
 
-__all__ = ["FINDINGS_HEADERS", "FIXED_TIME", "export_workbook", "workbook_rows"]
+__all__ = ["FINDINGS_HEADERS", "FIXED_TIME", "export_workbook", "stable_bytes", "workbook_rows", "write_template"]
 
 #: The Findings sheet's columns.
 FINDINGS_HEADERS = ("rule", "severity", "message", "entity", "file", "line/cell", "hint")
@@ -105,7 +109,7 @@ class _Graph:
         found = []
         for subject, predicates in self.out.items():
             if subject.startswith(prefix) and _RDF_TYPE in predicates:
-                ident = subject[len(prefix):]
+                ident = subject[len(prefix) :]
                 if ident and "#" not in ident and "/" not in ident:
                     found.append((ident, subject))
         return sorted(found)
@@ -116,7 +120,7 @@ def _ident(iri: str, targets: Iterable[str]) -> str:
     for kind in targets:
         prefix = v.ID + kind + "/"
         if iri.startswith(prefix):
-            return iri[len(prefix):]
+            return iri[len(prefix) :]
     return iri
 
 
@@ -169,7 +173,7 @@ class _Rows:
         g = self.g
         if key == "source":
             return self.source_text(subject)
-        if f is None or f.predicate is None and f.kind not in ("special", "codes"):
+        if f is None or (f.predicate is None and f.kind not in ("special", "codes")):
             return None
         kind = f.kind
         if kind == "special":
@@ -281,15 +285,18 @@ class _Rows:
 def _generated_id(section: Section, row: dict[str, Any]) -> str:
     """The id the reader gives an allocation or delegation without one (see
     :func:`ics_graph.inputs.authoring.entity_id`)."""
+
     def part(key: str, fallback: str) -> str:
         value = row.get(key)
         return fallback if value is None else str(value).replace("; ", "+")
 
     if section.name == "allocations":
-        return "--".join([part("function", "?"), part("area", "?"), part("accountable", "unowned"),
-                          part("effective_from", "always")])
-    return "--".join([part("function", "?"), part("from", "?"), part("to", "?"), part("area", "?"),
-                      part("effective_from", "always")])
+        return "--".join(
+            [part("function", "?"), part("area", "?"), part("accountable", "unowned"), part("effective_from", "always")]
+        )
+    return "--".join(
+        [part("function", "?"), part("from", "?"), part("to", "?"), part("area", "?"), part("effective_from", "always")]
+    )
 
 
 def _columns(sheet: str, rows: list[dict[str, Any]]) -> list[str]:
@@ -331,8 +338,17 @@ def _finding_rows(findings) -> list[list[Any]]:
     for f in findings:
         loc = f.location
         where = (loc.cell or (loc.line or None)) if loc is not None else None
-        rows.append([f.rule, f.severity.word, f.message, f.focus_id, loc.file if loc is not None else None,
-                     where, f.hint or None])
+        rows.append(
+            [
+                f.rule,
+                f.severity.word,
+                f.message,
+                f.focus_id,
+                loc.file if loc is not None else None,
+                where,
+                f.hint or None,
+            ]
+        )
     return rows
 
 
@@ -350,11 +366,10 @@ def _put(ws, row: int, column: int, value: Any) -> None:
 def export_workbook(mapping, findings=None) -> bytes:
     """The mapping as an ``.xlsx`` workbook (bytes): the data sheets of the workbook
     format and a ``Findings`` sheet listing ``findings`` (a
-    :class:`~ics_graph.engine.findings.CheckResult` or a list of findings; none if ``None``).
+    :class:`~ics_graph.model.findings.CheckResult` or a list of findings; none if ``None``).
     Deterministic: the same mapping and findings give the same bytes."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
-    from ics_graph.inputs.workbook import stable_bytes
 
     book = Workbook()
     book.remove(book.active)
@@ -374,3 +389,196 @@ def export_workbook(mapping, findings=None) -> bytes:
             widest = max([len(header)] + [len(str(row[col - 1])) for row in rows if row[col - 1] is not None])
             ws.column_dimensions[ws.cell(row=1, column=col).column_letter].width = min(60, max(10, widest + 2))
     return stable_bytes(book)
+
+
+# --- the empty template -----------------------------------------------------------------
+
+_VOCABULARIES: dict[str, tuple[str, ...]] = {
+    "level": tuple(v.LEVELS),
+    "type": tuple(v.BODY_TYPES),
+    "model": tuple(v.COLLABORATION_MODELS),
+    "instrument": tuple(v.INSTRUMENTS),
+    "status": tuple(v.STATUSES),
+    "holder": tuple(v.HOLDERS),
+    "reserved": ("yes", "no"),
+    "current_arrangement": tuple(v.ARRANGEMENTS),
+    "rag": tuple(v.RAG),
+}
+_VOCAB_COLUMNS = {
+    "level": "level",
+    "lowest_level": "level",
+    "minimum_level": "level",
+    "type": "type",
+    "model": "model",
+    "instrument": "instrument",
+    "holder": "holder",
+    "reserved": "reserved",
+    "status": "status",
+    "current_arrangement": "current_arrangement",
+    "rag": "rag",
+}
+#: Reference columns -> the sheet whose ids they take.
+_ID_COLUMNS = {
+    ("Areas", "part_of"): "Areas",
+    ("Bodies", "operates_in"): "Areas",
+    ("Collaboratives", "lead"): "Bodies",
+    ("Collaboratives", "members"): "Bodies",
+    ("Allocations", "function"): "Functions",
+    ("Allocations", "area"): "Areas",
+    ("Allocations", "accountable"): "Bodies",
+    ("Allocations", "delivered_by"): "Bodies",
+    ("Delegations", "function"): "Functions",
+    ("Delegations", "from"): "Bodies",
+    ("Delegations", "to"): "Bodies",
+    ("Delegations", "area"): "Areas",
+    ("Dependencies", "function"): "Functions",
+    ("Dependencies", "depends_on"): "Functions",
+    ("Workstreams", "depends_on"): "Workstreams",
+    ("Risks", "relates_to"): "Workstreams",
+}
+
+_SHEET_NOTES = {
+    "Areas": "Footprints at one level (England, regions, systems, places, neighbourhoods), each part of the area above.",
+    "Bodies": "Organisations and committees (NHS England, ICBs, place committees, councils, trusts, PCNs ...) and the areas they operate in.",
+    "Collaboratives": "Provider collaboratives: their model, members and lead provider.",
+    "Functions": "The function catalogue: statutory basis, holder, whether reserved, the lowest level it may be exercised at and the scale it needs.",
+    "Allocations": "Where a function sits: the area, the one accountable body, who delivers it, status and dates, and why.",
+    "Delegations": "A function passed from one body to another for an area under a legal instrument; the delegator stays accountable.",
+    "Dependencies": "Functions that depend on other functions.",
+    "Workstreams": "Optional: transition workstreams with their RAG status and senior responsible owner.",
+    "Risks": "Optional: risks scored impact x likelihood (each 1 to 5); the score is computed.",
+}
+_COLUMN_NOTES = {
+    "id": "a short unique id: letters, digits, '-', '_' or '.'",
+    "code": "ONS code (E and 8 digits) or ODS code; several separated by ';'",
+    "part_of": "the id (or exact name) of the area this one sits in",
+    "operates_in": "ids or names of areas, separated by ';'",
+    "members": "ids or names of bodies, separated by ';'",
+    "lead": "the id or name of the lead body (needed for lead-provider)",
+    "synonyms": "other names, separated by ';'",
+    "statutory_basis": "the legislation, separated by ';' if several",
+    "function": "the id or exact name of a function (Functions sheet, or the catalogue)",
+    "area": "the id or exact name of an area",
+    "accountable": "the one accountable body (id or name)",
+    "delivered_by": "bodies or collaboratives that deliver it, separated by ';'",
+    "from": "the delegating body",
+    "to": "the body (or collaborative) receiving the function",
+    "depends_on": "ids or names, separated by ';'",
+    "relates_to": "workstream or function ids, separated by ';'",
+    "valid_from": "date (a date cell, or YYYY-MM-DD)",
+    "valid_to": "date (inclusive)",
+    "effective_from": "date (a date cell, or YYYY-MM-DD)",
+    "effective_to": "date (inclusive)",
+    "wte": "whole-time equivalent staff (a number)",
+    "rationale": "why it sits at this level",
+    "source": "where the fact comes from (free text; each distinct text becomes a source)",
+    "impact": "1 to 5",
+    "likelihood": "1 to 5",
+    "notes": "anything unknown or uncertain",
+}
+
+
+def stable_bytes(book) -> bytes:
+    """An openpyxl workbook as .xlsx bytes that depend only on its content: fixed
+    document times (``book.save`` would stamp the current time) and fixed zip entry
+    times, so the same workbook always gives the same bytes."""
+    from openpyxl.writer.excel import ExcelWriter
+
+    fixed = _dt.datetime(2000, 1, 1)
+    book.properties.created = book.properties.modified = fixed
+    book.properties.creator = book.properties.lastModifiedBy = "ics-graph"
+    buffer = io.BytesIO()
+    ExcelWriter(book, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True)).save()
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o600 << 16
+            target.writestr(entry, source.read(info.filename))
+    return out.getvalue()
+
+
+def write_template(path: str | Path) -> None:
+    """Write an empty workbook: every sheet with its headers, a Notes sheet explaining
+    sheets, columns and vocabularies, and drop-downs (data validation) for vocabulary
+    columns and for columns taking ids defined on another sheet. Written atomically."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = Workbook()
+    notes = book.active
+    notes.title = "Notes"
+    bold = Font(bold=True)
+    notes.append(["ics-graph function-mapping workbook"])
+    notes["A1"].font = Font(bold=True, size=14)
+    notes.append(
+        [
+            (
+                "One row per entity. Headers and vocabulary words are matched ignoring case; lists are separated by ';'. "
+                "A reference may hold an id or an exact name. Write only what you can source; say what is unknown in notes. "
+                "The hidden Lists sheet holds the drop-down values. Check with: ics-graph check THIS.xlsx"
+            )
+        ]
+    )
+    notes.append([])
+    notes.append(["sheet", "column", "meaning", "allowed values"])
+    for cell in notes[4]:
+        cell.font = bold
+    vocab_ranges = {
+        name: f"Lists!${_column_letter(col)}$2:${_column_letter(col)}${len(words) + 1}"
+        for col, (name, words) in enumerate(_VOCABULARIES.items(), start=1)
+    }
+    for sheet_name, headers in TEMPLATE_HEADERS.items():
+        ws = book.create_sheet(sheet_name)
+        ws.append(list(headers))
+        for cell in ws[1]:
+            cell.font = bold
+        ws.freeze_panes = "A2"
+        notes.append([sheet_name, "", _SHEET_NOTES[sheet_name], ""])
+        notes.cell(row=notes.max_row, column=1).font = bold
+        for col, header in enumerate(headers, start=1):
+            letter = _column_letter(col)
+            ws.column_dimensions[letter].width = max(12, len(header) + 4)
+            vocab = _VOCAB_COLUMNS.get(header)
+            if sheet_name == "Risks" and header == "status":
+                vocab = None  # a risk's status is free text
+            target = _ID_COLUMNS.get((sheet_name, header))
+            allowed = ", ".join(_VOCABULARIES[vocab]) if vocab else (f"ids on the {target} sheet" if target else "")
+            notes.append(["", header, _COLUMN_NOTES.get(header, header.replace("_", " ")), allowed])
+            if vocab:
+                formula, prompt = vocab_ranges[vocab], "one of: " + ", ".join(_VOCABULARIES[vocab])
+            elif target:
+                formula, prompt = f"{target}!$A:$A", f"an id from the {target} sheet (or an exact name)"
+            else:
+                continue
+            dv = DataValidation(
+                type="list",
+                formula1=formula,
+                allow_blank=True,
+                showDropDown=False,
+                showErrorMessage=True,
+                errorStyle="warning",
+                error=prompt,
+                errorTitle=header,
+                promptTitle=header,
+                prompt=prompt[:255],
+                showInputMessage=True,
+            )
+            dv.add(f"{letter}2:{letter}1048576")
+            ws.add_data_validation(dv)
+    lists = book.create_sheet("Lists")
+    for col, (name, words) in enumerate(_VOCABULARIES.items(), start=1):
+        lists.cell(row=1, column=col, value=name).font = bold
+        for row, word in enumerate(words, start=2):
+            lists.cell(row=row, column=col, value=word)
+    notes.column_dimensions["A"].width = 16
+    notes.column_dimensions["B"].width = 22
+    notes.column_dimensions["C"].width = 90
+    notes.column_dimensions["D"].width = 60
+    lists.sheet_state = "hidden"
+    write_atomic(path, stable_bytes(book))

@@ -20,13 +20,11 @@ deterministic (no timestamps) and every piece of text is escaped.
 
 from __future__ import annotations
 
-import html
-import re
 from dataclasses import asdict, dataclass, field
 
 from ics_graph.queries.where import _Context, _short
 
-__all__ = ["DecisionsMap", "SystemSection", "PlaceSection", "Row", "decisions_map", "to_markdown", "to_html"]
+__all__ = ["TITLE", "DecisionsMap", "PlaceSection", "Row", "SystemSection", "decisions_map"]
 
 _RETIRED = "retired"
 _NO_CATEGORY = "(no category)"
@@ -77,8 +75,13 @@ class DecisionsMap:
         return f"{TITLE}: {names}" if names else TITLE
 
     def as_dict(self) -> dict:
-        return {"title": self.title, "as_of": self.as_of, "systems": [asdict(s) for s in self.systems],
-                "reserved": self.reserved, "nhse_delegations": self.nhse_delegations}
+        return {
+            "title": self.title,
+            "as_of": self.as_of,
+            "systems": [asdict(s) for s in self.systems],
+            "reserved": self.reserved,
+            "nhse_delegations": self.nhse_delegations,
+        }
 
 
 # -- data ----------------------------------------------------------------------------------
@@ -137,16 +140,25 @@ def decisions_map(mapping, *, as_of: str = "") -> DecisionsMap:
     live = [r for r in context.allocations if r.get("status") != _RETIRED]
 
     def row(allocation, target) -> Row:
-        steps = context.chain(allocation["function"], allocation["accountable"], target) if allocation.get("accountable") else []
+        steps = (
+            context.chain(allocation["function"], allocation["accountable"], target)
+            if allocation.get("accountable")
+            else []
+        )
         info = functions.get(allocation["function"], {})
         return Row(
-            category=info.get("category") or _NO_CATEGORY, function=function_label(allocation["function"]),
-            function_id=_short(allocation["function"]), level=allocation["level"], area=allocation["area_label"],
+            category=info.get("category") or _NO_CATEGORY,
+            function=function_label(allocation["function"]),
+            function_id=_short(allocation["function"]),
+            level=allocation["level"],
+            area=allocation["area_label"],
             accountable=allocation.get("accountable_label", "(no accountable body)"),
             delegated_to=" → ".join(s.to_body for s in steps),
             instrument="; ".join(s.instrument or "(instrument not recorded)" for s in steps),
-            status=allocation.get("status", ""), dates=_dates(allocation.get("from", ""), allocation.get("to", "")),
-            allocation=_short(allocation["a"]))
+            status=allocation.get("status", ""),
+            dates=_dates(allocation.get("from", ""), allocation.get("to", "")),
+            allocation=_short(allocation["a"]),
+        )
 
     def ordered(rows: list[Row]) -> list[Row]:
         return sorted(rows, key=lambda r: (r.category == _NO_CATEGORY, r.category, r.function, r.area, r.allocation))
@@ -170,8 +182,12 @@ def decisions_map(mapping, *, as_of: str = "") -> DecisionsMap:
         place = place_of(allocation["area"])
         if place is None:
             continue
-        entry = places.setdefault(place, PlaceSection(area=area_label(place), area_id=_short(place),
-                                                      level=areas.get(place, {}).get("level", "place")))
+        entry = places.setdefault(
+            place,
+            PlaceSection(
+                area=area_label(place), area_id=_short(place), level=areas.get(place, {}).get("level", "place")
+            ),
+        )
         entry.rows.append(row(allocation, allocation["area"]))
     # Every place of a mapped system gets a section (saying so when nothing is allocated there).
     for area, info in areas.items():
@@ -188,165 +204,45 @@ def decisions_map(mapping, *, as_of: str = "") -> DecisionsMap:
     for allocation in live:
         if allocation.get("accountable_label"):
             holders.setdefault(allocation["function"], set()).add(
-                f"{allocation['accountable_label']} ({allocation['area_label']})")
+                f"{allocation['accountable_label']} ({allocation['area_label']})"
+            )
     reserved = sorted(
-        ({"category": info.get("category") or _NO_CATEGORY, "function": function_label(f), "function_id": _short(f),
-          "statutory_holder": info.get("holder", ""), "accountable": "; ".join(sorted(holders.get(f, ())))}
-         for f, info in functions.items() if info.get("reserved") is True),
-        key=lambda r: (r["category"] == _NO_CATEGORY, r["category"], r["function"], r["function_id"]))
+        (
+            {
+                "category": info.get("category") or _NO_CATEGORY,
+                "function": function_label(f),
+                "function_id": _short(f),
+                "statutory_holder": info.get("holder", ""),
+                "accountable": "; ".join(sorted(holders.get(f, ()))),
+            }
+            for f, info in functions.items()
+            if info.get("reserved") is True
+        ),
+        key=lambda r: (r["category"] == _NO_CATEGORY, r["category"], r["function"], r["function_id"]),
+    )
 
     nhse = {r["d"] for r in mapping.select(_NHSE_TO_ICB)}
     delegations = sorted(
-        ({"function": function_label(d["function"]), "function_id": _short(d["function"]), "from": d["from_label"],
-          "to": d["to_label"], "area": d["area_label"], "instrument": d.get("instrument", ""),
-          "status": d.get("status", ""), "start": d.get("start", ""), "end": d.get("end", ""),
-          "delegation": _short(d["d"])}
-         for d in context.delegations if d["d"] in nhse and d.get("status") != _RETIRED),
-        key=lambda r: (r["to"], r["function"], r["area"], r["delegation"]))
+        (
+            {
+                "function": function_label(d["function"]),
+                "function_id": _short(d["function"]),
+                "from": d["from_label"],
+                "to": d["to_label"],
+                "area": d["area_label"],
+                "instrument": d.get("instrument", ""),
+                "status": d.get("status", ""),
+                "start": d.get("start", ""),
+                "end": d.get("end", ""),
+                "delegation": _short(d["d"]),
+            }
+            for d in context.delegations
+            if d["d"] in nhse and d.get("status") != _RETIRED
+        ),
+        key=lambda r: (r["to"], r["function"], r["area"], r["delegation"]),
+    )
     ordered_systems = sorted(systems.values(), key=lambda s: (s.area, s.area_id))
     return DecisionsMap(systems=ordered_systems, reserved=reserved, nhse_delegations=delegations, as_of=as_of or "")
 
 
 # -- shared rendering --------------------------------------------------------------------
-
-_ROW_HEADINGS = ["Category", "Function", "Level", "Accountable body", "Delegated to", "Instrument", "Status", "Dates"]
-_RESERVED_HEADINGS = ["Category", "Function", "Statutory holder", "Accountable in this mapping"]
-_NHSE_HEADINGS = ["Function", "ICB", "Area", "Instrument", "Status", "From", "To"]
-
-
-def _row_cells(row: Row, section_area: str) -> list[str]:
-    level = row.level if row.area == section_area else f"{row.level} ({row.area})"
-    return [row.category, row.function, level, row.accountable, row.delegated_to or "not delegated",
-            row.instrument, row.status, row.dates]
-
-
-def _reserved_cells(item: dict) -> list[str]:
-    return [item["category"], item["function"], item["statutory_holder"], item["accountable"] or "not allocated here"]
-
-
-def _nhse_cells(item: dict) -> list[str]:
-    return [item["function"], item["to"], item["area"], item["instrument"], item["status"], item["start"], item["end"]]
-
-
-def _intro(decisions: DecisionsMap) -> str:
-    when = f"as it stands on {decisions.as_of}" if decisions.as_of else "as recorded (all dates)"
-    return (f"Where each function sits, who is accountable for it and to whom it is delegated, "
-            f"generated by ics-graph from the mapping {when}. Retired allocations and delegations are left out.")
-
-
-_NO_SYSTEMS = "No system has allocations in this mapping."
-_NO_ROWS = "No functions are allocated here."
-_NO_RESERVED = "No function in this mapping is marked as reserved."
-_NO_NHSE = "No delegation from NHS England to an ICB is recorded in this mapping."
-_RESERVED_NOTE = "Functions marked as reserved: they may not be delegated."
-_NHSE_NOTE = "Delegations whose delegator is NHS England and whose delegate is an ICB."
-
-
-# -- Markdown ------------------------------------------------------------------------------
-
-_MD_SPECIAL = re.compile(r"([\\`*\[\]|])")
-_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
-
-
-def _md(text: str) -> str:
-    """Text for a GitHub Markdown table cell or heading: Markdown punctuation escaped,
-    HTML neutralised, newlines as <br>."""
-    text = _MD_SPECIAL.sub(r"\\\1", str(text))
-    text = _ENTITY.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;")
-    return "<br>".join(part.strip() for part in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
-
-
-def _md_table(headings: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)]
-    lines += ["| " + " | ".join(_md(c) for c in cells) + " |" for cells in rows]
-    return lines
-
-
-def to_markdown(decisions: DecisionsMap) -> str:
-    """The map as GitHub-flavoured Markdown (pipe tables)."""
-    lines = [f"# {_md(decisions.title)}", "", _md(_intro(decisions)), ""]
-    if not decisions.systems:
-        lines += [_NO_SYSTEMS, ""]
-    for system in decisions.systems:
-        lines += [f"## {_md(system.area)} (system)", ""]
-        lines += _md_table(_ROW_HEADINGS, [_row_cells(r, system.area) for r in system.rows]) if system.rows else [_NO_ROWS]
-        lines.append("")
-        for place in system.places:
-            lines += [f"### {_md(place.area)} ({_md(place.level)})", ""]
-            lines += _md_table(_ROW_HEADINGS, [_row_cells(r, place.area) for r in place.rows]) if place.rows else [_NO_ROWS]
-            lines.append("")
-    lines += ["## Reserved to the board", "", _RESERVED_NOTE, ""]
-    lines += _md_table(_RESERVED_HEADINGS, [_reserved_cells(r) for r in decisions.reserved]) if decisions.reserved \
-        else [_NO_RESERVED]
-    lines += ["", "## Delegated to the ICB by NHS England", "", _NHSE_NOTE, ""]
-    lines += _md_table(_NHSE_HEADINGS, [_nhse_cells(r) for r in decisions.nhse_delegations]) \
-        if decisions.nhse_delegations else [_NO_NHSE]
-    return "\n".join(lines) + "\n"
-
-
-# -- HTML ----------------------------------------------------------------------------------
-
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; margin: 2rem; color: #1b1b1b; line-height: 1.4; }
-h1 { font-size: 1.6rem; } h2 { font-size: 1.3rem; margin-top: 2rem; border-bottom: 2px solid #005eb8; }
-h3 { font-size: 1.1rem; margin-top: 1.5rem; }
-table { border-collapse: collapse; width: 100%; margin: 0.5rem 0 1rem; font-size: 0.9rem; }
-th, td { border: 1px solid #c8c8c8; padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; }
-th { background: #e8edee; } tr:nth-child(even) td { background: #f7f9fa; }
-.empty { color: #555; font-style: italic; } .note { color: #333; } nav ul { columns: 2; }
-@media print { body { margin: 0; } h2 { page-break-before: auto; } }
-""".strip()
-
-
-def _h(text) -> str:
-    return html.escape(str(text), quote=True).replace("\n", "<br>")
-
-
-def _anchor(prefix: str, ident: str) -> str:
-    return prefix + "-" + re.sub(r"[^A-Za-z0-9_-]", "-", ident)
-
-
-def _html_table(headings: list[str], rows: list[list[str]]) -> list[str]:
-    out = ["<table>", "<thead><tr>" + "".join(f"<th scope=\"col\">{_h(h)}</th>" for h in headings) + "</tr></thead>",
-           "<tbody>"]
-    out += ["<tr>" + "".join(f"<td>{_h(c)}</td>" for c in cells) + "</tr>" for cells in rows]
-    out += ["</tbody>", "</table>"]
-    return out
-
-
-def to_html(decisions: DecisionsMap) -> str:
-    """The map as one standalone HTML page: inline CSS, no scripts, no external resources."""
-    body: list[str] = [f"<h1>{_h(decisions.title)}</h1>", f"<p class=\"note\">{_h(_intro(decisions))}</p>"]
-    nav = []
-    for system in decisions.systems:
-        nav.append(f"<li><a href=\"#{_anchor('system', system.area_id)}\">{_h(system.area)}</a></li>")
-    nav.append("<li><a href=\"#reserved\">Reserved to the board</a></li>")
-    nav.append("<li><a href=\"#nhse-delegated\">Delegated to the ICB by NHS England</a></li>")
-    body += ["<nav><ul>", *nav, "</ul></nav>"]
-    if not decisions.systems:
-        body.append(f"<p class=\"empty\">{_h(_NO_SYSTEMS)}</p>")
-    for system in decisions.systems:
-        body.append(f"<section id=\"{_anchor('system', system.area_id)}\">")
-        body.append(f"<h2>{_h(system.area)} (system)</h2>")
-        body += _html_table(_ROW_HEADINGS, [_row_cells(r, system.area) for r in system.rows]) if system.rows \
-            else [f"<p class=\"empty\">{_h(_NO_ROWS)}</p>"]
-        for place in system.places:
-            body.append(f"<section id=\"{_anchor('place', place.area_id)}\">")
-            body.append(f"<h3>{_h(place.area)} ({_h(place.level)})</h3>")
-            body += _html_table(_ROW_HEADINGS, [_row_cells(r, place.area) for r in place.rows]) if place.rows \
-                else [f"<p class=\"empty\">{_h(_NO_ROWS)}</p>"]
-            body.append("</section>")
-        body.append("</section>")
-    body += ["<section id=\"reserved\">", "<h2>Reserved to the board</h2>", f"<p class=\"note\">{_h(_RESERVED_NOTE)}</p>"]
-    body += _html_table(_RESERVED_HEADINGS, [_reserved_cells(r) for r in decisions.reserved]) if decisions.reserved \
-        else [f"<p class=\"empty\">{_h(_NO_RESERVED)}</p>"]
-    body += ["</section>", "<section id=\"nhse-delegated\">", "<h2>Delegated to the ICB by NHS England</h2>",
-             f"<p class=\"note\">{_h(_NHSE_NOTE)}</p>"]
-    body += _html_table(_NHSE_HEADINGS, [_nhse_cells(r) for r in decisions.nhse_delegations]) \
-        if decisions.nhse_delegations else [f"<p class=\"empty\">{_h(_NO_NHSE)}</p>"]
-    body.append("</section>")
-    head = ["<!DOCTYPE html>", "<html lang=\"en\">", "<head>", "<meta charset=\"utf-8\">",
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
-            "<meta name=\"generator\" content=\"ics-graph\">",
-            f"<title>{_h(decisions.title)}</title>", f"<style>\n{_CSS}\n</style>", "</head>", "<body>", "<main>"]
-    return "\n".join(head + body + ["</main>", "</body>", "</html>"]) + "\n"

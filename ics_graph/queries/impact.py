@@ -22,11 +22,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ics_graph.model import vocabulary as v
-from ics_graph.model.graph import IRI
+from ics_graph.model.findings import Finding
+from ics_graph.model.graph import Mapping
+from ics_graph.model.sparql import IRI
+from ics_graph.util.errors import UsageError
 
 __all__ = [
-    "impact", "ImpactReport", "RelatedFunction", "TouchedArea", "TouchedBody", "MovedAllocation",
-    "FindingChange", "MoveResult", "parse_level", "moved_copy", "moved_allocation_iri", "DRY_RUN_GRAPH",
+    "DRY_RUN_GRAPH",
+    "FindingChange",
+    "ImpactReport",
+    "MoveResult",
+    "MovedAllocation",
+    "RelatedFunction",
+    "TouchedArea",
+    "TouchedBody",
+    "impact",
+    "moved_allocation_iri",
+    "moved_copy",
+    "parse_level",
 ]
 
 #: The named graph that holds the allocations a dry run adds (in the modified copy only).
@@ -107,18 +120,24 @@ class RelatedFunction:
 class TouchedArea:
     iri: str
     label: str
-    level: str | None               # level keyword (system, place ...), None if unknown
-    via: tuple[str, ...]            # "allocation" and/or "delegation"
+    level: str | None  # level keyword (system, place ...), None if unknown
+    via: tuple[str, ...]  # "allocation" and/or "delegation"
 
     def as_dict(self) -> dict:
-        return {"iri": self.iri, "id": _short(self.iri), "label": self.label, "level": self.level, "via": list(self.via)}
+        return {
+            "iri": self.iri,
+            "id": _short(self.iri),
+            "label": self.label,
+            "level": self.level,
+            "via": list(self.via),
+        }
 
 
 @dataclass(frozen=True)
 class TouchedBody:
     iri: str
     label: str
-    roles: tuple[str, ...]          # accountable, delivers, delegates, receives
+    roles: tuple[str, ...]  # accountable, delivers, delegates, receives
 
     def as_dict(self) -> dict:
         return {"iri": self.iri, "id": _short(self.iri), "label": self.label, "roles": list(self.roles)}
@@ -135,8 +154,14 @@ class MovedAllocation:
     accountable_label: str | None
 
     def as_dict(self) -> dict:
-        return {"iri": self.iri, "id": _short(self.iri), "area": self.area, "area_label": self.area_label,
-                "accountable": self.accountable, "accountable_label": self.accountable_label}
+        return {
+            "iri": self.iri,
+            "id": _short(self.iri),
+            "area": self.area,
+            "area_label": self.area_label,
+            "accountable": self.accountable,
+            "accountable_label": self.accountable_label,
+        }
 
 
 @dataclass(frozen=True)
@@ -148,15 +173,20 @@ class FindingChange:
     fingerprint: str
 
     def as_dict(self) -> dict:
-        return {"rule": self.rule, "severity": self.severity, "message": self.message, "focus": _short(self.focus),
-                "fingerprint": self.fingerprint}
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "message": self.message,
+            "focus": _short(self.focus),
+            "fingerprint": self.fingerprint,
+        }
 
 
 @dataclass
 class MoveResult:
-    level: str                      # the target level keyword
-    area: str | None                # the one target area, when given
-    removed: list[str] = field(default_factory=list)            # allocation IRIs removed
+    level: str  # the target level keyword
+    area: str | None  # the one target area, when given
+    removed: list[str] = field(default_factory=list)  # allocation IRIs removed
     added: list[MovedAllocation] = field(default_factory=list)
     appear: list[FindingChange] = field(default_factory=list)
     disappear: list[FindingChange] = field(default_factory=list)
@@ -164,7 +194,8 @@ class MoveResult:
 
     def as_dict(self) -> dict:
         return {
-            "level": self.level, "area": self.area,
+            "level": self.level,
+            "area": self.area,
             "removed": [{"iri": iri, "id": _short(iri)} for iri in self.removed],
             "added": [a.as_dict() for a in self.added],
             "appear": [f.as_dict() for f in self.appear],
@@ -179,7 +210,7 @@ class ImpactReport:
     label: str
     upstream: list[RelatedFunction] = field(default_factory=list)
     downstream: list[RelatedFunction] = field(default_factory=list)
-    in_cycle: bool = False          # the function reaches itself through its dependencies
+    in_cycle: bool = False  # the function reaches itself through its dependencies
     areas: list[TouchedArea] = field(default_factory=list)
     bodies: list[TouchedBody] = field(default_factory=list)
     move: MoveResult | None = None
@@ -239,13 +270,15 @@ class ImpactReport:
 
 # -- helpers ----------------------------------------------------------------------------
 
+
 def parse_level(word: str) -> str:
     """A level keyword (system, place ...) from what a person wrote (ICB, PCN, locality ...)."""
     key = v.normalise(word)
     key = v.LEVEL_SYNONYMS.get(key, key)
     if key not in v.LEVELS:
-        raise ValueError(f"unknown level '{word}': use one of {', '.join(v.LEVELS)} "
-                         f"(or a local name such as ICB, locality, PCN)")
+        raise UsageError(
+            f"unknown level '{word}': use one of {', '.join(v.LEVELS)} (or a local name such as ICB, locality, PCN)"
+        )
     return key
 
 
@@ -280,21 +313,15 @@ def _bfs(start: str, edges: dict[str, set[str]]) -> tuple[dict[str, int], bool]:
 
 # -- the analysis -----------------------------------------------------------------------
 
-def impact(mapping, function_iri: str, *, move_to: str | None = None, area_iri: str | None = None,
-           rules=None, config=None) -> ImpactReport:
-    """The impact of function ``function_iri`` in ``mapping``; with ``move_to``, also a
-    dry run of moving it to that level (everywhere it is allocated, or with ``area_iri``
-    only in that area's system, to that one area).
 
-    ``rules`` (already loaded) and ``config`` are passed to :func:`~ics_graph.engine.checking.check`
-    for the dry run; by default the built-in rules run. Raises ``ValueError`` for an
-    unknown function, an unknown level, an area at another level than ``move_to``, or a
-    move with nowhere to go. The mapping is never changed.
-    """
+def impact(mapping: Mapping, function_iri: str) -> ImpactReport:
+    """The impact of function ``function_iri`` in ``mapping``: what it depends on and
+    what depends on it, and the areas and bodies that hold or deliver it. A dry run of
+    moving it (:attr:`ImpactReport.move`) is added by :func:`ics_graph.app.impact.impact`,
+    which checks the mapping before and after (see :func:`moved_copy` and
+    :func:`move_result`). Raises :class:`UsageError` for an unknown function."""
     if not mapping.ask(_IS_FUNCTION, {"f": IRI(function_iri)}):
-        raise ValueError(f"'{_short(function_iri)}' is not a function in this mapping")
-    if area_iri is not None and move_to is None:
-        raise ValueError("an area for the move was given without the level to move to")
+        raise UsageError(f"'{_short(function_iri)}' is not a function in this mapping")
 
     # Dependencies: one projection, walked both ways.
     forward: dict[str, set[str]] = {}
@@ -321,27 +348,35 @@ def impact(mapping, function_iri: str, *, move_to: str | None = None, area_iri: 
     rank = {key: level.rank for key, level in v.LEVELS.items()}
     order = {"accountable": 0, "delivers": 1, "delegates": 2, "receives": 3}
     report = ImpactReport(
-        function=function_iri, label=labels[function_iri], in_cycle=cyclic,
-        upstream=sorted((RelatedFunction(i, labels[i], d) for i, d in up.items() if i != function_iri),
-                        key=lambda f: (f.depth, f.label, f.iri)),
-        downstream=sorted((RelatedFunction(i, labels[i], d) for i, d in down.items() if i != function_iri),
-                          key=lambda f: (f.depth, f.label, f.iri)),
-        areas=sorted((TouchedArea(i, labels[i], lvl, tuple(sorted(via))) for i, (lvl, via) in areas.items()),
-                     key=lambda a: (rank.get(a.level or "", 99), a.label, a.iri)),
-        bodies=sorted((TouchedBody(i, labels[i], tuple(sorted(roles, key=order.get))) for i, roles in bodies.items()),
-                      key=lambda b: (b.label, b.iri)),
+        function=function_iri,
+        label=labels[function_iri],
+        in_cycle=cyclic,
+        upstream=sorted(
+            (RelatedFunction(i, labels[i], d) for i, d in up.items() if i != function_iri),
+            key=lambda f: (f.depth, f.label, f.iri),
+        ),
+        downstream=sorted(
+            (RelatedFunction(i, labels[i], d) for i, d in down.items() if i != function_iri),
+            key=lambda f: (f.depth, f.label, f.iri),
+        ),
+        areas=sorted(
+            (TouchedArea(i, labels[i], lvl, tuple(sorted(via))) for i, (lvl, via) in areas.items()),
+            key=lambda a: (rank.get(a.level or "", 99), a.label, a.iri),
+        ),
+        bodies=sorted(
+            (TouchedBody(i, labels[i], tuple(sorted(roles, key=order.get))) for i, roles in bodies.items()),
+            key=lambda b: (b.label, b.iri),
+        ),
     )
-    if move_to is not None:
-        report.move = _dry_run(mapping, function_iri, parse_level(move_to), area_iri, rules, config)
     return report
 
 
 @dataclass
 class _Areas:
-    level: dict[str, str]                 # area -> level keyword
-    parents: dict[str, set[str]]          # area -> what it is part of
-    children: dict[str, set[str]]         # area -> its parts
-    of_class: dict[str, set[str]]         # level keyword -> areas typed with that level's class
+    level: dict[str, str]  # area -> level keyword
+    parents: dict[str, set[str]]  # area -> what it is part of
+    children: dict[str, set[str]]  # area -> its parts
+    of_class: dict[str, set[str]]  # level keyword -> areas typed with that level's class
 
     @staticmethod
     def _reach(area: str, links: dict) -> set[str]:
@@ -398,23 +433,27 @@ def _targets(table: _Areas, live: dict[str, str], key: str, function_label: str)
         found = {x for a in live.values() for x in table.ancestors(a) if x in table.of_class[key]}
     if not found:
         if not live:
-            raise ValueError(f"{function_label} has no live allocation to move; give an area to move it to")
+            raise UsageError(f"{function_label} has no live allocation to move; give an area to move it to")
         if key in ("system", "place", "neighbourhood") and not systems:
-            raise ValueError(f"{function_label} is not allocated in or inside any system, so there is no system to "
-                             f"move it within; give an area to move it to")
-        raise ValueError(f"no {key}-level area is mapped where {function_label} is allocated; give an area to move it to")
+            raise UsageError(
+                f"{function_label} is not allocated in or inside any system, so there is no system to "
+                f"move it within; give an area to move it to"
+            )
+        raise UsageError(
+            f"no {key}-level area is mapped where {function_label} is allocated; give an area to move it to"
+        )
     return found
 
 
-def moved_copy(mapping, function_iri: str, move_to: str, area_iri: str | None = None):
+def moved_copy(
+    mapping: Mapping, function_iri: str, move_to: str, area_iri: str | None = None
+) -> tuple[Mapping, list[str], list[tuple[str, str, str | None]]]:
     """The modified copy a dry run checks: a new :class:`~ics_graph.model.graph.Mapping` in which
     the live allocations of ``function_iri`` (all of them, or with ``area_iri`` those in
     that area's system) are replaced by allocations at level ``move_to``. Returns
     ``(copy, removed, added)``: the allocation IRIs removed, and ``(iri, area, accountable)``
     of each allocation added. ``mapping`` is not changed."""
     import pyoxigraph as ox
-
-    from ics_graph.model.graph import Mapping
 
     key = parse_level(move_to)
     table = _area_table(mapping)
@@ -423,11 +462,13 @@ def moved_copy(mapping, function_iri: str, move_to: str, area_iri: str | None = 
 
     if area_iri is not None:
         if area_iri not in table.level:
-            raise ValueError(f"'{_short(area_iri)}' is not an area in this mapping")
+            raise UsageError(f"'{_short(area_iri)}' is not an area in this mapping")
         if table.level[area_iri] != key:
-            raise ValueError(f"cannot move {function_label} to {key} level in {mapping.label(area_iri)}: "
-                             f"that area is at {table.level[area_iri]} level; give a {key}-level area, "
-                             f"or move it to {table.level[area_iri]} level")
+            raise UsageError(
+                f"cannot move {function_label} to {key} level in {mapping.label(area_iri)}: "
+                f"that area is at {table.level[area_iri]} level; give a {key}-level area, "
+                f"or move it to {table.level[area_iri]} level"
+            )
         scope = table.systems_of(area_iri) or {area_iri}
         covered = set().union(*(table.inside(s) for s in scope))
         removed = sorted(a for a, where in live.items() if where in covered)
@@ -489,33 +530,61 @@ def moved_copy(mapping, function_iri: str, move_to: str, area_iri: str | None = 
         added_info.append((new.value, target, accountable.value if accountable is not None else None))
 
     gone = set(removed)
-    after = Mapping(store=store, locations={k: loc for k, loc in mapping.locations.items() if k not in gone},
-                    files=list(mapping.files))
+    sources = (
+        None
+        if mapping.sources is None
+        else {
+            graph: {k: loc for k, loc in written.items() if k not in gone} for graph, written in mapping.sources.items()
+        }
+    )
+    after = Mapping(
+        store=store,
+        locations={k: loc for k, loc in mapping.locations.items() if k not in gone},
+        files=list(mapping.files),
+        sources=sources,
+    )
     return after, removed, added_info
 
 
-def _dry_run(mapping, function_iri: str, key: str, area_iri: str | None, rules, config) -> MoveResult:
-    from ics_graph.engine.checking import check
-    from ics_graph.engine.rulefiles import load_rules
+def move_result(
+    mapping: Mapping,
+    key: str,
+    area_iri: str | None,
+    moved: tuple[list[str], list[tuple[str, str, str | None]]],
+    before: list[Finding],
+    after: list[Finding],
+) -> MoveResult:
+    """What a move did (``moved``: the allocations removed and added, as
+    :func:`moved_copy` gives them) and the findings that appear, disappear or change,
+    matched by fingerprint, between checks ``before`` and ``after`` it."""
+    removed, added_info = moved
+    before_found = {f.fingerprint: f for f in before}
+    after_found = {f.fingerprint: f for f in after}
 
-    after, removed, added_info = moved_copy(mapping, function_iri, key, area_iri)
-    if rules is None:
-        rules = load_rules([*(config.rules if config else [])])
-    before_found = {f.fingerprint: f for f in check(mapping, rules=rules, config=config).findings}
-    after_found = {f.fingerprint: f for f in check(after, rules=rules, config=config).findings}
-
-    def changes(found: dict, other: dict) -> list[FindingChange]:
-        items = [FindingChange(f.rule, f.severity.word, f.message, f.focus, fp) for fp, f in found.items() if fp not in other]
+    def changes(found: dict[str, Finding], other: dict[str, Finding]) -> list[FindingChange]:
+        items = [
+            FindingChange(f.rule, f.severity.word, f.message, f.focus, fp) for fp, f in found.items() if fp not in other
+        ]
         return sorted(items, key=lambda c: (c.rule, c.message, c.fingerprint))
 
     labels = mapping.labels([t for _, t, _ in added_info] + [b for _, _, b in added_info if b])
     return MoveResult(
-        level=key, area=area_iri, removed=removed,
-        added=[MovedAllocation(iri, target, labels[target], body, labels[body] if body else None)
-               for iri, target, body in added_info],
+        level=key,
+        area=area_iri,
+        removed=removed,
+        added=[
+            MovedAllocation(iri, target, labels[target], body, labels[body] if body else None)
+            for iri, target, body in added_info
+        ],
         appear=changes(after_found, before_found),
         disappear=changes(before_found, after_found),
-        changed=sorted((FindingChange(f.rule, f.severity.word, f.message, f.focus, fp) for fp, f in after_found.items()
-                        if fp in before_found and (before_found[fp].message, before_found[fp].severity) != (f.message, f.severity)),
-                       key=lambda c: (c.rule, c.message, c.fingerprint)),
+        changed=sorted(
+            (
+                FindingChange(f.rule, f.severity.word, f.message, f.focus, fp)
+                for fp, f in after_found.items()
+                if fp in before_found
+                and (before_found[fp].message, before_found[fp].severity) != (f.message, f.severity)
+            ),
+            key=lambda c: (c.rule, c.message, c.fingerprint),
+        ),
     )

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Candidate", "NoMatch", "Ambiguous", "resolve", "KIND_CLASSES"]
+from ics_graph.util.errors import UsageError
+
+__all__ = ["KIND_CLASSES", "Ambiguous", "Candidate", "NoMatch", "resolve"]
 
 #: What each kind of name may refer to.
 KIND_CLASSES = {
@@ -41,7 +43,9 @@ class Candidate:
         return self.iri.rsplit("/", 1)[-1]
 
 
-class NoMatch(LookupError):
+class NoMatch(UsageError):
+    """Nothing the mapping holds matches what was typed; the closest candidates are named."""
+
     def __init__(self, kind: str, text: str, suggestions: list[Candidate]):
         self.kind, self.text, self.suggestions = kind, text, suggestions
         hint = ""
@@ -50,7 +54,9 @@ class NoMatch(LookupError):
         super().__init__(f"no {kind} matches '{text}'{hint}")
 
 
-class Ambiguous(LookupError):
+class Ambiguous(UsageError):
+    """What was typed matches several entities equally well; they are listed."""
+
     def __init__(self, kind: str, text: str, candidates: list[Candidate]):
         self.kind, self.text, self.candidates = kind, text, candidates
         listed = "; ".join(f"{c.label} ({c.ident})" for c in candidates)

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ics_graph.model import vocabulary as v
-from ics_graph.model.graph import refuse_federation, term_value
+from ics_graph.model.sparql import refuse_federation, term_value
+from ics_graph.util.errors import QueryError
 
 __all__ = ["SparqlResult", "run_sparql", "shorten"]
 
@@ -53,7 +54,7 @@ def shorten(iri: str) -> str:
             best = (prefix, namespace)
     if best is None:
         return f"<{iri}>"
-    return f"{best[0]}:{iri[len(best[1]):]}"
+    return f"{best[0]}:{iri[len(best[1]) :]}"
 
 
 def _plain(term) -> Any:
@@ -104,8 +105,11 @@ class SparqlResult:
     shown: list[list[str]] = field(default_factory=list, repr=False)  # the rows as the text table shows them
 
     def as_dict(self) -> dict:
-        out: dict[str, Any] = {"kind": self.kind, "columns": list(self.columns),
-                               "rows": [dict(zip(self.columns, row)) for row in self.rows]}
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "columns": list(self.columns),
+            "rows": [dict(zip(self.columns, row, strict=True)) for row in self.rows],
+        }
         if self.boolean is not None:
             out["boolean"] = self.boolean
         return out
@@ -125,10 +129,10 @@ class SparqlResult:
             return ("true" if self.boolean else "false") + "\n"
         widths = [len(c) for c in self.columns]
         for row in self.shown:
-            widths = [max(w, len(cell)) for w, cell in zip(widths, row)]
+            widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
 
         def line(cells) -> str:
-            return "  ".join(cell.ljust(w) for cell, w in zip(cells, widths)).rstrip()
+            return "  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip()
 
         out = [line(self.columns), line(["-" * w for w in widths])]
         out += [line(row) for row in self.shown]
@@ -145,13 +149,15 @@ def _sort_key(terms) -> tuple:
 def run_sparql(mapping, text: str) -> SparqlResult:
     """Run one read-only SPARQL query over ``mapping``.
 
-    Raises ``ValueError`` for an update (refused), a syntax error (with its line and
+    Raises :class:`QueryError` for an update (refused), a syntax error (with its line and
     column) or a query that fails while running. The mapping is never changed.
     """
     form = _form(text)
     if form in _UPDATE_WORDS:
-        raise ValueError(f"SPARQL UPDATE ({form}) is not allowed: sparql only runs read-only queries "
-                         f"(SELECT, ASK, CONSTRUCT, DESCRIBE)")
+        raise QueryError(
+            f"SPARQL UPDATE ({form}) is not allowed: sparql only runs read-only queries "
+            f"(SELECT, ASK, CONSTRUCT, DESCRIBE)"
+        )
     try:
         return _evaluate(mapping, text, form)
     except SyntaxError as error:
@@ -159,10 +165,10 @@ def run_sparql(mapping, text: str) -> SparqlResult:
         match = _POSITION.match(message)
         if match:
             line, column, detail = match.groups()
-            raise ValueError(f"SPARQL syntax error at line {line}, column {column}: {_explain(detail)}") from None
-        raise ValueError(f"SPARQL syntax error: {message}") from None
+            raise QueryError(f"SPARQL syntax error at line {line}, column {column}: {_explain(detail)}") from None
+        raise QueryError(f"SPARQL syntax error: {message}") from None
     except OSError as error:  # e.g. a SERVICE call that cannot be made
-        raise ValueError(f"the query failed: {error}") from None
+        raise QueryError(f"the query failed: {error}") from None
 
 
 def _explain(detail: str) -> str:
@@ -177,6 +183,7 @@ def _evaluate(mapping, text: str, form: str) -> SparqlResult:
     import pyoxigraph as ox
 
     refuse_federation(text)
+    mapping.write_sources()  # a user's query may ask where things were written
     result = mapping.store.query(text, prefixes=v.PREFIXES, use_default_graph_as_union=True)
     if isinstance(result, ox.QueryBoolean):
         answer = bool(result)
@@ -184,11 +191,19 @@ def _evaluate(mapping, text: str, form: str) -> SparqlResult:
     if isinstance(result, (ox.QueryTriples, list)):  # a list: CONSTRUCT on a SPARQL endpoint
         triples = sorted(((t.subject, t.predicate, t.object) for t in result), key=_sort_key)
         kind = "describe" if form == "DESCRIBE" else "construct"
-        return SparqlResult(kind, ["subject", "predicate", "object"], [[_plain(t) for t in triple] for triple in triples],
-                            shown=[[_shown(t) for t in triple] for triple in triples])
+        return SparqlResult(
+            kind,
+            ["subject", "predicate", "object"],
+            [[_plain(t) for t in triple] for triple in triples],
+            shown=[[_shown(t) for t in triple] for triple in triples],
+        )
     columns = [var.value for var in result.variables]
     solutions = [[solution[name] for name in columns] for solution in result]
     if not _ORDER_BY.search(text):
         solutions.sort(key=_sort_key)
-    return SparqlResult("select", columns, [[_plain(t) for t in row] for row in solutions],
-                        shown=[[_shown(t) for t in row] for row in solutions])
+    return SparqlResult(
+        "select",
+        columns,
+        [[_plain(t) for t in row] for row in solutions],
+        shown=[[_shown(t) for t in row] for row in solutions],
+    )

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ics_graph.model.graph import IRI
+from ics_graph.model.sparql import IRI, iri_terms
+from ics_graph.model.vocabulary import short_id
 
-__all__ = ["where_is", "what_sits_at", "body_report", "WhereReport", "AreaReport", "BodyReport"]
+__all__ = ["AreaReport", "BodyReport", "WhereReport", "body_report", "what_sits_at", "where_is"]
 
 
 def _short(iri: str | None) -> str:
-    from ics_graph.model.vocabulary import short_id
 
     return short_id(iri) if iri else ""
 
@@ -113,10 +113,11 @@ class _Context:
         self.mapping = mapping
         # The restriction comes first in the query: Oxigraph then starts from it (8x
         # faster on a national store than with the VALUES block at the end).
-        restrict = "VALUES ?function { <%s> }" % function if function else ""
+        term = " ".join(iri_terms([function])) if function else ""  # a valid IRI, escaped, or nothing
+        restrict = f"VALUES ?function {{ {term} }}" if term else ""
         self.allocations = mapping.select(_ALLOCATIONS % restrict)
         self.delegations = mapping.select(_DELEGATIONS % restrict)
-        deliverers = mapping.select(_DELIVERERS % ("?a ics:function <%s> ." % function if function else ""))
+        deliverers = mapping.select(_DELIVERERS % (f"?a ics:function {term} ." if term else ""))
         self.delivered_by: dict[str, list[str]] = {}
         for row in sorted(deliverers, key=lambda r: r["label"]):
             self.delivered_by.setdefault(row["a"], []).append(row["label"])
@@ -133,11 +134,18 @@ class _Context:
 
     def holding(self, row: dict, target: str) -> Holding:
         holding = Holding(
-            allocation=_short(row["a"]), area=row["area_label"], level=row["level"],
+            allocation=_short(row["a"]),
+            area=row["area_label"],
+            level=row["level"],
             accountable=row.get("accountable_label", "(no accountable body)"),
-            delivered_by=self.delivered_by.get(row["a"], []), status=row.get("status", ""),
-            start=row.get("from", ""), end=row.get("to", ""), rationale=row.get("rationale", ""),
-            arrangement=row.get("arrangement", ""), wte=str(row.get("wte", "")), source=_loc(self.mapping, row["a"]),
+            delivered_by=self.delivered_by.get(row["a"], []),
+            status=row.get("status", ""),
+            start=row.get("from", ""),
+            end=row.get("to", ""),
+            rationale=row.get("rationale", ""),
+            arrangement=row.get("arrangement", ""),
+            wte=str(row.get("wte", "")),
+            source=_loc(self.mapping, row["a"]),
             covers_from_above=row["area"] != target,
         )
         if row.get("accountable"):
@@ -155,23 +163,38 @@ class _Context:
                 self._onward.setdefault((d["function"], d["from"]), []).append(d)
         steps, body, seen = [], start_body, {start_body}
         while True:
-            options = [d for d in self._onward.get((function, body), ())
-                       if d["area"] in covering and d.get("status") != _STATUS_RETIRED and d["to"] not in seen]
+            options = [
+                d
+                for d in self._onward.get((function, body), ())
+                if d["area"] in covering and d.get("status") != _STATUS_RETIRED and d["to"] not in seen
+            ]
             if not options:
                 return steps
             best = min(options, key=lambda d: (covering.index(d["area"]), d["d"]))
-            steps.append(Step(
-                delegation=_short(best["d"]), from_body=best["from_label"], to_body=best["to_label"],
-                instrument=best.get("instrument", ""), status=best.get("status", ""), start=best.get("start", ""),
-                end=best.get("end", ""), area=best["area_label"], source=_loc(self.mapping, best["d"])))
+            steps.append(
+                Step(
+                    delegation=_short(best["d"]),
+                    from_body=best["from_label"],
+                    to_body=best["to_label"],
+                    instrument=best.get("instrument", ""),
+                    status=best.get("status", ""),
+                    start=best.get("start", ""),
+                    end=best.get("end", ""),
+                    area=best["area_label"],
+                    source=_loc(self.mapping, best["d"]),
+                )
+            )
             body = best["to"]
             seen.add(body)
 
     def holdings_for(self, function: str, target: str) -> list[Holding]:
         """The live allocations of ``function`` that cover ``target``, nearest first."""
         covering = self.ancestors(target)
-        rows = [r for r in self.allocations
-                if r["function"] == function and r["area"] in covering and r.get("status") != _STATUS_RETIRED]
+        rows = [
+            r
+            for r in self.allocations
+            if r["function"] == function and r["area"] in covering and r.get("status") != _STATUS_RETIRED
+        ]
         rows.sort(key=lambda r: (covering.index(r["area"]), r["a"]))
         return [self.holding(r, target) for r in rows]
 
@@ -185,11 +208,16 @@ def _findings_by_entity(mapping, findings) -> dict[str, list]:
 
 
 def _finding_dict(finding) -> dict:
-    return {"rule": finding.rule, "severity": finding.severity.word, "message": finding.message,
-            "source": str(finding.location) if finding.location else ""}
+    return {
+        "rule": finding.rule,
+        "severity": finding.severity.word,
+        "message": finding.message,
+        "source": str(finding.location) if finding.location else "",
+    }
 
 
 # -- where ------------------------------------------------------------------------------
+
 
 @dataclass
 class AreaAnswer:
@@ -198,12 +226,17 @@ class AreaAnswer:
     level: str
     holdings: list[Holding]
     findings: list[dict]
-    places: list["AreaAnswer"] = field(default_factory=list)
+    places: list[AreaAnswer] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"area": self.area, "id": self.area_id, "level": self.level,
-                "holdings": [h.as_dict() for h in self.holdings], "findings": self.findings,
-                "places": [p.as_dict() for p in self.places]}
+        return {
+            "area": self.area,
+            "id": self.area_id,
+            "level": self.level,
+            "holdings": [h.as_dict() for h in self.holdings],
+            "findings": self.findings,
+            "places": [p.as_dict() for p in self.places],
+        }
 
 
 @dataclass
@@ -282,7 +315,12 @@ def where_is(mapping, function: str, *, findings=None) -> WhereReport:
     for row in context.allocations:  # neighbourhoods (parts of places) where the function is allocated
         parent = context.parent.get(row["area"])
         if parent in places:
-            hoods[row["area"]] = {"part": row["area"], "whole": parent, "label": row["area_label"], "level": row["level"]}
+            hoods[row["area"]] = {
+                "part": row["area"],
+                "whole": parent,
+                "label": row["area_label"],
+                "level": row["level"],
+            }
     for hood in hoods.values():
         parts.setdefault(hood["whole"], []).append(hood)
     for listed in parts.values():
@@ -306,6 +344,7 @@ def where_is(mapping, function: str, *, findings=None) -> WhereReport:
 
 # -- at -----------------------------------------------------------------------------------
 
+
 @dataclass
 class AreaReport:
     area: dict
@@ -327,7 +366,12 @@ def what_sits_at(mapping, area: str, *, level: str | None = None) -> AreaReport:
     held above it that cover it, and those in areas inside it; grouped by level (highest
     first) and by function category. ``level`` keeps one level only."""
     info = mapping.select(_AREA, {"a": IRI(area)})
-    details = {"id": _short(area), "iri": area, **(info[0] if info else {"label": _short(area)}), "source": _loc(mapping, area)}
+    details = {
+        "id": _short(area),
+        "iri": area,
+        **(info[0] if info else {"label": _short(area)}),
+        "source": _loc(mapping, area),
+    }
     context = _Context(mapping)
     covering = set(context.ancestors(area))
     inside = {a for a in context.parent if area in context.ancestors(a)} | {area}
@@ -341,20 +385,37 @@ def what_sits_at(mapping, area: str, *, level: str | None = None) -> AreaReport:
         target = row["area"] if row["area"] in inside else area
         holding = context.holding(row, target)
         function = functions.get(row["function"], {"label": _short(row["function"])})
-        item = {"function": function["label"], "function_id": _short(row["function"]), **holding.as_dict(),
-                "relation": "covers it from above" if row["area"] in covering and row["area"] != area
-                else "sits here" if row["area"] == area else "sits inside it"}
+        item = {
+            "function": function["label"],
+            "function_id": _short(row["function"]),
+            **holding.as_dict(),
+            "relation": "covers it from above"
+            if row["area"] in covering and row["area"] != area
+            else "sits here"
+            if row["area"] == area
+            else "sits inside it",
+        }
         category = function.get("category", "(no category)")
         by_level.setdefault((row["rank"], row["level"]), {}).setdefault(category, []).append(item)
     groups = []
     for (_rank, level_label), categories in sorted(by_level.items()):
-        groups.append({"level": level_label, "categories": [
-            {"category": name, "items": sorted(items, key=lambda i: (i["function"], i["area"], i["allocation"]))}
-            for name, items in sorted(categories.items())]})
+        groups.append(
+            {
+                "level": level_label,
+                "categories": [
+                    {
+                        "category": name,
+                        "items": sorted(items, key=lambda i: (i["function"], i["area"], i["allocation"])),
+                    }
+                    for name, items in sorted(categories.items())
+                ],
+            }
+        )
     return AreaReport(area=details, groups=groups)
 
 
 # -- body -----------------------------------------------------------------------------------
+
 
 @dataclass
 class BodyReport:
@@ -383,7 +444,12 @@ def body_report(mapping, body: str) -> BodyReport:
     """What ``body`` (an IRI) is accountable for, delivers, has delegated, has received,
     and which collaboratives it is a member of."""
     info = mapping.select(_BODY, {"b": IRI(body)})
-    details = {"id": _short(body), "iri": body, **(info[0] if info else {"label": _short(body)}), "source": _loc(mapping, body)}
+    details = {
+        "id": _short(body),
+        "iri": body,
+        **(info[0] if info else {"label": _short(body)}),
+        "source": _loc(mapping, body),
+    }
     context = _Context(mapping)
     functions = {r["f"]: r["label"] for r in mapping.select(_CATEGORIES)}
     live = [r for r in context.allocations if r.get("status") != _STATUS_RETIRED]
@@ -391,19 +457,36 @@ def body_report(mapping, body: str) -> BodyReport:
     delivered = {r["a"] for r in delivered_rows}
 
     def allocation(row):
-        return {"function": functions.get(row["function"], _short(row["function"])), "area": row["area_label"],
-                "level": row["level"], "status": row.get("status", ""), "start": row.get("from", ""),
-                "end": row.get("to", ""), "allocation": _short(row["a"]), "source": _loc(mapping, row["a"])}
+        return {
+            "function": functions.get(row["function"], _short(row["function"])),
+            "area": row["area_label"],
+            "level": row["level"],
+            "status": row.get("status", ""),
+            "start": row.get("from", ""),
+            "end": row.get("to", ""),
+            "allocation": _short(row["a"]),
+            "source": _loc(mapping, row["a"]),
+        }
 
     def delegation(row):
-        return {"function": functions.get(row["function"], _short(row["function"])), "from": row["from_label"],
-                "to": row["to_label"], "area": row["area_label"], "instrument": row.get("instrument", ""),
-                "status": row.get("status", ""), "start": row.get("start", ""), "end": row.get("end", ""),
-                "delegation": _short(row["d"]), "source": _loc(mapping, row["d"])}
+        return {
+            "function": functions.get(row["function"], _short(row["function"])),
+            "from": row["from_label"],
+            "to": row["to_label"],
+            "area": row["area_label"],
+            "instrument": row.get("instrument", ""),
+            "status": row.get("status", ""),
+            "start": row.get("start", ""),
+            "end": row.get("end", ""),
+            "delegation": _short(row["d"]),
+            "source": _loc(mapping, row["d"]),
+        }
 
-    order = lambda item: (item["function"], item["area"], item.get("allocation", item.get("delegation", "")))  # noqa: E731
-    member_of = [{"collaborative": r["label"], "id": _short(r["c"]), "model": r.get("model", ""),
-                  "lead": r.get("lead") == body} for r in mapping.select(_MEMBER_OF, {"b": IRI(body)})]
+    order = lambda item: (item["function"], item["area"], item.get("allocation", item.get("delegation", "")))
+    member_of = [
+        {"collaborative": r["label"], "id": _short(r["c"]), "model": r.get("model", ""), "lead": r.get("lead") == body}
+        for r in mapping.select(_MEMBER_OF, {"b": IRI(body)})
+    ]
     return BodyReport(
         body=details,
         accountable_for=sorted((allocation(r) for r in live if r.get("accountable") == body), key=order),

@@ -32,14 +32,17 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Iterable, NamedTuple
+from typing import Any, NamedTuple
 
 from ics_graph.model import vocabulary as v
+from ics_graph.util.errors import ReasoningError
+from ics_graph.util.resources import ontology_path
 
-__all__ = ["ReasoningReport", "ReasoningError", "reason"]
+__all__ = ["ReasoningError", "ReasoningReport", "reason"]
 
 RDF = v.PREFIXES["rdf"]
 RDFS = v.PREFIXES["rdfs"]
@@ -54,18 +57,28 @@ ONTOLOGY_IRI = "https://w3id.org/ics-graph/ontology"
 _DATA_ONTOLOGY_IRI = "http://ics-graph.invalid/reasoning-data#"
 
 # Datatypes HermiT checks (a subset of the OWL 2 datatype map that the ontology uses).
-_INTEGER_TYPES = {XSD + t for t in (
-    "integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
-    "nonPositiveInteger", "negativeInteger", "unsignedLong", "unsignedInt", "unsignedShort",
-    "unsignedByte")}
+_INTEGER_TYPES = {
+    XSD + t
+    for t in (
+        "integer",
+        "int",
+        "long",
+        "short",
+        "byte",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "nonPositiveInteger",
+        "negativeInteger",
+        "unsignedLong",
+        "unsignedInt",
+        "unsignedShort",
+        "unsignedByte",
+    )
+}
 _DECIMAL_TYPES = _INTEGER_TYPES | {XSD + "decimal"}
 _CHECKED_DATATYPES = _DECIMAL_TYPES | {XSD + "string", XSD + "boolean", RDF + "PlainLiteral"}
 
 _LOCK = threading.Lock()  # tempfile.tempdir is process-wide while HermiT runs
-
-
-class ReasoningError(RuntimeError):
-    """HermiT could not run (Java missing or failing): not a verdict on the data."""
 
 
 @dataclass
@@ -84,8 +97,10 @@ class ReasoningReport:
 
     def __str__(self) -> str:
         head = "consistent" if self.consistent else "INCONSISTENT"
-        lines = [f"OWL 2 reasoning (HermiT): {head}; {self.triples} data triples; "
-                 f"{self.elapsed:.2f} s ({self.reasoner_elapsed:.2f} s in HermiT)"]
+        lines = [
+            f"OWL 2 reasoning (HermiT): {head}; {self.triples} data triples; "
+            f"{self.elapsed:.2f} s ({self.reasoner_elapsed:.2f} s in HermiT)"
+        ]
         lines += [f"  - {p}" for p in self.problems]
         return "\n".join(lines)
 
@@ -93,6 +108,7 @@ class ReasoningReport:
 # ------------------------------------------------------------------------------------------
 # RDF terms as plain Python values
 # ------------------------------------------------------------------------------------------
+
 
 class Lit(NamedTuple):
     """A literal: lexical form, datatype IRI, language tag (or None)."""
@@ -125,9 +141,9 @@ def _is_iri(x) -> bool:
 # Reading inputs
 # ------------------------------------------------------------------------------------------
 
+
 def _ontology_path() -> Path:
     try:
-        from ics_graph.util.resources import ontology_path
         return Path(ontology_path())
     except (ImportError, AttributeError):  # pragma: no cover - resources.py is part of the package
         here = Path(__file__).resolve().parent
@@ -162,8 +178,15 @@ def _parse(source: Any) -> list:
         try:
             if candidate.is_file():
                 source = candidate
-            elif candidate.suffix.lower() in (".nt", ".ttl", ".nq", ".trig", ".rdf", ".owl", ".jsonld") \
-                    and not source.rstrip().endswith("."):
+            elif candidate.suffix.lower() in (
+                ".nt",
+                ".ttl",
+                ".nq",
+                ".trig",
+                ".rdf",
+                ".owl",
+                ".jsonld",
+            ) and not source.rstrip().endswith("."):
                 raise FileNotFoundError(f"no such RDF file: '{source}'")
         except OSError as exc:
             if isinstance(exc, FileNotFoundError):
@@ -172,8 +195,10 @@ def _parse(source: Any) -> list:
         quads = ox.parse(path=str(source), format=_format_for(source), rename_blank_nodes=True)
     elif isinstance(source, (str, bytes)):
         try:
-            return [(q.subject, q.predicate, q.object) for q in
-                    ox.parse(source, format=ox.RdfFormat.N_TRIPLES, rename_blank_nodes=True)]
+            return [
+                (q.subject, q.predicate, q.object)
+                for q in ox.parse(source, format=ox.RdfFormat.N_TRIPLES, rename_blank_nodes=True)
+            ]
         except SyntaxError:
             quads = ox.parse(source, format=ox.RdfFormat.TURTLE, rename_blank_nodes=True)
     elif hasattr(source, "dump"):  # pyoxigraph Store
@@ -181,8 +206,9 @@ def _parse(source: Any) -> list:
         quads = ox.parse(text, format=ox.RdfFormat.N_QUADS, rename_blank_nodes=True)
     elif hasattr(source, "serialize"):  # rdflib Graph / Dataset
         text = source.serialize(format="nquads" if hasattr(source, "contexts") else "nt")
-        quads = ox.parse(text if isinstance(text, str) else text.decode(), format=ox.RdfFormat.N_QUADS,
-                         rename_blank_nodes=True)
+        quads = ox.parse(
+            text if isinstance(text, str) else text.decode(), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=True
+        )
     else:
         raise TypeError(f"cannot read a graph from {type(source).__name__}")
     return [(q.subject, q.predicate, q.object) for q in quads]
@@ -191,6 +217,7 @@ def _parse(source: Any) -> list:
 # ------------------------------------------------------------------------------------------
 # A small in-memory index used to name things and explain inconsistencies
 # ------------------------------------------------------------------------------------------
+
 
 class _Graph:
     def __init__(self, triples: Iterable[tuple]):
@@ -243,7 +270,7 @@ class _Graph:
         self.different: set[frozenset] = set()
         for axiom in self.subjects(RDF_TYPE, OWL + "AllDifferent"):
             members = self.rdf_list(self.one(axiom, OWL + "distinctMembers") or self.one(axiom, OWL + "members"))
-            self.different.update(frozenset((a, b)) for i, a in enumerate(members) for b in members[i + 1:] if a != b)
+            self.different.update(frozenset((a, b)) for i, a in enumerate(members) for b in members[i + 1 :] if a != b)
         for a, by_p in self.spo.items():
             for b in by_p.get(OWL + "differentFrom", ()):
                 self.different.add(frozenset((a, b)))
@@ -268,7 +295,7 @@ class _Graph:
 
     def _pairwise(self, members: list) -> None:
         for i, a in enumerate(members):
-            for b in members[i + 1:]:
+            for b in members[i + 1 :]:
                 if a != b:
                     self.disjoint.add(frozenset((a, b)))
 
@@ -279,8 +306,11 @@ class _Graph:
             found, todo = {c}, [c]
             while todo:
                 x = todo.pop()
-                for y in self.objects(x, RDFS + "subClassOf") + self.objects(x, OWL + "equivalentClass") \
-                        + self.subjects(OWL + "equivalentClass", x):
+                for y in (
+                    self.objects(x, RDFS + "subClassOf")
+                    + self.objects(x, OWL + "equivalentClass")
+                    + self.subjects(OWL + "equivalentClass", x)
+                ):
                     if y not in found:
                         found.add(y)
                         todo.append(y)
@@ -344,10 +374,10 @@ class _Graph:
         if x.startswith("_:"):
             return "an anonymous node"
         if x.startswith(v.ID):
-            return x[len(v.ID):]
+            return x[len(v.ID) :]
         for prefix, ns in v.PREFIXES.items():
-            if prefix != "id" and x.startswith(ns) and x[len(ns):]:
-                return f"{prefix}:{x[len(ns):]}"
+            if prefix != "id" and x.startswith(ns) and x[len(ns) :]:
+                return f"{prefix}:{x[len(ns) :]}"
         return f"<{x}>"
 
     def name(self, x) -> str:
@@ -392,13 +422,14 @@ def _literal_text(lit: Lit) -> str:
         return f"{text}@{lit.lang}"
     if lit.datatype != XSD + "string":
         dt = lit.datatype
-        return f"{text}^^xsd:{dt[len(XSD):]}" if dt.startswith(XSD) else f"{text}^^<{dt}>"
+        return f"{text}^^xsd:{dt[len(XSD) :]}" if dt.startswith(XSD) else f"{text}^^<{dt}>"
     return text
 
 
 # ------------------------------------------------------------------------------------------
 # Datatypes
 # ------------------------------------------------------------------------------------------
+
 
 def _number(lit: Lit) -> Decimal | None:
     try:
@@ -448,23 +479,34 @@ def _fits(g: _Graph, lit: Lit, datatype) -> tuple[bool, str]:
         number = _number(lit) if ok else None
         for p, bound in bounds:
             b = _number(bound)
-            name = p[len(XSD):] if p.startswith(XSD) else p
-            words.append({"minInclusive": f"at least {bound.value}", "maxInclusive": f"at most {bound.value}",
-                          "minExclusive": f"more than {bound.value}", "maxExclusive": f"less than {bound.value}"}
-                         .get(name, f"{name} {bound.value}"))
-            if ok and number is not None and b is not None:
-                if (name == "minInclusive" and number < b) or (name == "maxInclusive" and number > b) or \
-                        (name == "minExclusive" and number <= b) or (name == "maxExclusive" and number >= b):
-                    ok = False
-        limits = {p[len(XSD):]: b.value for p, b in bounds if p.startswith(XSD)}
+            name = p[len(XSD) :] if p.startswith(XSD) else p
+            words.append(
+                {
+                    "minInclusive": f"at least {bound.value}",
+                    "maxInclusive": f"at most {bound.value}",
+                    "minExclusive": f"more than {bound.value}",
+                    "maxExclusive": f"less than {bound.value}",
+                }.get(name, f"{name} {bound.value}")
+            )
+            if ok and number is not None and b is not None and (
+                (name == "minInclusive" and number < b)
+                or (name == "maxInclusive" and number > b)
+                or (name == "minExclusive" and number <= b)
+                or (name == "maxExclusive" and number >= b)
+            ):
+                ok = False
+        limits = {p[len(XSD) :]: b.value for p, b in bounds if p.startswith(XSD)}
         if set(limits) == {"minInclusive", "maxInclusive"}:
             return ok, f"{allowed} from {limits['minInclusive']} to {limits['maxInclusive']}"
         return ok, " ".join([allowed, " and ".join(words)]).strip()
     if datatype not in _CHECKED_DATATYPES:
         return True, ""
-    allowed = {XSD + "string": "a plain string (no language tag)", XSD + "boolean": "true or false",
-               XSD + "decimal": "a decimal number", RDF + "PlainLiteral": "a string"}.get(
-        datatype, "a whole number")
+    allowed = {
+        XSD + "string": "a plain string (no language tag)",
+        XSD + "boolean": "true or false",
+        XSD + "decimal": "a decimal number",
+        RDF + "PlainLiteral": "a string",
+    }.get(datatype, "a whole number")
     if not _lexically_valid(lit):
         return False, allowed
     if datatype == XSD + "string":
@@ -507,10 +549,21 @@ def _distinct_values(values: list) -> list:
 # Explanations
 # ------------------------------------------------------------------------------------------
 
-_SKIP_TYPES = {OWL + "NamedIndividual", OWL + "Thing", OWL + "Class", OWL + "Restriction", RDFS + "Class",
-               OWL + "ObjectProperty", OWL + "DatatypeProperty", OWL + "AnnotationProperty",
-               OWL + "FunctionalProperty", OWL + "Ontology", OWL + "AllDifferent",
-               OWL + "AllDisjointClasses", RDFS + "Datatype"}
+_SKIP_TYPES = {
+    OWL + "NamedIndividual",
+    OWL + "Thing",
+    OWL + "Class",
+    OWL + "Restriction",
+    RDFS + "Class",
+    OWL + "ObjectProperty",
+    OWL + "DatatypeProperty",
+    OWL + "AnnotationProperty",
+    OWL + "FunctionalProperty",
+    OWL + "Ontology",
+    OWL + "AllDifferent",
+    OWL + "AllDisjointClasses",
+    RDFS + "Datatype",
+}
 
 
 def _types(g: _Graph, x) -> dict:
@@ -553,9 +606,12 @@ def _add_only_types(g: _Graph, x, types: dict, cache: dict) -> None:
             for c in s_closure:
                 for prop, filler in g.all_values.get(c, ()):
                     if _is_iri(filler) and prop in g.prop_supers(p):
-                        types.setdefault(filler, f"because {g.name(s)} points to it with {g.prop(p)}, and for "
-                                                 f"{_article(g.plain(c))} {g.plain(c)} that can only be "
-                                                 f"{_article(g.plain(filler))} {g.plain(filler)}")
+                        types.setdefault(
+                            filler,
+                            f"because {g.name(s)} points to it with {g.prop(p)}, and for "
+                            f"{_article(g.plain(c))} {g.plain(c)} that can only be "
+                            f"{_article(g.plain(filler))} {g.plain(filler)}",
+                        )
 
 
 def explain(g: _Graph) -> list[str]:
@@ -582,7 +638,7 @@ def explain(g: _Graph) -> list[str]:
         disjoint_reported = False
         items = list(types.items())
         for i, (c1, why1) in enumerate(items):
-            for c2, why2 in items[i + 1:]:
+            for c2, why2 in items[i + 1 :]:
                 pair = g.disjoint_pair(c1, c2)
                 if not pair:
                     continue
@@ -594,8 +650,11 @@ def explain(g: _Graph) -> list[str]:
                 if set(pair) == {c1, c2}:
                     why = "these are disjoint classes"
                 else:
-                    kinds = [f"{_article(g.plain(c))} {g.plain(c)} is {_article(g.plain(d))} {g.plain(d)}"
-                             for c, d in ((c1, pair[0]), (c2, pair[1])) if c != d]
+                    kinds = [
+                        f"{_article(g.plain(c))} {g.plain(c)} is {_article(g.plain(d))} {g.plain(d)}"
+                        for c, d in ((c1, pair[0]), (c2, pair[1]))
+                        if c != d
+                    ]
                     why = f"{' and '.join(kinds)}, and {g.plain(pair[0])} and {g.plain(pair[1])} are disjoint classes"
                 say(f"{who} is both {first} and {second}, but {why}: nothing can be both.")
 
@@ -622,13 +681,16 @@ def explain(g: _Graph) -> list[str]:
                 continue
             for value, c in wanted:
                 for actual in g.objects(x, p):
-                    if actual != value and not (isinstance(actual, Lit) and isinstance(value, Lit)
-                                                and _same_literal(actual, value)):
-                        say(f"{who} is {g.a_cls(c)}, so its {g.prop(p)} must be {g.name(value)}, "
-                            f"but it is {g.name(actual)}.")
+                    if actual != value and not (
+                        isinstance(actual, Lit) and isinstance(value, Lit) and _same_literal(actual, value)
+                    ):
+                        say(
+                            f"{who} is {g.a_cls(c)}, so its {g.prop(p)} must be {g.name(value)}, "
+                            f"but it is {g.name(actual)}."
+                        )
 
         # 4. used with a property whose domain or range is a union it cannot belong to
-        for p, values in g.spo.get(x, {}).items():
+        for p in g.spo.get(x, {}):
             for d in g.domains(p):
                 if not disjoint_reported:
                     _check_union(g, x, closure, d, f"used with {g.prop(p)}", say)
@@ -649,8 +711,10 @@ def explain(g: _Graph) -> list[str]:
                         say(f"{who} has the literal {g.name(o)} for {g.prop(p)}, which must point to an entity.")
                         continue
                     if not _lexically_valid(o):
-                        say(f"{who} has {g.name(o)} for {g.prop(p)}, which is not a valid "
-                            f"{o.datatype[len(XSD):] if o.datatype.startswith(XSD) else o.datatype} value.")
+                        say(
+                            f"{who} has {g.name(o)} for {g.prop(p)}, which is not a valid "
+                            f"{o.datatype[len(XSD) :] if o.datatype.startswith(XSD) else o.datatype} value."
+                        )
                         continue
                     for r in g.ranges(p):
                         ok, allowed = _fits(g, o, r)
@@ -688,7 +752,7 @@ def unique_name_triples(g: _Graph) -> list:
     for p in g.functional:
         if not g.is_object_prop(p):
             continue
-        for s, by_p in list(g.spo.items()):
+        for by_p in list(g.spo.values()):
             values = [o for o in by_p.get(p, ()) if _is_iri(o)]
             if len(values) < 2:
                 continue
@@ -708,23 +772,34 @@ def unique_name_triples(g: _Graph) -> list:
 # HermiT
 # ------------------------------------------------------------------------------------------
 
+
 def _ntriples(triples: Iterable) -> bytes:
     import pyoxigraph as ox
 
-    return ox.serialize((t if isinstance(t, ox.Triple) else ox.Triple(*t) for t in triples),
-                        format=ox.RdfFormat.N_TRIPLES)
+    return ox.serialize(
+        (t if isinstance(t, ox.Triple) else ox.Triple(*t) for t in triples), format=ox.RdfFormat.N_TRIPLES
+    )
 
 
 def _hermit_command(owlready2, nt_file: Path) -> list[str]:
     from owlready2 import reasoning as owl_reasoning
 
     here = Path(owlready2.__file__).resolve().parent / "hermit"
-    classpath = getattr(owl_reasoning, "_HERMIT_CLASSPATH", None) or \
-        f"{here}{__import__('os').pathsep}{here / 'HermiT.jar'}"
+    classpath = (
+        getattr(owl_reasoning, "_HERMIT_CLASSPATH", None) or f"{here}{__import__('os').pathsep}{here / 'HermiT.jar'}"
+    )
     memory = getattr(owl_reasoning, "JAVA_MEMORY", 2000)
-    return [owlready2.JAVA_EXE, f"-Xmx{memory}M", "-XX:-UsePerfData", "-cp", classpath,
-            "org.semanticweb.HermiT.cli.CommandLine", "-k", "--ignoreUnsupportedDatatypes",
-            nt_file.resolve().as_uri()]
+    return [
+        owlready2.JAVA_EXE,
+        f"-Xmx{memory}M",
+        "-XX:-UsePerfData",
+        "-cp",
+        classpath,
+        "org.semanticweb.HermiT.cli.CommandLine",
+        "-k",
+        "--ignoreUnsupportedDatatypes",
+        nt_file.resolve().as_uri(),
+    ]
 
 
 def _run_hermit(ontology_nt: bytes, data_nt: bytes, classify: bool = False) -> tuple[bool, list[str], float]:
@@ -752,8 +827,9 @@ def _run_hermit(ontology_nt: bytes, data_nt: bytes, classify: bool = False) -> t
             unsatisfiable: list[str] = []
             if classify:
                 try:
-                    owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0,
-                                                   ignore_unsupported_datatypes=True)
+                    owlready2.sync_reasoner_hermit(
+                        world, infer_property_values=False, debug=0, ignore_unsupported_datatypes=True
+                    )
                     consistent = True
                 except owlready2.OwlReadyInconsistentOntologyError:
                     consistent = False
@@ -762,8 +838,9 @@ def _run_hermit(ontology_nt: bytes, data_nt: bytes, classify: bool = False) -> t
                 except OSError as exc:
                     raise ReasoningError(f"HermiT needs Java (17 or later) on the PATH: {exc}") from exc
                 if consistent:
-                    unsatisfiable = sorted({c.iri for c in world.inconsistent_classes()
-                                            if getattr(c, "iri", "").startswith(v.ICS)})
+                    unsatisfiable = sorted(
+                        {c.iri for c in world.inconsistent_classes() if getattr(c, "iri", "").startswith(v.ICS)}
+                    )
             else:
                 nt_file = Path(tmp) / "ontology-and-data.nt"
                 world.save(str(nt_file), format="ntriples")
@@ -784,8 +861,9 @@ def _run_hermit(ontology_nt: bytes, data_nt: bytes, classify: bool = False) -> t
             world.close()
 
 
-def reason(graph_ntriples: str | Path | bytes | Any, ontology: Path | None = None, *,
-           classify: bool = False) -> ReasoningReport:
+def reason(
+    graph_ntriples: str | Path | bytes | Any, ontology: Path | None = None, *, classify: bool = False
+) -> ReasoningReport:
     """Check a data graph against the ontology with HermiT.
 
     ``graph_ntriples`` is N-Triples text (Turtle also accepted), a path to an RDF file
@@ -807,17 +885,25 @@ def reason(graph_ntriples: str | Path | bytes | Any, ontology: Path | None = Non
     # and reported below.
     ill_typed = [t for t in data_triples if type(t[2]).__name__ == "Literal" and not _lexically_valid(_key(t[2]))]
     well_typed = [t for t in data_triples if t not in ill_typed] if ill_typed else data_triples
-    consistent, unsatisfiable, seconds = _run_hermit(_ntriples(ontology_triples),
-                                                     _ntriples(well_typed + extra), classify)
+    consistent, unsatisfiable, seconds = _run_hermit(
+        _ntriples(ontology_triples), _ntriples(well_typed + extra), classify
+    )
     consistent = consistent and not ill_typed
     problems: list[str] = []
     if not consistent:
         problems = explain(graph) or [
             "HermiT found the ontology and data inconsistent, but no simple explanation was found "
             "(no entity in two disjoint classes, no single-valued property with two values, no level "
-            "contradicting an area type, no value of the wrong datatype)."]
+            "contradicting an area type, no value of the wrong datatype)."
+        ]
     for iri in unsatisfiable:
-        problems.append(f"The class {graph.cls(iri)} can have no members: its definition in the ontology "
-                        f"contradicts itself.")
-    return ReasoningReport(consistent=consistent, problems=problems, elapsed=time.perf_counter() - started,
-                           reasoner_elapsed=seconds, triples=len(data_triples))
+        problems.append(
+            f"The class {graph.cls(iri)} can have no members: its definition in the ontology contradicts itself."
+        )
+    return ReasoningReport(
+        consistent=consistent,
+        problems=problems,
+        elapsed=time.perf_counter() - started,
+        reasoner_elapsed=seconds,
+        triples=len(data_triples),
+    )

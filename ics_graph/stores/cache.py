@@ -23,11 +23,21 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from ics_graph.inputs.loader import WORKBOOK_SUFFIXES, expand, load_mapping
+from ics_graph.model.findings import Finding, from_records, to_records
+from ics_graph.model.graph import Mapping
+from ics_graph.model.vocabulary import ONTOLOGY_GRAPH
+from ics_graph.stores.persistent import rules_digest
+from ics_graph.util.errors import Location, Problem
 from ics_graph.util.files import write_atomic
+from ics_graph.util.paths import display_path
+from ics_graph.util.resources import ontology_path, rules_dir
 
-__all__ = ["cache_folder", "load_mapping_cached", "KEEP", "LARGEST", "LARGEST_BYTES"]
+__all__ = ["KEEP", "LARGEST", "LARGEST_BYTES", "cache_folder", "load_mapping_cached"]
 
 FORMAT = 1
 KEEP = 32  # entries kept; the least recently used are removed first
@@ -50,11 +60,10 @@ def cache_folder() -> Path | None:
     return Path(base) / "ics-graph"
 
 
-def load_mapping_cached(paths):
+def load_mapping_cached(paths: Sequence[str | Path]) -> Mapping:
     """:func:`ics_graph.inputs.loader.load_mapping`, reading back a cached load when every input
     file is as it was. Raises :class:`~ics_graph.util.errors.InputError` exactly as the loader
     does (a load with problems is never cached)."""
-    from ics_graph.inputs.loader import load_mapping
 
     folder = cache_folder()
     keyed = _key(paths) if folder is not None else None
@@ -71,6 +80,7 @@ def load_mapping_cached(paths):
 
 # -- keys -------------------------------------------------------------------------------
 
+
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -82,28 +92,24 @@ def _tool_digest() -> str:
     """What ics-graph is: its modules, ontology and built-in rules. Any change (an
     upgrade, an edited rule) makes every earlier entry a miss."""
     if not _TOOL:
-        from ics_graph.util.resources import ontology_path, rules_dir
-
         digest = hashlib.sha256(f"ics-graph load cache {FORMAT}\0".encode())
-        package = Path(__file__).resolve().parent
-        for path in [*sorted(package.glob("*.py")), *sorted(package.glob("*/*.py")), ontology_path(),
-                     *sorted(rules_dir().glob("*"))]:
+        package = Path(__file__).resolve().parent.parent  # the whole ics_graph package
+        for path in [*sorted(package.rglob("*.py")), ontology_path(), *sorted(rules_dir().glob("*"))]:
             if path.is_file():
-                digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+                name = path.relative_to(package).as_posix() if path.is_relative_to(package) else path.name
+                digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
         _TOOL.append(digest.hexdigest())
     return _TOOL[0]
 
 
-def _key(paths) -> tuple[str, dict[str, str]] | None:
+def _key(paths: Sequence[str | Path]) -> tuple[str, dict[str, str]] | None:
     """The key of a load: the tool, and each input file's name as shown and content, in
     order; with the digest of each file by its name as shown (read once, used again to
     check and write the entry). None when the inputs cannot be cached (a workbook, more
     than :data:`LARGEST_BYTES`) or are not all there (the loader then reports the problem)."""
-    from ics_graph.util.errors import Problem
-    from ics_graph.inputs.loader import WORKBOOK_SUFFIXES, _expand, display_path
 
     problems: list[Problem] = []
-    files = [found for path in paths for found in _expand(Path(path), None, problems)]
+    files = [found for path in paths for found in expand(Path(path), None, problems)]
     if problems or not files or any(f.is_dir() or f.suffix.lower() in WORKBOOK_SUFFIXES for f in files):
         return None
     try:
@@ -125,12 +131,9 @@ def _key(paths) -> tuple[str, dict[str, str]] | None:
 
 # -- reading ----------------------------------------------------------------------------
 
-def _read(folder: Path, key: str, digests: dict[str, str]):
-    import pyoxigraph as ox
 
-    from ics_graph.util.errors import Location
-    from ics_graph.model.graph import Mapping
-    from ics_graph.inputs.loader import _expand
+def _read(folder: Path, key: str, digests: dict[str, str]) -> Mapping | None:
+    import pyoxigraph as ox
 
     entry_path, quads_path = folder / f"{key}.json", folder / f"{key}.nq"
     try:
@@ -141,7 +144,7 @@ def _read(folder: Path, key: str, digests: dict[str, str]):
             if (digests.get(shown) or _digest(Path(shown))) != digest:
                 return None
         for path, named in entry["expansions"]:  # and no file was added to (or left) a folder
-            if [str(found) for found in _expand(Path(path), None, [])] != named:
+            if [str(found) for found in expand(Path(path), None, [])] != named:
                 return None
         quads = quads_path.read_bytes()
         if hashlib.sha256(quads).hexdigest() != entry["quads"]:
@@ -159,9 +162,7 @@ def _read(folder: Path, key: str, digests: dict[str, str]):
     return mapping
 
 
-def _cached_findings(entry: dict):
-    from ics_graph.engine.findings import from_records
-    from ics_graph.stores.persistent import rules_digest
+def _cached_findings(entry: dict[str, Any]) -> list[Finding] | None:
 
     kept = entry.get("findings") or {}
     records = kept.get(rules_digest())
@@ -170,17 +171,18 @@ def _cached_findings(entry: dict):
 
 # -- writing ----------------------------------------------------------------------------
 
-def _write(folder: Path, key: str, mapping, digests: dict[str, str]) -> bool:
+
+def _write(folder: Path, key: str, mapping: Mapping, digests: dict[str, str]) -> bool:
     """Keep a load; False (and nothing written) when it cannot or should not be."""
     import pyoxigraph as ox
 
-    from ics_graph.model.vocabulary import ONTOLOGY_GRAPH
-
-    if len(mapping.engine) > LARGEST:
+    if len(mapping.store) > LARGEST:
         return False  # too large to be worth keeping (before writing the sources graphs it would never use)
+    mapping.write_sources()  # kept with the entry: a later query may ask where things were written
     store = mapping.store
-    if store.query(f"ASK {{ GRAPH ?g {{ ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }} "
-                                           f"FILTER(?g != <{ONTOLOGY_GRAPH}>) }}"):
+    if store.query(
+        f"ASK {{ GRAPH ?g {{ ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }} FILTER(?g != <{ONTOLOGY_GRAPH}>) }}"
+    ):
         return False  # the mapping's blank nodes would come back with new ids (the ontology's always do)
     try:
         import tempfile  # only when an entry is written
@@ -190,9 +192,15 @@ def _write(folder: Path, key: str, mapping, digests: dict[str, str]) -> bool:
             pass  # the folder is writable
         quads = store.dump(format=ox.RdfFormat.N_QUADS)
         files = [[shown, digests.get(shown) or _digest(Path(shown))] for shown in mapping.files]
-        entry = {"format": FORMAT, "key": key, "files": files, "expansions": mapping.expansions,
-                 "quads": hashlib.sha256(quads).hexdigest(),
-                 "locations": {iri: list(where) for iri, where in sorted(mapping.locations.items())}, "findings": {}}
+        entry = {
+            "format": FORMAT,
+            "key": key,
+            "files": files,
+            "expansions": mapping.expansions,
+            "quads": hashlib.sha256(quads).hexdigest(),
+            "locations": {iri: list(where) for iri, where in sorted(mapping.locations.items())},
+            "findings": {},
+        }
         write_atomic(folder / f"{key}.nq", quads)
         write_atomic(folder / f"{key}.json", json.dumps(entry, ensure_ascii=False).encode("utf-8"))
         _prune(folder)
@@ -201,9 +209,7 @@ def _write(folder: Path, key: str, mapping, digests: dict[str, str]) -> bool:
     return True
 
 
-def _keep_findings(folder: Path, key: str, found) -> None:
-    from ics_graph.engine.findings import to_records
-    from ics_graph.stores.persistent import rules_digest
+def _keep_findings(folder: Path, key: str, found: list[Finding]) -> None:
 
     entry_path = folder / f"{key}.json"
     try:

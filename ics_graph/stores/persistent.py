@@ -24,20 +24,32 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import ClassVar
 
+from ics_graph.engine.checking import check
 from ics_graph.model import vocabulary as v
-from ics_graph.util.errors import Location, StoreError
-from ics_graph.model.graph import plain_rows as _plain_rows
+from ics_graph.model.findings import from_records, to_records
+from ics_graph.model.graph import Mapping
+from ics_graph.model.sparql import plain_rows as _plain_rows
 from ics_graph.model.turtle import literal as _literal
 from ics_graph.model.vocabulary import MANIFEST_GRAPH, ONTOLOGY_GRAPH, SOURCES_GRAPH, file_graph, sources_graph
+from ics_graph.util.errors import Location, StoreError, UsageError
+from ics_graph.util.resources import ontology_path, rules_dir
 
-__all__ = ["StoreSpec", "StoreError", "LoadReport", "parse_store", "open_mapping", "load_into", "RemoteStore",
-           "StoredLocations"]
+__all__ = [
+    "LoadReport",
+    "RemoteStore",
+    "StoreError",
+    "StoreSpec",
+    "StoredLocations",
+    "load_into",
+    "open_mapping",
+    "parse_store",
+]
 
 SCHEMES = ("memory", "oxigraph", "sparql")
 _STAGING = "urn:ics-graph:staging:"
@@ -50,8 +62,8 @@ _TIMEOUT = float(os.environ.get("ICS_GRAPH_SPARQL_TIMEOUT", "300"))
 class StoreSpec:
     """A parsed ``--store`` value."""
 
-    scheme: str          # "memory", "oxigraph" or "sparql"
-    location: str = ""   # the folder, or the query endpoint's URL
+    scheme: str  # "memory", "oxigraph" or "sparql"
+    location: str = ""  # the folder, or the query endpoint's URL
 
     def __str__(self) -> str:
         return self.scheme if self.scheme == "memory" else f"{self.scheme}:{self.location}"
@@ -62,7 +74,7 @@ class StoreSpec:
 
 
 def parse_store(text: str) -> StoreSpec:
-    """``memory``, ``oxigraph:DIR`` or ``sparql:URL``; a clear ValueError otherwise."""
+    """``memory``, ``oxigraph:DIR`` or ``sparql:URL``; a clear UsageError otherwise."""
     text = text.strip()
     if text == "memory":
         return StoreSpec("memory")
@@ -72,12 +84,14 @@ def parse_store(text: str) -> StoreSpec:
     if scheme == "sparql" and rest.startswith(("http://", "https://")) and len(rest) > len("https://"):
         return StoreSpec("sparql", rest)
     if scheme == "sparql":
-        raise ValueError(f"'{text}': give the endpoint's query URL, for example sparql:http://localhost:7878/query")
-    raise ValueError(f"unknown store '{text}': use memory, oxigraph:DIR (a folder) or sparql:URL (an http or https "
-                     f"SPARQL endpoint)")
+        raise UsageError(f"'{text}': give the endpoint's query URL, for example sparql:http://localhost:7878/query")
+    raise UsageError(
+        f"unknown store '{text}': use memory, oxigraph:DIR (a folder) or sparql:URL (an http or https SPARQL endpoint)"
+    )
 
 
 # -- what the manifest says -----------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Unit:
@@ -114,7 +128,7 @@ def _manifest_ntriples(units: list[_Unit]) -> str:
         lines.append(f'<{unit.graph}> <{ics}contentDigest> "{unit.digest}" .')
         lines.append(f'<{unit.graph}> <{ics}loadOrder> "{unit.order}"^^<{integer}> .')
         if unit.file is not None:
-            lines.append(f'<{unit.graph}> <{ics}definedInFile> {_literal(unit.file)} .')
+            lines.append(f"<{unit.graph}> <{ics}definedInFile> {_literal(unit.file)} .")
     return "\n".join(lines) + "\n"
 
 
@@ -123,6 +137,7 @@ def _units_of(mapping) -> tuple[list[_Unit], dict[str, bytes]]:
     unit's digest covers its sorted triples, so it changes exactly when its content does."""
     import pyoxigraph as ox
 
+    mapping.write_sources()  # a store keeps where each entity was written, for findings and users
     payload: dict[str, bytes] = {}
     units = []
     entries = [(ONTOLOGY_GRAPH, None)] + [(file_graph(f), f) for f in mapping.files]
@@ -140,7 +155,6 @@ def _units_of(mapping) -> tuple[list[_Unit], dict[str, bytes]]:
 def rules_digest() -> str:
     """What the built-in rules and the ontology are: stored findings are only used while
     it is unchanged (an upgrade of ics-graph recomputes them at the next load)."""
-    from ics_graph.util.resources import ontology_path, rules_dir
 
     digest = hashlib.sha256()
     for path in [ontology_path(), *sorted(rules_dir().iterdir())]:
@@ -152,12 +166,9 @@ def rules_digest() -> str:
 def _findings_ntriples(findings, digest: str) -> str:
     import json
 
-    from ics_graph.engine.findings import to_records
-
     text = json.dumps(to_records(findings), ensure_ascii=False, separators=(",", ":"))
     node = f"<{FINDINGS_GRAPH}>"
-    return (f"{node} <{v.ICS}rulesDigest> {_literal(digest)} .\n"
-            f"{node} <{v.ICS}findingsJson> {_literal(text)} .\n")
+    return f"{node} <{v.ICS}rulesDigest> {_literal(digest)} .\n{node} <{v.ICS}findingsJson> {_literal(text)} .\n"
 
 
 def _stored_findings(store):
@@ -165,20 +176,26 @@ def _stored_findings(store):
     rules have changed since they were computed."""
     import json
 
-    from ics_graph.engine.findings import from_records
-
     def load():
-        rows = _plain_rows(store.query(f"SELECT ?digest ?json WHERE {{ GRAPH <{FINDINGS_GRAPH}> {{ "
-                                       f"<{FINDINGS_GRAPH}> <{v.ICS}rulesDigest> ?digest ; <{v.ICS}findingsJson> ?json }} }}"))
+        rows = _plain_rows(
+            store.query(
+                f"SELECT ?digest ?json WHERE {{ GRAPH <{FINDINGS_GRAPH}> {{ "
+                f"<{FINDINGS_GRAPH}> <{v.ICS}rulesDigest> ?digest ; <{v.ICS}findingsJson> ?json }} }}"
+            )
+        )
         if not rows or rows[0]["digest"] != rules_digest():
             return None
         return from_records(json.loads(rows[0]["json"]))
+
     return load
 
 
 def _current_rules_digest(query) -> str | None:
-    rows = _plain_rows(query(f"SELECT ?digest WHERE {{ GRAPH <{FINDINGS_GRAPH}> {{ "
-                             f"<{FINDINGS_GRAPH}> <{v.ICS}rulesDigest> ?digest }} }}"))
+    rows = _plain_rows(
+        query(
+            f"SELECT ?digest WHERE {{ GRAPH <{FINDINGS_GRAPH}> {{ <{FINDINGS_GRAPH}> <{v.ICS}rulesDigest> ?digest }} }}"
+        )
+    )
     return rows[0]["digest"] if rows else None
 
 
@@ -195,8 +212,13 @@ class LoadReport:
     def render_text(self) -> str:
         def names(items):
             return ", ".join(items[:5]) + (f" and {len(items) - 5} more" if len(items) > 5 else "")
-        parts = [f"{len(self.added)} added", f"{len(self.replaced)} replaced", f"{len(self.removed)} removed",
-                 f"{len(self.unchanged)} unchanged"]
+
+        parts = [
+            f"{len(self.added)} added",
+            f"{len(self.replaced)} replaced",
+            f"{len(self.removed)} removed",
+            f"{len(self.unchanged)} unchanged",
+        ]
         lines = [f"Loaded into {self.store}: " + ", ".join(parts) + " (files)."]
         for word, items in (("added", self.added), ("replaced", self.replaced), ("removed", self.removed)):
             if items:
@@ -206,13 +228,15 @@ class LoadReport:
 
 # -- writing --------------------------------------------------------------------------
 
-def load_into(spec: StoreSpec, mapping, *, update_url: str | None = None, graph_store_url: str | None = None) -> LoadReport:
+
+def load_into(
+    spec: StoreSpec, mapping, *, update_url: str | None = None, graph_store_url: str | None = None
+) -> LoadReport:
     """Write an in-memory mapping into a persistent store, replacing only the files whose
     content changed. All or nothing: on any error the store is left as it was."""
     units, payload = _units_of(mapping)
 
     def findings() -> str:  # computed only when something changed
-        from ics_graph.engine.checking import check
 
         return _findings_ntriples(check(mapping).findings, rules_digest())
 
@@ -220,8 +244,15 @@ def load_into(spec: StoreSpec, mapping, *, update_url: str | None = None, graph_
         return _load_local(Path(spec.location), spec, units, payload, findings)
     if spec.scheme == "sparql":
         remote = RemoteStore(spec.location, update_url=update_url, graph_store_url=graph_store_url)
-        return _sync(remote, spec, units, payload, _read_manifest(_plain_rows(remote.query(_MANIFEST_QUERY))),
-                     findings, _current_rules_digest(remote.query))
+        return _sync(
+            remote,
+            spec,
+            units,
+            payload,
+            _read_manifest(_plain_rows(remote.query(_MANIFEST_QUERY))),
+            findings,
+            _current_rules_digest(remote.query),
+        )
     raise StoreError("'memory' is not a persistent store: give oxigraph:DIR or sparql:URL")
 
 
@@ -234,13 +265,16 @@ def _load_local(folder: Path, spec: StoreSpec, units: list[_Unit], payload: dict
     try:
         store = ox.Store(str(folder))
     except OSError as exc:
-        raise StoreError(f"cannot open the store at '{folder}' for writing (is another ics-graph using it?): {exc}") from None
+        raise StoreError(
+            f"cannot open the store at '{folder}' for writing (is another ics-graph using it?): {exc}"
+        ) from None
     current = _read_manifest(_plain_rows(store.query(_MANIFEST_QUERY)))
     if not current:
-        raise StoreError(f"'{folder}' is an Oxigraph store but holds no ics-graph mapping (no manifest graph); "
-                         f"give an empty or new folder")
-    report = _sync(_LocalWriter(store), spec, units, payload, current, findings,
-                   _current_rules_digest(store.query))
+        raise StoreError(
+            f"'{folder}' is an Oxigraph store but holds no ics-graph mapping (no manifest graph); "
+            f"give an empty or new folder"
+        )
+    report = _sync(_LocalWriter(store), spec, units, payload, current, findings, _current_rules_digest(store.query))
     if report.added or report.replaced or report.removed:
         store.optimize()
     return report
@@ -261,9 +295,14 @@ def _create_local(folder: Path, spec: StoreSpec, units: list[_Unit], payload: di
         for unit in units:
             for name in unit.graphs:
                 store.bulk_load(payload[name], format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(name))
-        store.bulk_load(_manifest_ntriples(units).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES,
-                        to_graph=ox.NamedNode(MANIFEST_GRAPH))
-        store.bulk_load(findings().encode("utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(FINDINGS_GRAPH))
+        store.bulk_load(
+            _manifest_ntriples(units).encode("utf-8"),
+            format=ox.RdfFormat.N_TRIPLES,
+            to_graph=ox.NamedNode(MANIFEST_GRAPH),
+        )
+        store.bulk_load(
+            findings().encode("utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(FINDINGS_GRAPH)
+        )
         store.optimize()  # compact the bulk-loaded tables: reads of an uncompacted store crawl
         del store
         gc.collect()  # close the database before it moves
@@ -273,6 +312,8 @@ def _create_local(folder: Path, spec: StoreSpec, units: list[_Unit], payload: di
     except OSError as exc:
         raise StoreError(f"cannot create the store at '{folder}': {exc}") from None
     finally:
+        import shutil  # only a new store needs it: other commands never load it
+
         shutil.rmtree(building, ignore_errors=True)  # gone already if it was renamed
     return LoadReport(str(spec), added=[u.file for u in units if u.file is not None])
 
@@ -299,8 +340,15 @@ class _LocalWriter:
         self.store.update(text)
 
 
-def _sync(writer, spec: StoreSpec, units: list[_Unit], payload: dict[str, bytes], current: dict[str, _Unit],
-          findings, stored_digest: str | None) -> LoadReport:
+def _sync(
+    writer,
+    spec: StoreSpec,
+    units: list[_Unit],
+    payload: dict[str, bytes],
+    current: dict[str, _Unit],
+    findings,
+    stored_digest: str | None,
+) -> LoadReport:
     report = LoadReport(str(spec))
     staged: dict[str, str] = {}  # staging graph -> target graph
     token = uuid.uuid4().hex
@@ -349,6 +397,7 @@ def _sync(writer, spec: StoreSpec, units: list[_Unit], payload: dict[str, bytes]
 
 # -- reading --------------------------------------------------------------------------
 
+
 def open_mapping(spec: StoreSpec, *, into_memory: bool = False):
     """The mapping held in a persistent store, queried where it lives.
 
@@ -357,8 +406,6 @@ def open_mapping(spec: StoreSpec, *, into_memory: bool = False):
     disk store, which repays the copy (10 s at a million triples, against 45 s saved).
     Targeted queries (where, at, body) stay on disk, where they are index lookups."""
     import pyoxigraph as ox
-
-    from ics_graph.model.graph import Mapping
 
     if spec.scheme == "oxigraph":
         store = _open_local_read_only(Path(spec.location))
@@ -372,14 +419,16 @@ def open_mapping(spec: StoreSpec, *, into_memory: bool = False):
         raise StoreError("'memory' holds nothing until a mapping is loaded: give PATH")
     units = _read_manifest(_plain_rows(store.query(_MANIFEST_QUERY)))
     if not units:
-        raise StoreError(f"{spec} holds no ics-graph mapping (no manifest graph): load one with "
-                         f"'ics-graph load PATH --store {spec}'")
+        raise StoreError(
+            f"{spec} holds no ics-graph mapping (no manifest graph): load one with 'ics-graph load PATH --store {spec}'"
+        )
     ordered = sorted(units.values(), key=lambda u: u.order)
     if isinstance(store, RemoteStore):
         store.graphs = [name for unit in ordered for name in unit.graphs]
     files = [u.file for u in ordered if u.file is not None]
-    return Mapping(store=store, locations=StoredLocations(store, files), files=files,
-                   findings_at_load=_stored_findings(store))
+    return Mapping(
+        store=store, locations=StoredLocations(store, files), files=files, findings_at_load=_stored_findings(store)
+    )
 
 
 def _open_local_read_only(folder: Path):
@@ -403,10 +452,16 @@ class StoredLocations:
     # Subject-bound, so each entity is an index lookup (a GRAPH ?g pattern with OPTIONALs
     # and a FILTER on ?g made Oxigraph scan: 0.17 s a batch on a disk store).
     _QUERY = "SELECT ?e ?g ?p ?o WHERE { VALUES ?e { %s } GRAPH ?g { ?e ?p ?o } }"
-    _ALL = (f"SELECT ?e ?g ?p ?o WHERE {{ VALUES ?p {{ <{v.ICS}definedInFile> <{v.ICS}definedAtLine> "
-            f"<{v.ICS}definedAtColumn> <{v.ICS}definedAtCell> }} GRAPH ?g {{ ?e ?p ?o }} }}")
-    _FIELDS = {v.ICS + "definedInFile": "file", v.ICS + "definedAtLine": "line", v.ICS + "definedAtColumn": "column",
-               v.ICS + "definedAtCell": "cell"}
+    _ALL = (
+        f"SELECT ?e ?g ?p ?o WHERE {{ VALUES ?p {{ <{v.ICS}definedInFile> <{v.ICS}definedAtLine> "
+        f"<{v.ICS}definedAtColumn> <{v.ICS}definedAtCell> }} GRAPH ?g {{ ?e ?p ?o }} }}"
+    )
+    _FIELDS: ClassVar[dict[str, str]] = {
+        v.ICS + "definedInFile": "file",
+        v.ICS + "definedAtLine": "line",
+        v.ICS + "definedAtColumn": "column",
+        v.ICS + "definedAtCell": "cell",
+    }
 
     def __init__(self, store, files: list[str]):
         self.store, self.cache = store, {}
@@ -431,7 +486,7 @@ class StoredLocations:
     def prefetch(self, iris) -> None:
         wanted = sorted({i for i in iris if i and i not in self.cache and ">" not in i and " " not in i})
         for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
+            chunk = wanted[start : start + 500]
             self.cache.update(dict.fromkeys(chunk))
             self._take(_plain_rows(self.store.query(self._QUERY % " ".join(f"<{i}>" for i in chunk))))
 
@@ -447,6 +502,7 @@ class StoredLocations:
 
 
 # -- a SPARQL 1.1 endpoint ------------------------------------------------------------
+
 
 def _sibling(url: str, name: str, option: str) -> str:
     """The update or graph store URL beside a query URL ending in /query or /sparql
@@ -478,21 +534,30 @@ class RemoteStore:
 
     # pyoxigraph-like reading
     def query(self, query: str, *, prefixes: dict[str, str] | None = None, use_default_graph_as_union: bool = False):
-        import pyoxigraph as ox
         from urllib.parse import urlencode
+
+        import pyoxigraph as ox
 
         text = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in (prefixes or {}).items()) + query
         params = [("query", text)]
         if use_default_graph_as_union:
             params += [("default-graph-uri", g) for g in self.graphs]
-        raw, kind = _http("POST", self.query_url, urlencode(params).encode("utf-8"), {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Accept": "application/sparql-results+json, application/n-triples;q=0.9"})
+        raw, kind = _http(
+            "POST",
+            self.query_url,
+            urlencode(params).encode("utf-8"),
+            {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "application/sparql-results+json, application/n-triples;q=0.9",
+            },
+        )
         try:
             if kind == "application/sparql-results+json":
                 return ox.parse_query_results(raw, ox.QueryResultsFormat.JSON)
             if kind in ("application/n-triples", "text/plain"):
-                return [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(raw, format=ox.RdfFormat.N_TRIPLES)]
+                return [
+                    ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(raw, format=ox.RdfFormat.N_TRIPLES)
+                ]
         except SyntaxError as exc:
             raise StoreError(f"the SPARQL endpoint {self.query_url} sent results that cannot be read: {exc}") from None
         raise StoreError(f"the SPARQL endpoint {self.query_url} answered with '{kind}', not SPARQL results")
@@ -520,19 +585,26 @@ class RemoteStore:
         from urllib.parse import quote
 
         separator = "&" if "?" in self.graph_store_url else "?"
-        _http("PUT", f"{self.graph_store_url}{separator}graph={quote(graph, safe='')}", ntriples,
-              {"Content-Type": "application/n-triples"})
+        _http(
+            "PUT",
+            f"{self.graph_store_url}{separator}graph={quote(graph, safe='')}",
+            ntriples,
+            {"Content-Type": "application/n-triples"},
+        )
 
     def update(self, text: str) -> None:
         from urllib.parse import urlencode
 
-        _http("POST", self.update_url, urlencode([("update", text)]).encode("utf-8"),
-              {"Content-Type": "application/x-www-form-urlencoded"})
+        _http(
+            "POST",
+            self.update_url,
+            urlencode([("update", text)]).encode("utf-8"),
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        )
 
 
 def _http(method: str, url: str, data: bytes | None, headers: dict[str, str]) -> tuple[bytes, str]:
     """One HTTP exchange; every failure becomes a :class:`StoreError` naming the endpoint."""
-    import socket
     import urllib.error
     import urllib.request
 
@@ -543,12 +615,15 @@ def _http(method: str, url: str, data: bytes | None, headers: dict[str, str]) ->
             return response.read(), kind
     except urllib.error.HTTPError as exc:
         detail = exc.read()[:400].decode("utf-8", errors="replace").strip()
-        raise StoreError(f"the SPARQL endpoint {url} answered HTTP {exc.code} {exc.reason}" + (f": {detail}" if detail else "")) from None
+        raise StoreError(
+            f"the SPARQL endpoint {url} answered HTTP {exc.code} {exc.reason}" + (f": {detail}" if detail else "")
+        ) from None
     except urllib.error.URLError as exc:
         raise StoreError(f"cannot reach the SPARQL endpoint {url}: {exc.reason}") from None
-    except (socket.timeout, TimeoutError):
-        raise StoreError(f"the SPARQL endpoint {url} did not answer within {_TIMEOUT:g} s "
-                         f"(set ICS_GRAPH_SPARQL_TIMEOUT to wait longer)") from None
+    except TimeoutError:
+        raise StoreError(
+            f"the SPARQL endpoint {url} did not answer within {_TIMEOUT:g} s "
+            f"(set ICS_GRAPH_SPARQL_TIMEOUT to wait longer)"
+        ) from None
     except (ConnectionError, OSError) as exc:
         raise StoreError(f"the connection to the SPARQL endpoint {url} failed: {exc}") from None
-

@@ -1,15 +1,29 @@
-"""Input problems: what is wrong, where (file:line:col or sheet!cell), and what was meant.
+"""What can go wrong that a user can fix, in one hierarchy, and where it happened.
 
-Loading collects every problem of a run before failing, so a user fixes them all in one
-pass instead of one per run. The CLI turns :class:`InputError` into exit code 2.
+Every error a user can fix is an :class:`IcsGraphError`: the CLI maps the whole family
+to exit code 2 in one place, so anything else that escapes is a bug and keeps its
+traceback. Loading collects every problem of a run before failing
+(:class:`InputError`), so a user fixes them all in one pass instead of one per run; each
+problem says what is wrong, where (file:line:col or sheet!cell) and what was meant.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
-__all__ = ["Location", "Problem", "InputError", "StoreError", "did_you_mean"]
+__all__ = [
+    "IcsGraphError",
+    "InputError",
+    "Location",
+    "Problem",
+    "QueryError",
+    "ReasoningError",
+    "StoreError",
+    "UsageError",
+    "did_you_mean",
+]
 
 
 class Location(NamedTuple):
@@ -41,9 +55,14 @@ class Problem:
         return f"{self.location}: {self.message}"
 
 
+class IcsGraphError(Exception):
+    """A problem the user can fix (bad input, a bad option, a store or query that cannot
+    run); its message is written for them. Not raised itself: one of its kinds is."""
+
+
 @dataclass
-class InputError(Exception):
-    """One or more problems in the input; nothing was produced."""
+class InputError(IcsGraphError):
+    """One or more problems in the input files; nothing was produced."""
 
     problems: list[Problem] = field(default_factory=list)
 
@@ -61,7 +80,7 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     pool = sorted(set(candidates))
     close = difflib.get_close_matches(word, pool, n=3, cutoff=0.6)
     if close:  # keep only those as good as the best, so the hint stays short
-        score = lambda c: difflib.SequenceMatcher(None, word, c).ratio()  # noqa: E731
+        score = lambda c: difflib.SequenceMatcher(None, word, c).ratio()
         best = score(close[0])
         close = [c for c in close if score(c) >= best - 0.02]
     if not close:
@@ -73,6 +92,21 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
 
 
-class StoreError(Exception):
+class UsageError(IcsGraphError):
+    """An option or argument that cannot be used as given (an unknown format, a date
+    that is no date, an output that would overwrite an input)."""
+
+
+class StoreError(IcsGraphError):
     """A store that cannot be opened, reached or written (a missing folder, an endpoint
-    that is down or answers with an error). The CLI reports it and exits 2."""
+    that is down or answers with an error)."""
+
+
+class QueryError(IcsGraphError):
+    """A SPARQL query that cannot run as given: a syntax error, an update where only a
+    read is allowed, a federated query, or one that failed in the engine."""
+
+
+class ReasoningError(IcsGraphError):
+    """The reasoner could not give an answer (Java missing, HermiT failing): not a
+    verdict on the mapping."""

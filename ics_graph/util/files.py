@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TextIO
 
-__all__ = ["write_atomic", "use_colour"]
+from ics_graph.util.errors import UsageError
+
+__all__ = ["use_colour", "write_atomic", "write_folder"]
 
 
-def write_atomic(path: str | Path, data: str | bytes, *, inputs: list[str] | None = None) -> None:
+def write_atomic(path: str | Path, data: str | bytes, *, inputs: Iterable[str | Path] | None = None) -> None:
     """Write ``data`` to ``path`` via a temporary file and a rename, so a reader never
     sees half a file and a failure leaves any previous file intact. Refuses to write
     over one of ``inputs``."""
     target = Path(path)
     if inputs and any(target.resolve() == Path(i).resolve() for i in inputs):
-        raise ValueError(f"refusing to overwrite input file '{path}'")
+        raise UsageError(f"refusing to overwrite input file '{path}'")
     target.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = _new_sibling(target)
@@ -46,7 +50,57 @@ def _new_sibling(target: Path) -> tuple[int, str]:
     raise FileExistsError(f"cannot create a temporary file beside '{target}'")
 
 
-def use_colour(stream=None) -> bool:
+def use_colour(stream: TextIO | None = None) -> bool:
     """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
     stream = stream or sys.stdout
     return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+
+
+def write_folder(
+    files: dict[str, str], folder: str | Path, *, force: bool = False, inputs: Iterable[str | Path] = ()
+) -> None:
+    """Write ``files`` into ``folder`` atomically: into a temporary folder beside it, then
+    renamed into place. Refuses a non-empty folder unless ``force``, and then only a
+    folder holding nothing but YAML files (it is replaced whole); refuses any folder
+    holding one of ``inputs``."""
+    import shutil  # only `import` writes folders: other commands never load these
+    import tempfile
+
+    target = Path(folder).resolve()
+    for one in inputs:
+        resolved = Path(one).resolve()
+        if resolved == target or target in resolved.parents:
+            raise UsageError(f"refusing to write into '{folder}': it holds the input '{one}'")
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"'{folder}' exists and is not a folder")
+    existing = sorted(p for p in target.rglob("*")) if target.exists() else []
+    if existing:
+        if not force:
+            raise UsageError(f"folder '{folder}' is not empty; use --force to replace its YAML files")
+        others = [p for p in existing if p.is_file() and p.suffix.lower() not in (".yaml", ".yml")]
+        if others:
+            raise UsageError(
+                f"refusing to replace folder '{folder}': it holds files other than YAML "
+                f"(e.g. '{others[0].relative_to(target).as_posix()}')"
+            )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    old = None
+    try:
+        for name, text in sorted(files.items()):
+            (tmp / name).write_text(text, encoding="utf-8")
+        if target.exists():
+            if existing:
+                old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+                old.rmdir()
+                os.replace(target, old)
+            else:
+                target.rmdir()
+        os.replace(tmp, target)
+    except BaseException:
+        if old is not None and old.exists() and not target.exists():
+            os.replace(old, target)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

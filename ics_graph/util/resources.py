@@ -1,8 +1,8 @@
 """Where the packaged ontology and built-in rules live.
 
 Installed with ``pip install .``, ``ontology/`` and ``rules/`` are shipped inside the
-package as ``ics_graph.ontology`` and ``ics_graph.engine.rulefiles`` (see pyproject.toml), so the
-tool works from any directory. Run from a source checkout without installing, the
+package as ``ics_graph.ontology`` and ``ics_graph.builtin_rules`` (see pyproject.toml;
+no module has either name), so the tool works from any directory. Run from a source checkout without installing, the
 top-level folders are used instead.
 """
 

@@ -8,8 +8,10 @@ thirtieth of checking one system, spent by every ``check`` for nothing it uses.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 __all__ = ["Background", "import_soon", "in_order"]
 
@@ -42,7 +44,9 @@ class Background:
         return self._value
 
 
-def in_order(call: Callable[[Any], Any], items: Iterable[Any], workers: int, *, name: str = "ics-graph") -> Iterator[Any]:
+def in_order(
+    call: Callable[[Any], Any], items: Iterable[Any], workers: int, *, name: str = "ics-graph"
+) -> Iterator[Any]:
     """``call(item)`` for every item, on ``workers`` threads that each take the next item
     not yet started; the results are yielded in the items' order, each as soon as it and
     those before it are ready, so the caller works on the first while the rest run.
@@ -108,10 +112,8 @@ def import_soon(*names: str) -> threading.Thread | None:
 
     def run() -> None:
         for name in missing:
-            try:
+            with contextlib.suppress(Exception):  # raised again, and reported, by the import that needs it
                 importlib.import_module(name)
-            except Exception:  # raised again, and reported, by the import that needs it
-                pass
 
     thread = threading.Thread(target=run, name="ics-graph-import", daemon=True)
     thread.start()

@@ -15,10 +15,21 @@ from __future__ import annotations
 import importlib
 import re
 
-from ics_graph.engine.findings import CheckResult, Finding, Severity, sort_findings
+from ics_graph.model.findings import CheckResult, Finding, Severity, sort_findings
+from ics_graph.model.vocabulary import short_id
+from ics_graph.util.errors import UsageError, did_you_mean
 
-__all__ = ["FORMATS", "render", "ordered", "entity_id", "rules_by_slug", "first_sentence", "hint_for",
-           "cycle_text", "counts"]
+__all__ = [
+    "FORMATS",
+    "counts",
+    "cycle_text",
+    "entity_id",
+    "first_sentence",
+    "hint_for",
+    "ordered",
+    "render",
+    "rules_by_slug",
+]
 
 # format name -> module in this package (the module defines ``render``)
 _MODULES = {
@@ -38,21 +49,28 @@ def render(result: CheckResult, fmt: str, *, fail_level: Severity | None, colour
     (``None``: nothing fails); ``colour`` asks for ANSI colour (text only);
     ``version`` is the ics-graph version written into machine-readable formats."""
     if fmt not in _MODULES:
-        from ics_graph.util.errors import did_you_mean
-
-        raise ValueError(f"unknown output format '{fmt}'{did_you_mean(fmt, FORMATS)}; use one of: {', '.join(FORMATS)}")
+        raise UsageError(f"unknown output format '{fmt}'{did_you_mean(fmt, FORMATS)}; use one of: {', '.join(FORMATS)}")
     module = importlib.import_module(f"{__name__}.{_MODULES[fmt]}")
     return module.render(result, fail_level=fail_level, colour=colour, version=version)
 
 
 # --- helpers shared by the renderers -------------------------------------------------
 
+
 def _tiebreak(finding: Finding) -> tuple:
     """Everything that :meth:`Finding.sort_key` leaves out, so that two findings equal
     under it still come out in one order whatever order they came in."""
     loc = finding.location
-    return (int(finding.severity), finding.focus_label, finding.area_label, finding.hint, finding.cycle,
-            finding.cycle_labels, loc.column if loc else 0, (loc.cell or "") if loc else "")
+    return (
+        int(finding.severity),
+        finding.focus_label,
+        finding.area_label,
+        finding.hint,
+        finding.cycle,
+        finding.cycle_labels,
+        loc.column if loc else 0,
+        (loc.cell or "") if loc else "",
+    )
 
 
 def ordered(findings) -> list[Finding]:
@@ -63,7 +81,6 @@ def ordered(findings) -> list[Finding]:
 
 def entity_id(iri: str) -> str:
     """An entity IRI as ``kind/id`` when it is a data entity, else the IRI unchanged."""
-    from ics_graph.model.vocabulary import short_id
 
     return short_id(iri)
 

@@ -32,17 +32,21 @@ def render(result, *, fail_level=None, colour: bool = False, version: str = "") 
     cases, failures = [], 0
     for slug in slugs:
         findings = by_rule.get(slug, [])
-        fails = (lambda f: fail_level is not None and f.severity >= fail_level)
+        fails = lambda f: fail_level is not None and f.severity >= fail_level
         failing = [f for f in findings if fails(f)]
         passing = [f for f in findings if not fails(f)]
         case = ET.Element("testcase", {"classname": "ics-graph.rules", "name": slug})
         if failing:
             failures += 1
             worst = max(f.severity for f in failing)
-            failure = ET.SubElement(case, "failure", {
-                "message": f"{len(failing)} finding{'' if len(failing) == 1 else 's'}",
-                "type": worst.word,
-            })
+            failure = ET.SubElement(
+                case,
+                "failure",
+                {
+                    "message": f"{len(failing)} finding{'' if len(failing) == 1 else 's'}",
+                    "type": worst.word,
+                },
+            )
             failure.text = "\n".join(f"[{f.severity.word}] {_line(f)}" for f in failing) + "\n"
         if passing:
             out = ET.SubElement(case, "system-out")

@@ -49,7 +49,7 @@ def _cut(text: str, limit: int = _LIMIT) -> str:
 def artifact_uri(path: str) -> tuple[str, bool]:
     """A file path as a URI; the flag says whether it is relative (to the repository root)."""
     posix = path.replace("\\", "/")
-    if re.match(r"^[A-Za-z]:/", posix):               # Windows drive path
+    if re.match(r"^[A-Za-z]:/", posix):  # Windows drive path
         return "file:///" + quote(posix, safe="/:"), False
     if posix.startswith("/"):
         return "file://" + quote(posix, safe="/"), False
@@ -155,10 +155,12 @@ def log(result, *, version: str) -> dict:
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": driver},
-            "results": [result_object(f, index[f.rule]) for f in findings],
-        }],
+        "runs": [
+            {
+                "tool": {"driver": driver},
+                "results": [result_object(f, index[f.rule]) for f in findings],
+            }
+        ],
     }
 
 

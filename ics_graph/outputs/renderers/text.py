@@ -76,7 +76,9 @@ def render(result, *, fail_level=None, colour: bool = False, version: str = "") 
             own = f"[{_word(finding.severity.word, colour)}] " if finding.severity != top else ""
             out.append(f"  {where}{own}{_indented(finding.message, '    ')}")
             ident = entity_id(finding.focus)
-            out.append(f"    entity: {finding.focus_label} ({ident})" if finding.focus_label else f"    entity: {ident}")
+            out.append(
+                f"    entity: {finding.focus_label} ({ident})" if finding.focus_label else f"    entity: {ident}"
+            )
             if finding.area_label:
                 out.append(f"    area: {finding.area_label}")
             if finding.cycle:

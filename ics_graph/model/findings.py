@@ -11,9 +11,10 @@ import hashlib
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from ics_graph.model.vocabulary import short_id
 from ics_graph.util.errors import Location
 
-__all__ = ["Severity", "Finding", "CheckResult", "sort_findings"]
+__all__ = ["CheckResult", "Finding", "Severity", "sort_findings"]
 
 
 class Severity(IntEnum):
@@ -24,7 +25,7 @@ class Severity(IntEnum):
     ERROR = 3
 
     @classmethod
-    def parse(cls, word: str) -> "Severity":
+    def parse(cls, word: str) -> Severity:
         try:
             return cls[word.strip().upper()]
         except KeyError:
@@ -57,7 +58,7 @@ class Finding:
     cycle: tuple[str, ...] = ()
     hint: str = ""
     area_label: str = ""
-    cycle_labels: tuple[str, ...] = ()   # labels parallel to ``cycle`` ("" where unknown), for display only
+    cycle_labels: tuple[str, ...] = ()  # labels parallel to ``cycle`` ("" where unknown), for display only
 
     @property
     def fingerprint(self) -> str:
@@ -69,7 +70,6 @@ class Finding:
     @property
     def focus_id(self) -> str:
         """The focus as ``kind/id`` (``allocation/chc--shire--...``) when it is a data entity."""
-        from ics_graph.model.vocabulary import short_id
 
         return short_id(self.focus)
 
@@ -85,19 +85,42 @@ def sort_findings(findings) -> list[Finding]:
 def to_records(findings) -> list[dict]:
     """Findings as plain JSON-ready records, every field kept: what a store or the load
     cache keeps, so that ``where`` and ``visualise`` can show them without checking again."""
-    return [{"rule": f.rule, "severity": f.severity.word, "message": f.message, "focus": f.focus,
-             "focus_label": f.focus_label, "related": list(f.related),
-             "location": list(f.location) if f.location else None, "cycle": list(f.cycle), "hint": f.hint,
-             "area_label": f.area_label, "cycle_labels": list(f.cycle_labels)} for f in findings]
+    return [
+        {
+            "rule": f.rule,
+            "severity": f.severity.word,
+            "message": f.message,
+            "focus": f.focus,
+            "focus_label": f.focus_label,
+            "related": list(f.related),
+            "location": list(f.location) if f.location else None,
+            "cycle": list(f.cycle),
+            "hint": f.hint,
+            "area_label": f.area_label,
+            "cycle_labels": list(f.cycle_labels),
+        }
+        for f in findings
+    ]
 
 
 def from_records(records) -> list[Finding]:
     """The findings :func:`to_records` kept."""
-    return [Finding(rule=r["rule"], severity=Severity.parse(r["severity"]), message=r["message"], focus=r["focus"],
-                    focus_label=r["focus_label"], related=tuple(r["related"]),
-                    location=Location(*r["location"]) if r["location"] else None, cycle=tuple(r["cycle"]),
-                    hint=r["hint"], area_label=r["area_label"], cycle_labels=tuple(r["cycle_labels"]))
-            for r in records]
+    return [
+        Finding(
+            rule=r["rule"],
+            severity=Severity.parse(r["severity"]),
+            message=r["message"],
+            focus=r["focus"],
+            focus_label=r["focus_label"],
+            related=tuple(r["related"]),
+            location=Location(*r["location"]) if r["location"] else None,
+            cycle=tuple(r["cycle"]),
+            hint=r["hint"],
+            area_label=r["area_label"],
+            cycle_labels=tuple(r["cycle_labels"]),
+        )
+        for r in records
+    ]
 
 
 @dataclass
@@ -106,7 +129,7 @@ class CheckResult:
     hidden by waivers and baselines, so renderers can say so."""
 
     findings: list[Finding] = field(default_factory=list)
-    rules: list = field(default_factory=list)          # the Rule objects that ran
+    rules: list = field(default_factory=list)  # the Rule objects that ran
     waived: int = 0
     baselined: int = 0
     files: list[str] = field(default_factory=list)

@@ -1,0 +1,23 @@
+"""The findings that ``where`` and ``visualise`` show beside their answers."""
+
+from __future__ import annotations
+
+from ics_graph.engine.checking import check
+from ics_graph.model.findings import Finding
+from ics_graph.model.graph import Mapping
+
+__all__ = ["default_findings"]
+
+
+def default_findings(mapping: Mapping) -> list[Finding]:
+    """The findings of the built-in rules with no configuration: those a store or the
+    load cache kept when the mapping was loaded, else computed now (and handed back to
+    the cache to keep)."""
+    if mapping.findings_at_load is not None:
+        found = mapping.findings_at_load()
+        if found is not None:
+            return found
+    found = check(mapping).findings
+    if mapping.keep_findings is not None:
+        mapping.keep_findings(found)
+    return found

@@ -1,0 +1,124 @@
+"""SPARQL terms and results as plain Python values, and safe query building.
+
+User values reach a query only as RDF terms serialised by pyoxigraph (escaped), never as
+spliced text; federated queries are refused, so every query runs offline.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from ics_graph.model import vocabulary as v
+from ics_graph.util.errors import QueryError
+
+__all__ = ["IRI", "bind", "iri_terms", "plain_rows", "rdf_term", "refuse_federation", "term_value"]
+
+
+_INTEGER, _BOOLEAN = v.PREFIXES["xsd"] + "integer", v.PREFIXES["xsd"] + "boolean"
+
+
+class IRI(str):
+    """Marks a binding value as an IRI (a plain ``str`` is bound as a literal)."""
+
+
+def term_value(term) -> Any:
+    """A pyoxigraph term as a plain Python value: IRIs and strings as ``str``,
+    integers as ``int``, booleans as ``bool``, anything else as its lexical form."""
+    if term is None:
+        return None
+    datatype = getattr(term, "datatype", None)
+    return _plain_value(term.value, datatype.value if datatype is not None else None)
+
+
+def _plain_value(value: str, datatype: str | None) -> Any:
+    """A lexical form and its datatype IRI as a plain Python value (see term_value)."""
+    if datatype == _INTEGER:
+        return int(value)
+    if datatype == _BOOLEAN:
+        return value == "true"
+    return value
+
+
+def iri_terms(iris) -> list[str]:
+    """Each of ``iris`` that is a valid IRI, written as a SPARQL term (``<...>``) by
+    Oxigraph, for a ``VALUES`` block; anything else (text a rule computed, or an IRI
+    written inside a literal) is left out, so it can never be spliced into a query."""
+    import pyoxigraph as ox
+
+    terms = []
+    for iri in iris:
+        try:
+            terms.append(str(ox.NamedNode(iri)))
+        except ValueError:
+            continue
+    return terms
+
+
+def plain_rows(solutions) -> list[dict[str, Any]]:
+    """SELECT results (pyoxigraph solutions) as dicts of variable name -> plain value;
+    unbound variables are absent.
+
+    Oxigraph evaluates a query lazily, as its solutions are read. Read one by one from
+    Python, every solution needs the interpreter lock back, so a query stalls behind
+    Python work in another thread; serialised as SPARQL JSON results in one call, the
+    whole evaluation runs with the lock released, so queries in other threads (see
+    :mod:`ics_graph.engine.checking`) run on other cores meanwhile."""
+    serialize = getattr(solutions, "serialize", None)
+    if serialize is None:
+        names = [var.value for var in solutions.variables]
+        return [{n: term_value(s[n]) for n in names if s[n] is not None} for s in solutions]
+    import pyoxigraph as ox
+
+    bindings = json.loads(serialize(format=ox.QueryResultsFormat.JSON))["results"]["bindings"]
+    return [
+        {name: _plain_value(term["value"], term.get("datatype")) for name, term in binding.items()}
+        for binding in bindings
+    ]
+
+
+# The SERVICE keyword (not a variable such as ?service), then an IRI, variable or prefixed name.
+_SERVICE = re.compile(r"(?<![?$\w])SERVICE\s+(?:SILENT\s+)?[<?$A-Za-z_:]", re.IGNORECASE)
+
+
+def refuse_federation(query: str) -> None:
+    """Queries (user rules, ``ics-graph sparql``) run offline: a SPARQL ``SERVICE``
+    clause would make Oxigraph fetch from the network, so it is refused outright.
+    (The word inside a string or comment is refused too; rephrase it.)"""
+    if _SERVICE.search(query):
+        raise QueryError(
+            "SERVICE (a federated query) is not allowed: ics-graph queries run offline on the loaded mapping"
+        )
+
+
+_GROUP_START = re.compile(r"\b(?:WHERE|ASK)\s*\{", re.IGNORECASE)
+
+
+def bind(query: str, terms: dict[str, Any]) -> str:
+    """Pre-bind variables by opening the query's WHERE group with a ``VALUES`` block.
+
+    The values are RDF terms serialised by pyoxigraph (N-Triples syntax, escaped), so
+    user text can never change the query's structure. (SEP-0007 substitution in
+    pyoxigraph only binds projected variables, which aggregates cannot use.)
+    """
+    match = _GROUP_START.search(query)
+    if not match:
+        raise QueryError("cannot bind variables: the query has no WHERE { ... } group")
+    names = sorted(terms)
+    block = " VALUES (" + " ".join("?" + n for n in names) + ") { (" + " ".join(str(terms[n]) for n in names) + ") } "
+    return query[: match.end()] + block + query[match.end() :]
+
+
+def rdf_term(value: Any, ox: Any) -> Any:
+    """A Python value as a pyoxigraph term: booleans and integers typed, :class:`IRI` as an IRI,
+    anything else a plain literal; terms pass through."""
+    if isinstance(value, (ox.NamedNode, ox.Literal, ox.BlankNode)):
+        return value
+    if isinstance(value, bool):
+        return ox.Literal("true" if value else "false", datatype=ox.NamedNode(v.PREFIXES["xsd"] + "boolean"))
+    if isinstance(value, int):
+        return ox.Literal(str(value), datatype=ox.NamedNode(v.PREFIXES["xsd"] + "integer"))
+    if isinstance(value, IRI):
+        return ox.NamedNode(value)
+    return ox.Literal(str(value))

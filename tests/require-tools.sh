@@ -1,0 +1,34 @@
+#!/bin/sh
+# The programs the full test suite drives besides Python: Java (HermiT, `ics-graph reason`),
+# Chromium (the interactive page in a real browser) and LibreOffice (workbooks in a real
+# spreadsheet program). `make test` runs this first. When one is missing: as root on a
+# Debian-like machine it is installed with apt-get; otherwise this stops at once, saying the
+# one command that installs them (or `make test-quick`, the suite without those tests).
+set -eu
+
+missing=""
+command -v java >/dev/null 2>&1 || missing="$missing default-jre-headless"
+# as tests/chromium.py finds it: $CHROMIUM, or one of the usual names on PATH
+if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1 \
+    && ! command -v chromium-browser >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1 \
+    && ! command -v google-chrome-stable >/dev/null 2>&1; then
+  missing="$missing chromium"
+fi
+command -v soffice >/dev/null 2>&1 || command -v libreoffice >/dev/null 2>&1 \
+  || missing="$missing libreoffice-calc-nogui"
+
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "== Installing what the tests need:$missing"
+  apt-get update -qq
+  # shellcheck disable=SC2086  # one word per package
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+  exit 0
+fi
+
+echo "The test suite needs Java, Chromium and LibreOffice; missing (Debian packages):$missing" >&2
+echo "Install them with:" >&2
+echo "    sudo apt-get install -y default-jre-headless chromium libreoffice-calc-nogui" >&2
+echo "or run the tests that need none of them with:  make test-quick" >&2
+exit 1
