@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 EXAMPLE ?= data/northamptonshire
 OUT    ?= out
 
-.PHONY: demo test test-quick require-tools setup bench clean
+.PHONY: demo test test-quick lint require-tools setup bench clean
 
 setup: $(VENV)/.installed
 
@@ -42,8 +42,16 @@ demo: setup
 require-tools:
 	@sh tests/require-tools.sh
 
-test: require-tools setup
+test: require-tools setup lint
 	$(BIN)/python -m pytest
+
+# The quality gates, before any test: lint and format, import contracts, types, the docs.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
+	$(BIN)/mkdocs build --strict --quiet --site-dir "$$(mktemp -d)"
 
 test-quick: setup
 	$(BIN)/python -m pytest -m "not java and not chromium and not libreoffice"
@@ -53,4 +61,4 @@ bench: setup
 	$(BIN)/python benchmarks/bench.py --sizes $(or $(SIZES),one-system) --browser $(if $(JSON),--json $(JSON))
 
 clean:
-	rm -rf $(VENV) $(OUT) build *.egg-info
+	rm -rf $(VENV) $(OUT) build *.egg-info site-docs .mypy_cache .ruff_cache

@@ -149,8 +149,13 @@ def _measure_once(argv: list[str], timeout: float) -> dict:
         lines = out.read().decode().strip().splitlines()
         error = err.read().decode().strip()
     code = proc.returncode
-    return {"wall_s": round(wall, 3), "peak_mib": round(usage.ru_maxrss / 1024, 1), "exit": code,
-            "last": lines[-1] if lines else "", "stderr": error[-500:] if code not in (0, 1) else ""}
+    return {
+        "wall_s": round(wall, 3),
+        "peak_mib": round(usage.ru_maxrss / 1024, 1),
+        "exit": code,
+        "last": lines[-1] if lines else "",
+        "stderr": error[-500:] if code not in (0, 1) else "",
+    }
 
 
 BROWSER = False
@@ -220,7 +225,9 @@ def bench_size(name: str, work: Path) -> dict:
     print(f"{name}: check", file=sys.stderr)
     check = measure([CLI, "check", *yamls, "--format", "json", "-o", str(work / f"{name}-findings.json")])
     row["check_yaml_s"], row["check_yaml_peak_mib"] = _ok(check, (0, 1)), check["peak_mib"]
-    row["findings"] = len(json.loads((work / f"{name}-findings.json").read_text())["findings"]) if check["exit"] in (0, 1) else None
+    row["findings"] = (
+        len(json.loads((work / f"{name}-findings.json").read_text())["findings"]) if check["exit"] in (0, 1) else None
+    )
     check_nt = measure([CLI, "check", nt, "--format", "json", "-o", str(work / f"{name}-findings-nt.json")])
     row["check_s"], row["check_peak_mib"] = _ok(check_nt, (0, 1)), check_nt["peak_mib"]
     inside = measure([PY, "-c", CHECK, nt])
@@ -233,27 +240,43 @@ def bench_size(name: str, work: Path) -> dict:
     stored = measure([CLI, "load", nt, "--store", f"oxigraph:{store}"])
     REPEAT = repeat
     row["store_load_s"], row["store_load_peak_mib"] = _ok(stored), stored["peak_mib"]
-    check_store = measure([CLI, "check", "--store", f"oxigraph:{store}", "--format", "json",
-                           "-o", str(work / f"{name}-findings-store.json")])
+    check_store = measure(
+        [
+            CLI,
+            "check",
+            "--store",
+            f"oxigraph:{store}",
+            "--format",
+            "json",
+            "-o",
+            str(work / f"{name}-findings-store.json"),
+        ]
+    )
     row["check_store_s"], row["check_store_peak_mib"] = _ok(check_store, (0, 1)), check_store["peak_mib"]
-    row["store_findings_identical"] = ((work / f"{name}-findings-store.json").read_bytes()
-                                       == (work / f"{name}-findings-nt.json").read_bytes())
+    row["store_findings_identical"] = (work / f"{name}-findings-store.json").read_bytes() == (
+        work / f"{name}-findings-nt.json"
+    ).read_bytes()
     row["where_store_s"] = _ok(measure([CLI, "where", "f0003", "--store", f"oxigraph:{store}", "--format", "json"]))
     row["where_s"] = _ok(measure([CLI, "where", "f0003", *yamls, "--format", "json"]))
     small = name not in ("0.3m", "1m")  # beyond 500,000 quads the load cache steps aside for the store
-    row["where_cached_s"] = cached([CLI, "where", "f0003", *yamls, "--format", "json"], work / "cache") if small else None
+    row["where_cached_s"] = (
+        cached([CLI, "where", "f0003", *yamls, "--format", "json"], work / "cache") if small else None
+    )
 
     print(f"{name}: visualise", file=sys.stderr)
     page = work / f"{name}-graph.html"
     if name in NATIONAL:
-        drawn = measure([CLI, "visualise", "--store", f"oxigraph:{store}", "--collapse", "neighbourhoods", "-o", str(page)])
+        drawn = measure(
+            [CLI, "visualise", "--store", f"oxigraph:{store}", "--collapse", "neighbourhoods", "-o", str(page)]
+        )
         row["visualise_view"] = "summary (--collapse neighbourhoods), from the store"
     else:
         drawn = measure([CLI, "visualise", *yamls, "-o", str(page)])
         row["visualise_view"] = "all, from the YAML"
     row["visualise_s"] = _ok(drawn, (0, 1))
-    row["visualise_cached_s"] = (cached([CLI, "visualise", *yamls, "-o", str(page)], work / "cache", (0, 1))
-                                 if name not in NATIONAL else None)
+    row["visualise_cached_s"] = (
+        cached([CLI, "visualise", *yamls, "-o", str(page)], work / "cache", (0, 1)) if name not in NATIONAL else None
+    )
     row["visualise_nodes"], row["browser_settle_s"] = None, None
     if BROWSER and name in ("one-system", "large-system", "0.1m"):  # a national page is tens of MB: not for a browser
         try:
@@ -272,6 +295,7 @@ def bench_size(name: str, work: Path) -> dict:
     row["pyshacl_results"] = int(pyshacl["last"].split()[1]) if pyshacl["exit"] == 0 else None
     try:
         import shacl  # noqa: F401
+
         rust = measure([PY, "-c", SHACL_RS, nt, shapes])
         row["shacl_rs_s"], row["shacl_rs_peak_mib"] = _ok(rust), rust["peak_mib"]
         row["shacl_rs_results"] = int(rust["last"].split()[1]) if rust["exit"] == 0 else None
@@ -292,26 +316,35 @@ def _ratio(a, b) -> str:
 
 
 def tables(rows: list[dict]) -> str:
-    out = ["| size | triples | check, N-Triples (s) | check in-process (s) | check peak (MiB) | findings "
-           "| Oxigraph floor in-process (s) | check / floor, like for like | pySHACL (s) | pySHACL in-process (s) "
-           "| pySHACL / check, like for like | shacl, Rust (s) | load YAML in-process (s) | check, YAML (s) "
-           "| host's steal (% of a core) |",
-           "|" + "---|" * 15]
+    out = [
+        "| size | triples | check, N-Triples (s) | check in-process (s) | check peak (MiB) | findings "
+        "| Oxigraph floor in-process (s) | check / floor, like for like | pySHACL (s) | pySHACL in-process (s) "
+        "| pySHACL / check, like for like | shacl, Rust (s) | load YAML in-process (s) | check, YAML (s) "
+        "| host's steal (% of a core) |",
+        "|" + "---|" * 15,
+    ]
     for r in rows:
-        out.append(f"| {r['size']} | {r['triples']:,} | {_s(r['check_s'])} | {_s(r.get('check_inprocess_s'))} "
-                   f"| {r['check_peak_mib']:.0f} | {r['findings']} "
-                   f"| {_s(r['oxigraph_floor_s'])} | {_floor(r)} "
-                   f"| {_s(r['pyshacl_s'])} | {_s(r.get('pyshacl_inprocess_s'))} | {_like(r)} | {_s(r.get('shacl_rs_s'))} "
-                   f"| {_s(r['load_s'])} | {_s(r['check_yaml_s'])} | {r.get('host_steal_pct', 'n/a')} |")
-    out += ["", "| size | store load (s) | store load peak (MiB) | check, store (s) | same findings "
-                "| where, store (s) | where, YAML (s) | where, YAML cached (s) | visualise (s) "
-                "| visualise cached (s) | view | nodes | settle in Chromium (s) |",
-            "|" + "---|" * 13]
+        out.append(
+            f"| {r['size']} | {r['triples']:,} | {_s(r['check_s'])} | {_s(r.get('check_inprocess_s'))} "
+            f"| {r['check_peak_mib']:.0f} | {r['findings']} "
+            f"| {_s(r['oxigraph_floor_s'])} | {_floor(r)} "
+            f"| {_s(r['pyshacl_s'])} | {_s(r.get('pyshacl_inprocess_s'))} | {_like(r)} | {_s(r.get('shacl_rs_s'))} "
+            f"| {_s(r['load_s'])} | {_s(r['check_yaml_s'])} | {r.get('host_steal_pct', 'n/a')} |"
+        )
+    out += [
+        "",
+        "| size | store load (s) | store load peak (MiB) | check, store (s) | same findings "
+        "| where, store (s) | where, YAML (s) | where, YAML cached (s) | visualise (s) "
+        "| visualise cached (s) | view | nodes | settle in Chromium (s) |",
+        "|" + "---|" * 13,
+    ]
     for r in rows:
-        out.append(f"| {r['size']} | {_s(r['store_load_s'])} | {r['store_load_peak_mib']:.0f} | {_s(r['check_store_s'])} "
-                   f"| {'yes' if r['store_findings_identical'] else 'NO'} | {_s(r['where_store_s'])} | {_s(r['where_s'])} "
-                   f"| {_s(r.get('where_cached_s'))} | {_s(r['visualise_s'])} | {_s(r.get('visualise_cached_s'))} "
-                   f"| {r['visualise_view']} | {r['visualise_nodes'] or 'n/a'} | {_s(r['browser_settle_s'])} |")
+        out.append(
+            f"| {r['size']} | {_s(r['store_load_s'])} | {r['store_load_peak_mib']:.0f} | {_s(r['check_store_s'])} "
+            f"| {'yes' if r['store_findings_identical'] else 'NO'} | {_s(r['where_store_s'])} | {_s(r['where_s'])} "
+            f"| {_s(r.get('where_cached_s'))} | {_s(r['visualise_s'])} | {_s(r.get('visualise_cached_s'))} "
+            f"| {r['visualise_view']} | {r['visualise_nodes'] or 'n/a'} | {_s(r['browser_settle_s'])} |"
+        )
     return "\n".join(out)
 
 
@@ -367,27 +400,44 @@ def targets(rows: list[dict]) -> str:
 
     if "one-system" in by:
         r = by["one-system"]
-        add("one system: check as a fresh process <= 1 s", f"{_s(r['check_yaml_s'])} s (YAML), {_s(r['check_s'])} s (N-Triples)",
-            (r["check_yaml_s"] or 99) <= 1)
+        add(
+            "one system: check as a fresh process <= 1 s",
+            f"{_s(r['check_yaml_s'])} s (YAML), {_s(r['check_s'])} s (N-Triples)",
+            (r["check_yaml_s"] or 99) <= 1,
+        )
         add("one system: >= 5x faster than pySHACL", _like(r), _met(r, "pySHACL", 1 / 5))
-        add("one system: where <= 0.5 s", f"{_s(r['where_s'])} s reading the YAML; {_s(r.get('where_cached_s'))} s "
+        add(
+            "one system: where <= 0.5 s",
+            f"{_s(r['where_s'])} s reading the YAML; {_s(r.get('where_cached_s'))} s "
             f"with the files read before (load cache); {_s(r['where_store_s'])} s from a store",
-            _both(r["where_s"], min(r.get("where_cached_s") or 99, r["where_store_s"] or 99), 0.5))
-        add("one system: visualise written <= 1 s", f"{_s(r['visualise_s'])} s reading the YAML; "
+            _both(r["where_s"], min(r.get("where_cached_s") or 99, r["where_store_s"] or 99), 0.5),
+        )
+        add(
+            "one system: visualise written <= 1 s",
+            f"{_s(r['visualise_s'])} s reading the YAML; "
             f"{_s(r.get('visualise_cached_s'))} s cached ({r['visualise_nodes'] or '?'} nodes)",
-            _both(r["visualise_s"], r.get("visualise_cached_s"), 1))
+            _both(r["visualise_s"], r.get("visualise_cached_s"), 1),
+        )
     if "large-system" in by:
         r = by["large-system"]
-        add(f"one system of 1,000-2,000 nodes ({r['visualise_nodes'] or '?'}): visualise written <= 1 s",
+        add(
+            f"one system of 1,000-2,000 nodes ({r['visualise_nodes'] or '?'}): visualise written <= 1 s",
             f"{_s(r['visualise_s'])} s reading the YAML; {_s(r.get('visualise_cached_s'))} s cached",
-            _both(r["visualise_s"], r.get("visualise_cached_s"), 1))
-        add("that page opens and settles in Chromium <= 3 s", f"{_s(r['browser_settle_s'])} s",
-            "yes" if (r["browser_settle_s"] or 99) <= 3 else "no")
+            _both(r["visualise_s"], r.get("visualise_cached_s"), 1),
+        )
+        add(
+            "that page opens and settles in Chromium <= 3 s",
+            f"{_s(r['browser_settle_s'])} s",
+            "yes" if (r["browser_settle_s"] or 99) <= 3 else "no",
+        )
     if "1m" in by:
         r = by["1m"]
-        add("1M: check within 3x the Oxigraph floor", f"{_floor(r)} (N-Triples); "
+        add(
+            "1M: check within 3x the Oxigraph floor",
+            f"{_floor(r)} (N-Triples); "
             f"{_ratio(r['check_store_s'], r.get('oxigraph_floor_process_s'))} from the store, as processes",
-            _met(r, "floor", 3))
+            _met(r, "floor", 3),
+        )
         add("1M: check >= 10x faster than pySHACL", _like(r), _met(r, "pySHACL", 1 / 10))
         add("1M: check peak memory <= 2 GB", f"{r['check_peak_mib']:.0f} MiB", r["check_peak_mib"] <= 2048)
         add("1M: where on the store <= 1 s", f"{_s(r['where_store_s'])} s", (r["where_store_s"] or 99) <= 1)
@@ -395,14 +445,19 @@ def targets(rows: list[dict]) -> str:
             small = by["0.1m"]
             growth = (r["check_s"] or 0) / (small["check_s"] or 1)
             data = r["triples"] / small["triples"]
-            add("0.1M -> 1M: check time grows at most 12x for 10x the data",
-                f"{growth:.1f}x for {data:.1f}x the triples", growth <= 12 * data / 10)
+            add(
+                "0.1M -> 1M: check time grows at most 12x for 10x the data",
+                f"{growth:.1f}x for {data:.1f}x the triples",
+                growth <= 12 * data / 10,
+            )
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="one-system", help="comma-separated: one-system, large-system, 0.1m, 0.3m, 1m")
+    parser.add_argument(
+        "--sizes", default="one-system", help="comma-separated: one-system, large-system, 0.1m, 0.3m, 1m"
+    )
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "ics-graph-bench")
     parser.add_argument("--json", type=Path, help="also write every measurement here")
     parser.add_argument("--browser", action="store_true", help="also time the page in headless Chromium")
@@ -415,13 +470,17 @@ def main(argv=None) -> int:
     # PYTHONDONTWRITEBYTECODE=1, as on this machine, would recompile them every run).
     subprocess.run([PY, "-m", "compileall", "-q", str(ROOT / "ics_graph"), str(ROOT / "cli.py")], check=True)
     help_run = measure([CLI, "--help"])
-    machine = (f"{platform.machine()}, {os.cpu_count()} cores, {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') // 2**30} GiB, "
-               f"Python {platform.python_version()}")
+    machine = (
+        f"{platform.machine()}, {os.cpu_count()} cores, {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') // 2**30} GiB, "
+        f"Python {platform.python_version()}"
+    )
     rows = []
     for size in args.sizes.split(","):
         rows.append(bench_size(size, args.work))
         if args.json:  # after each size, so a long run keeps what it measured
-            args.json.write_text(json.dumps({"machine": machine, "help_s": help_run["wall_s"], "rows": rows}, indent=2) + "\n")
+            args.json.write_text(
+                json.dumps({"machine": machine, "help_s": help_run["wall_s"], "rows": rows}, indent=2) + "\n"
+            )
     print(f"Machine: {machine}; `ics-graph --help`: {help_run['wall_s']:.2f} s\n")
     print(tables(rows))
     print()

@@ -37,7 +37,9 @@ def _flow(mapping: dict) -> str:
     for key, value in mapping.items():
         if isinstance(value, list):
             value = "[" + ", ".join(value) + "]"
-        elif isinstance(value, str) and (not value or any(c in value for c in ":,{}[]#&*!|>'\"%@`") or value[0] in "-? "):
+        elif isinstance(value, str) and (
+            not value or any(c in value for c in ":,{}[]#&*!|>'\"%@`") or value[0] in "-? "
+        ):
             value = '"' + value.replace('"', '\\"') + '"'
         parts.append(f"{key}: {value}")
     return "  - {" + ", ".join(parts) + "}\n"
@@ -47,8 +49,16 @@ def _section(name: str, rows: list[dict]) -> str:
     return f"{name}:\n" + "".join(_flow(r) for r in rows) if rows else ""
 
 
-def generate(out: Path, systems: int, places: int, neighbourhoods: int, functions: int,
-             dependency_density: float = 1.5, defect_rate: float = 0.02, seed: int = 1) -> None:
+def generate(
+    out: Path,
+    systems: int,
+    places: int,
+    neighbourhoods: int,
+    functions: int,
+    dependency_density: float = 1.5,
+    defect_rate: float = 0.02,
+    seed: int = 1,
+) -> None:
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
     levels = {}
@@ -57,9 +67,18 @@ def generate(out: Path, systems: int, places: int, neighbourhoods: int, function
         lowest = rng.choice(LEVELS)
         minimum = rng.choice(LEVELS[: LEVELS.index(lowest) + 1])
         levels[i] = (lowest, minimum)
-        catalogue.append({"id": f"f{i:04d}", "name": f"Function {i}", "category": f"Category {i % 9}",
-                          "holder": "icb", "lowest_level": lowest, "minimum_level": minimum,
-                          "icb_from": "2022-07-01", "synonyms": [f"F{i}"]})
+        catalogue.append(
+            {
+                "id": f"f{i:04d}",
+                "name": f"Function {i}",
+                "category": f"Category {i % 9}",
+                "holder": "icb",
+                "lowest_level": lowest,
+                "minimum_level": minimum,
+                "icb_from": "2022-07-01",
+                "synonyms": [f"F{i}"],
+            }
+        )
     deps = []
     for i in range(functions):
         targets = sorted({rng.randrange(functions) for _ in range(int(dependency_density))} - {i})
@@ -70,35 +89,71 @@ def generate(out: Path, systems: int, places: int, neighbourhoods: int, function
     if defect_rate > 0 and functions > 3:
         deps.append({"function": "f0000", "depends_on": ["f0001"]})  # one cycle: f0000 <-> f0001
         deps.append({"function": "f0001", "depends_on": ["f0000"]})
-    national = [{"id": "england", "name": "England", "level": "national"},
-                {"id": "region-1", "name": "Region 1", "level": "regional", "part_of": "england"}]
-    (out / "catalogue.yaml").write_text(_section("functions", catalogue) + _section("dependencies", deps)
-                                        + _section("areas", national), encoding="utf-8")
+    national = [
+        {"id": "england", "name": "England", "level": "national"},
+        {"id": "region-1", "name": "Region 1", "level": "regional", "part_of": "england"},
+    ]
+    (out / "catalogue.yaml").write_text(
+        _section("functions", catalogue) + _section("dependencies", deps) + _section("areas", national),
+        encoding="utf-8",
+    )
     for s in range(systems):
         sid = f"s{s:03d}"
-        areas = [{"id": sid, "name": f"System {s}", "level": "system", "part_of": "region-1", "valid_from": "2022-07-01"}]
+        areas = [
+            {"id": sid, "name": f"System {s}", "level": "system", "part_of": "region-1", "valid_from": "2022-07-01"}
+        ]
         bodies = [{"id": f"{sid}-icb", "name": f"NHS System {s} ICB", "type": "icb", "operates_in": [sid]}]
         trusts = []
         for t in range(3):
             kind = "nhs-trust-acute" if t < 2 else "nhs-trust-mental-health"
             trusts.append(f"{sid}-trust-{t}")
             bodies.append({"id": trusts[-1], "name": f"System {s} Trust {t}", "type": kind, "operates_in": [sid]})
-        collaboratives = [{"id": f"{sid}-collab", "name": f"System {s} collaborative", "model": "lead-provider",
-                           "members": trusts[:-1] if rng.random() < defect_rate * 10 else trusts, "lead": trusts[0]}]
+        collaboratives = [
+            {
+                "id": f"{sid}-collab",
+                "name": f"System {s} collaborative",
+                "model": "lead-provider",
+                "members": trusts[:-1] if rng.random() < defect_rate * 10 else trusts,
+                "lead": trusts[0],
+            }
+        ]
         place_ids, hoods = [], {}
         for p in range(places):
             pid = f"{sid}-p{p}"
             place_ids.append(pid)
             areas.append({"id": pid, "name": f"System {s} Place {p}", "level": "place", "part_of": sid})
-            bodies.append({"id": f"{pid}-committee", "name": f"System {s} Place {p} committee", "type": "place-committee",
-                           "operates_in": [pid], "part_of": f"{sid}-icb"})
-            bodies.append({"id": f"{pid}-council", "name": f"System {s} Place {p} council", "type": "local-authority", "operates_in": [pid]})
+            bodies.append(
+                {
+                    "id": f"{pid}-committee",
+                    "name": f"System {s} Place {p} committee",
+                    "type": "place-committee",
+                    "operates_in": [pid],
+                    "part_of": f"{sid}-icb",
+                }
+            )
+            bodies.append(
+                {
+                    "id": f"{pid}-council",
+                    "name": f"System {s} Place {p} council",
+                    "type": "local-authority",
+                    "operates_in": [pid],
+                }
+            )
             hoods[pid] = []
             for n in range(neighbourhoods):
                 nid = f"{pid}-n{n}"
                 hoods[pid].append(nid)
-                areas.append({"id": nid, "name": f"System {s} Place {p} Neighbourhood {n}", "level": "neighbourhood", "part_of": pid})
-                bodies.append({"id": f"{nid}-pcn", "name": f"System {s} PCN {p}.{n}", "type": "pcn", "operates_in": [nid]})
+                areas.append(
+                    {
+                        "id": nid,
+                        "name": f"System {s} Place {p} Neighbourhood {n}",
+                        "level": "neighbourhood",
+                        "part_of": pid,
+                    }
+                )
+                bodies.append(
+                    {"id": f"{nid}-pcn", "name": f"System {s} PCN {p}.{n}", "type": "pcn", "operates_in": [nid]}
+                )
         allocations, delegations = [], []
         for i, (_lowest, minimum) in levels.items():
             fid = f"f{i:04d}"
@@ -120,14 +175,27 @@ def generate(out: Path, systems: int, places: int, neighbourhoods: int, function
                         if rng.random() < defect_rate:
                             continue  # a coverage gap
                         allocations.append({**base, "area": pid, **rationale})
-                        delegations.append({"function": fid, "from": f"{sid}-icb", "to": f"{pid}-committee", "area": pid,
-                                            "instrument": "committee-of-board", "effective_from": "2022-07-01"})
+                        delegations.append(
+                            {
+                                "function": fid,
+                                "from": f"{sid}-icb",
+                                "to": f"{pid}-committee",
+                                "area": pid,
+                                "instrument": "committee-of-board",
+                                "effective_from": "2022-07-01",
+                            }
+                        )
                     else:
                         for nid in hoods[pid]:
                             allocations.append({**base, "area": nid})
         (out / f"{sid}.yaml").write_text(
-            _section("areas", areas) + _section("bodies", bodies) + _section("collaboratives", collaboratives)
-            + _section("allocations", allocations) + _section("delegations", delegations), encoding="utf-8")
+            _section("areas", areas)
+            + _section("bodies", bodies)
+            + _section("collaboratives", collaboratives)
+            + _section("allocations", allocations)
+            + _section("delegations", delegations),
+            encoding="utf-8",
+        )
 
 
 def generate_extremes(out: Path, steps: int) -> None:
@@ -136,25 +204,54 @@ def generate_extremes(out: Path, steps: int) -> None:
     N bodies) and a dependency cycle of ``steps`` functions (each depends on the next,
     the last on the first). Checking them must not recurse, whatever their length."""
     out.mkdir(parents=True, exist_ok=True)
-    functions = [{"id": "chained", "name": "Chained function", "category": "Test", "holder": "icb",
-                  "lowest_level": "system", "minimum_level": "system"}]
+    functions = [
+        {
+            "id": "chained",
+            "name": "Chained function",
+            "category": "Test",
+            "holder": "icb",
+            "lowest_level": "system",
+            "minimum_level": "system",
+        }
+    ]
     functions += [{"id": f"c{i:06d}", "name": f"Cycle {i}", "category": "Test"} for i in range(steps)]
     dependencies = [{"function": f"c{i:06d}", "depends_on": [f"c{(i + 1) % steps:06d}"]} for i in range(steps)]
     areas = [{"id": "sys", "name": "The system", "level": "system"}]
-    bodies = [{"id": f"b{i:06d}", "name": f"Body {i}", "type": "icb" if i == 0 else "place-committee",
-               "operates_in": ["sys"]} for i in range(steps + 1)]
+    bodies = [
+        {"id": f"b{i:06d}", "name": f"Body {i}", "type": "icb" if i == 0 else "place-committee", "operates_in": ["sys"]}
+        for i in range(steps + 1)
+    ]
     allocations = [{"function": "chained", "area": "sys", "accountable": "b000000", "status": "current"}]
-    delegations = [{"function": "chained", "from": f"b{i:06d}", "to": f"b{i + 1:06d}", "area": "sys",
-                    "instrument": "committee-of-board"} for i in range(steps)]
-    delegations.append({"function": "chained", "from": f"b{steps:06d}", "to": "b000001", "area": "sys",
-                        "instrument": "committee-of-board"})
+    delegations = [
+        {
+            "function": "chained",
+            "from": f"b{i:06d}",
+            "to": f"b{i + 1:06d}",
+            "area": "sys",
+            "instrument": "committee-of-board",
+        }
+        for i in range(steps)
+    ]
+    delegations.append(
+        {
+            "function": "chained",
+            "from": f"b{steps:06d}",
+            "to": "b000001",
+            "area": "sys",
+            "instrument": "committee-of-board",
+        }
+    )
     (out / "system.yaml").write_text(_section("areas", areas) + _section("allocations", allocations), encoding="utf-8")
     chunk = 10_000  # files of a size people write, rather than one 27 MB file
     for start in range(0, max(len(functions), len(bodies), len(delegations)), chunk):
         part = slice(start, start + chunk)
         (out / f"part-{start // chunk:03d}.yaml").write_text(
-            _section("functions", functions[part]) + _section("dependencies", dependencies[part])
-            + _section("bodies", bodies[part]) + _section("delegations", delegations[part]), encoding="utf-8")
+            _section("functions", functions[part])
+            + _section("dependencies", dependencies[part])
+            + _section("bodies", bodies[part])
+            + _section("delegations", delegations[part]),
+            encoding="utf-8",
+        )
 
 
 def extremes_ntriples(out: Path, steps: int) -> Path:
@@ -163,36 +260,60 @@ def extremes_ntriples(out: Path, steps: int) -> Path:
     point here is the checking."""
     out.mkdir(parents=True, exist_ok=True)
     ics, idp = "https://w3id.org/ics-graph/ontology#", "https://w3id.org/ics-graph/id/"
-    rdf_type, label = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>", "<http://www.w3.org/2000/01/rdf-schema#label>"
+    rdf_type, label = (
+        "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>",
+        "<http://www.w3.org/2000/01/rdf-schema#label>",
+    )
     true = '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>'
     lines = [
-        f"<{idp}area/sys> {rdf_type} <{ics}System> .", f'<{idp}area/sys> {label} "The system" .',
+        f"<{idp}area/sys> {rdf_type} <{ics}System> .",
+        f'<{idp}area/sys> {label} "The system" .',
         f"<{idp}area/sys> <{ics}level> <{ics}SystemLevel> .",
-        f"<{idp}category/test> {rdf_type} <{ics}FunctionCategory> .", f'<{idp}category/test> {label} "Test" .',
-        f"<{idp}function/chained> {rdf_type} <{ics}Function> .", f'<{idp}function/chained> {label} "Chained function" .',
+        f"<{idp}category/test> {rdf_type} <{ics}FunctionCategory> .",
+        f'<{idp}category/test> {label} "Test" .',
+        f"<{idp}function/chained> {rdf_type} <{ics}Function> .",
+        f'<{idp}function/chained> {label} "Chained function" .',
         f"<{idp}function/chained> <{ics}category> <{idp}category/test> .",
         f"<{idp}function/chained> <{ics}lowestLevel> <{ics}SystemLevel> .",
         f"<{idp}function/chained> <{ics}minimumLevel> <{ics}SystemLevel> .",
         f"<{idp}function/chained> <{ics}statutoryHolder> <{ics}HolderICB> .",
     ]
     allocation = f"<{idp}allocation/chained--sys--b000000--always>"
-    lines += [f"{allocation} {rdf_type} <{ics}Allocation> .", f"{allocation} <{ics}accountableBody> <{idp}body/b000000> .",
-              f"{allocation} <{ics}area> <{idp}area/sys> .", f"{allocation} <{ics}function> <{idp}function/chained> .",
-              f"{allocation} <{ics}status> <{ics}StatusCurrent> ."]
+    lines += [
+        f"{allocation} {rdf_type} <{ics}Allocation> .",
+        f"{allocation} <{ics}accountableBody> <{idp}body/b000000> .",
+        f"{allocation} <{ics}area> <{idp}area/sys> .",
+        f"{allocation} <{ics}function> <{idp}function/chained> .",
+        f"{allocation} <{ics}status> <{ics}StatusCurrent> .",
+    ]
     for i in range(steps + 1):
         body = f"<{idp}body/b{i:06d}>"
         kind = "IntegratedCareBoard" if i == 0 else "PlaceCommittee"
-        lines += [f"{body} {rdf_type} <{ics}{kind}> .", f'{body} {label} "Body {i}" .', f"{body} <{ics}operatesIn> <{idp}area/sys> ."]
+        lines += [
+            f"{body} {rdf_type} <{ics}{kind}> .",
+            f'{body} {label} "Body {i}" .',
+            f"{body} <{ics}operatesIn> <{idp}area/sys> .",
+        ]
     for i in range(steps):
         f = f"<{idp}function/c{i:06d}>"
-        lines += [f"{f} {rdf_type} <{ics}Function> .", f'{f} {label} "Cycle {i}" .', f"{f} <{ics}category> <{idp}category/test> .",
-                  f"{f} <{ics}dependsOn> <{idp}function/c{(i + 1) % steps:06d}> ."]
+        lines += [
+            f"{f} {rdf_type} <{ics}Function> .",
+            f'{f} {label} "Cycle {i}" .',
+            f"{f} <{ics}category> <{idp}category/test> .",
+            f"{f} <{ics}dependsOn> <{idp}function/c{(i + 1) % steps:06d}> .",
+        ]
     for source, target in [(i, i + 1) for i in range(steps)] + [(steps, 1)]:
         d = f"<{idp}delegation/chained--b{source:06d}--b{target:06d}--sys--always>"
-        lines += [f"{d} {rdf_type} <{ics}Delegation> .", f"{d} <{ics}area> <{idp}area/sys> .",
-                  f"{d} <{ics}delegate> <{idp}body/b{target:06d}> .", f"{d} <{ics}delegator> <{idp}body/b{source:06d}> .",
-                  f"{d} <{ics}delegatorRemainsAccountable> {true} .", f"{d} <{ics}function> <{idp}function/chained> .",
-                  f"{d} <{ics}instrument> <{ics}CommitteeOfBoard> .", f"{d} <{ics}status> <{ics}StatusCurrent> ."]
+        lines += [
+            f"{d} {rdf_type} <{ics}Delegation> .",
+            f"{d} <{ics}area> <{idp}area/sys> .",
+            f"{d} <{ics}delegate> <{idp}body/b{target:06d}> .",
+            f"{d} <{ics}delegator> <{idp}body/b{source:06d}> .",
+            f"{d} <{ics}delegatorRemainsAccountable> {true} .",
+            f"{d} <{ics}function> <{idp}function/chained> .",
+            f"{d} <{ics}instrument> <{ics}CommitteeOfBoard> .",
+            f"{d} <{ics}status> <{ics}StatusCurrent> .",
+        ]
     path = out / "extremes.nt"
     path.write_text("\n".join(sorted(lines)) + "\n", encoding="utf-8")
     return path
@@ -210,8 +331,12 @@ def main(argv=None) -> int:
     parser.add_argument("--defect-rate", type=float, default=0.02)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--ntriples", action="store_true", help="also write graph.nt (the same graph as N-Triples)")
-    parser.add_argument("--extremes", type=int, metavar="STEPS",
-                        help="instead: a STEPS-step delegation chain and a STEPS-function dependency cycle")
+    parser.add_argument(
+        "--extremes",
+        type=int,
+        metavar="STEPS",
+        help="instead: a STEPS-step delegation chain and a STEPS-function dependency cycle",
+    )
     args = parser.parse_args(argv)
     if args.extremes:
         if args.ntriples:
@@ -220,14 +345,22 @@ def main(argv=None) -> int:
             generate_extremes(args.output, args.extremes)
         return 0
     systems, places, hoods, functions = PRESETS[args.preset]
-    generate(args.output, args.systems or systems, args.places or places, args.neighbourhoods or hoods,
-             args.functions or functions, args.dependency_density, args.defect_rate, args.seed)
+    generate(
+        args.output,
+        args.systems or systems,
+        args.places or places,
+        args.neighbourhoods or hoods,
+        args.functions or functions,
+        args.dependency_density,
+        args.defect_rate,
+        args.seed,
+    )
     if args.ntriples:
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
         from ics_graph.inputs.loader import load_mapping
         from ics_graph.model.turtle import to_ntriples
 
-        mapping = load_mapping([p for p in sorted(args.output.glob("*.yaml"))], with_ontology=False)
+        mapping = load_mapping(sorted(args.output.glob("*.yaml")), with_ontology=False)
         (args.output / "graph.nt").write_text(to_ntriples(mapping.data_triples()), encoding="utf-8")
     return 0
 

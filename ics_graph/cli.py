@@ -14,6 +14,7 @@ writer or the workbook writer), so ``ics-graph --help`` stays instant.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -31,16 +32,31 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=str))
-STORE = click.option("--store", "store", metavar="STORE",
-                     help="Where the graph is: memory (default: read PATHs), oxigraph:DIR (a store made by "
-                          "'load --store') or sparql:URL (a SPARQL 1.1 endpoint's query URL). With a "
-                          "persistent store, give no PATH.")
-FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-                      help="Output format.")
-AS_OF = click.option("--as-of", "as_of", metavar="DATE",
-                     help="Answer for the mapping as it stands on DATE (YYYY-MM-DD): what is not in force then is left out.")
-QUERY_FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
-                            show_default=True, help="Output format.")
+STORE = click.option(
+    "--store",
+    "store",
+    metavar="STORE",
+    help="Where the graph is: memory (default: read PATHs), oxigraph:DIR (a store made by "
+    "'load --store') or sparql:URL (a SPARQL 1.1 endpoint's query URL). With a "
+    "persistent store, give no PATH.",
+)
+FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
+)
+AS_OF = click.option(
+    "--as-of",
+    "as_of",
+    metavar="DATE",
+    help="Answer for the mapping as it stands on DATE (YYYY-MM-DD): what is not in force then is left out.",
+)
+QUERY_FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "csv"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 
 
 def _fail(message: str) -> NoReturn:
@@ -70,8 +86,12 @@ def _load(paths: Sequence[str], store: str | None = None, *, whole: bool = False
     return open_for_command(paths, spec, whole=whole, as_of=day)
 
 
-def _emit(data: dict[str, Any], fmt: str, text_of: Callable[[dict[str, Any]], str],
-          rows_of: Callable[[dict[str, Any]], list[list[Any]]]) -> None:
+def _emit(
+    data: dict[str, Any],
+    fmt: str,
+    text_of: Callable[[dict[str, Any]], str],
+    rows_of: Callable[[dict[str, Any]], list[dict[str, Any]]],
+) -> None:
     from ics_graph.outputs.answers import to_csv
 
     if fmt == "json":
@@ -121,16 +141,35 @@ def main() -> None:
 
 @main.command()
 @PATHS
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Write here instead of standard output.")
-@click.option("--format", "fmt", type=click.Choice(["ttl", "nt"]), default=None,
-              help="Serialisation (default: from the output's extension, else ttl).")
-@click.option("--store", "store", metavar="STORE",
-              help="Also load into this persistent store: oxigraph:DIR (a folder, created if new) or sparql:URL "
-                   "(a SPARQL 1.1 endpoint's query URL). Only files whose content changed are replaced.")
-@click.option("--update-url", metavar="URL", help="With --store sparql:URL: the SPARQL Update endpoint "
-              "(default: the query URL with /query or /sparql replaced by /update).")
-@click.option("--graph-store-url", metavar="URL", help="With --store sparql:URL: the Graph Store Protocol endpoint "
-              "(default: the query URL with /query or /sparql replaced by /store).")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Write here instead of standard output."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["ttl", "nt"]),
+    default=None,
+    help="Serialisation (default: from the output's extension, else ttl).",
+)
+@click.option(
+    "--store",
+    "store",
+    metavar="STORE",
+    help="Also load into this persistent store: oxigraph:DIR (a folder, created if new) or sparql:URL "
+    "(a SPARQL 1.1 endpoint's query URL). Only files whose content changed are replaced.",
+)
+@click.option(
+    "--update-url",
+    metavar="URL",
+    help="With --store sparql:URL: the SPARQL Update endpoint "
+    "(default: the query URL with /query or /sparql replaced by /update).",
+)
+@click.option(
+    "--graph-store-url",
+    metavar="URL",
+    help="With --store sparql:URL: the Graph Store Protocol endpoint "
+    "(default: the query URL with /query or /sparql replaced by /store).",
+)
 def load(paths, output, fmt, store, update_url, graph_store_url):
     """Load a mapping and write it as canonical RDF, or into a persistent store.
 
@@ -235,8 +274,11 @@ def where(function, paths, as_of, fmt, store):
 @click.argument("area")
 @PATHS
 @STORE
-@click.option("--level", type=click.Choice(["national", "regional", "system", "place", "neighbourhood"]),
-              help="Show only what sits at this level.")
+@click.option(
+    "--level",
+    type=click.Choice(["national", "regional", "system", "place", "neighbourhood"]),
+    help="Show only what sits at this level.",
+)
 @AS_OF
 @QUERY_FORMAT
 def at(area, paths, level, as_of, fmt, store):
@@ -281,21 +323,48 @@ def _slug_list(value: str | None) -> list[str]:
 @main.command()
 @PATHS
 @STORE
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "sarif", "github"]), default="text",
-              show_default=True, help="Output format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Write the report here (atomically).")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), default=None,
-              help="Exit 1 if a finding is at or above this severity (default: error, or the configuration's).")
-@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(file_okay=False, path_type=str),
-              help="A folder of extra rules (*.rq, *.ttl); repeatable.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True, path_type=str),
-              help="Configuration file (default: ics-graph.toml or pyproject.toml beside the data).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "junit", "sarif", "github"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Write the report here (atomically)."
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info", "never"]),
+    default=None,
+    help="Exit 1 if a finding is at or above this severity (default: error, or the configuration's).",
+)
+@click.option(
+    "--rules",
+    "rule_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=str),
+    help="A folder of extra rules (*.rq, *.ttl); repeatable.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=str),
+    help="Configuration file (default: ics-graph.toml or pyproject.toml beside the data).",
+)
 @click.option("--select", help="Run only these rules (comma-separated slugs).")
 @click.option("--ignore", help="Do not run these rules (comma-separated slugs).")
-@click.option("--baseline", type=click.Path(dir_okay=False, exists=True, path_type=str),
-              help="Report only findings that are not in this baseline.")
-@click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=str),
-              help="Write all current findings to this baseline file.")
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, exists=True, path_type=str),
+    help="Report only findings that are not in this baseline.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Write all current findings to this baseline file.",
+)
 @AS_OF
 def check(paths, fmt, output, fail_on, rule_dirs, config_path, select, ignore, baseline, write_baseline, as_of, store):
     """Check a mapping against the rules and report findings.
@@ -309,8 +378,16 @@ def check(paths, fmt, output, fail_on, rule_dirs, config_path, select, ignore, b
     from ics_graph.util.files import use_colour
 
     mapping = _load(paths, store, whole=True, as_of=as_of)
-    run = run_check(mapping, paths, config_path=config_path, rule_dirs=rule_dirs, select=_slug_list(select),
-                    ignore=_slug_list(ignore), baseline=baseline, fail_on=fail_on)
+    run = run_check(
+        mapping,
+        paths,
+        config_path=config_path,
+        rule_dirs=rule_dirs,
+        select=_slug_list(select),
+        ignore=_slug_list(ignore),
+        baseline=baseline,
+        fail_on=fail_on,
+    )
     result = run.result
     if write_baseline:
         _write(write_baseline, baseline_text(result.findings), mapping.files)
@@ -327,8 +404,13 @@ def check(paths, fmt, output, fail_on, rule_dirs, config_path, select, ignore, b
 
 
 @main.group(invoke_without_command=True)
-@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(file_okay=False, path_type=str),
-              help="Also list the rules in this folder; repeatable.")
+@click.option(
+    "--rules",
+    "rule_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=str),
+    help="Also list the rules in this folder; repeatable.",
+)
 @click.pass_context
 def rules(ctx, rule_dirs):
     """List the rules (built in and from --rules folders)."""
@@ -357,12 +439,19 @@ def explain(ctx, slug):
 @click.argument("function")
 @PATHS
 @STORE
-@click.option("--move-to", "move_to", metavar="LEVEL",
-              help="Dry run: move the function to this level (system, place, neighbourhood, regional, national; "
-                   "or ICB, locality, PCN ...) and report the findings that would appear and disappear.")
-@click.option("--area", metavar="AREA",
-              help="With --move-to: move it to this one area only (its level must be LEVEL), replacing its "
-                   "allocations in that area's system.")
+@click.option(
+    "--move-to",
+    "move_to",
+    metavar="LEVEL",
+    help="Dry run: move the function to this level (system, place, neighbourhood, regional, national; "
+    "or ICB, locality, PCN ...) and report the findings that would appear and disappear.",
+)
+@click.option(
+    "--area",
+    metavar="AREA",
+    help="With --move-to: move it to this one area only (its level must be LEVEL), replacing its "
+    "allocations in that area's system.",
+)
 @AS_OF
 @QUERY_FORMAT
 def impact(function, paths, move_to, area, as_of, fmt, store):
@@ -373,8 +462,8 @@ def impact(function, paths, move_to, area, as_of, fmt, store):
     the function moved, and the difference is reported. Nothing is written.
     """
     from ics_graph.app.impact import impact as run_impact
+    from ics_graph.model.vocabulary import parse_level
     from ics_graph.outputs.answers import impact_rows
-    from ics_graph.queries.impact import parse_level
     from ics_graph.queries.matching import resolve
 
     if area is not None and move_to is None:
@@ -392,8 +481,14 @@ def impact(function, paths, move_to, area, as_of, fmt, store):
 @PATHS
 @STORE
 @AS_OF
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
-              help="Output format: an aligned table, JSON, or CSV with a header row (full IRIs).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "csv"]),
+    default="text",
+    show_default=True,
+    help="Output format: an aligned table, JSON, or CSV with a header row (full IRIs).",
+)
 def sparql(query_or_file, paths, as_of, fmt, store):
     """Run a read-only SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) over a mapping.
 
@@ -434,11 +529,20 @@ EXPORT_FORMATS = ["graphml", "dot", "mermaid", "jsonld", "ttl", "xlsx"]
 @main.command("export")
 @PATHS
 @STORE
-@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default=None,
-              help="graphml (Gephi, yEd), dot (Graphviz), mermaid (GitHub), jsonld or ttl, or xlsx (a "
-                   "function-mapping workbook with a Findings sheet; needs -o) (default: from the output's extension).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
-              help="Write here (atomically) instead of standard output.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(EXPORT_FORMATS),
+    default=None,
+    help="graphml (Gephi, yEd), dot (Graphviz), mermaid (GitHub), jsonld or ttl, or xlsx (a "
+    "function-mapping workbook with a Findings sheet; needs -o) (default: from the output's extension).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Write here (atomically) instead of standard output.",
+)
 @AS_OF
 def export_command(paths, fmt, output, as_of, store):
     """Export a mapping for other tools.
@@ -458,16 +562,21 @@ def export_command(paths, fmt, output, as_of, store):
     if fmt is None:
         fmt = extensions.get(os.path.splitext(output)[1].lower()) if output else None
         if fmt is None:
-            _fail("give --format (graphml, dot, mermaid, jsonld, ttl or xlsx), or an -o FILE with one of "
-                  "the extensions .graphml, .dot, .gv, .mmd, .jsonld, .json, .ttl, .xlsx")
+            _fail(
+                "give --format (graphml, dot, mermaid, jsonld, ttl or xlsx), or an -o FILE with one of "
+                "the extensions .graphml, .dot, .gv, .mmd, .jsonld, .json, .ttl, .xlsx"
+            )
     if fmt == "xlsx" and not output:
         _fail("--format xlsx writes a binary workbook: give -o FILE.xlsx")
     mapping = _load(paths, store, whole=True, as_of=as_of)
     if fmt == "xlsx":
         result = run_all_rules(mapping)
         _write(output, export_workbook(mapping, result), mapping.files)
-        click.echo(f"Wrote xlsx from {len(mapping.files)} file(s) to {output} "
-                   f"({len(result.findings)} finding(s) on the Findings sheet)", err=True)
+        click.echo(
+            f"Wrote xlsx from {len(mapping.files)} file(s) to {output} "
+            f"({len(result.findings)} finding(s) on the Findings sheet)",
+            err=True,
+        )
         return
     text = export(mapping, fmt)
     if output:
@@ -483,9 +592,12 @@ MAP_EXTENSIONS = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown
 @main.command("map")
 @PATHS
 @STORE
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
-              help="Write the map here: .html for a standalone page, .md for Markdown "
-                   "(default: Markdown on standard output).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Write the map here: .html for a standalone page, .md for Markdown (default: Markdown on standard output).",
+)
 @AS_OF
 def map_command(paths, output, as_of, store):
     """A Functions and Decisions Map of a mapping.
@@ -498,7 +610,7 @@ def map_command(paths, output, as_of, store):
     from ics_graph.outputs.decisions import to_html, to_markdown
     from ics_graph.queries.decisions import decisions_map
 
-    kind = "markdown"
+    kind: str | None = "markdown"
     if output:
         kind = MAP_EXTENSIONS.get(os.path.splitext(output)[1].lower())
         if kind is None:
@@ -515,12 +627,26 @@ def map_command(paths, output, as_of, store):
 
 @main.command("import")
 @click.argument("workbook", type=click.Path(path_type=str))
-@click.option("-o", "--output", "folder", required=True, type=click.Path(file_okay=False, path_type=str),
-              help="Folder to write the YAML files into (one file per section).")
-@click.option("--with", "context", multiple=True, type=click.Path(path_type=str), metavar="PATH",
-              help="A file or folder the workbook refers to (e.g. data/catalogue, data/national): used to "
-                   "check references and resolve names, not converted. Repeatable.")
-@click.option("--force", is_flag=True, help="Replace a non-empty output folder (only one holding nothing but YAML files).")
+@click.option(
+    "-o",
+    "--output",
+    "folder",
+    required=True,
+    type=click.Path(file_okay=False, path_type=str),
+    help="Folder to write the YAML files into (one file per section).",
+)
+@click.option(
+    "--with",
+    "context",
+    multiple=True,
+    type=click.Path(path_type=str),
+    metavar="PATH",
+    help="A file or folder the workbook refers to (e.g. data/catalogue, data/national): used to "
+    "check references and resolve names, not converted. Repeatable.",
+)
+@click.option(
+    "--force", is_flag=True, help="Replace a non-empty output folder (only one holding nothing but YAML files)."
+)
 def import_workbook(workbook, folder, context, force):
     """Convert a function-mapping WORKBOOK (.xlsx, or a folder of CSV files) to YAML.
 
@@ -570,17 +696,33 @@ VIEWS = ["all", "dependencies", "delegation", "allocation"]
 @main.command("visualise")
 @PATHS
 @STORE
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=str),
-              help="Write the page here (atomically), e.g. graph.html.")
-@click.option("--view", type=click.Choice(VIEWS), default="all", show_default=True,
-              help="Which edges to draw: all; dependencies (depends-on); delegation (delegates); "
-                   "allocation (accountable and delivers).")
-@click.option("--system", metavar="SYSTEM", help="Only this system's footprint: it, what is inside it and what touches it.")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Write the page here (atomically), e.g. graph.html.",
+)
+@click.option(
+    "--view",
+    type=click.Choice(VIEWS),
+    default="all",
+    show_default=True,
+    help="Which edges to draw: all; dependencies (depends-on); delegation (delegates); "
+    "allocation (accountable and delivers).",
+)
+@click.option(
+    "--system", metavar="SYSTEM", help="Only this system's footprint: it, what is inside it and what touches it."
+)
 @click.option("--area", metavar="AREA", help="Only this area's footprint (any level).")
 @click.option("--function", "function", metavar="FUNCTION", help="Only what is within --depth hops of this function.")
 @click.option("--depth", type=click.IntRange(min=0), default=2, show_default=True, help="Hops from --function.")
-@click.option("--collapse", type=click.Choice(["neighbourhoods"]), default=None,
-              help="Merge each place's neighbourhoods into one node.")
+@click.option(
+    "--collapse",
+    type=click.Choice(["neighbourhoods"]),
+    default=None,
+    help="Merge each place's neighbourhoods into one node.",
+)
 @AS_OF
 def visualise_command(paths, output, view, system, area, function, depth, collapse, as_of, store):
     """An interactive graph of a mapping, with check findings overlaid: one
@@ -602,8 +744,16 @@ def visualise_command(paths, output, view, system, area, function, depth, collap
     system_iri = resolve(mapping, "area", system).iri if system else None
     area_iri = resolve(mapping, "area", area).iri if area else None
     function_iri = resolve(mapping, "function", function).iri if function else None
-    page = visualise(mapping, default_findings(mapping), view=view, system=system_iri, area=area_iri,
-                     function=function_iri, depth=depth, collapse_neighbourhoods=collapse == "neighbourhoods")
+    page = visualise(
+        mapping,
+        default_findings(mapping),
+        view=view,
+        system=system_iri,
+        area=area_iri,
+        function=function_iri,
+        depth=depth,
+        collapse_neighbourhoods=collapse == "neighbourhoods",
+    )
     _write(output, page, mapping.files)
     click.echo(f"Wrote the {view} view from {len(mapping.files)} file(s) to {output}", err=True)
 
@@ -611,10 +761,10 @@ def visualise_command(paths, output, view, system, area, function, depth, collap
 def run() -> None:
     """The installed ``ics-graph`` command: :func:`main`, then leave without freeing the
     graph object by object. Freeing a national graph held in memory takes longer than
-    writing its report (0.4 s of a million-triple check), and the operating system takes
-    the memory back at once. Everything is written and flushed first, and the exit code
-    is main's. A command given ``--store`` exits the usual way, so a database is always
-    closed properly; so does an unexpected error, with its traceback."""
+    writing its report, and the operating system takes the memory back at once.
+    Everything is written and flushed first, and the exit code is main's. A command given
+    ``--store`` exits the usual way, so a database is always closed properly; so does an
+    unexpected error, with its traceback."""
     try:
         main()
     except SystemExit as exc:
@@ -632,10 +782,8 @@ def _leave(code) -> None:
         print(code, file=sys.stderr)
         code = 1
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe or stream: nothing more can be written
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe or stream: nothing more can be written
-            pass
     os._exit(code)
 
 

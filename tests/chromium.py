@@ -8,6 +8,7 @@ networking disabled (every host resolves to nothing, every proxied request goes 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import select
@@ -32,13 +33,27 @@ class Browser:
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
         args = [
-            binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-extensions", "--disable-default-apps", "--no-first-run", "--no-default-browser-check",
-            "--metrics-recording-only", "--hide-scrollbars", "--mute-audio",
+            binary,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--disable-default-apps",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--metrics-recording-only",
+            "--hide-scrollbars",
+            "--mute-audio",
             # networking off: every host resolves to nothing and every proxied request goes nowhere
-            "--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
-            f"--window-size={width},{height}", f"--user-data-dir={profile}", "--remote-debugging-pipe",
+            "--proxy-server=127.0.0.1:9",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            f"--window-size={width},{height}",
+            f"--user-data-dir={profile}",
+            "--remote-debugging-pipe",
             "about:blank",
         ]
 
@@ -52,8 +67,14 @@ class Browser:
 
         # close_fds=False: subprocess would close fds 3 and 4 after wire_fds ran; every
         # other descriptor of ours is close-on-exec anyway.
-        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, close_fds=False, preexec_fn=wire_fds)
+        self.process = subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            close_fds=False,
+            preexec_fn=wire_fds,
+        )
         os.close(to_browser_r)
         os.close(from_browser_w)
         self._buffer = b""
@@ -62,20 +83,16 @@ class Browser:
         self.session = None
 
     def close(self) -> str:
-        try:
+        with contextlib.suppress(Exception):
             self.send("Browser.close", session=False, timeout=5)
-        except Exception:  # noqa: BLE001 - closing anyway
-            pass
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
         for fd in (self._to_browser, self._from_browser):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
         return self.process.stderr.read().decode("utf-8", "replace") if self.process.stderr else ""
 
     def _read_message(self, deadline: float) -> dict:
@@ -119,12 +136,15 @@ class Browser:
 
     def open(self, url: str) -> None:
         target = self.send("Target.createTarget", {"url": "about:blank"}, session=False)["targetId"]
-        self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True},
-                                 session=False)["sessionId"]
+        self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True}, session=False)[
+            "sessionId"
+        ]
         for domain in ("Runtime", "Log", "Network", "Page"):
             self.send(f"{domain}.enable")
-        self.send("Emulation.setDeviceMetricsOverride",
-                  {"width": 1600, "height": 1000, "deviceScaleFactor": 1, "mobile": False})
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1600, "height": 1000, "deviceScaleFactor": 1, "mobile": False},
+        )
         self.send("Page.navigate", {"url": url})
 
     def evaluate(self, expression: str):
@@ -151,11 +171,15 @@ class Browser:
         for event in self.events:
             method, params = event.get("method"), event.get("params", {})
             if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert", "warning"):
-                found.append(f"console.{params['type']}: " + " ".join(
-                    str(a.get("value", a.get("description", ""))) for a in params.get("args", [])))
+                found.append(
+                    f"console.{params['type']}: "
+                    + " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", []))
+                )
             elif method == "Runtime.exceptionThrown":
                 details = params.get("exceptionDetails", {})
-                found.append("exception: " + str(details.get("exception", {}).get("description") or details.get("text")))
+                found.append(
+                    "exception: " + str(details.get("exception", {}).get("description") or details.get("text"))
+                )
             elif method == "Log.entryAdded" and params.get("entry", {}).get("level") in ("error", "warning"):
                 entry = params["entry"]
                 found.append(f"log {entry.get('level')}: {entry.get('text')} {entry.get('url', '')}")

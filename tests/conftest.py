@@ -25,8 +25,11 @@ MINI = FIXTURES / "mini"
 TOOLS = {
     "java": ("Java (HermiT, for `ics-graph reason`)", "default-jre-headless", lambda: shutil.which("java")),
     "chromium": ("Chromium (the page in a real browser)", "chromium", find_chromium),
-    "libreoffice": ("LibreOffice (workbooks in a real spreadsheet program)", "libreoffice-calc-nogui",
-                    lambda: shutil.which("soffice") or shutil.which("libreoffice")),
+    "libreoffice": (
+        "LibreOffice (workbooks in a real spreadsheet program)",
+        "libreoffice-calc-nogui",
+        lambda: shutil.which("soffice") or shutil.which("libreoffice"),
+    ),
 }
 
 
@@ -63,11 +66,14 @@ def pytest_runtest_call(item):
     if missing:
         names = "; ".join(TOOLS[m][0] for m in missing)
         packages = " ".join(TOOLS[m][1] for m in missing)
-        pytest.fail(f"{names}: not installed, and in CI (CI=true) no test is skipped: "
-                    f"apt-get install -y {packages}", pytrace=False)
+        pytest.fail(
+            f"{names}: not installed, and in CI (CI=true) no test is skipped: apt-get install -y {packages}",
+            pytrace=False,
+        )
 
 
 # -- fixtures -------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _load_cache(tmp_path_factory):
@@ -104,15 +110,17 @@ def cli_process(*args, seed: str, cwd: Path = ROOT, env: dict | None = None) -> 
     """``python -m ics_graph ARGS`` in a fresh process with PYTHONHASHSEED=seed and the load
     cache off (a cached graph would make two runs trivially equal). Output is bytes."""
     environment = {**os.environ, **(env or {}), "PYTHONHASHSEED": seed, "ICS_GRAPH_CACHE": "off"}
-    return subprocess.run([sys.executable, "-m", "ics_graph", *map(str, args)], cwd=cwd, env=environment,
-                          capture_output=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "ics_graph", *map(str, args)], cwd=cwd, env=environment, capture_output=True, check=False
+    )
 
 
 def python_process(code: str, *args, seed: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     """``python -c CODE ARGS`` in a fresh process with PYTHONHASHSEED=seed; checked, output bytes."""
     environment = {**os.environ, "PYTHONHASHSEED": seed, "ICS_GRAPH_CACHE": "off"}
-    return subprocess.run([sys.executable, "-c", code, *map(str, args)], cwd=cwd, env=environment,
-                          capture_output=True, check=True)
+    return subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)], cwd=cwd, env=environment, capture_output=True, check=True
+    )
 
 
 # -- the checkout ---------------------------------------------------------------------------
@@ -124,8 +132,12 @@ def checkout_files() -> list[str] | None:
     """The checkout's files as git sees them: tracked, plus new files not ignored (what the
     next commit would hold); None when this is not a git work tree."""
     try:
-        listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                                cwd=ROOT, capture_output=True, check=True).stdout
+        listed = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         return None
     return sorted({name for name in listed.decode().split("\0") if name})
@@ -136,8 +148,7 @@ def copy_checkout(target: Path) -> Path:
     without git everything but .git, .venv, build output and caches."""
     names = checkout_files()
     if names is None:
-        shutil.copytree(ROOT, target, symlinks=True, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns(*NOT_SOURCE))
+        shutil.copytree(ROOT, target, symlinks=True, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*NOT_SOURCE))
         return target
     for name in names:
         source = ROOT / name

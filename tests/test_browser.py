@@ -44,20 +44,25 @@ def artifacts(tmp_path_factory) -> Path:
 def _chromium() -> str:
     found = find_chromium()
     if not found:
-        pytest.fail("Chromium is not installed, so the browser test cannot run. Install it with "
-                    "`apt-get install -y chromium` (Debian), or set CHROMIUM to a Chromium/Chrome binary.")
+        pytest.fail(
+            "Chromium is not installed, so the browser test cannot run. Install it with "
+            "`apt-get install -y chromium` (Debian), or set CHROMIUM to a Chromium/Chrome binary."
+        )
     return found
 
 
 def _mapping(tmp_path):
     folder = tmp_path / "mapping"
     shutil.copytree(CLEAN, folder)
-    (folder / "extra.yaml").write_text(textwrap.dedent(f"""
+    (folder / "extra.yaml").write_text(
+        textwrap.dedent(f"""
         functions:
           - {{id: xss, name: {json.dumps(XSS_NAME)}, lowest_level: system, minimum_level: system}}
         delegations:
           - {{function: chc, from: north-committee, to: shire-icb, area: north, instrument: other, effective_from: 2022-07-01}}
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     return load_mapping([folder])
 
 
@@ -73,10 +78,12 @@ def _run(tmp_path, name: str, **options):
         browser.open(page.as_uri())
         browser.wait_for("window.icsGraph !== undefined && window.icsGraph.ready === true")
         browser.pump(0.5)
-        state = browser.evaluate("({nodes: icsGraph.nodes, edges: icsGraph.edges, "
-                                 "attrs: [document.getElementById('graph-status').getAttribute('data-nodes'), "
-                                 "document.getElementById('graph-status').getAttribute('data-edges')], "
-                                 "xss: window.xssFired === undefined ? null : window.xssFired})")
+        state = browser.evaluate(
+            "({nodes: icsGraph.nodes, edges: icsGraph.edges, "
+            "attrs: [document.getElementById('graph-status').getAttribute('data-nodes'), "
+            "document.getElementById('graph-status').getAttribute('data-edges')], "
+            "xss: window.xssFired === undefined ? null : window.xssFired})"
+        )
         return browser, state, expected, page
     except BaseException:
         log = browser.close()
@@ -122,8 +129,7 @@ def test_the_page_draws_offline_without_errors_and_runs_no_label(tmp_path, artif
 
 
 def test_filtered_collapsed_views_draw_too(tmp_path, artifacts):
-    browser, state, expected, _page = _run(tmp_path, "delegation", view="delegation",
-                                           collapse_neighbourhoods=True)
+    browser, state, expected, _page = _run(tmp_path, "delegation", view="delegation", collapse_neighbourhoods=True)
     try:
         assert state["nodes"] == len(expected["nodes"]) == 3
         assert state["edges"] == len(expected["edges"]) == 3

@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from ics_graph.cli import main
-from ics_graph.stores import cache
 from ics_graph.engine import checking
 from ics_graph.inputs import loader
+from ics_graph.stores import cache
 
 ROOT = Path(__file__).resolve().parent.parent
 PACK = ROOT / "data" / "northamptonshire"
@@ -37,12 +37,14 @@ def folder(tmp_path, monkeypatch):
 @pytest.fixture
 def no_parsing(monkeypatch):
     """Make any parse fail: what runs next must be answered from the cache."""
+
     def refuse(*args, **kwargs):
         raise AssertionError("the files were parsed again")
 
     def arm():
         monkeypatch.setattr(loader, "load_mapping", refuse)
         monkeypatch.setattr(checking, "check", refuse)
+
     return arm
 
 
@@ -99,8 +101,9 @@ def test_check_reads_the_graph_back_but_always_runs_the_rules(pack, folder, monk
 def test_an_edited_file_is_read_again(pack, folder):
     before = json.loads(run("at", "West Northamptonshire", pack, "--format", "json").output)
     areas = pack / "areas.yaml"
-    areas.write_text(areas.read_text(encoding="utf-8").replace("West Northamptonshire", "West Northants Place"),
-                     encoding="utf-8")
+    areas.write_text(
+        areas.read_text(encoding="utf-8").replace("West Northamptonshire", "West Northants Place"), encoding="utf-8"
+    )
     result = run("at", "West Northants Place", pack, "--format", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["area"] != before["area"]
@@ -115,8 +118,10 @@ def test_an_edited_imported_file_is_read_again(pack, folder):
     for path in sorted(catalogue.rglob("*.yaml")):
         text = path.read_text(encoding="utf-8")
         if "name: NHS continuing healthcare\n" in text:
-            path.write_text(text.replace("name: NHS continuing healthcare\n", "name: NHS continuing healthcare (renamed)\n"),
-                            encoding="utf-8")
+            path.write_text(
+                text.replace("name: NHS continuing healthcare\n", "name: NHS continuing healthcare (renamed)\n"),
+                encoding="utf-8",
+            )
             changed = True
     assert changed
     second = run("where", "continuing healthcare", pack, "--format", "json")

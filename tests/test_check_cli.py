@@ -9,9 +9,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from click.testing import CliRunner
+from conftest import FIXTURES, HASH_SEEDS, cli_process
 
 from ics_graph.cli import main
-from conftest import FIXTURES, HASH_SEEDS, cli_process
 
 CLEAN = FIXTURES / "clean"
 DEFECTS = """
@@ -60,7 +60,9 @@ def test_fail_on_levels(mapping):
 
 
 def test_select_and_ignore(mapping):
-    data = json.loads(run("check", mapping, "--format", "json", "--ignore", "unowned-function,place-coverage-gap").output)
+    data = json.loads(
+        run("check", mapping, "--format", "json", "--ignore", "unowned-function,place-coverage-gap").output
+    )
     assert {f["rule"] for f in data["findings"]} == {"subsidiarity-below-required-scale", "collaborative-lead"}
     bad = run("check", mapping, "--select", "unowned")
     assert bad.exit_code == 2 and "unknown rule 'unowned'" in bad.output
@@ -94,7 +96,8 @@ def test_baseline_round_trip_through_the_cli(mapping, tmp_path):
 
 
 def test_configuration_beside_the_data(mapping):
-    (mapping / "ics-graph.toml").write_text(textwrap.dedent("""
+    (mapping / "ics-graph.toml").write_text(
+        textwrap.dedent("""
         ignore = ["unowned-function"]
         fail-on = "warning"
         [[waivers]]
@@ -102,7 +105,8 @@ def test_configuration_beside_the_data(mapping):
         entity = "allocation/eprr-north"
         reason = "temporary, agreed at board"
         expires = 2099-01-01
-        """))
+        """)
+    )
     result = run("check", mapping, "--format", "json")
     data = json.loads(result.output)
     assert {f["rule"] for f in data["findings"]} == {"place-coverage-gap", "collaborative-lead"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -11,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import HASH_SEEDS, MINI, ROOT, cli_process, copy_checkout
 
 from ics_graph.cli import main
-from conftest import HASH_SEEDS, MINI, ROOT, cli_process, copy_checkout
 
 SCRIPT = Path(sys.executable).parent / "ics-graph"
 
@@ -84,8 +85,9 @@ def test_every_command_has_help():
 
 
 def test_installed_console_script_runs_in_a_subprocess(tmp_path):
-    result = subprocess.run([str(SCRIPT), "info", str(MINI), "--format", "json"], cwd=tmp_path,
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [str(SCRIPT), "info", str(MINI), "--format", "json"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["totals"]["Allocation"] == 2
     version = subprocess.run([str(SCRIPT), "--version"], capture_output=True, text=True, check=False)
@@ -96,20 +98,33 @@ def test_console_script_flushes_everything_and_keeps_the_exit_code_when_it_leave
     # The installed command leaves with os._exit (no freeing of the graph): a long output
     # on a pipe must still arrive whole, and findings must still give exit 1.
     pack = ROOT / "data" / "northamptonshire"
-    found = subprocess.run([str(SCRIPT), "check", str(pack), "--format", "json", "--fail-on", "info"],
-                           cwd=tmp_path, capture_output=True, text=True, check=False)
+    found = subprocess.run(
+        [str(SCRIPT), "check", str(pack), "--format", "json", "--fail-on", "info"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert found.returncode == 1, found.stderr
     report = json.loads(found.stdout)
     assert report["findings"]
     turtle = subprocess.run([str(SCRIPT), "load", str(pack)], cwd=tmp_path, capture_output=True, check=True).stdout
     assert len(turtle) > 65536 and turtle.endswith(b" .\n")  # many pipe buffers, down to the last statement
     assert turtle == CliRunner().invoke(main, ["load", str(pack)]).stdout_bytes
-    clean = subprocess.run([str(SCRIPT), "check", str(pack), "--format", "json", "--fail-on", "never"],
-                           cwd=tmp_path, capture_output=True, text=True, check=False)
+    clean = subprocess.run(
+        [str(SCRIPT), "check", str(pack), "--format", "json", "--fail-on", "never"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert clean.returncode == 0 and json.loads(clean.stdout) == report
     written = tmp_path / "report.sarif"
-    subprocess.run([str(SCRIPT), "check", str(pack), "--format", "sarif", "-o", str(written), "--fail-on", "never"],
-                   cwd=tmp_path, check=True)
+    subprocess.run(
+        [str(SCRIPT), "check", str(pack), "--format", "sarif", "-o", str(written), "--fail-on", "never"],
+        cwd=tmp_path,
+        check=True,
+    )
     assert json.loads(written.read_text(encoding="utf-8"))["version"] == "2.1.0"
 
 
@@ -118,10 +133,20 @@ def test_console_script_closes_a_store_the_usual_way(tmp_path):
     pack = ROOT / "data" / "northamptonshire"
     store = f"oxigraph:{tmp_path / 'store'}"
     subprocess.run([str(SCRIPT), "load", str(pack), "--store", store], cwd=tmp_path, capture_output=True, check=True)
-    stored = subprocess.run([str(SCRIPT), "check", "--store", store, "--format", "json", "--fail-on", "never"],
-                            cwd=tmp_path, capture_output=True, text=True, check=True)
-    direct = subprocess.run([str(SCRIPT), "check", str(pack), "--format", "json", "--fail-on", "never"],
-                            cwd=tmp_path, capture_output=True, text=True, check=True)
+    stored = subprocess.run(
+        [str(SCRIPT), "check", "--store", store, "--format", "json", "--fail-on", "never"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    direct = subprocess.run(
+        [str(SCRIPT), "check", str(pack), "--format", "json", "--fail-on", "never"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert json.loads(stored.stdout)["findings"] == json.loads(direct.stdout)["findings"]
 
 
@@ -133,10 +158,12 @@ def test_console_script_reports_input_errors_with_exit_2(write):
 
 
 def test_help_imports_no_heavy_library():
-    code = ("import sys, runpy; sys.argv = ['ics-graph', '--help']\n"
-            "try:\n    from ics_graph.cli import main; main()\nexcept SystemExit: pass\n"
-            "heavy = [m for m in ('pyoxigraph', 'rdflib', 'owlready2', 'networkx', 'pyvis', 'yaml', 'openpyxl', 'rapidfuzz', 'pyshacl') if m in sys.modules]\n"
-            "print('HEAVY=' + ','.join(heavy))")
+    code = (
+        "import sys, runpy; sys.argv = ['ics-graph', '--help']\n"
+        "try:\n    from ics_graph.cli import main; main()\nexcept SystemExit: pass\n"
+        "heavy = [m for m in ('pyoxigraph', 'rdflib', 'owlready2', 'networkx', 'pyvis', 'yaml', 'openpyxl', 'rapidfuzz', 'pyshacl') if m in sys.modules]\n"
+        "print('HEAVY=' + ','.join(heavy))"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert "HEAVY=\n" in result.stdout
 
@@ -146,13 +173,22 @@ def test_packaged_install_finds_ontology_outside_the_checkout(tmp_path):
     from a copy of the checkout: building in place would write build/ and *.egg-info there."""
     source = copy_checkout(tmp_path / "checkout")
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                    "--target", str(target), str(source)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(source)],
+        check=True,
+        capture_output=True,
+    )
     assert (target / "ics_graph" / "ontology" / "ics.ttl").is_file()
     env = {**os.environ, "PYTHONPATH": str(target)}
     code = "import ics_graph.util.resources as r, sys; print(r.ontology_path()); print(r.rules_dir())"
-    result = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); " + code],
-                            cwd=tmp_path, capture_output=True, text=True, env=env, check=True)
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); " + code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
     assert str(target) in result.stdout.splitlines()[0]
     assert str(target) in result.stdout.splitlines()[1]
 
@@ -185,7 +221,8 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch):
 
     monkeypatch.delenv("NO_COLOR", raising=False)
     assert use_colour(_Terminal()) is True
-    assert use_colour(open(os.devnull, "w")) is False
+    with open(os.devnull, "w") as devnull:
+        assert use_colour(devnull) is False
     monkeypatch.setenv("NO_COLOR", "1")
     assert use_colour(_Terminal()) is False
 
@@ -214,10 +251,8 @@ def test_write_atomic_leaves_no_partial_file(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(output.os, "replace", broken_replace)
-    try:
+    with contextlib.suppress(OSError):
         output.write_atomic(target, "new report")
-    except OSError:
-        pass
     assert target.read_text() == "old report"
     assert [p.name for p in tmp_path.iterdir()] == ["report.txt"]
 
@@ -226,15 +261,35 @@ def test_a_check_writing_its_report_skips_the_slow_standard_imports(tmp_path):
     """concurrent.futures brings in logging, tempfile brings in shutil: 10-15 ms together,
     a twentieth of checking one system. The threads and the atomic write do without."""
     triples = tmp_path / "graph.nt"
-    triples.write_text("<https://example.org/a> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
-                       "<https://w3id.org/ics-graph/ontology#Place> .\n", encoding="utf-8")
+    triples.write_text(
+        "<https://example.org/a> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+        "<https://w3id.org/ics-graph/ontology#Place> .\n",
+        encoding="utf-8",
+    )
     report = tmp_path / "report.json"
-    code = ("import sys\nfrom ics_graph import cli\n"
-            "try:\n    cli.main(['check', *sys.argv[1:]], standalone_mode=False)\n"
-            "except SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('logging', 'concurrent.futures', 'tempfile', 'shutil') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code, str(ROOT / "tests" / "fixtures" / "mini"), str(triples),
-                          "--format", "json", "--output", str(report)],
-                         capture_output=True, text=True, check=True, cwd=ROOT, env={**os.environ, "ICS_GRAPH_CACHE": "off"})
+    code = (
+        "import sys\nfrom ics_graph import cli\n"
+        "try:\n    cli.main(['check', *sys.argv[1:]], standalone_mode=False)\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('logging', 'concurrent.futures', 'tempfile', 'shutil') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            str(ROOT / "tests" / "fixtures" / "mini"),
+            str(triples),
+            "--format",
+            "json",
+            "--output",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, "ICS_GRAPH_CACHE": "off"},
+    )
     assert json.loads(report.read_text())["findings"]  # the check ran and wrote its report
     assert out.stdout.strip().splitlines()[-1] == "[]"

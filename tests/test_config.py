@@ -7,13 +7,13 @@ import json
 import shutil
 
 import pytest
-
 from conftest import FIXTURES
+
 from ics_graph.engine.checking import check
 from ics_graph.engine.policy import baseline_text, find_config, read_baseline, read_config
-from ics_graph.util.errors import InputError
-from ics_graph.model.findings import Severity
 from ics_graph.inputs.loader import load_mapping
+from ics_graph.model.findings import Severity
+from ics_graph.util.errors import InputError
 
 TODAY = dt.date(2026, 11, 23)
 EXTRA = """
@@ -56,32 +56,40 @@ def test_select_ignore_and_severity(mapping_dir):
 
 
 def test_config_in_pyproject_is_found_from_a_subfolder(mapping_dir):
-    (mapping_dir.parent / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.ics-graph]\nfail-on = "warning"\n')
+    (mapping_dir.parent / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.ics-graph]\nfail-on = "warning"\n'
+    )
     found = find_config([mapping_dir / "extra.yaml"])
     assert found.name == "pyproject.toml"
     assert read_config(found).fail_on == "warning"
 
 
 def test_live_waiver_hides_its_finding(mapping_dir):
-    result = run(mapping_dir, """
+    result = run(
+        mapping_dir,
+        """
 [[waivers]]
 rule = "unowned-function"
 entity = "function/ifr"
 reason = "allocated in the 2023 revision"
 expires = 2027-03-31
-""")
+""",
+    )
     assert [f.rule for f in result.findings] == ["subsidiarity-above-lowest-level"]
     assert result.waived == 1
 
 
 def test_expired_waiver_stops_suppressing_and_is_reported(mapping_dir):
-    result = run(mapping_dir, """
+    result = run(
+        mapping_dir,
+        """
 [[waivers]]
 rule = "unowned-function"
 entity = "ifr"
 reason = "was to be fixed"
 expires = 2025-01-31
-""")
+""",
+    )
     rules = sorted(f.rule for f in result.findings)
     assert rules == ["subsidiarity-above-lowest-level", "unowned-function", "waiver-expired"]
     expired = next(f for f in result.findings if f.rule == "waiver-expired")
@@ -91,13 +99,16 @@ expires = 2025-01-31
 
 
 def test_stale_waiver_is_reported(mapping_dir):
-    result = run(mapping_dir, """
+    result = run(
+        mapping_dir,
+        """
 [[waivers]]
 rule = "dependency-cycle"
 entity = "function/chc"
 reason = "old cycle"
 expires = 2030-01-01
-""")
+""",
+    )
     stale = [f for f in result.findings if f.rule == "waiver-stale"]
     assert [f.message for f in stale] == ["waiver for dependency-cycle on function/chc matches no finding"]
 

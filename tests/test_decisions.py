@@ -8,15 +8,15 @@ import shutil
 import textwrap
 
 import pytest
-
 from conftest import FIXTURES, HASH_SEEDS, ROOT, python_process
+
+from ics_graph.inputs.loader import load_mapping
 from ics_graph.outputs.decisions import to_html, to_markdown
 from ics_graph.queries.decisions import decisions_map
-from ics_graph.inputs.loader import load_mapping
 
 CLEAN = FIXTURES / "clean"
 XSS = "<img src=x onerror=alert(1)>"
-EXTRA = '''
+EXTRA = """
 functions:
   - id: xss
     name: "<img src=x onerror=alert(1)>"
@@ -31,7 +31,7 @@ functions:
 allocations:
   - {function: xss, area: north, accountable: shire-icb}
   - {function: piped, area: south, accountable: shire-icb, effective_from: 2022-07-01, effective_to: 2024-03-31}
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,8 @@ def test_the_fixture_map_has_a_system_its_places_and_the_rows(fixture_map):
     assert south["Continuing healthcare"].delegated_to == ""
     assert [r["function"] for r in fixture_map.reserved] == ["ICB performance assessment"]
     assert [(d["function"], d["to"], d["instrument"], d["start"]) for d in fixture_map.nhse_delegations] == [
-        ("Primary medical services", "NHS Shire ICB", "s65Z5 delegation", "2022-07-01")]
+        ("Primary medical services", "NHS Shire ICB", "s65Z5 delegation", "2022-07-01")
+    ]
 
 
 def test_rows_are_sorted_by_category_then_function(northants):
@@ -82,8 +83,11 @@ def test_northamptonshire_map_has_its_two_places_and_the_nhs_england_delegations
     markdown = to_markdown(northants)
     assert "### North Northamptonshire (place)" in markdown and "### West Northamptonshire (place)" in markdown
     assert "## Delegated to the ICB by NHS England" in markdown
-    assert re.search(r"^\| Primary medical services \(GP services\) \| NHS Northamptonshire Integrated Care Board \|",
-                     markdown, re.MULTILINE)
+    assert re.search(
+        r"^\| Primary medical services \(GP services\) \| NHS Northamptonshire Integrated Care Board \|",
+        markdown,
+        re.MULTILINE,
+    )
     html = to_html(northants)
     assert "North Northamptonshire" in html and "West Northamptonshire" in html
     assert "Primary medical services (GP services)" in html

@@ -14,20 +14,20 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import rdflib
+from conftest import FIXTURES, ROOT
 from rdflib.compare import isomorphic
 
-from conftest import FIXTURES, ROOT
-from ics_graph.util.errors import UsageError
+from ics_graph.inputs.loader import load_mapping
 from ics_graph.outputs.export import FORMATS, export, mermaid_ids
 from ics_graph.queries.projection import project
-from ics_graph.inputs.loader import load_mapping
+from ics_graph.util.errors import UsageError
 
 CLEAN = FIXTURES / "clean"
 GRAPHML = "{http://graphml.graphdrawing.org/xmlns}"
 # Nodes: 4 functions, 7 areas, 7 bodies, 1 collaborative. Edges: 5 accountable, 2 delegates,
 # 1 depends-on, 6 part-of, 2 member-of, 7 operates-in.
 CLEAN_NODES, CLEAN_EDGES = 19, 23
-AWKWARD = '''
+AWKWARD = """
 functions:
   - id: awkward
     name: "Say \\"hi\\" | back\\\\slash\\nnext # line & <b>"
@@ -36,7 +36,7 @@ functions:
     minimum_level: place
 allocations:
   - {function: awkward, area: north, accountable: shire-icb}
-'''
+"""
 AWKWARD_LABEL = 'Say "hi" | back\\slash\nnext # line & <b>'
 
 
@@ -154,13 +154,17 @@ def test_jsonld_is_isomorphic_to_the_turtle_export(awkward):
 def test_jsonld_keeps_blank_nodes_from_rdf_inputs(tmp_path):
     folder = _copy(tmp_path)
     (folder / "extra.ttl").write_text(
-        '@prefix ics: <https://w3id.org/ics-graph/ontology#> .\n'
-        '<https://w3id.org/ics-graph/id/area/north> ics:scope [ ics:rationale "a blank node" ] .\n', encoding="utf-8")
+        "@prefix ics: <https://w3id.org/ics-graph/ontology#> .\n"
+        '<https://w3id.org/ics-graph/id/area/north> ics:scope [ ics:rationale "a blank node" ] .\n',
+        encoding="utf-8",
+    )
     mapping = load_mapping([folder])
     text = export(mapping, "jsonld")
     assert text == export(load_mapping([folder]), "jsonld")
-    assert isomorphic(rdflib.Graph().parse(data=text, format="json-ld"),
-                      rdflib.Graph().parse(data=export(mapping, "ttl"), format="turtle"))
+    assert isomorphic(
+        rdflib.Graph().parse(data=text, format="json-ld"),
+        rdflib.Graph().parse(data=export(mapping, "ttl"), format="turtle"),
+    )
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -172,14 +176,17 @@ def test_every_format_is_byte_identical_across_runs(tmp_path, fmt):
 def test_every_format_is_byte_identical_across_processes(tmp_path):
     """Hash randomisation differs between processes: output must not depend on it."""
     folder = _copy(tmp_path, AWKWARD)
-    script = ("import hashlib, sys; from ics_graph.inputs.loader import load_mapping; from ics_graph.outputs.export import export, FORMATS; "
-              "m = load_mapping([sys.argv[1]]); "
-              "print(' '.join(hashlib.sha256(export(m, f).encode()).hexdigest() for f in FORMATS))")
+    script = (
+        "import hashlib, sys; from ics_graph.inputs.loader import load_mapping; from ics_graph.outputs.export import export, FORMATS; "
+        "m = load_mapping([sys.argv[1]]); "
+        "print(' '.join(hashlib.sha256(export(m, f).encode()).hexdigest() for f in FORMATS))"
+    )
     digests = []
     for seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        result = subprocess.run([sys.executable, "-c", script, str(folder)], capture_output=True, text=True,
-                                env=env, cwd=ROOT, check=True)
+        result = subprocess.run(
+            [sys.executable, "-c", script, str(folder)], capture_output=True, text=True, env=env, cwd=ROOT, check=True
+        )
         digests.append(result.stdout)
     assert digests[0] == digests[1]
     here = load_mapping([folder])

@@ -12,15 +12,15 @@ import shutil
 import textwrap
 
 import pytest
-
 from conftest import FIXTURES, ROOT
-from ics_graph.util.errors import UsageError
-from ics_graph.model.graph import IRI
+
 from ics_graph.app.impact import impact
-from ics_graph.queries.impact import DRY_RUN_GRAPH, moved_allocation_iri, moved_copy, parse_level
-from ics_graph.inputs.loader import load_mapping
 from ics_graph.engine.rulefiles import load_rules
-from ics_graph.model.vocabulary import entity_iri
+from ics_graph.inputs.loader import load_mapping
+from ics_graph.model.graph import IRI
+from ics_graph.model.vocabulary import entity_iri, parse_level
+from ics_graph.queries.impact import DRY_RUN_GRAPH, moved_allocation_iri, moved_copy
+from ics_graph.util.errors import UsageError
 
 CLEAN = FIXTURES / "clean"
 RULES = load_rules()
@@ -76,6 +76,7 @@ allocations:
 
 # -- dependencies -----------------------------------------------------------------------
 
+
 def test_upstream_and_downstream_with_depths_through_a_cycle(tmp_path):
     mapping = mapping_with(tmp_path, CYCLE)
     report = impact(mapping, fn("a"))
@@ -108,6 +109,7 @@ def test_the_clean_fixture_dependency():
 
 # -- areas and bodies -------------------------------------------------------------------
 
+
 def test_areas_and_bodies_touched():
     report = impact(load_mapping([CLEAN]), fn("chc"))
     assert [(a.iri, a.level, a.via) for a in report.areas] == [
@@ -127,6 +129,7 @@ def test_retired_allocations_are_not_touched(tmp_path):
 
 # -- dry runs ---------------------------------------------------------------------------
 
+
 def test_moving_a_place_function_to_system_closes_the_coverage_gap(tmp_path):
     mapping = mapping_with(tmp_path, GAP)
     report = impact(mapping, fn("phm"), move_to="ICS", rules=RULES)
@@ -134,11 +137,16 @@ def test_moving_a_place_function_to_system_closes_the_coverage_gap(tmp_path):
     assert move.level == "system"
     assert move.removed == [entity_iri("allocation", "phm--north--shire-icb--2022-07-01")]  # the retired one stays
     assert [(a.iri, a.area, a.accountable) for a in move.added] == [
-        (moved_allocation_iri(fn("phm"), area("shire")), area("shire"), entity_iri("body", "shire-icb"))]
+        (moved_allocation_iri(fn("phm"), area("shire")), area("shire"), entity_iri("body", "shire-icb"))
+    ]
     assert move.added[0].iri == "https://w3id.org/ics-graph/id/allocation/phm--moved--shire"
     assert [(c.rule, c.severity, c.message) for c in move.disappear] == [
-        ("place-coverage-gap", "warning",
-         "Population health management is allocated at place level in part of Shire; missing in 1: South Shire")]
+        (
+            "place-coverage-gap",
+            "warning",
+            "Population health management is allocated at place level in part of Shire; missing in 1: South Shire",
+        )
+    ]
     # at system with no rationale recorded: the dry run says so
     assert [(c.rule, c.severity) for c in move.appear] == [("subsidiarity-above-lowest-level", "warning")]
 
@@ -148,13 +156,21 @@ def test_moving_below_the_minimum_scale_raises_a_subsidiarity_error():
     move = impact(mapping, fn("eprr"), move_to="place", rules=RULES).move
     assert [a.area for a in move.added] == [area("north"), area("south")]
     assert [(c.rule, c.severity, c.message) for c in move.appear] == [
-        ("subsidiarity-below-required-scale", "error",
-         "Emergency preparedness sits at place level in North Shire, below the minimum scale it needs (system)"),
-        ("subsidiarity-below-required-scale", "error",
-         "Emergency preparedness sits at place level in South Shire, below the minimum scale it needs (system)"),
+        (
+            "subsidiarity-below-required-scale",
+            "error",
+            "Emergency preparedness sits at place level in North Shire, below the minimum scale it needs (system)",
+        ),
+        (
+            "subsidiarity-below-required-scale",
+            "error",
+            "Emergency preparedness sits at place level in South Shire, below the minimum scale it needs (system)",
+        ),
     ]
-    assert {c.focus for c in move.appear} == {moved_allocation_iri(fn("eprr"), area("north")),
-                                              moved_allocation_iri(fn("eprr"), area("south"))}
+    assert {c.focus for c in move.appear} == {
+        moved_allocation_iri(fn("eprr"), area("north")),
+        moved_allocation_iri(fn("eprr"), area("south")),
+    }
     assert move.disappear == []
 
 
@@ -166,26 +182,36 @@ def test_moving_to_neighbourhood_goes_to_every_neighbourhood_of_the_system():
 
 
 def test_new_allocations_keep_accountable_body_status_and_dates(tmp_path):
-    mapping = mapping_with(tmp_path, """
+    mapping = mapping_with(
+        tmp_path,
+        """
         functions:
           - {id: ifr, name: Individual funding requests, lowest_level: place, minimum_level: place}
         allocations:
           - {function: ifr, area: south, accountable: south-committee, status: proposed, effective_from: 2023-04-01, effective_to: 2025-03-31}
           - {function: ifr, area: north, accountable: north-committee, status: shadow, effective_from: 2022-07-01}
-        """)
+        """,
+    )
     copy, removed, added = moved_copy(mapping, fn("ifr"), "system")
-    assert removed == [entity_iri("allocation", "ifr--north--north-committee--2022-07-01"),
-                       entity_iri("allocation", "ifr--south--south-committee--2023-04-01")]
+    assert removed == [
+        entity_iri("allocation", "ifr--north--north-committee--2022-07-01"),
+        entity_iri("allocation", "ifr--south--south-committee--2023-04-01"),
+    ]
     new = moved_allocation_iri(fn("ifr"), area("shire"))
     assert added == [(new, area("shire"), entity_iri("body", "north-committee"))]  # from the first, sorted
     rows = copy.select("SELECT ?p ?o WHERE { ?a ?p ?o } ORDER BY ?p", {"a": IRI(new)})
     assert {(r["p"].rsplit("#", 1)[-1], r["o"].rsplit("#", 1)[-1]) for r in rows} == {
-        ("type", "Allocation"), ("function", fn("ifr")), ("area", area("shire")), ("level", "SystemLevel"),
-        ("accountableBody", entity_iri("body", "north-committee")), ("status", "StatusShadow"),
+        ("type", "Allocation"),
+        ("function", fn("ifr")),
+        ("area", area("shire")),
+        ("level", "SystemLevel"),
+        ("accountableBody", entity_iri("body", "north-committee")),
+        ("status", "StatusShadow"),
         ("effectiveFrom", "2022-07-01"),
     }
-    assert not copy.ask("ASK WHERE { ?a ics:function ?f ; ics:area ?where FILTER(?where != id:area\\/shire) }",
-                        {"f": IRI(fn("ifr"))})
+    assert not copy.ask(
+        "ASK WHERE { ?a ics:function ?f ; ics:area ?where FILTER(?where != id:area\\/shire) }", {"f": IRI(fn("ifr"))}
+    )
 
 
 def test_a_move_to_one_area(tmp_path):
@@ -198,7 +224,8 @@ def test_a_move_to_one_area(tmp_path):
     # fingerprint) now names North Shire
     assert move.appear == [] and move.disappear == []
     assert [c.message for c in move.changed] == [
-        "Population health management is allocated at place level in part of Shire; missing in 1: North Shire"]
+        "Population health management is allocated at place level in part of Shire; missing in 1: North Shire"
+    ]
 
 
 def test_an_area_at_another_level_is_refused():
@@ -226,8 +253,12 @@ def test_a_function_with_no_allocation_needs_an_area(tmp_path):
     with pytest.raises(UsageError, match="not allocated in or inside any system"):
         impact(mapping, fn("assess"), move_to="place", rules=RULES)  # held in England only
     with pytest.raises(UsageError, match="no neighbourhood-level area is mapped"):
-        impact(load_mapping([ROOT / "data" / "northamptonshire"]), fn("better-care-fund"), move_to="neighbourhood",
-               rules=RULES)
+        impact(
+            load_mapping([ROOT / "data" / "northamptonshire"]),
+            fn("better-care-fund"),
+            move_to="neighbourhood",
+            rules=RULES,
+        )
     move = impact(mapping, fn("a"), move_to="system", area_iri=area("shire"), rules=RULES).move
     assert [a.area for a in move.added] == [area("shire")] and move.added[0].accountable is None
     # an allocation with no accountable body replaces "no allocation anywhere"
@@ -247,7 +278,12 @@ def test_the_original_mapping_is_untouched_by_a_dry_run(tmp_path):
 
 def test_parse_level_accepts_local_names():
     assert [parse_level(w) for w in ("ICB", "locality", "PCN", "Region", "national")] == [
-        "system", "place", "neighbourhood", "regional", "national"]
+        "system",
+        "place",
+        "neighbourhood",
+        "regional",
+        "national",
+    ]
 
 
 def test_report_as_json_and_text(tmp_path):
@@ -266,6 +302,7 @@ def test_report_as_json_and_text(tmp_path):
 
 # -- the Northamptonshire pack ----------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def northants():
     return load_mapping([ROOT / "data" / "northamptonshire"])
@@ -275,8 +312,11 @@ def test_northamptonshire_dependencies(northants):
     report = impact(northants, fn("financial-planning"))
     assert depths(report.upstream) == [("strategic-planning", 1), ("population-health-management", 2)]
     report = impact(northants, fn("joint-strategic-needs-assessment"))
-    assert depths(report.downstream) == [("integrated-care-strategy", 1), ("place-based-partnerships", 2),
-                                         ("provider-collaboratives", 2)]
+    assert depths(report.downstream) == [
+        ("integrated-care-strategy", 1),
+        ("place-based-partnerships", 2),
+        ("provider-collaboratives", 2),
+    ]
     assert not report.in_cycle
 
 

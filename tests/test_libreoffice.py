@@ -13,6 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import openpyxl
 import pytest
 from rdflib.compare import isomorphic
 from test_workbook_export import (
@@ -26,8 +27,6 @@ from test_workbook_export import (
 from ics_graph.inputs.workbook import TEMPLATE_HEADERS, read_workbook
 from ics_graph.outputs.xlsx import write_template
 
-import openpyxl  # noqa: E402  (a core dependency)
-
 TIMEOUT = 120  # seconds per conversion
 # Every sheet to its own CSV file (LibreOffice 7.2+): comma, double quote, UTF-8, sheet -1 = all.
 CSV_ALL_SHEETS = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
@@ -40,16 +39,29 @@ def soffice() -> str:
         found = shutil.which(name)
         if found:
             return found
-    pytest.fail("LibreOffice not found on PATH (no 'soffice' or 'libreoffice'): the workbook tests need it; "
-                "install it with `apt-get install -y libreoffice-calc-nogui`", pytrace=False)
+    pytest.fail(
+        "LibreOffice not found on PATH (no 'soffice' or 'libreoffice'): the workbook tests need it; "
+        "install it with `apt-get install -y libreoffice-calc-nogui`",
+        pytrace=False,
+    )
 
 
 def convert(source: Path, target: str, outdir: Path, profile: Path) -> list[Path]:
     """``soffice --headless --convert-to TARGET`` into ``outdir`` (empty before), with a
     fresh user profile; returns the files written. Fails on error or timeout."""
     outdir.mkdir(parents=True)
-    command = [soffice(), f"-env:UserInstallation={profile.resolve().as_uri()}", "--headless", "--norestore",
-               "--nolockcheck", "--convert-to", target, "--outdir", str(outdir), str(source)]
+    command = [
+        soffice(),
+        f"-env:UserInstallation={profile.resolve().as_uri()}",
+        "--headless",
+        "--norestore",
+        "--nolockcheck",
+        "--convert-to",
+        target,
+        "--outdir",
+        str(outdir),
+        str(source),
+    ]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
@@ -57,7 +69,8 @@ def convert(source: Path, target: str, outdir: Path, profile: Path) -> list[Path
     written = sorted(outdir.iterdir())
     assert done.returncode == 0 and written, (
         f"LibreOffice failed to convert {source.name} to {target} (exit {done.returncode}):\n"
-        f"{done.stdout}\n{done.stderr}")
+        f"{done.stdout}\n{done.stderr}"
+    )
     assert "Error" not in done.stderr, done.stderr
     return written
 

@@ -6,13 +6,13 @@ import shutil
 
 import pytest
 import rdflib
+from conftest import MINI
 from rdflib.compare import isomorphic
 
-from conftest import MINI
-from ics_graph.util.errors import InputError
 from ics_graph.inputs.loader import load_mapping
 from ics_graph.model.turtle import to_ntriples, to_turtle
 from ics_graph.model.vocabulary import ICS, ID
+from ics_graph.util.errors import InputError
 
 
 def _rdflib_graph(text: str, fmt: str = "turtle") -> rdflib.Graph:
@@ -36,8 +36,9 @@ def test_yaml_to_turtle_and_back_is_isomorphic(tmp_path):
 
 def test_turtle_and_ntriples_agree():
     mapping = load_mapping([MINI])
-    assert isomorphic(_rdflib_graph(to_turtle(mapping.data_triples())),
-                      _rdflib_graph(to_ntriples(mapping.data_triples()), "nt"))
+    assert isomorphic(
+        _rdflib_graph(to_turtle(mapping.data_triples())), _rdflib_graph(to_ntriples(mapping.data_triples()), "nt")
+    )
 
 
 def test_output_is_byte_identical_whatever_the_file_order(tmp_path):
@@ -57,7 +58,7 @@ def test_entities_and_their_facts_are_in_the_graph():
           ?f skos:altLabel "CHC" . ?area a ?cls ; ics:level ?level }""")
     assert rows == [{"cls": ICS + "System", "level": ICS + "SystemLevel", "acc": ID + "body/shire-icb"}]
     # 'locality' is a synonym of place; 'lead provider' of lead-provider.
-    assert mapping.ask("ASK { <%sarea/shire-south> a ics:Place ; ics:level ics:PlaceLevel }" % ID)
+    assert mapping.ask(f"ASK {{ <{ID}area/shire-south> a ics:Place ; ics:level ics:PlaceLevel }}")
     assert mapping.ask("ASK { ?c ics:collaborationModel ics:LeadProviderModel }")
     # Delegations default to the delegator staying accountable; risks get a computed score.
     assert mapping.ask("ASK { ?d a ics:Delegation ; ics:delegatorRemainsAccountable true }")
@@ -129,41 +130,59 @@ def test_ontology_is_loaded_beside_the_data_but_not_exported():
 
 
 def test_imports_are_followed_once(write):
-    write("shared/cat.yaml", """
+    write(
+        "shared/cat.yaml",
+        """
         functions:
           - {id: f1, name: F one}
-        """)
-    pack = write("pack/pack.yaml", """
+        """,
+    )
+    pack = write(
+        "pack/pack.yaml",
+        """
         imports: [../shared, ../shared/cat.yaml]
         dependencies:
           - {function: f1, depends_on: [f1]}
-        """)
+        """,
+    )
     mapping = load_mapping([pack.parent])
     assert mapping.ask("ASK { ?f ics:dependsOn ?f }")
     assert sum(1 for f in mapping.files if f.endswith("cat.yaml")) == 1
 
 
 def test_mixed_formats_in_one_folder(write):
-    write("a.yaml", """
+    write(
+        "a.yaml",
+        """
         areas:
           - {id: s, name: S, level: system}
         bodies:
           - {id: icb, name: ICB, type: icb, operates_in: s}
-        """)
-    write("b.ttl", """
+        """,
+    )
+    write(
+        "b.ttl",
+        """
         @prefix ics: <https://w3id.org/ics-graph/ontology#> .
         @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
         <https://w3id.org/ics-graph/id/function/f9> a ics:Function ;
             rdfs:label "Ninth function" .
-        """)
-    write("c.yaml", """
+        """,
+    )
+    write(
+        "c.yaml",
+        """
         allocations:
           - {function: f9, area: s, accountable: icb}
-        """)
-    write("d.jsonld", """
+        """,
+    )
+    write(
+        "d.jsonld",
+        """
         {"@id": "https://w3id.org/ics-graph/id/area/p", "@type": "https://w3id.org/ics-graph/ontology#Place",
          "http://www.w3.org/2000/01/rdf-schema#label": "P"}
-        """)
+        """,
+    )
     mapping = load_mapping([write("e.yaml", "{}").parent])
     assert mapping.ask("ASK { ?a ics:function/rdfs:label 'Ninth function' }")
     assert mapping.ask("ASK { ?p a ics:Place ; rdfs:label 'P' }")
@@ -171,6 +190,7 @@ def test_mixed_formats_in_one_folder(write):
 
 
 # -- bad input -----------------------------------------------------------------------
+
 
 def test_malformed_yaml_names_file_line_and_column(write):
     path = write("bad.yaml", "areas:\n  - id: z\n    name: [unclosed\n")
@@ -185,7 +205,9 @@ def test_malformed_turtle_names_file_line_and_column(write):
 
 
 def test_all_unknown_references_in_one_pass_with_suggestions(write):
-    write("a.yaml", """
+    write(
+        "a.yaml",
+        """
         areas:
           - {id: northamptonshire, name: N, level: system}
           - {id: west-northants, name: W, level: place, part_of: northamptonshre}
@@ -193,7 +215,8 @@ def test_all_unknown_references_in_one_pass_with_suggestions(write):
           - {id: nhn-icb, name: ICB, type: icb, operates_in: [northamptonshire, east-northants]}
         allocations:
           - {function: nope, area: west-northants, accountable: nhn-icbb}
-        """)
+        """,
+    )
     problems = _problems([write("b.yaml", "{}").parent])
     assert len(problems) == 4
     assert any("unknown area 'northamptonshre' in 'part_of' (did you mean 'northamptonshire'?)" in p for p in problems)
@@ -237,12 +260,15 @@ def test_an_entity_defined_in_another_file_is_no_error(write):
 
 def test_an_undefined_term_or_untyped_entity_in_turtle_is_reported_with_a_suggestion(write, tmp_path):
     write("t/base.nt", _NT_ALLOCATION.format(area="north", body="north-icb"))
-    write("t/more.ttl", f"""
+    write(
+        "t/more.ttl",
+        f"""
         @prefix ics: <{ICS}> .
         <{ID}allocation/a2> a ics:Allocation ; ics:function <{ID}function/chc> ;
             ics:area <{ID}area/north> ; ics:status ics:StatusRetird .
         <{ID}area/north-2> ics:partOf <{ID}area/north> .
-        """)
+        """,
+    )
     problems = [p.replace(f"{tmp_path}/", "") for p in _problems([write("t/c.ttl", "").parent])]
     assert problems == [
         "t/more.ttl:2: unknown term 'ics:StatusRetird' in allocation 'a2': the ontology defines no such class, property or value (did you mean 'ics:StatusRetired'?)",
@@ -254,15 +280,20 @@ def test_a_date_in_rdf_must_be_a_real_xsd_date(write, tmp_path):
     """A plain string or an impossible date cannot be compared with a date in SPARQL, so
     the rules about periods would pass over it; it is a load error instead."""
     text = _NT_ALLOCATION.format(area="north", body="north-icb") + "".join(
-        f'<{ID}allocation/a1> <{ICS}{prop}> {value} .\n' for prop, value in (
+        f"<{ID}allocation/a1> <{ICS}{prop}> {value} .\n"
+        for prop, value in (
             ("effectiveFrom", '"2024-02-30"^^<http://www.w3.org/2001/XMLSchema#date>'),
-            ("effectiveTo", '"2025-04-01"')))
+            ("effectiveTo", '"2025-04-01"'),
+        )
+    )
     problems = [p.replace(f"{tmp_path}/", "") for p in _problems([write("d.nt", text)])]
     assert problems == [
-        "d.nt:4: allocation 'a1': its effectiveFrom \"2024-02-30\"^^<http://www.w3.org/2001/XMLSchema#date> is not a date: write \"YYYY-MM-DD\"^^xsd:date",
-        "d.nt:4: allocation 'a1': its effectiveTo \"2025-04-01\" is not a date: write \"YYYY-MM-DD\"^^xsd:date",
+        'd.nt:4: allocation \'a1\': its effectiveFrom "2024-02-30"^^<http://www.w3.org/2001/XMLSchema#date> is not a date: write "YYYY-MM-DD"^^xsd:date',
+        'd.nt:4: allocation \'a1\': its effectiveTo "2025-04-01" is not a date: write "YYYY-MM-DD"^^xsd:date',
     ]
-    good = text.replace('"2024-02-30"', '"2024-02-29"').replace('"2025-04-01" .', '"2025-04-01"^^<http://www.w3.org/2001/XMLSchema#date> .')
+    good = text.replace('"2024-02-30"', '"2024-02-29"').replace(
+        '"2025-04-01" .', '"2025-04-01"^^<http://www.w3.org/2001/XMLSchema#date> .'
+    )
     assert len(load_mapping([write("good/d.nt", good)]).select("SELECT ?d WHERE { ?a ics:effectiveTo ?d }")) == 1
 
 
@@ -274,49 +305,61 @@ def test_duplicate_ids_name_both_places(write):
 
 
 def test_duplicate_generated_ids_ask_for_an_explicit_id(write):
-    path = write("a.yaml", """
+    path = write(
+        "a.yaml",
+        """
         functions: [{id: f, name: F}]
         areas: [{id: s, name: S, level: system}]
         allocations:
           - {function: f, area: s}
           - {function: f, area: s}
-        """)
+        """,
+    )
     (problem,) = _problems([path])
     assert "duplicate allocation id 'f--s--unowned--always'" in problem and "explicit 'id'" in problem
 
 
 def test_unknown_keys_are_rejected_with_a_suggestion(write):
-    path = write("a.yaml", """
+    path = write(
+        "a.yaml",
+        """
         areas:
           - {id: s, name: S, level: system, partof: x}
         alocations: []
-        """)
+        """,
+    )
     problems = _problems([path])
     assert any("unknown key 'partof' in areas (did you mean 'part_of'?)" in p for p in problems)
     assert any("unknown section 'alocations' (did you mean 'allocations'?)" in p for p in problems)
 
 
 def test_invalid_enumeration_lists_allowed_values(write):
-    path = write("a.yaml", """
+    path = write(
+        "a.yaml",
+        """
         functions: [{id: f, name: F}]
         areas: [{id: s, name: S, level: system}]
         bodies: [{id: b, name: B, type: icb}]
         delegations:
           - {function: f, from: b, to: b, area: s, instrument: section-75}
-        """)
+        """,
+    )
     (problem,) = _problems([path])
     assert "invalid instrument 'section-75'" in problem
     assert "allowed: s65z5-delegation, s65z5-joint, s65z6-joint-committee, s75-partnership" in problem
 
 
 def test_invalid_values_are_reported(write):
-    path = write("a.yaml", """
+    path = write(
+        "a.yaml",
+        """
         areas:
           - {id: s, name: S, level: system, type: neighbourhood, valid_from: 2022-13-01}
         risks:
           - {id: r, description: R, impact: 7, likelihood: 2}
           - {id: r2, description: R2, impact: 2, likelihood: 2, score: 5}
-        """)
+        """,
+    )
     problems = "\n".join(_problems([path]))
     assert "area type 'neighbourhood' is at level neighbourhood, but level is 'system'" in problems
     assert "'valid_from' must be a date written YYYY-MM-DD, got '2022-13-01'" in problems
@@ -325,7 +368,9 @@ def test_invalid_values_are_reported(write):
 
 
 def test_yaml_is_loaded_safely(write):
-    path = write("a.yaml", """
+    path = write(
+        "a.yaml",
+        """
         areas:
           - id: s
             name: !!python/object/apply:os.system ["echo pwned"]
@@ -333,7 +378,8 @@ def test_yaml_is_loaded_safely(write):
         bodies:
           - &b {id: b, name: B, type: icb}
           - *b
-        """)
+        """,
+    )
     problems = "\n".join(_problems([path]))
     assert "unsupported YAML tag" in problems
     assert "aliases are not supported" in problems
@@ -342,7 +388,9 @@ def test_yaml_is_loaded_safely(write):
 def test_rdfxml_external_entities_are_not_resolved(write, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET", encoding="utf-8")
-    path = write("x.rdf", f"""<?xml version="1.0"?>
+    path = write(
+        "x.rdf",
+        f"""<?xml version="1.0"?>
         <!DOCTYPE rdf:RDF [<!ENTITY xxe SYSTEM "file://{secret}">]>
         <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
                  xmlns:rdfs="http://www.w3.org/2000/01/rdf-schema#">
@@ -350,7 +398,8 @@ def test_rdfxml_external_entities_are_not_resolved(write, tmp_path):
             <rdfs:label>&xxe;</rdfs:label>
           </rdf:Description>
         </rdf:RDF>
-        """)
+        """,
+    )
     try:
         mapping = load_mapping([path])
     except InputError:
@@ -377,13 +426,19 @@ def test_blank_nodes_in_n_triples_get_the_same_ids_on_every_load(tmp_path):
     # N-Triples with no "_:" is known to have no blank nodes without asking the store;
     # one that has them is renumbered by order of appearance, as Turtle is.
     path = tmp_path / "extra.nt"
-    path.write_text('<https://example.org/a> <https://example.org/p> _:x .\n'
-                    '_:x <http://www.w3.org/2000/01/rdf-schema#label> "a qualified thing" .\n')
+    path.write_text(
+        "<https://example.org/a> <https://example.org/p> _:x .\n"
+        '_:x <http://www.w3.org/2000/01/rdf-schema#label> "a qualified thing" .\n'
+    )
 
     def blank_ids():
         mapping = load_mapping([path], with_ontology=False)
-        return sorted(term.value for quad in mapping.store for term in (quad.subject, quad.object)
-                      if type(term).__name__ == "BlankNode")
+        return sorted(
+            term.value
+            for quad in mapping.store
+            for term in (quad.subject, quad.object)
+            if type(term).__name__ == "BlankNode"
+        )
 
     first = blank_ids()
     assert first and first == blank_ids()
@@ -395,21 +450,26 @@ def test_every_typed_entity_in_n_triples_is_located_however_it_is_spaced(tmp_pat
     # disagree with the store, and the entities are then read from the store instead.
     rdf_type = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
     thing = "<https://example.org/Thing>"
-    usual = (f"<https://example.org/a> {rdf_type} {thing} .\n"
-             f"<https://example.org/a> <https://example.org/p> \"x\" .\n"
-             f"<https://example.org/b> {rdf_type} {thing} .\n")
+    usual = (
+        f"<https://example.org/a> {rdf_type} {thing} .\n"
+        f'<https://example.org/a> <https://example.org/p> "x" .\n'
+        f"<https://example.org/b> {rdf_type} {thing} .\n"
+    )
     variants = {
         "usual": usual,
         "tab": usual + f"<https://example.org/c>\t{rdf_type} {thing} .\n",
         "escape": usual + f"<https://example.org/\\u0063> {rdf_type} {thing} .\n",
-        "repeated": usual + f"<https://example.org/b> {rdf_type} {thing} .\n<https://example.org/c> {rdf_type} {thing} .\n",
-        "literal": usual + f"<https://example.org/c> <https://example.org/p> \"> {rdf_type} \" .\n"
-                           f"<https://example.org/c> {rdf_type} {thing} .\n",
+        "repeated": usual
+        + f"<https://example.org/b> {rdf_type} {thing} .\n<https://example.org/c> {rdf_type} {thing} .\n",
+        "literal": usual + f'<https://example.org/c> <https://example.org/p> "> {rdf_type} " .\n'
+        f"<https://example.org/c> {rdf_type} {thing} .\n",
     }
     for name, text in variants.items():
         path = tmp_path / f"{name}.nt"
         path.write_text(text, encoding="utf-8")
-        located = {iri.rsplit("/", 1)[-1]: loc.line for iri, loc in load_mapping([path], with_ontology=False).locations.items()}
+        located = {
+            iri.rsplit("/", 1)[-1]: loc.line for iri, loc in load_mapping([path], with_ontology=False).locations.items()
+        }
         expected = {"a": 1, "b": 3} if name == "usual" else {"a": 1, "b": 3, "c": 4}
         if name == "repeated":
             expected["c"] = 5

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import rdflib
 from rdflib import Literal, URIRef
-from rdflib.collection import Collection
 from rdflib import namespace as ns
+from rdflib.collection import Collection
 
 from ics_graph.model import vocabulary as v
 
@@ -31,8 +31,9 @@ def g() -> rdflib.Graph:
 
 
 def own_terms(g: rdflib.Graph) -> set[URIRef]:
-    return {s for t in DECLARATIONS for s in g.subjects(RDF.type, t)
-            if isinstance(s, URIRef) and str(s).startswith(v.ICS)}
+    return {
+        s for t in DECLARATIONS for s in g.subjects(RDF.type, t) if isinstance(s, URIRef) and str(s).startswith(v.ICS)
+    }
 
 
 def english(g: rdflib.Graph, s, p) -> list[str]:
@@ -82,12 +83,16 @@ def test_every_individual_is_documented(g):
 def test_every_predicate_and_class_used_is_declared(g):
     """OWL 2 DL: no term is used without a declaration (reused W3C terms included)."""
     missing = set()
-    for s, p, o in g:
+    for _s, p, o in g:
         if not str(p).startswith(BUILT_IN) and not declared(g, p):
             missing.add(str(p))
-        if p in (RDFS.subClassOf, OWL.disjointWith, RDFS.domain, OWL.allValuesFrom) and isinstance(o, URIRef):
-            if not str(o).startswith(BUILT_IN) and not declared(g, o):
-                missing.add(str(o))
+        if (
+            p in (RDFS.subClassOf, OWL.disjointWith, RDFS.domain, OWL.allValuesFrom)
+            and isinstance(o, URIRef)
+            and not str(o).startswith(BUILT_IN)
+            and not declared(g, o)
+        ):
+            missing.add(str(o))
     assert not missing, sorted(missing)
 
 
@@ -102,8 +107,9 @@ def test_levels(g):
         ranks[key] = rank.toPython()
         assert str(g.value(iri, SKOS.notation)) == key
         # the area class is tied to its level by a hasValue restriction
-        restrictions = [r for r in g.objects(URIRef(level.area_class), RDFS.subClassOf)
-                        if g.value(r, OWL.onProperty) == ICS.level]
+        restrictions = [
+            r for r in g.objects(URIRef(level.area_class), RDFS.subClassOf) if g.value(r, OWL.onProperty) == ICS.level
+        ]
         assert [g.value(r, OWL.hasValue) for r in restrictions] == [iri], key
     assert ranks == {"national": 1, "regional": 2, "system": 3, "place": 4, "neighbourhood": 5}
     alt = {key: set(english(g, URIRef(level.iri), SKOS.altLabel)) for key, level in v.LEVELS.items()}
@@ -166,20 +172,45 @@ def test_body_types(g):
 
 def test_top_level_kinds_are_disjoint(g):
     members = _all_disjoint_containing(g, ICS.Allocation)
-    kinds = {"Area", "Body", "ProviderCollaborative", "Function", "Allocation", "Delegation", "Dependency",
-             "Workstream", "Risk", "Source"}
+    kinds = {
+        "Area",
+        "Body",
+        "ProviderCollaborative",
+        "Function",
+        "Allocation",
+        "Delegation",
+        "Dependency",
+        "Workstream",
+        "Risk",
+        "Source",
+    }
     assert {ICS[k] for k in kinds} <= members
     assert (ICS.Source, RDFS.subClassOf, PROV.Entity) in g
-    for concept in ("Function", "FunctionCategory", "SpatialLevel", "LegalInstrument", "AllocationStatus",
-                    "CollaborationModel", "DeliveryArrangement", "RagStatus", "HolderType"):
+    for concept in (
+        "Function",
+        "FunctionCategory",
+        "SpatialLevel",
+        "LegalInstrument",
+        "AllocationStatus",
+        "CollaborationModel",
+        "DeliveryArrangement",
+        "RagStatus",
+        "HolderType",
+    ):
         assert (ICS[concept], RDFS.subClassOf, SKOS.Concept) in g, concept
 
 
-@pytest.mark.parametrize("vocab, cls", [
-    (v.INSTRUMENTS, "LegalInstrument"), (v.STATUSES, "AllocationStatus"),
-    (v.COLLABORATION_MODELS, "CollaborationModel"), (v.ARRANGEMENTS, "DeliveryArrangement"),
-    (v.RAG, "RagStatus"), (v.HOLDERS, "HolderType"),
-])
+@pytest.mark.parametrize(
+    "vocab, cls",
+    [
+        (v.INSTRUMENTS, "LegalInstrument"),
+        (v.STATUSES, "AllocationStatus"),
+        (v.COLLABORATION_MODELS, "CollaborationModel"),
+        (v.ARRANGEMENTS, "DeliveryArrangement"),
+        (v.RAG, "RagStatus"),
+        (v.HOLDERS, "HolderType"),
+    ],
+)
 def test_vocabulary_individuals(g, vocab, cls):
     schemes = set()
     for keyword, local in vocab.items():
@@ -193,8 +224,12 @@ def test_vocabulary_individuals(g, vocab, cls):
 
 
 def test_instruments_cite_the_act(g):
-    for local, section in (("S65Z5Delegation", "65Z5"), ("S65Z5JointExercise", "65Z5"),
-                           ("S65Z6JointCommittee", "65Z6"), ("S75Partnership", "75")):
+    for local, section in (
+        ("S65Z5Delegation", "65Z5"),
+        ("S65Z5JointExercise", "65Z5"),
+        ("S65Z6JointCommittee", "65Z6"),
+        ("S75Partnership", "75"),
+    ):
         comment = english(g, ICS[local], RDFS.comment)[0]
         assert f"section {section} of the NHS Act 2006" in comment, local
 
@@ -207,16 +242,52 @@ def test_holder_classes(g):
 
 
 def test_properties_listed_in_the_design_are_declared(g):
-    obj = ["level", "lowestLevel", "minimumLevel", "partOf", "operatesIn", "leadProvider", "collaborationModel",
-           "category", "statutoryHolder", "function", "area", "accountableBody", "deliveredBy", "status",
-           "currentArrangement", "delegator", "delegate", "instrument", "dependsOn", "qualifiedDependency",
-           "dependency", "ragStatus", "relatesTo"]
-    data = {"onsCode": XSD.string, "odsCode": XSD.string, "validFrom": XSD.date, "validTo": XSD.date,
-            "effectiveFrom": XSD.date, "effectiveTo": XSD.date, "icbFrom": XSD.date, "reserved": XSD.boolean,
-            "delegatorRemainsAccountable": XSD.boolean, "statutoryBasis": XSD.string, "rationale": XSD.string,
-            "scope": XSD.string, "seniorResponsibleOwner": XSD.string, "riskOwner": XSD.string,
-            "riskStatus": XSD.string, "locator": XSD.string, "seedFile": XSD.string, "wte": XSD.decimal,
-            "rank": XSD.integer}
+    obj = [
+        "level",
+        "lowestLevel",
+        "minimumLevel",
+        "partOf",
+        "operatesIn",
+        "leadProvider",
+        "collaborationModel",
+        "category",
+        "statutoryHolder",
+        "function",
+        "area",
+        "accountableBody",
+        "deliveredBy",
+        "status",
+        "currentArrangement",
+        "delegator",
+        "delegate",
+        "instrument",
+        "dependsOn",
+        "qualifiedDependency",
+        "dependency",
+        "ragStatus",
+        "relatesTo",
+    ]
+    data = {
+        "onsCode": XSD.string,
+        "odsCode": XSD.string,
+        "validFrom": XSD.date,
+        "validTo": XSD.date,
+        "effectiveFrom": XSD.date,
+        "effectiveTo": XSD.date,
+        "icbFrom": XSD.date,
+        "reserved": XSD.boolean,
+        "delegatorRemainsAccountable": XSD.boolean,
+        "statutoryBasis": XSD.string,
+        "rationale": XSD.string,
+        "scope": XSD.string,
+        "seniorResponsibleOwner": XSD.string,
+        "riskOwner": XSD.string,
+        "riskStatus": XSD.string,
+        "locator": XSD.string,
+        "seedFile": XSD.string,
+        "wte": XSD.decimal,
+        "rank": XSD.integer,
+    }
     for name in obj:
         assert (ICS[name], RDF.type, OWL.ObjectProperty) in g, name
     for name, datatype in data.items():
@@ -229,8 +300,14 @@ def test_properties_listed_in_the_design_are_declared(g):
         assert (ICS[name], RDF.type, OWL.AnnotationProperty) in g, name
     assert (ICS.partOf, RDFS.subPropertyOf, DCT.isPartOf) in g
     assert (ICS.onsCode, RDFS.subPropertyOf, DCT.identifier) in g
-    for reused in (ORG.hasMember, ORG.subOrganizationOf, DCT.source, PROV.wasDerivedFrom,
-                   PROV.qualifiedDerivation, PROV.entity):
+    for reused in (
+        ORG.hasMember,
+        ORG.subOrganizationOf,
+        DCT.source,
+        PROV.wasDerivedFrom,
+        PROV.qualifiedDerivation,
+        PROV.entity,
+    ):
         assert (reused, RDF.type, OWL.ObjectProperty) in g, reused
     assert "rules" in english(g, ICS.accountableBody, RDFS.comment)[0]
 
@@ -238,6 +315,7 @@ def test_properties_listed_in_the_design_are_declared(g):
 def test_everything_the_loader_emits_is_declared(g):
     """Drift guard: every predicate and class in the authoring schema exists in the ontology."""
     from ics_graph.model import schema
+
     for section in schema.SECTIONS.values():
         if section.rdf_class:
             assert (URIRef(section.rdf_class), RDF.type, OWL.Class) in g, section.rdf_class

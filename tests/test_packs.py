@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from ics_graph.engine.checking import check
-from ics_graph.util.errors import InputError
 from ics_graph.inputs.loader import load_mapping
+from ics_graph.util.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -30,8 +30,16 @@ EXPECTED: dict[str, list[tuple[str, str, str]]] = {
         ("place-coverage-gap", "function/resource-allocation", "warning"),
         ("place-coverage-gap", "function/section-75-partnership-arrangements", "warning"),
         ("place-coverage-gap", "function/strategic-planning", "warning"),
-        ("subsidiarity-below-required-scale", "allocation/resource-allocation--gm-oldham--gm-oldham-ccg--always", "error"),
-        ("subsidiarity-below-required-scale", "allocation/strategic-planning--gm-oldham--gm-oldham-ccg--always", "error"),
+        (
+            "subsidiarity-below-required-scale",
+            "allocation/resource-allocation--gm-oldham--gm-oldham-ccg--always",
+            "error",
+        ),
+        (
+            "subsidiarity-below-required-scale",
+            "allocation/strategic-planning--gm-oldham--gm-oldham-ccg--always",
+            "error",
+        ),
         ("trust-not-in-collaborative", "body/gm-oldham-nca", "warning"),
         ("trust-not-in-collaborative", "body/gm-oldham-pcft", "warning"),
         ("unowned-function", "function/integrated-care-strategy", "error"),
@@ -39,16 +47,26 @@ EXPECTED: dict[str, list[tuple[str, str, str]]] = {
     "lancashire-south-cumbria": [
         ("collaborative-lead", "collaborative/lsc-pathology-collaborative", "info"),
         *[
-            ("subsidiarity-below-required-scale", f"allocation/{function}--lsc-{place}--lsc-icp-{place}--always", "error")
+            (
+                "subsidiarity-below-required-scale",
+                f"allocation/{function}--lsc-{place}--lsc-icp-{place}--always",
+                "error",
+            )
             for function in ("people-plan", "resource-allocation", "strategic-planning")
             for place in ("central-lancashire", "fylde-coast", "morecambe-bay", "pennine-lancashire", "west-lancashire")
         ],
         ("trust-not-in-collaborative", "body/lsc-lscft", "warning"),
         ("unowned-function", "allocation/contracting--lancashire-and-south-cumbria--unowned--always", "error"),
-        ("unowned-function",
-         "allocation/learning-disability-autism-commissioning--lancashire-and-south-cumbria--unowned--2021-04-01", "error"),
-        ("unowned-function", "allocation/system-resilience-patient-flow--lancashire-and-south-cumbria--unowned--always",
-         "error"),
+        (
+            "unowned-function",
+            "allocation/learning-disability-autism-commissioning--lancashire-and-south-cumbria--unowned--2021-04-01",
+            "error",
+        ),
+        (
+            "unowned-function",
+            "allocation/system-resilience-patient-flow--lancashire-and-south-cumbria--unowned--always",
+            "error",
+        ),
         ("unowned-function", "function/integrated-care-strategy", "error"),
     ],
     "northamptonshire": [
@@ -129,7 +147,9 @@ def test_check_finds_exactly_the_explained_findings(packs, name):
 @pytest.mark.parametrize("name", PACKS)
 def test_every_allocation_and_delegation_of_the_pack_has_a_source(packs, name):
     mapping = _mapping(packs, name)
-    own = [row["x"] for row in mapping.select(_ALLOCATIONS_AND_DELEGATIONS) if _defined_in_pack(mapping, row["x"], name)]
+    own = [
+        row["x"] for row in mapping.select(_ALLOCATIONS_AND_DELEGATIONS) if _defined_in_pack(mapping, row["x"], name)
+    ]
     assert own, f"no allocation or delegation found in data/{name}'s own files"
     missing = sorted(row["x"] for row in mapping.select(_WITHOUT_SOURCE) if _defined_in_pack(mapping, row["x"], name))
     assert missing == []

@@ -8,16 +8,16 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
-
-from ics_graph.util.errors import QueryError
-from ics_graph.cli import main
 from conftest import FIXTURES, ROOT
+
+from ics_graph.cli import main
 from ics_graph.engine.checking import check
 from ics_graph.inputs.loader import load_mapping
-from ics_graph.queries.matching import Ambiguous, NoMatch, resolve
-from ics_graph.queries.where import body_report, what_sits_at, where_is
 from ics_graph.model.timeline import as_of
 from ics_graph.model.vocabulary import ID
+from ics_graph.queries.matching import Ambiguous, NoMatch, resolve
+from ics_graph.queries.where import body_report, what_sits_at, where_is
+from ics_graph.util.errors import QueryError
 
 NORTHANTS = ROOT / "data" / "northamptonshire"
 CHAIN = """
@@ -49,7 +49,10 @@ def shire(tmp_path):
 
 # -- matching -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text", ["continuing healthcare", "CHC", "chc", "Continuing Helthcare", "continuing-healthcare"])
+
+@pytest.mark.parametrize(
+    "text", ["continuing healthcare", "CHC", "chc", "Continuing Helthcare", "continuing-healthcare"]
+)
 def test_function_names_codes_synonyms_and_typos(northants, text):
     assert resolve(northants, "function", text).iri == ID + "function/continuing-healthcare"
 
@@ -69,19 +72,23 @@ def test_ambiguous_and_unknown_names(northants):
 
 # -- as of --------------------------------------------------------------------------------
 
+
 def test_as_of_keeps_what_is_in_force(northants):
     icbs = "SELECT (COUNT(*) AS ?n) WHERE { ?b a ics:IntegratedCareBoard }"
     assert as_of(northants, dt.date(2021, 6, 1)).select(icbs)[0]["n"] == 0
     assert as_of(northants, dt.date(2022, 7, 1)).select(icbs)[0]["n"] == 42
     assert as_of(northants, dt.date(2026, 5, 1)).select(icbs)[0]["n"] == 36  # mergers of April 2026
-    delegations = "SELECT (COUNT(*) AS ?n) WHERE { ?d a ics:Delegation ; ics:function <%sfunction/dental-services> }" % ID
-    assert as_of(northants, dt.date(2022, 7, 1)).select(delegations)[0]["n"] == 0   # dental from April 2023
+    delegations = (
+        f"SELECT (COUNT(*) AS ?n) WHERE {{ ?d a ics:Delegation ; ics:function <{ID}function/dental-services> }}"
+    )
+    assert as_of(northants, dt.date(2022, 7, 1)).select(delegations)[0]["n"] == 0  # dental from April 2023
     assert as_of(northants, dt.date(2023, 4, 1)).select(delegations)[0]["n"] == 1
     assert len(as_of(northants, dt.date(2023, 4, 1))) < len(northants)  # the original is untouched
     assert northants.select(icbs)[0]["n"] == 48
 
 
 # -- where --------------------------------------------------------------------------------
+
 
 def test_where_follows_the_chain_from_the_holder_down(shire):
     mapping = load_mapping([shire])
@@ -93,7 +100,8 @@ def test_where_follows_the_chain_from_the_holder_down(shire):
     (holding,) = current
     assert holding["accountable"] == "NHS Shire ICB" and not holding["covers_from_above"]
     assert [(s["from_body"], s["to_body"], s["instrument"]) for s in holding["chain"]] == [
-        ("NHS Shire ICB", "North Shire committee", "committee of the board")]
+        ("NHS Shire ICB", "North Shire committee", "committee of the board")
+    ]
     hood = north["places"][0] if north["places"] else None
     assert hood is None  # no neighbourhood allocation of its own
     south = next(p for p in system["places"] if p["area"] == "South Shire")
@@ -114,14 +122,17 @@ def test_where_on_the_real_pack_shows_nhs_england_delegating(northants):
     (holding,) = system["holdings"]
     assert holding["accountable"] == "NHS England" and holding["covers_from_above"]
     assert [(s["to_body"], s["instrument"], s["start"]) for s in holding["chain"]] == [
-        ("NHS Northamptonshire Integrated Care Board", "s65Z5 delegation", "2022-07-01")]
+        ("NHS Northamptonshire Integrated Care Board", "s65Z5 delegation", "2022-07-01")
+    ]
     assert [p["area"] for p in system["places"]] == ["North Northamptonshire", "West Northamptonshire"]
 
 
 def test_where_attaches_findings(tmp_path):
     folder = tmp_path / "m"
     shutil.copytree(FIXTURES / "clean", folder)
-    (folder / "x.yaml").write_text("allocations:\n  - {id: eprr-north, function: eprr, area: north, accountable: shire-icb}\n")
+    (folder / "x.yaml").write_text(
+        "allocations:\n  - {id: eprr-north, function: eprr, area: north, accountable: shire-icb}\n"
+    )
     mapping = load_mapping([folder])
     report = where_is(mapping, ID + "function/eprr", findings=check(mapping).findings).as_dict()
     north = next(p for p in report["systems"][0]["places"] if p["area"] == "North Shire")
@@ -132,7 +143,10 @@ def test_where_attaches_findings(tmp_path):
 def test_where_cli_formats(shire):
     text = run("where", "continuing healthcare", shire)
     assert text.exit_code == 0
-    assert "delegation chain: NHS Shire ICB [committee of the board, current, from 2022-07-01] -> North Shire committee" in text.output
+    assert (
+        "delegation chain: NHS Shire ICB [committee of the board, current, from 2022-07-01] -> North Shire committee"
+        in text.output
+    )
     data = json.loads(run("where", "chc", shire, "--format", "json").output)
     assert data["function"]["id"] == "function/chc"
     csv_text = run("where", "chc", shire, "--format", "csv").output
@@ -152,6 +166,7 @@ def test_bad_as_of_date_exits_2(shire):
 
 
 # -- at ------------------------------------------------------------------------------------
+
 
 def test_at_groups_by_level_and_includes_what_covers_from_above(shire):
     mapping = load_mapping([shire])
@@ -179,16 +194,27 @@ def test_at_cli(shire):
 
 # -- body -----------------------------------------------------------------------------------
 
+
 def test_body_report(shire):
     mapping = load_mapping([shire])
     report = body_report(mapping, ID + "body/shire-icb").as_dict()
-    assert {(i["function"], i["area"]) for i in report["accountable_for"]} >= {("Continuing healthcare", "North Shire"),
-                                                                                ("Emergency preparedness", "Shire")}
-    assert [(i["function"], i["to"]) for i in report["delegated"]] == [("Continuing healthcare", "North Shire committee")]
+    assert {(i["function"], i["area"]) for i in report["accountable_for"]} >= {
+        ("Continuing healthcare", "North Shire"),
+        ("Emergency preparedness", "Shire"),
+    }
+    assert [(i["function"], i["to"]) for i in report["delegated"]] == [
+        ("Continuing healthcare", "North Shire committee")
+    ]
     assert [(i["function"], i["from"]) for i in report["received"]] == [("Primary medical services", "NHS England")]
     trust = body_report(mapping, ID + "body/shire-acute").as_dict()
-    assert trust["member_of"] == [{"collaborative": "Shire collaborative", "id": "collaborative/shire-collab",
-                                   "model": "lead provider", "lead": True}]
+    assert trust["member_of"] == [
+        {
+            "collaborative": "Shire collaborative",
+            "id": "collaborative/shire-collab",
+            "model": "lead provider",
+            "lead": True,
+        }
+    ]
 
 
 def test_body_cli(shire):
@@ -199,18 +225,22 @@ def test_body_cli(shire):
 
 # -- offline: no federated queries ------------------------------------------------------------
 
+
 def test_service_clauses_are_refused_everywhere(shire, tmp_path):
     mapping = load_mapping([shire])
     with pytest.raises(QueryError, match="SERVICE"):
         mapping.select("SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }")
     assert mapping.select("SELECT ?service WHERE { ?service a ics:Place } LIMIT 1")  # a variable named service is fine
-    result = CliRunner().invoke(main, ["sparql", "SELECT * WHERE { SERVICE SILENT <http://127.0.0.1:9/> { ?s ?p ?o } }", str(shire)])
+    result = CliRunner().invoke(
+        main, ["sparql", "SELECT * WHERE { SERVICE SILENT <http://127.0.0.1:9/> { ?s ?p ?o } }", str(shire)]
+    )
     assert result.exit_code == 2 and "SERVICE" in result.stderr
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "fed.rq").write_text(
         "# ---\n# slug: fed\n# severity: info\n# title: t\n# message: m\n# rationale: r\n# fix: f\n# sources: [s]\n# ---\n"
-        "SELECT ?focus WHERE { SERVICE <http://127.0.0.1:9/> { ?focus ?p ?o } }\n")
+        "SELECT ?focus WHERE { SERVICE <http://127.0.0.1:9/> { ?focus ?p ?o } }\n"
+    )
     result = CliRunner().invoke(main, ["check", str(shire), "--rules", str(rules)])
     assert result.exit_code == 2 and "fed.rq:1:1: rules run offline" in result.stderr
 

@@ -81,18 +81,24 @@ def test_allocation_with_two_accountable_bodies():
 
 @pytest.mark.java
 def test_body_used_as_an_area_is_caught_through_the_range():
-    report = reason(PREFIXES + f"""
+    report = reason(
+        PREFIXES
+        + f"""
         <{ID}allocation/a> a ics:Allocation ; ics:area <{ID}body/x> .
-        <{ID}body/x> a ics:IntegratedCareBoard ; rdfs:label "Sample ICB" .""")
+        <{ID}body/x> a ics:IntegratedCareBoard ; rdfs:label "Sample ICB" ."""
+    )
     sentence = only(report)
     assert "Sample ICB" in sentence and "ics:IntegratedCareBoard" in sentence and "ics:Area" in sentence
     assert "ics:area" in sentence and "allocation/a" in sentence
 
 
-@pytest.mark.parametrize("value, expected", [
-    ('9', "from 1 to 5"),              # out of range
-    ('"x"^^xsd:integer', "not a valid"),  # ill-typed: never reaches HermiT, still reported
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("9", "from 1 to 5"),  # out of range
+        ('"x"^^xsd:integer', "not a valid"),  # ill-typed: never reaches HermiT, still reported
+    ],
+)
 @pytest.mark.java
 def test_bad_risk_impact(value, expected):
     report = reason(PREFIXES + f'<{ID}risk/r> a ics:Risk ; rdfs:label "Late strategy" ; ics:impact {value} .')

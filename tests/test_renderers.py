@@ -14,37 +14,55 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from ics_graph.util.errors import Location, UsageError
-from ics_graph.model.findings import CheckResult, Finding, Severity
-from ics_graph.outputs.renderers import FORMATS, first_sentence, render
 from ics_graph.engine.rulefiles import Rule
+from ics_graph.model.findings import CheckResult, Finding, Severity
 from ics_graph.model.vocabulary import ID
+from ics_graph.outputs.renderers import FORMATS, first_sentence, render
+from ics_graph.util.errors import Location, UsageError
 
 DATA = Path(__file__).resolve().parent / "data"
-FINDINGS_SCHEMA = Path(__file__).resolve().parent.parent / "ics_graph" / "outputs" / "renderers" / "findings.schema.json"
-NASTY = 'Budget < 5 & "quoted" \'single\'\nsecond line: a, b, 100%'
+FINDINGS_SCHEMA = (
+    Path(__file__).resolve().parent.parent / "ics_graph" / "outputs" / "renderers" / "findings.schema.json"
+)
+NASTY = "Budget < 5 & \"quoted\" 'single'\nsecond line: a, b, 100%"
 
 
 def _rule(slug, severity, *, fix="Do the obvious thing. Then check again.", tags=()):
-    return Rule(slug=slug, severity=severity, title=f"Title of {slug}", message="{focus}",
-                rationale=f"Why {slug} matters (DOMAIN.md).", fix=fix,
-                example="allocations:\n  - {id: x}", query="SELECT ?focus WHERE {}", path=f"rules/{slug}.rq",
-                sources=("NHS Act 2006 s65Z5",), tags=tags, builtin=True)
+    return Rule(
+        slug=slug,
+        severity=severity,
+        title=f"Title of {slug}",
+        message="{focus}",
+        rationale=f"Why {slug} matters (DOMAIN.md).",
+        fix=fix,
+        example="allocations:\n  - {id: x}",
+        query="SELECT ?focus WHERE {}",
+        path=f"rules/{slug}.rq",
+        sources=("NHS Act 2006 s65Z5",),
+        tags=tags,
+        builtin=True,
+    )
 
 
 RULES = [
-    _rule("delegation-cycle", Severity.ERROR, fix="Remove the delegation that closes the circle; record joint working instead.",
-          tags=("delegation", "cycle")),
+    _rule(
+        "delegation-cycle",
+        Severity.ERROR,
+        fix="Remove the delegation that closes the circle; record joint working instead.",
+        tags=("delegation", "cycle"),
+    ),
     _rule("multiple-accountable", Severity.ERROR),
     _rule("place-coverage-gap", Severity.WARNING),
     _rule("date-inconsistency", Severity.INFO),
-    _rule("area-hierarchy", Severity.WARNING),     # runs, finds nothing
+    _rule("area-hierarchy", Severity.WARNING),  # runs, finds nothing
 ]
 
 CYCLE = Finding(
-    rule="delegation-cycle", severity=Severity.ERROR,
+    rule="delegation-cycle",
+    severity=Severity.ERROR,
     message="Delegation of Continuing healthcare goes round in a circle",
-    focus=ID + "body/shire-icb", focus_label="Shire ICB",
+    focus=ID + "body/shire-icb",
+    focus_label="Shire ICB",
     related=(ID + "body/north-committee",),
     location=Location("data/delegations.yaml", 12, 5),
     cycle=(ID + "body/shire-icb", ID + "body/north-committee", ID + "body/shire-icb"),
@@ -52,27 +70,38 @@ CYCLE = Finding(
     area_label="North",
 )
 NO_LOCATION = Finding(
-    rule="place-coverage-gap", severity=Severity.WARNING,
+    rule="place-coverage-gap",
+    severity=Severity.WARNING,
     message="Continuing healthcare is allocated at place level in part of Shire; missing in 1: South",
-    focus=ID + "function/continuing-healthcare", focus_label="Continuing healthcare",
-    related=(ID + "area/south",), area_label="Shire",
+    focus=ID + "function/continuing-healthcare",
+    focus_label="Continuing healthcare",
+    related=(ID + "area/south",),
+    area_label="Shire",
 )
 CELL = Finding(
-    rule="multiple-accountable", severity=Severity.ERROR,
+    rule="multiple-accountable",
+    severity=Severity.ERROR,
     message="Two bodies are accountable for CHC in North",
-    focus=ID + "allocation/chc--north--a", focus_label="CHC in North (A)",
+    focus=ID + "allocation/chc--north--a",
+    focus_label="CHC in North (A)",
     related=(ID + "allocation/chc--north--b",),
     location=Location("data/workbook.xlsx", 0, 0, cell="Allocations!D14"),
     hint="Keep one accountable body; make the other responsible.",
 )
 NASTY_FINDING = Finding(
-    rule="multiple-accountable", severity=Severity.ERROR, message=NASTY,
-    focus=ID + "allocation/odd", focus_label="Odd <one>",
+    rule="multiple-accountable",
+    severity=Severity.ERROR,
+    message=NASTY,
+    focus=ID + "allocation/odd",
+    focus_label="Odd <one>",
     location=Location("data/odd, name: x.yaml", 3),
 )
 INFO = Finding(
-    rule="date-inconsistency", severity=Severity.INFO, message="Valid from is after valid to",
-    focus=ID + "allocation/dated", location=Location("data/allocations.yaml", 40),
+    rule="date-inconsistency",
+    severity=Severity.INFO,
+    message="Valid from is after valid to",
+    focus=ID + "allocation/dated",
+    location=Location("data/allocations.yaml", 40),
 )
 ALL = [CYCLE, NO_LOCATION, CELL, NASTY_FINDING, INFO]
 
@@ -88,6 +117,7 @@ def _render(fmt, result=None, **kw):
 
 
 # --- every format ------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_byte_identical_whatever_the_order(fmt):
@@ -117,6 +147,7 @@ def test_no_absolute_paths_or_timestamps():
 
 # --- text --------------------------------------------------------------------------
 
+
 def test_text_grouped_by_rule_with_details():
     out = _render("text")
     assert "\x1b[" not in out
@@ -136,22 +167,29 @@ def test_text_grouped_by_rule_with_details():
     assert "    hint: Keep one accountable body; make the other responsible." in out
     assert "    hint: Do the obvious thing." in out and "Then check again" not in out
     assert "  data/workbook.xlsx:Allocations!D14: Two bodies" in out
-    assert "\n  Continuing healthcare is allocated at place level" in out     # no location: no prefix
-    assert "    entity: allocation/dated\n" in out                             # no label: id only
+    assert "\n  Continuing healthcare is allocated at place level" in out  # no location: no prefix
+    assert "    entity: allocation/dated\n" in out  # no label: id only
     assert out.splitlines()[-1] == "3 errors, 1 warning, 1 info."
 
 
 def test_text_cycle_without_labels_uses_ids():
-    bare = Finding(rule="delegation-cycle", severity=Severity.ERROR, message="circle", focus=ID + "body/a",
-                   focus_label="Body A", cycle=(ID + "body/a", ID + "body/b", ID + "body/a"))
+    bare = Finding(
+        rule="delegation-cycle",
+        severity=Severity.ERROR,
+        message="circle",
+        focus=ID + "body/a",
+        focus_label="Body A",
+        cycle=(ID + "body/a", ID + "body/b", ID + "body/a"),
+    )
     out = _render("text", _result([bare]))
     assert "    cycle: Body A -> body/b -> Body A" in out
 
 
 def test_text_summary_counts_hidden_and_clean():
     assert _render("text", _result([])) == "No findings.\n"
-    assert _render("text", _result([], waived=2, baselined=1)) == \
-        "No findings (2 hidden by waivers, 1 by the baseline).\n"
+    assert (
+        _render("text", _result([], waived=2, baselined=1)) == "No findings (2 hidden by waivers, 1 by the baseline).\n"
+    )
     out = _render("text", _result([INFO], waived=1, baselined=3))
     assert out.splitlines()[-1] == "0 errors, 0 warnings, 1 info (1 hidden by waivers, 3 by the baseline)."
 
@@ -170,6 +208,7 @@ def test_first_sentence():
 
 
 # --- JSON --------------------------------------------------------------------------
+
 
 def test_json_validates_against_its_schema():
     schema = json.loads(FINDINGS_SCHEMA.read_text(encoding="utf-8"))
@@ -203,46 +242,58 @@ def test_json_content():
 
 # --- JUnit -------------------------------------------------------------------------
 
+
 def test_junit_one_case_per_rule_and_failures_at_fail_level():
     root = ET.fromstring(_render("junit", fail_level=Severity.ERROR))
     assert root.tag == "testsuites"
     suite = root.find("testsuite")
     assert suite.get("name") == "ics-graph check"
     cases = {case.get("name"): case for case in suite.findall("testcase")}
-    assert sorted(cases) == sorted(r.slug for r in RULES)          # every rule, even with no findings
+    assert sorted(cases) == sorted(r.slug for r in RULES)  # every rule, even with no findings
     assert all(case.get("classname") == "ics-graph.rules" for case in cases.values())
     failed = {name for name, case in cases.items() if case.find("failure") is not None}
     assert failed == {"delegation-cycle", "multiple-accountable"}
-    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("5", "2", "0", "0")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == (
+        "5",
+        "2",
+        "0",
+        "0",
+    )
     failure = cases["multiple-accountable"].find("failure")
     assert failure.get("message") == "2 findings" and failure.get("type") == "error"
-    assert NASTY.split("\n")[0] in failure.text                     # escaped on the way out, intact on the way in
+    assert NASTY.split("\n")[0] in failure.text  # escaped on the way out, intact on the way in
     assert "data/workbook.xlsx:Allocations!D14: Two bodies" in failure.text
     assert "data/delegations.yaml:12:5: Delegation" in cases["delegation-cycle"].find("failure").text
     gap = cases["place-coverage-gap"]
     assert gap.find("failure") is None and "missing in 1: South" in gap.find("system-out").text
-    assert not list(cases["area-hierarchy"])                         # clean rule: an empty, passing case
+    assert not list(cases["area-hierarchy"])  # clean rule: an empty, passing case
 
 
 def test_junit_fail_level_moves_findings():
     cases = {c.get("name"): c for c in ET.fromstring(_render("junit", fail_level=Severity.INFO)).iter("testcase")}
-    assert {n for n, c in cases.items() if c.find("failure") is not None} == \
-        {"delegation-cycle", "multiple-accountable", "place-coverage-gap", "date-inconsistency"}
+    assert {n for n, c in cases.items() if c.find("failure") is not None} == {
+        "delegation-cycle",
+        "multiple-accountable",
+        "place-coverage-gap",
+        "date-inconsistency",
+    }
     cases = {c.get("name"): c for c in ET.fromstring(_render("junit", fail_level=None)).iter("testcase")}
     assert all(c.find("failure") is None for c in cases.values())
     assert "Two bodies" in cases["multiple-accountable"].find("system-out").text
 
 
 def test_junit_escapes_markup_and_control_characters():
-    odd = Finding(rule="multiple-accountable", severity=Severity.ERROR, message="a\x01b ]]> <x/> & \"q\"",
-                  focus=ID + "allocation/x")
+    odd = Finding(
+        rule="multiple-accountable", severity=Severity.ERROR, message='a\x01b ]]> <x/> & "q"', focus=ID + "allocation/x"
+    )
     text = _render("junit", _result([odd]))
     assert "<x/>" not in text and "&amp;" in text
     failure = ET.fromstring(text).find(".//failure")
-    assert "a\ufffdb ]]> <x/> & \"q\"" in failure.text
+    assert 'a\ufffdb ]]> <x/> & "q"' in failure.text
 
 
 # --- SARIF -------------------------------------------------------------------------
+
 
 def _sarif_validator():
     schema = json.loads((DATA / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
@@ -269,7 +320,11 @@ def test_sarif_rules_results_and_locations():
     assert doc["$schema"] == "https://json.schemastore.org/sarif-2.1.0.json" and doc["version"] == "2.1.0"
     (run,) = doc["runs"]
     driver = run["tool"]["driver"]
-    assert (driver["name"], driver["version"], driver["informationUri"]) == ("ics-graph", "0.1.0", "https://w3id.org/ics-graph")
+    assert (driver["name"], driver["version"], driver["informationUri"]) == (
+        "ics-graph",
+        "0.1.0",
+        "https://w3id.org/ics-graph",
+    )
     ids = [r["id"] for r in driver["rules"]]
     assert ids == sorted(r.slug for r in RULES)
     cycle_rule = driver["rules"][ids.index("delegation-cycle")]
@@ -294,7 +349,8 @@ def test_sarif_rules_results_and_locations():
     assert phys["artifactLocation"] == {"uri": "data/delegations.yaml", "uriBaseId": "%SRCROOT%"}
     assert phys["region"] == {"startLine": 12, "startColumn": 5}
     assert cyc["locations"][0]["logicalLocations"] == [
-        {"fullyQualifiedName": "body/shire-icb", "name": "Shire ICB", "kind": "object"}]
+        {"fullyQualifiedName": "body/shire-icb", "name": "Shire ICB", "kind": "object"}
+    ]
     assert cyc["relatedLocations"][0]["logicalLocations"][0]["fullyQualifiedName"] == "body/north-committee"
     assert cyc["partialFingerprints"] == {"icsGraph/v1": CYCLE.fingerprint}
     assert cyc["properties"]["cycleText"] == "Shire ICB -> North committee -> Shire ICB"
@@ -326,6 +382,7 @@ def test_sarif_uri_forms():
 
 
 # --- GitHub ------------------------------------------------------------------------
+
 
 def test_github_annotations_exact():
     lines = _render("github").splitlines()

@@ -24,8 +24,8 @@ import networkx as nx
 import pytest
 
 from ics_graph.engine.checking import run_rules
-from ics_graph.inputs.loader import load_mapping
 from ics_graph.engine.rulefiles import load_rules
+from ics_graph.inputs.loader import load_mapping
 from ics_graph.stores.persistent import StoreSpec, load_into, open_mapping
 
 ICS = "https://w3id.org/ics-graph/ontology#"
@@ -35,18 +35,35 @@ LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 HAS_MEMBER = "http://www.w3.org/ns/org#hasMember"
 DATE = "http://www.w3.org/2001/XMLSchema#date"
 RANK = {ICS + "SystemLevel": 3, ICS + "PlaceLevel": 4, ICS + "NeighbourhoodLevel": 5}
-LEVEL_OF_KIND = {"System": ICS + "SystemLevel", "Place": ICS + "PlaceLevel", "Neighbourhood": ICS + "NeighbourhoodLevel"}
+LEVEL_OF_KIND = {
+    "System": ICS + "SystemLevel",
+    "Place": ICS + "PlaceLevel",
+    "Neighbourhood": ICS + "NeighbourhoodLevel",
+}
 DATES = ["2021-04-01", "2022-07-01", "2023-04-01", "2024-04-01", "2025-04-01", "2026-04-01"]
-MODELLED = ("multiple-accountable", "delegator-lacks-function", "date-inconsistency", "unowned-function",
-            "place-coverage-gap", "subsidiarity-above-lowest-level", "subsidiarity-below-required-scale",
-            "delegate-outside-footprint", "upward-delegation", "reserved-function-delegated",
-            "trust-not-in-collaborative", "collaborative-lead", "area-hierarchy", "delegation-cycle",
-            "dependency-cycle")
+MODELLED = (
+    "multiple-accountable",
+    "delegator-lacks-function",
+    "date-inconsistency",
+    "unowned-function",
+    "place-coverage-gap",
+    "subsidiarity-above-lowest-level",
+    "subsidiarity-below-required-scale",
+    "delegate-outside-footprint",
+    "upward-delegation",
+    "reserved-function-delegated",
+    "trust-not-in-collaborative",
+    "collaborative-lead",
+    "area-hierarchy",
+    "delegation-cycle",
+    "dependency-cycle",
+)
 
 
 @dataclass
 class Holding:
     """An allocation (bodies = its accountable bodies) or a delegation (bodies = its delegates)."""
+
     iri: str
     kind: str
     function: str
@@ -62,14 +79,14 @@ class Holding:
 
 @dataclass
 class Mapping:
-    areas: dict = field(default_factory=dict)       # iri -> kind (System, Place, Neighbourhood)
+    areas: dict = field(default_factory=dict)  # iri -> kind (System, Place, Neighbourhood)
     part_of: dict = field(default_factory=lambda: defaultdict(set))
     area_dates: dict = field(default_factory=dict)  # iri -> (valid_from, valid_to)
-    bodies: dict = field(default_factory=dict)      # iri -> class name
+    bodies: dict = field(default_factory=dict)  # iri -> class name
     operates_in: dict = field(default_factory=lambda: defaultdict(set))
     collaboratives: dict = field(default_factory=dict)  # iri -> (model, lead or None, members)
-    functions: dict = field(default_factory=dict)   # iri -> (lowest, minimum or None, icb_from or None, reserved)
-    depends_on: set = field(default_factory=set)    # (function, function it depends on)
+    functions: dict = field(default_factory=dict)  # iri -> (lowest, minimum or None, icb_from or None, reserved)
+    depends_on: set = field(default_factory=set)  # (function, function it depends on)
     holdings: list = field(default_factory=list)
 
     def above(self, area: str) -> set:
@@ -123,8 +140,14 @@ def random_mapping(seed: int) -> Mapping:
     if hoods and rng.random() < 0.3:
         m.part_of[rng.choice(hoods)].add(rng.choice(systems))
     all_areas = sorted(m.areas)
-    trusts = [body(rng.choice(["AcuteTrust", "MentalHealthTrust", "CommunityTrust"]), f"trust{t}",
-                   *rng.sample(all_areas, rng.randint(0, 2))) for t in range(3)]
+    trusts = [
+        body(
+            rng.choice(["AcuteTrust", "MentalHealthTrust", "CommunityTrust"]),
+            f"trust{t}",
+            *rng.sample(all_areas, rng.randint(0, 2)),
+        )
+        for t in range(3)
+    ]
     body("LocalAuthority", "council", *rng.sample(places, min(2, len(places))))
     body("OtherBody", "two-levels", rng.choice(systems), rng.choice(places + hoods))  # its level is the higher one
     for c in range(2):
@@ -135,7 +158,11 @@ def random_mapping(seed: int) -> Mapping:
     for f in range(rng.randint(3, 6)):
         levels = list(RANK)
         m.functions[f"{ID}function/f{f}"] = (
-            rng.choice(levels), rng.choice(levels + [None]), rng.choice([None, None] + DATES), rng.random() < 0.15)
+            rng.choice(levels),
+            rng.choice([*levels, None]),
+            rng.choice([None, None, *DATES]),
+            rng.random() < 0.15,
+        )
     functions = sorted(m.functions)
     for _ in range(rng.randint(0, 6)):
         m.depends_on.add((rng.choice(functions), rng.choice(functions)))
@@ -163,11 +190,21 @@ def random_mapping(seed: int) -> Mapping:
         if allocated and rng.random() < 0.6:  # mostly passed on by a body that holds it, for an area inside
             held = rng.choice(allocated)
             inside = [a for a in candidate_areas if held.area in m.above(a)]
-            h = Holding(f"{ID}delegation/d{d:02d}", "Delegation", held.function, rng.choice(inside),
-                        delegator=rng.choice(sorted(held.bodies)))
+            h = Holding(
+                f"{ID}delegation/d{d:02d}",
+                "Delegation",
+                held.function,
+                rng.choice(inside),
+                delegator=rng.choice(sorted(held.bodies)),
+            )
         else:
-            h = Holding(f"{ID}delegation/d{d:02d}", "Delegation", rng.choice(functions), rng.choice(candidate_areas),
-                        delegator=rng.choice(holders))
+            h = Holding(
+                f"{ID}delegation/d{d:02d}",
+                "Delegation",
+                rng.choice(functions),
+                rng.choice(candidate_areas),
+                delegator=rng.choice(holders),
+            )
         h.bodies = {rng.choice(receivers)}
         dates(h)
         m.holdings.append(h)
@@ -248,6 +285,7 @@ def to_ntriples(m: Mapping, labels: int = 1, levels: bool = True) -> str:
 
 # -- the README's definitions, in Python -------------------------------------------------
 
+
 def expected(m: Mapping) -> Counter:
     """Every finding the README's semantics call for, as (rule, focus, related, severity),
     counted: one entity may break a rule in two ways (a delegation that ends before it
@@ -272,7 +310,9 @@ def expected(m: Mapping) -> Counter:
     def holdings_of(body, function, area, besides):
         """Ways ``body`` holds ``function`` for an area covering ``area``, at any time."""
         covering = m.above(area)
-        return [h for h in live if h is not besides and body in h.bodies and h.function == function and h.area in covering]
+        return [
+            h for h in live if h is not besides and body in h.bodies and h.function == function and h.area in covering
+        ]
 
     # multiple-accountable: two allocations of F in one area, different bodies, overlapping
     # periods; or one allocation with more than one accountable body
@@ -282,8 +322,9 @@ def expected(m: Mapping) -> Counter:
         for b in allocations:
             if a.iri < b.iri and a.function == b.function and a.area == b.area:
                 different = any(x != y for x in a.bodies for y in b.bodies)
-                overlap = ((a.start is None or b.end is None or a.start <= b.end)
-                           and (b.start is None or a.end is None or b.start <= a.end))
+                overlap = (a.start is None or b.end is None or a.start <= b.end) and (
+                    b.start is None or a.end is None or b.start <= a.end
+                )
                 if different and overlap:
                     add("multiple-accountable", a.iri, [b.iri])
     for d in delegations:
@@ -296,7 +337,7 @@ def expected(m: Mapping) -> Counter:
             add("reserved-function-delegated", d.iri)
         for to in d.bodies:
             footprint = set(m.operates_in.get(to, ()))
-            for member in (m.collaboratives.get(to, (None, None, set()))[2]):
+            for member in m.collaboratives.get(to, (None, None, set()))[2]:
                 footprint |= m.operates_in.get(member, set())
             if not m.above(d.area) & footprint:
                 add("delegate-outside-footprint", d.iri, [to])
@@ -369,6 +410,7 @@ def expected(m: Mapping) -> Counter:
     for h in m.holdings:
         if h.declared_level and h.declared_level != LEVEL_OF_KIND[m.areas[h.area]]:
             add("area-hierarchy", h.iri)
+
     # cycles: each strongly connected component with a cycle once, at its least member
     # (networkx here, the engine's own iterative search in the rules)
     def cycles(rule, edges, group):
@@ -377,6 +419,7 @@ def expected(m: Mapping) -> Counter:
             members = sorted(component)
             if len(members) > 1 or graph.has_edge(members[0], members[0]):
                 add(rule, members[0], [*members[1:], group])
+
     for f in m.functions:
         cycles("delegation-cycle", [(d.delegator, b) for d in delegations if d.function == f for b in d.bodies], f)
     cycles("dependency-cycle", sorted(m.depends_on), ICS + "Function")
@@ -395,8 +438,9 @@ def found_by_rules(tmp_path, m: Mapping, labels: int = 1, levels: bool = True, s
         spec = StoreSpec("oxigraph", str(tmp_path / "store"))
         load_into(spec, mapping)
         mapping = open_mapping(spec)
-    return Counter((f.rule, f.focus, tuple(sorted(f.related)), f.severity.name.lower())
-                   for f in run_rules(mapping, RULES))
+    return Counter(
+        (f.rule, f.focus, tuple(sorted(f.related)), f.severity.name.lower()) for f in run_rules(mapping, RULES)
+    )
 
 
 def test_every_modelled_rule_is_built_in():

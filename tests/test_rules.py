@@ -10,12 +10,12 @@ import shutil
 import textwrap
 
 import pytest
-
 from conftest import FIXTURES
+
 from ics_graph.engine.checking import run_rules
-from ics_graph.model.findings import Severity
-from ics_graph.inputs.loader import load_mapping
 from ics_graph.engine.rulefiles import load_rules
+from ics_graph.inputs.loader import load_mapping
+from ics_graph.model.findings import Severity
 
 CLEAN = FIXTURES / "clean"
 RULES = {r.slug: r for r in load_rules()}
@@ -50,56 +50,89 @@ def test_every_rule_documents_itself():
 
 # -- unowned-function ------------------------------------------------------------------
 
+
 def test_unowned_function_in_a_mapped_system(tmp_path):
-    (f,) = only(tmp_path, """
+    (f,) = only(
+        tmp_path,
+        """
         functions:
           - {id: ifr, name: Individual funding requests, lowest_level: system, minimum_level: system}
-        """, "unowned-function")
+        """,
+        "unowned-function",
+    )
     assert f.message == "Individual funding requests has no allocation anywhere in Shire"
     assert f.location.file.endswith("extra.yaml") and f.location.line == 3
 
 
 def test_allocation_without_accountable_body(tmp_path):
-    (f,) = only(tmp_path, """
+    (f,) = only(
+        tmp_path,
+        """
         functions:
           - {id: ifr, name: Individual funding requests, lowest_level: system, minimum_level: system}
         allocations:
           - {function: ifr, area: shire, rationale: x}
-        """, "unowned-function")
+        """,
+        "unowned-function",
+    )
     assert f.message == "Individual funding requests is allocated without an accountable body in Shire"
 
 
 def test_near_miss_function_owned_by_an_allocation_above_the_system(tmp_path):
-    assert only(tmp_path, """
+    assert (
+        only(
+            tmp_path,
+            """
         functions:
           - {id: screening, name: Screening, lowest_level: national, minimum_level: national}
         allocations:
           - {function: screening, area: england, accountable: nhs-england}
-        """, "unowned-function") == []
+        """,
+            "unowned-function",
+        )
+        == []
+    )
 
 
 def test_near_miss_unmapped_systems_are_not_checked(tmp_path):
-    assert only(tmp_path, """
+    assert (
+        only(
+            tmp_path,
+            """
         areas:
           - {id: other, name: Other system, level: system, part_of: region}
-        """, "unowned-function") == []
+        """,
+            "unowned-function",
+        )
+        == []
+    )
 
 
 # -- place-coverage-gap ----------------------------------------------------------------
 
+
 def test_place_coverage_gap_names_the_missing_place(tmp_path):
-    (f,) = only(tmp_path, """
+    (f,) = only(
+        tmp_path,
+        """
         functions:
           - {id: phm, name: Population health management, lowest_level: place, minimum_level: place}
         allocations:
           - {function: phm, area: shire, accountable: shire-icb, rationale: r, status: retired}
           - {function: phm, area: north, accountable: shire-icb}
-        """, "place-coverage-gap")
-    assert f.message == "Population health management is allocated at place level in part of Shire; missing in 1: South Shire"
+        """,
+        "place-coverage-gap",
+    )
+    assert (
+        f.message
+        == "Population health management is allocated at place level in part of Shire; missing in 1: South Shire"
+    )
 
 
 def test_neighbourhood_coverage_gap(tmp_path):
-    found = findings(tmp_path, """
+    found = findings(
+        tmp_path,
+        """
         areas:
           - {id: north-2, name: North Two, level: neighbourhood, part_of: north}
         functions:
@@ -107,8 +140,12 @@ def test_neighbourhood_coverage_gap(tmp_path):
         allocations:
           - {function: int, area: north-1, accountable: shire-icb}
           - {function: int, area: south-1, accountable: shire-icb}
-        """, "place-coverage-gap")
-    assert [f.message for f in found] == ["Neighbourhood teams is allocated at neighbourhood level in part of North Shire; missing in 1: North Two"]
+        """,
+        "place-coverage-gap",
+    )
+    assert [f.message for f in found] == [
+        "Neighbourhood teams is allocated at neighbourhood level in part of North Shire; missing in 1: North Two"
+    ]
 
 
 def test_near_miss_every_place_covered(tmp_path):
@@ -117,107 +154,173 @@ def test_near_miss_every_place_covered(tmp_path):
 
 # -- multiple-accountable --------------------------------------------------------------
 
+
 def test_two_accountable_bodies_in_the_same_period(tmp_path):
-    (f,) = only(tmp_path, """
+    (f,) = only(
+        tmp_path,
+        """
         allocations:
           - {function: chc, area: north, accountable: north-council, effective_from: 2023-01-01}
-        """, "multiple-accountable")
+        """,
+        "multiple-accountable",
+    )
     assert "Continuing healthcare in North Shire has two accountable bodies" in f.message
     assert {f.focus_label} and len(f.related) == 1
 
 
 def test_near_miss_consecutive_periods(tmp_path):
-    assert only(tmp_path, """
+    assert (
+        only(
+            tmp_path,
+            """
         allocations:
           - {id: council-chc, function: chc, area: north, accountable: north-council, effective_from: 2020-01-01, effective_to: 2022-06-30}
-        """, "multiple-accountable") == []
+        """,
+            "multiple-accountable",
+        )
+        == []
+    )
 
 
 # -- dependency-cycle ------------------------------------------------------------------
 
+
 def test_dependency_cycle_is_reported_once_with_a_shortest_cycle(tmp_path):
-    found = findings(tmp_path, """
+    found = findings(
+        tmp_path,
+        """
         dependencies:
           - {function: eprr, depends_on: [pms]}
           - {function: pms, depends_on: [chc, eprr]}
-        """, "dependency-cycle")
+        """,
+        "dependency-cycle",
+    )
     assert len(found) == 1
     (f,) = found
-    assert f.message == ("Continuing healthcare, Emergency preparedness and Primary medical services depend on each other "
-                         "in a circle; one shortest cycle: "
-                         "Continuing healthcare -> Emergency preparedness -> Primary medical services -> Continuing healthcare")
+    assert f.message == (
+        "Continuing healthcare, Emergency preparedness and Primary medical services depend on each other "
+        "in a circle; one shortest cycle: "
+        "Continuing healthcare -> Emergency preparedness -> Primary medical services -> Continuing healthcare"
+    )
     assert [c.rsplit("/", 1)[-1] for c in f.cycle] == ["chc", "eprr", "pms", "chc"]
 
 
 def test_workstream_cycle(tmp_path):
-    (f,) = findings(tmp_path, """
+    (f,) = findings(
+        tmp_path,
+        """
         workstreams:
           - {id: ws-c, name: Workstream C, depends_on: [ws-a]}
           - {id: ws-d, name: Workstream D, depends_on: [ws-d]}
         dependencies:
           - {function: eprr, depends_on: [pms]}
-        """, "dependency-cycle")
+        """,
+        "dependency-cycle",
+    )
     assert f.message == "Workstream D depends on itself; one shortest cycle: Workstream D -> Workstream D"
 
 
 def test_near_miss_a_chain_is_not_a_cycle(tmp_path):
-    assert only(tmp_path, """
+    assert (
+        only(
+            tmp_path,
+            """
         dependencies:
           - {function: eprr, depends_on: [pms]}
-        """, "dependency-cycle") == []
+        """,
+            "dependency-cycle",
+        )
+        == []
+    )
 
 
 # -- delegation-cycle ------------------------------------------------------------------
 
+
 def test_delegation_cycle(tmp_path):
-    found = findings(tmp_path, """
+    found = findings(
+        tmp_path,
+        """
         delegations:
           - {function: chc, from: north-committee, to: shire-icb, area: north, instrument: other, rationale: r, effective_from: 2022-07-01}
-        """, "delegation-cycle")
+        """,
+        "delegation-cycle",
+    )
     (f,) = found
-    assert f.message == "Delegation of Continuing healthcare goes round in a circle: North Shire committee -> NHS Shire ICB -> North Shire committee"
+    assert (
+        f.message
+        == "Delegation of Continuing healthcare goes round in a circle: North Shire committee -> NHS Shire ICB -> North Shire committee"
+    )
     # It points at the delegation that closes the circle.
     assert f.location.file.endswith("extra.yaml") and f.location.line == 3
 
 
 def test_near_miss_delegations_of_different_functions_do_not_form_a_cycle(tmp_path):
-    assert findings(tmp_path, """
+    assert (
+        findings(
+            tmp_path,
+            """
         allocations:
           - {function: eprr, area: north, accountable: north-committee, rationale: r}
         delegations:
           - {function: eprr, from: north-committee, to: shire-icb, area: north, instrument: other, rationale: r}
-        """, "delegation-cycle") == []
+        """,
+            "delegation-cycle",
+        )
+        == []
+    )
 
 
 # -- subsidiarity ----------------------------------------------------------------------
 
+
 def test_above_lowest_level_without_rationale(tmp_path):
-    (f,) = only(tmp_path, """
+    (f,) = only(
+        tmp_path,
+        """
         functions:
           - {id: phm, name: Population health management, lowest_level: place, minimum_level: place}
         allocations:
           - {function: phm, area: shire, accountable: shire-icb}
-        """, "subsidiarity-above-lowest-level")
+        """,
+        "subsidiarity-above-lowest-level",
+    )
     assert f.severity is Severity.WARNING
-    assert f.message.startswith("Population health management sits at system level in Shire, above the lowest level it could sit at (place)")
+    assert f.message.startswith(
+        "Population health management sits at system level in Shire, above the lowest level it could sit at (place)"
+    )
 
 
 def test_near_miss_above_lowest_level_with_rationale(tmp_path):
-    assert only(tmp_path, """
+    assert (
+        only(
+            tmp_path,
+            """
         functions:
           - {id: phm, name: Population health management, lowest_level: place, minimum_level: place}
         allocations:
           - {function: phm, area: shire, accountable: shire-icb, rationale: "needs system-wide data"}
-        """, "subsidiarity-above-lowest-level") == []
+        """,
+            "subsidiarity-above-lowest-level",
+        )
+        == []
+    )
 
 
 def test_below_required_scale(tmp_path):
-    (f,) = findings(tmp_path, """
+    (f,) = findings(
+        tmp_path,
+        """
         allocations:
           - {id: eprr-north, function: eprr, area: north, accountable: shire-icb}
-        """, "subsidiarity-below-required-scale")
+        """,
+        "subsidiarity-below-required-scale",
+    )
     assert f.severity is Severity.ERROR
-    assert f.message == "Emergency preparedness sits at place level in North Shire, below the minimum scale it needs (system)"
+    assert (
+        f.message
+        == "Emergency preparedness sits at place level in North Shire, below the minimum scale it needs (system)"
+    )
 
 
 def test_near_miss_at_required_scale(tmp_path):
@@ -252,30 +355,53 @@ def test_near_miss_downward_delegation(tmp_path):
 
 # -- delegator-lacks-function ----------------------------------------------------------
 
+
 def test_delegator_lacks_function(tmp_path):
-    (f,) = only(tmp_path, """
+    (f,) = only(
+        tmp_path,
+        """
         delegations:
           - {function: chc, from: north-council, to: north-committee, area: north, instrument: s75-partnership}
-        """, "delegator-lacks-function")
-    assert f.message == "North Shire Council delegates Continuing healthcare for North Shire but holds no such function there"
+        """,
+        "delegator-lacks-function",
+    )
+    assert (
+        f.message
+        == "North Shire Council delegates Continuing healthcare for North Shire but holds no such function there"
+    )
 
 
 def test_near_miss_function_received_by_delegation_can_be_passed_on(tmp_path):
-    assert only(tmp_path, """
+    assert (
+        only(
+            tmp_path,
+            """
         delegations:
           - {function: chc, from: north-committee, to: north-council, area: north-1, instrument: s75-partnership, effective_from: 2022-07-01}
-        """, "delegator-lacks-function") == []
+        """,
+            "delegator-lacks-function",
+        )
+        == []
+    )
 
 
 # -- reserved-function-delegated -------------------------------------------------------
 
+
 def test_reserved_function_delegated(tmp_path):
-    found = findings(tmp_path, """
+    found = findings(
+        tmp_path,
+        """
         delegations:
           - {function: assess, from: nhs-england, to: shire-icb, area: shire, instrument: s65z5-delegation}
-        """, "reserved-function-delegated")
+        """,
+        "reserved-function-delegated",
+    )
     (f,) = found
-    assert f.message == "ICB performance assessment is reserved and may not be delegated, but NHS England delegates it to NHS Shire ICB"
+    assert (
+        f.message
+        == "ICB performance assessment is reserved and may not be delegated, but NHS England delegates it to NHS Shire ICB"
+    )
 
 
 def test_near_miss_delegable_function(tmp_path):
@@ -284,29 +410,48 @@ def test_near_miss_delegable_function(tmp_path):
 
 # -- delegate-outside-footprint --------------------------------------------------------
 
+
 def test_delegate_outside_footprint(tmp_path):
-    (f,) = only(tmp_path, """
+    (f,) = only(
+        tmp_path,
+        """
         delegations:
           - {function: chc, from: shire-icb, to: south-committee, area: north, instrument: committee-of-board}
-        """, "delegate-outside-footprint")
-    assert f.message == "South Shire committee receives Continuing healthcare for North Shire but does not operate there"
+        """,
+        "delegate-outside-footprint",
+    )
+    assert (
+        f.message == "South Shire committee receives Continuing healthcare for North Shire but does not operate there"
+    )
 
 
 def test_near_miss_collaborative_operates_through_its_members(tmp_path):
-    assert only(tmp_path, """
+    assert (
+        only(
+            tmp_path,
+            """
         delegations:
           - {function: chc, from: shire-icb, to: shire-collab, area: north, instrument: lead-provider-contract}
-        """, "delegate-outside-footprint") == []
+        """,
+            "delegate-outside-footprint",
+        )
+        == []
+    )
 
 
 # -- area-hierarchy --------------------------------------------------------------------
 
+
 def test_place_outside_any_system_and_level_skipping(tmp_path):
-    found = findings(tmp_path, """
+    found = findings(
+        tmp_path,
+        """
         areas:
           - {id: loose, name: Loose Place, level: place}
           - {id: skip, name: Skipping Neighbourhood, level: neighbourhood, part_of: shire}
-        """, "area-hierarchy")
+        """,
+        "area-hierarchy",
+    )
     messages = sorted(f.message for f in found)
     assert messages == [
         "Loose Place: a place must be part of exactly one system, but is part of 0",
@@ -316,29 +461,45 @@ def test_place_outside_any_system_and_level_skipping(tmp_path):
 
 
 def test_allocation_level_disagrees_with_area(tmp_path):
-    (f,) = findings(tmp_path, """
+    (f,) = findings(
+        tmp_path,
+        """
         allocations:
           - {id: eprr-declared, function: eprr, area: shire, level: place, accountable: shire-icb, effective_to: 2022-06-30}
-        """, "area-hierarchy")
+        """,
+        "area-hierarchy",
+    )
     assert f.message == "eprr-declared: declared at place level, but its area Shire is at system level"
 
 
 def test_near_miss_sub_icb_location_sits_in_its_system(tmp_path):
-    assert findings(tmp_path, """
+    assert (
+        findings(
+            tmp_path,
+            """
         areas:
           - {id: sicbl-1, name: Old CCG footprint, level: place, type: sub-icb-location, part_of: shire}
-        """, "area-hierarchy") == []
+        """,
+            "area-hierarchy",
+        )
+        == []
+    )
 
 
 # -- collaborative-lead ----------------------------------------------------------------
 
+
 def test_collaborative_lead_problems(tmp_path):
-    found = findings(tmp_path, """
+    found = findings(
+        tmp_path,
+        """
         collaboratives:
           - {id: c1, name: No lead, model: lead-provider, members: [shire-acute]}
           - {id: c2, name: Outside lead, model: lead-provider, members: [shire-acute], lead: shire-mh}
           - {id: c3, name: Undecided, model: undecided, members: [shire-acute]}
-        """, "collaborative-lead")
+        """,
+        "collaborative-lead",
+    )
     assert sorted((f.severity.word, f.message) for f in found) == [
         ("info", "Undecided: its collaboration model (alliance or lead provider) is still undecided"),
         ("warning", "No lead: has the lead-provider model but no lead provider"),
@@ -347,44 +508,72 @@ def test_collaborative_lead_problems(tmp_path):
 
 
 def test_near_miss_alliance_needs_no_lead(tmp_path):
-    assert only(tmp_path, """
+    assert (
+        only(
+            tmp_path,
+            """
         collaboratives:
           - {id: c4, name: Alliance, model: alliance, members: [shire-acute, shire-mh]}
-        """, "collaborative-lead") == []
+        """,
+            "collaborative-lead",
+        )
+        == []
+    )
 
 
 # -- trust-not-in-collaborative --------------------------------------------------------
 
+
 def test_trust_not_in_collaborative(tmp_path):
-    (f,) = only(tmp_path, """
+    (f,) = only(
+        tmp_path,
+        """
         bodies:
           - {id: lonely, name: Lonely Hospital, type: nhs-trust-acute, operates_in: north}
-        """, "trust-not-in-collaborative")
+        """,
+        "trust-not-in-collaborative",
+    )
     assert f.message == "Lonely Hospital provides acute services in North Shire but is in no provider collaborative"
 
 
 def test_near_miss_community_trust_is_not_expected_in_one(tmp_path):
-    assert only(tmp_path, """
+    assert (
+        only(
+            tmp_path,
+            """
         bodies:
           - {id: comm, name: Community Trust, type: nhs-trust-community, operates_in: north}
-        """, "trust-not-in-collaborative") == []
+        """,
+            "trust-not-in-collaborative",
+        )
+        == []
+    )
 
 
 # -- date-inconsistency ----------------------------------------------------------------
 
+
 def test_end_before_start(tmp_path):
-    (f,) = findings(tmp_path, """
+    (f,) = findings(
+        tmp_path,
+        """
         areas:
           - {id: old, name: Old Place, level: place, part_of: shire, valid_from: 2022-07-01, valid_to: 2021-03-31}
-        """, "date-inconsistency")
+        """,
+        "date-inconsistency",
+    )
     assert f.message == "Old Place: ends (2021-03-31) before it starts (2022-07-01)"
 
 
 def test_delegation_before_delegator_holds_function(tmp_path):
-    (f,) = only(tmp_path, """
+    (f,) = only(
+        tmp_path,
+        """
         delegations:
           - {function: chc, from: shire-icb, to: south-committee, area: south, instrument: committee-of-board, effective_from: 2022-04-01}
-        """, "date-inconsistency")
+        """,
+        "date-inconsistency",
+    )
     assert "starts on 2022-04-01, when NHS Shire ICB does not yet (or no longer) hold the function" in f.message
 
 
@@ -412,20 +601,31 @@ def test_two_date_defects_of_one_delegation_keep_their_own_fingerprints(tmp_path
 
 
 def test_icb_holds_function_before_icbs_do(tmp_path):
-    (f,) = only(tmp_path, """
+    (f,) = only(
+        tmp_path,
+        """
         allocations:
           - {function: eprr, area: shire, accountable: shire-icb, effective_from: 2021-04-01, effective_to: 2022-06-30}
-        """, "date-inconsistency")
+        """,
+        "date-inconsistency",
+    )
     assert "an ICB holds Emergency preparedness from 2021-04-01, before ICBs hold it (2022-07-01)" in f.message
 
 
 def test_near_miss_dates_in_order(tmp_path):
-    assert findings(tmp_path, """
+    assert (
+        findings(
+            tmp_path,
+            """
         areas:
           - {id: new, name: New Place, level: place, part_of: shire, valid_from: 2022-07-01, valid_to: 2022-07-01}
         allocations:
           - {function: chc, area: new, accountable: shire-icb, effective_from: 2022-07-01}
-        """, "date-inconsistency") == []
+        """,
+            "date-inconsistency",
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize("slug", sorted(RULES))

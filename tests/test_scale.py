@@ -11,7 +11,7 @@ import sys
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from generate import extremes_ntriples  # noqa: E402
+from generate import extremes_ntriples
 
 STEPS = 100_000
 

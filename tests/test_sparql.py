@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import FIXTURES, ROOT
-from ics_graph.util.errors import QueryError
+
 from ics_graph.inputs.loader import load_mapping
 from ics_graph.queries.sparql import run_sparql, shorten
+from ics_graph.util.errors import QueryError
 
 CLEAN = FIXTURES / "clean"
 NORTH = "https://w3id.org/ics-graph/id/area/north"
@@ -49,14 +49,21 @@ def test_select_without_order_by_is_sorted(clean):
 
 
 def test_plain_values_in_json(clean):
-    result = run_sparql(clean, """
+    result = run_sparql(
+        clean,
+        """
         SELECT ?label (COUNT(?x) AS ?n) (true AS ?flag) WHERE { ?f a ics:Function ; rdfs:label ?label . OPTIONAL { ?x ics:function ?f } }
-        GROUP BY ?label ORDER BY ?label""")
+        GROUP BY ?label ORDER BY ?label""",
+    )
     data = json.loads(json.dumps(result.as_dict()))
     assert data["kind"] == "select" and data["columns"] == ["label", "n", "flag"]
     assert data["rows"][0] == {"label": "Continuing healthcare", "n": 3, "flag": True}
     assert [r["label"] for r in data["rows"]] == [
-        "Continuing healthcare", "Emergency preparedness", "ICB performance assessment", "Primary medical services"]
+        "Continuing healthcare",
+        "Emergency preparedness",
+        "ICB performance assessment",
+        "Primary medical services",
+    ]
 
 
 def test_csv_output_is_exact(clean):
@@ -111,12 +118,15 @@ def test_construct_is_sorted(clean):
     assert result.render_text().endswith("(2 triples)\n")
 
 
-@pytest.mark.parametrize("update", [
-    "INSERT DATA { <urn:x> <urn:y> <urn:z> }",
-    "PREFIX ex: <http://example.org/>\n# a comment\nDELETE WHERE { ?s ?p ?o }",
-    "  clear all",
-    "DROP GRAPH <urn:ics-graph:sources>",
-])
+@pytest.mark.parametrize(
+    "update",
+    [
+        "INSERT DATA { <urn:x> <urn:y> <urn:z> }",
+        "PREFIX ex: <http://example.org/>\n# a comment\nDELETE WHERE { ?s ?p ?o }",
+        "  clear all",
+        "DROP GRAPH <urn:ics-graph:sources>",
+    ],
+)
 def test_updates_are_refused(clean, update):
     before = quads(clean)
     with pytest.raises(QueryError, match=r"SPARQL UPDATE \(\w+\) is not allowed"):
@@ -129,15 +139,21 @@ def test_a_syntax_error_is_placed(clean):
         run_sparql(clean, "SELECT ?x WHERE {\n  ?x ?y ?z .\n  FILTER(\n}")
     with pytest.raises(QueryError, match=r"^SPARQL syntax error at line 2, column 26: expected one of "):
         run_sparql(clean, "SELECT ?x\nWHERE { ?x ?y ?z } LIMIT x")
-    with pytest.raises(QueryError, match=r"^SPARQL syntax error at line 1, column \d+: unknown prefix; the predeclared "
-                                         r"ones are ics:, id:, rdf:"):
+    with pytest.raises(
+        QueryError,
+        match=r"^SPARQL syntax error at line 1, column \d+: unknown prefix; the predeclared "
+        r"ones are ics:, id:, rdf:",
+    ):
         run_sparql(clean, "SELECT ?x WHERE { ?x nope:thing ?z }")
 
 
 def test_the_northamptonshire_places(tmp_path):
     mapping = load_mapping([ROOT / "data" / "northamptonshire"])
-    result = run_sparql(mapping, """
-        SELECT ?place ?ons WHERE { ?place a ics:Place ; ics:partOf id:area\\/northamptonshire ; ics:onsCode ?ons }""")
+    result = run_sparql(
+        mapping,
+        """
+        SELECT ?place ?ons WHERE { ?place a ics:Place ; ics:partOf id:area\\/northamptonshire ; ics:onsCode ?ons }""",
+    )
     assert result.to_csv() == (
         "place,ons\n"
         "https://w3id.org/ics-graph/id/area/nhn-north,E06000061\n"

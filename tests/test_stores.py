@@ -19,16 +19,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import MINI, ROOT
 
 from ics_graph.app.findings import default_findings
 from ics_graph.cli import main
-from conftest import MINI, ROOT
 from ics_graph.engine.checking import check
-from ics_graph.util.errors import InputError, StoreError, UsageError
 from ics_graph.inputs.loader import load_mapping
+from ics_graph.model.turtle import to_ntriples
 from ics_graph.outputs.renderers import render
 from ics_graph.stores.persistent import StoreSpec, load_into, open_mapping, parse_store
-from ics_graph.model.turtle import to_ntriples
+from ics_graph.util.errors import InputError, StoreError, UsageError
 
 PACK = ROOT / "data" / "northamptonshire"
 OXIGRAPH = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
@@ -50,6 +50,7 @@ def copy_mini(tmp_path) -> Path:
 
 # -- the --store value -------------------------------------------------------------------
 
+
 def test_store_values_are_parsed_or_refused_clearly():
     assert parse_store("memory") == StoreSpec("memory")
     assert parse_store("oxigraph:/tmp/x") == StoreSpec("oxigraph", "/tmp/x")
@@ -60,6 +61,7 @@ def test_store_values_are_parsed_or_refused_clearly():
 
 
 # -- an Oxigraph folder ------------------------------------------------------------------
+
 
 def test_a_stored_pack_gives_the_same_findings_and_answers_as_memory(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)  # paths in findings are shown relative to here, in both runs
@@ -90,8 +92,9 @@ def test_reload_replaces_only_the_changed_file(tmp_path, monkeypatch):
     assert unchanged.replaced == [] and unchanged.added == [] and len(unchanged.unchanged) == 2
 
     mapping_file = folder / "mapping.yaml"
-    mapping_file.write_text(mapping_file.read_text(encoding="utf-8").replace("Shire ICB", "Shire Integrated Care Board"),
-                            encoding="utf-8")
+    mapping_file.write_text(
+        mapping_file.read_text(encoding="utf-8").replace("Shire ICB", "Shire Integrated Care Board"), encoding="utf-8"
+    )
     again = load_mapping(["mapping"])
     report = load_into(spec, again)
     assert report.replaced == ["mapping/mapping.yaml"]
@@ -102,8 +105,9 @@ def test_reload_replaces_only_the_changed_file(tmp_path, monkeypatch):
     assert stored.location("https://w3id.org/ics-graph/id/body/shire-icb").line == 24
 
     # A file no longer loaded is removed, with its source locations.
-    (folder / "extra.yaml").write_text("functions:\n  - {id: extra-fn, name: Extra function, category: corporate}\n",
-                                       encoding="utf-8")
+    (folder / "extra.yaml").write_text(
+        "functions:\n  - {id: extra-fn, name: Extra function, category: corporate}\n", encoding="utf-8"
+    )
     load_into(spec, load_mapping(["mapping"]))
     assert "mapping/extra.yaml" in open_mapping(spec).files
     (folder / "extra.yaml").unlink()
@@ -124,7 +128,8 @@ def test_cli_load_then_query_the_store_without_paths(tmp_path, monkeypatch):
     from_store = run("check", "--store", "oxigraph:store", "--format", "sarif", "--fail-on", "never")
     assert from_store.exit_code == 0 and from_store.output == from_files.output
     assert run("load", "mapping", "--store", "oxigraph:store").stderr.startswith(
-        "Loaded into oxigraph:store: 0 added, 0 replaced, 0 removed, 2 unchanged")
+        "Loaded into oxigraph:store: 0 added, 0 replaced, 0 removed, 2 unchanged"
+    )
 
 
 def test_store_mistakes_are_usage_errors(tmp_path, monkeypatch):
@@ -162,6 +167,7 @@ def test_a_reload_with_bad_input_leaves_the_store_as_it_was(tmp_path, monkeypatc
 
 # -- a SPARQL endpoint: the Oxigraph server on loopback ------------------------------------
 
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -170,8 +176,14 @@ def _free_port() -> int:
 
 def _serve(location: Path, *, read_only: bool = False):
     port = _free_port()
-    command = [OXIGRAPH, "serve-read-only" if read_only else "serve", "--location", str(location),
-               "--bind", f"127.0.0.1:{port}"]
+    command = [
+        OXIGRAPH,
+        "serve-read-only" if read_only else "serve",
+        "--location",
+        str(location),
+        "--bind",
+        f"127.0.0.1:{port}",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
@@ -215,10 +227,18 @@ def test_the_server_gives_the_same_findings_as_memory_and_the_folder(server, tmp
     # Queries and SPARQL run on the endpoint.
     where = run("where", "chc", "--store", f"sparql:{server}/query", "--format", "json")
     assert where.exit_code == 0 and where.output == run("where", "chc", pack, "--format", "json").output
-    count = run("sparql", "SELECT (COUNT(*) AS ?n) WHERE { ?f a ics:Function }", "--store", f"sparql:{server}/query",
-                "--format", "csv")
-    assert count.output == run("sparql", "SELECT (COUNT(*) AS ?n) WHERE { ?f a ics:Function }", pack,
-                               "--format", "csv").output
+    count = run(
+        "sparql",
+        "SELECT (COUNT(*) AS ?n) WHERE { ?f a ics:Function }",
+        "--store",
+        f"sparql:{server}/query",
+        "--format",
+        "csv",
+    )
+    assert (
+        count.output
+        == run("sparql", "SELECT (COUNT(*) AS ?n) WHERE { ?f a ics:Function }", pack, "--format", "csv").output
+    )
     # Nothing but the mapping's own graphs: no staging graph left behind.
     assert not [g for g in _graphs(server) if "staging" in g]
 
@@ -251,8 +271,12 @@ class _FailingUpdates(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(b"update refused by the test proxy")
             return
-        request = urllib.request.Request(self.target + self.path, data=body or None, method=self.command,
-                                         headers={k: v for k, v in self.headers.items() if k.lower() != "host"})
+        request = urllib.request.Request(
+            self.target + self.path,
+            data=body or None,
+            method=self.command,
+            headers={k: v for k, v in self.headers.items() if k.lower() != "host"},
+        )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 status, headers, data = response.status, response.headers, response.read()
@@ -284,8 +308,9 @@ def test_a_failing_endpoint_leaves_no_partial_writes(server, tmp_path, monkeypat
     threading.Thread(target=proxy.serve_forever, daemon=True).start()
     try:
         mapping_file = folder / "mapping.yaml"
-        mapping_file.write_text(mapping_file.read_text(encoding="utf-8").replace("Shire ICB", "Changed ICB"),
-                                encoding="utf-8")
+        mapping_file.write_text(
+            mapping_file.read_text(encoding="utf-8").replace("Shire ICB", "Changed ICB"), encoding="utf-8"
+        )
         result = run("load", "mapping", "--store", f"sparql:http://127.0.0.1:{proxy.server_port}/query")
     finally:
         proxy.shutdown()
@@ -367,9 +392,11 @@ def test_commands_that_need_a_copy_work_on_the_server_too(server, monkeypatch):
     pack = PACK.relative_to(ROOT)
     assert run("load", pack, "--store", f"sparql:{server}/query").exit_code == 0
     remote = ["--store", f"sparql:{server}/query"]
-    for args in (["where", "chc", "--as-of", "2022-06-30", "--format", "json"],
-                 ["export", "--format", "ttl"],
-                 ["impact", "chc", "--move-to", "place", "--format", "json"]):
+    for args in (
+        ["where", "chc", "--as-of", "2022-06-30", "--format", "json"],
+        ["export", "--format", "ttl"],
+        ["impact", "chc", "--move-to", "place", "--format", "json"],
+    ):
         from_files, from_server = run(*args, pack), run(*args, *remote)
         assert from_server.exit_code == from_files.exit_code == 0, from_server.stderr
         assert from_server.output == from_files.output

@@ -11,10 +11,10 @@ import textwrap
 import pytest
 from conftest import FIXTURES, HASH_SEEDS, cli_process
 
-from ics_graph.util.errors import UsageError
 from ics_graph.engine.checking import check
 from ics_graph.inputs.loader import load_mapping
 from ics_graph.outputs.visualise import graph_data, visualise
+from ics_graph.util.errors import UsageError
 
 CLEAN = FIXTURES / "clean"
 XSS = "<img src=x onerror=alert(1)>"
@@ -53,8 +53,16 @@ def test_the_clean_fixture(tmp_path):
     assert {nodes[k]["shape"] for k in ("area/england", "area/north")} == {"database"}
     assert nodes["body/shire-icb"]["shape"] == "box" and nodes["function/chc"]["shape"] == "ellipse"
     assert nodes["collaborative/shire-collab"]["shape"] == "hexagon"
-    order = ["area/england", "function/pms", "area/region", "area/shire", "function/eprr", "area/north",
-             "function/chc", "area/north-1"]
+    order = [
+        "area/england",
+        "function/pms",
+        "area/region",
+        "area/shire",
+        "function/eprr",
+        "area/north",
+        "function/chc",
+        "area/north-1",
+    ]
     assert [nodes[k]["level"] for k in order] == sorted(nodes[k]["level"] for k in order)
     assert nodes["function/chc"]["levelName"] == "place" and nodes["body/shire-icb"]["levelName"] == "system"
     assert nodes["area/england"]["color"]["background"] != nodes["area/north"]["color"]["background"]
@@ -82,8 +90,15 @@ def test_views_select_edge_kinds(tmp_path):
 def test_footprints(tmp_path):
     m = mapping(tmp_path)
     north = graph_data(m, area="north")
-    assert {"area/north", "area/north-1", "body/north-committee", "body/north-council", "function/chc",
-            "body/shire-icb", "area/shire"} <= set(ids(north))
+    assert {
+        "area/north",
+        "area/north-1",
+        "body/north-committee",
+        "body/north-council",
+        "function/chc",
+        "body/shire-icb",
+        "area/shire",
+    } <= set(ids(north))
     assert not {"area/south", "area/south-1", "function/pms", "body/south-committee"} & set(ids(north))
     # the allocation in South Shire is not drawn; the one in North Shire is
     accountable = [e for e in north["edges"] if e["kind"] == "accountable"]
@@ -112,10 +127,13 @@ def test_focus_on_a_function(tmp_path):
 
 
 def test_collapse_neighbourhoods(tmp_path):
-    m = mapping(tmp_path, """
+    m = mapping(
+        tmp_path,
+        """
         areas:
           - {id: north-2, name: North Two, level: neighbourhood, part_of: north}
-        """)
+        """,
+    )
     plain = graph_data(m)
     collapsed = graph_data(m, collapse_neighbourhoods=True)
     assert len(collapsed["nodes"]) == len(plain["nodes"]) - 1  # three neighbourhoods become two nodes
@@ -128,12 +146,15 @@ def test_collapse_neighbourhoods(tmp_path):
 
 
 def test_findings_are_overlaid(tmp_path):
-    m = mapping(tmp_path, """
+    m = mapping(
+        tmp_path,
+        """
         functions:
           - {id: ifr, name: Individual funding requests, lowest_level: system, minimum_level: system}
         delegations:
           - {function: chc, from: north-committee, to: shire-icb, area: north, instrument: other, effective_from: 2022-07-01}
-        """)
+        """,
+    )
     result = check(m)
     data = graph_data(m, result)
     nodes = {n["id"]: n for n in data["nodes"]}
@@ -151,20 +172,26 @@ def test_findings_are_overlaid(tmp_path):
 
 
 def test_coverage_gap_marked(tmp_path):
-    m = mapping(tmp_path, """
+    m = mapping(
+        tmp_path,
+        """
         allocations:
           - {function: eprr, area: north, accountable: shire-icb, effective_from: 2022-07-01}
-        """)
+        """,
+    )
     nodes = {n["id"]: n for n in graph_data(m, check(m))["nodes"]}
     assert nodes["function/eprr"]["flagged"] == "red"
     assert "place-coverage-gap" in nodes["function/eprr"]["tooltip"]
 
 
 def test_labels_are_escaped(tmp_path):
-    m = mapping(tmp_path, f"""
+    m = mapping(
+        tmp_path,
+        f"""
         functions:
           - {{id: xss, name: {json.dumps(XSS + "</script><!--")}, lowest_level: system, minimum_level: system}}
-        """)
+        """,
+    )
     page = visualise(m, check(m))
     assert "<img" not in page and "onerror=alert(1)>" not in page
     assert "</script><!--" not in page
@@ -179,13 +206,15 @@ def test_labels_are_escaped(tmp_path):
 def test_the_page_is_offline(tmp_path):
     page = visualise(mapping(tmp_path))
     assert not re.search(r"""(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:https?:)?//""", page, re.IGNORECASE)
-    assert not re.search(r"<link\b", page, re.IGNORECASE) and not re.search(r"<script[^>]*\bsrc\s*=", page, re.IGNORECASE)
+    assert not re.search(r"<link\b", page, re.IGNORECASE) and not re.search(
+        r"<script[^>]*\bsrc\s*=", page, re.IGNORECASE
+    )
     styles = "".join(re.findall(r"<style>(.*?)</style>", page, re.DOTALL))
     assert "url(" in styles and not re.search(r"""url\(\s*(?!["']?data:)""", styles, re.IGNORECASE)  # only data: images
     assert "@import" not in page and "fonts.googleapis" not in page and "bootstrap" not in page.lower()
     assert "default-src 'none'" in page and "connect-src 'none'" in page
     assert "vis-network" in page and "new vis.Network" in page
-    assert 'setOptions({physics: false})' in page and "stabilizationIterationsDone" in page
+    assert "setOptions({physics: false})" in page and "stabilizationIterationsDone" in page
     options = json.loads(re.search(r'id="graph-options">(.*?)</script>', page, re.DOTALL).group(1))
     assert options["layout"]["hierarchical"]["enabled"] is True
     assert 'id="legend"' in page
@@ -196,8 +225,9 @@ def test_the_page_is_deterministic(tmp_path):
     m = mapping(tmp_path)
     pages = [tmp_path / f"page-{seed}.html" for seed in HASH_SEEDS]
     for seed, page in zip(HASH_SEEDS, pages):
-        done = cli_process("visualise", tmp_path / "mapping", "-o", page, "--view", "all", "--system", "shire",
-                           seed=seed)
+        done = cli_process(
+            "visualise", tmp_path / "mapping", "-o", page, "--view", "all", "--system", "shire", seed=seed
+        )
         assert done.returncode in (0, 1), done.stderr.decode()
     assert pages[0].read_bytes() == pages[1].read_bytes()
     first = visualise(m, check(m), view="all", system="shire")

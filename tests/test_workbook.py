@@ -8,17 +8,16 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import openpyxl
 import pytest
 import rdflib
 from conftest import FIXTURES, HASH_SEEDS, cli_process
 from rdflib.compare import isomorphic
 
-from ics_graph.util.errors import InputError, UsageError
 from ics_graph.inputs.loader import load_mapping
 from ics_graph.model.turtle import to_turtle
 from ics_graph.model.vocabulary import ID
-
-import openpyxl  # noqa: E402  (a core dependency)
+from ics_graph.util.errors import InputError, UsageError
 
 CLEAN = FIXTURES / "clean"
 D = dt.date(2022, 7, 1)
@@ -148,8 +147,8 @@ def test_workbook_and_yaml_load_together(tmp_path):
 def test_excel_date_cells_and_iso_text_both_work(tmp_path):
     sheets = dict(CLEAN_SHEETS)
     sheets["Allocations"] = [row[:] for row in CLEAN_SHEETS["Allocations"]]
-    sheets["Allocations"][3][3] = dt.datetime(2022, 7, 1)       # a date-time cell at midnight
-    sheets["Allocations"][4][3] = "2022-07-01"                   # ISO text
+    sheets["Allocations"][3][3] = dt.datetime(2022, 7, 1)  # a date-time cell at midnight
+    sheets["Allocations"][4][3] = "2022-07-01"  # ISO text
     assert isomorphic(graph_of([CLEAN]), graph_of([write_xlsx(tmp_path / "b.xlsx", sheets)]))
     # the cell really is a date cell
     ws = openpyxl.load_workbook(tmp_path / "b.xlsx")["Allocations"]
@@ -158,18 +157,27 @@ def test_excel_date_cells_and_iso_text_both_work(tmp_path):
 
 def test_codes_sources_lists_and_numbers(tmp_path):
     sheets = {
-        "Areas": [["id", "name", "level", "code"],
-                  ["shire", "Shire", "system", "E54000059; QPM"]],
-        "Bodies": [["id", "name", "type", "operates_in", "code"],
-                   ["shire-icb", "NHS Shire ICB", "icb", "shire", "QPM"]],
-        "Functions": [["id", "name", "synonyms", "category"],
-                      ["chc", "Continuing healthcare", "CHC; NHS CHC", "Commissioning"]],
-        "Allocations": [["function", "area", "accountable", "wte", "source"],
-                        ["chc", "shire", "shire-icb", 12.5, "Board paper, June 2021"]],
-        "Delegations": [["function", "from", "to", "area", "instrument", "source"],
-                        ["chc", "shire-icb", "shire-icb", "shire", "other", "Board paper, June 2021"]],
-        "Risks": [["id", "description", "impact", "likelihood", "relates_to", "source"],
-                  ["r1", "Workforce", 4, 3, "chc", "Risk register"]],
+        "Areas": [["id", "name", "level", "code"], ["shire", "Shire", "system", "E54000059; QPM"]],
+        "Bodies": [
+            ["id", "name", "type", "operates_in", "code"],
+            ["shire-icb", "NHS Shire ICB", "icb", "shire", "QPM"],
+        ],
+        "Functions": [
+            ["id", "name", "synonyms", "category"],
+            ["chc", "Continuing healthcare", "CHC; NHS CHC", "Commissioning"],
+        ],
+        "Allocations": [
+            ["function", "area", "accountable", "wte", "source"],
+            ["chc", "shire", "shire-icb", 12.5, "Board paper, June 2021"],
+        ],
+        "Delegations": [
+            ["function", "from", "to", "area", "instrument", "source"],
+            ["chc", "shire-icb", "shire-icb", "shire", "other", "Board paper, June 2021"],
+        ],
+        "Risks": [
+            ["id", "description", "impact", "likelihood", "relates_to", "source"],
+            ["r1", "Workforce", 4, 3, "chc", "Risk register"],
+        ],
     }
     mapping = load_mapping([write_xlsx(tmp_path / "b.xlsx", sheets)])
     assert mapping.ask(f"ASK {{ <{ID}area/shire> ics:onsCode 'E54000059' ; ics:odsCode 'QPM' }}")
@@ -177,8 +185,10 @@ def test_codes_sources_lists_and_numbers(tmp_path):
     assert mapping.ask(f"ASK {{ <{ID}function/chc> skos:altLabel 'CHC', 'NHS CHC' }}")
     assert mapping.ask(f"ASK {{ <{ID}risk/r1> ics:riskScore 12 ; dcterms:source <{ID}source/wb-src-2> }}")
     rows = mapping.select("SELECT ?s ?t WHERE { ?s a ics:Source ; dcterms:title ?t } ORDER BY ?s")
-    assert [(r["s"], r["t"]) for r in rows] == [(ID + "source/wb-src-1", "Board paper, June 2021"),
-                                               (ID + "source/wb-src-2", "Risk register")]
+    assert [(r["s"], r["t"]) for r in rows] == [
+        (ID + "source/wb-src-1", "Board paper, June 2021"),
+        (ID + "source/wb-src-2", "Risk register"),
+    ]
     assert mapping.ask(f"ASK {{ ?a a ics:Allocation ; ics:wte 12.5 ; dcterms:source <{ID}source/wb-src-1> }}")
     # numbers written as CSV text are numbers too
     folder = write_csv_folder(tmp_path / "csv", sheets)
@@ -187,18 +197,22 @@ def test_codes_sources_lists_and_numbers(tmp_path):
 
 def test_every_error_names_sheet_and_cell_in_one_pass(tmp_path):
     sheets = {
-        "Areas": [["id", "name", "level"],
-                  ["nene", "Nene", "system"],
-                  ["north", "North", "sistem"]],                              # Areas!C3
-        "Bodies": [["id", "name", "type", "operates_in"],
-                   ["nene-ccg", "NHS Nene CCG", "icb", "nene"],
-                   ["x", "X", "trust", "nene"]],                              # Bodies!C3
+        "Areas": [["id", "name", "level"], ["nene", "Nene", "system"], ["north", "North", "sistem"]],  # Areas!C3
+        "Bodies": [
+            ["id", "name", "type", "operates_in"],
+            ["nene-ccg", "NHS Nene CCG", "icb", "nene"],
+            ["x", "X", "trust", "nene"],
+        ],  # Bodies!C3
         "Functions": [["id", "name"], ["chc", "Continuing healthcare"]],
-        "Allocations": [["function", "area", "level", "accountable", "effective_from"],
-                        ["chc", "nene", "system", "Nene CCG", "1 July 2022"],  # Allocations!D2, E2
-                        ["chx", "nene", "system", "nene-ccg", None]],          # Allocations!A3
-        "Delegations": [["function", "from", "to", "area", "instrument", "delivred by"],  # F1
-                        ["chc", "nene-ccg", "x", "nene", "s75"]],              # Delegations!E2
+        "Allocations": [
+            ["function", "area", "level", "accountable", "effective_from"],
+            ["chc", "nene", "system", "Nene CCG", "1 July 2022"],  # Allocations!D2, E2
+            ["chx", "nene", "system", "nene-ccg", None],
+        ],  # Allocations!A3
+        "Delegations": [
+            ["function", "from", "to", "area", "instrument", "delivred by"],  # F1
+            ["chc", "nene-ccg", "x", "nene", "s75"],
+        ],  # Delegations!E2
     }
     book = write_xlsx(tmp_path / "bad.xlsx", sheets)
     problems = problems_of([book])
@@ -230,11 +244,13 @@ def test_ambiguous_names_and_missing_columns(tmp_path):
 
 
 def test_misspelt_sheet_is_an_error_other_sheets_are_ignored(tmp_path):
-    sheets = {k: v for k, v in CLEAN_SHEETS.items()}
+    sheets = dict(CLEAN_SHEETS.items())
     sheets["Alocations"] = sheets.pop("Allocations")
     sheets["Summary"] = [["anything"], [1]]
     problems = problems_of([write_xlsx(tmp_path / "b.xlsx", sheets)])
-    assert len(problems) == 1 and "Alocations!A1: unknown sheet 'Alocations' (did you mean 'Allocations'?)" in problems[0]
+    assert (
+        len(problems) == 1 and "Alocations!A1: unknown sheet 'Alocations' (did you mean 'Allocations'?)" in problems[0]
+    )
 
 
 def test_damaged_xlsx_is_an_input_error(tmp_path):
@@ -253,13 +269,22 @@ def test_formulas_are_never_evaluated(tmp_path):
 
 # --- import to YAML -------------------------------------------------------------------------
 
+
 def test_import_writes_yaml_that_loads_to_the_same_graph(tmp_path):
     from ics_graph.app.workbooks import import_workbook
 
     book = write_xlsx(tmp_path / "clean.xlsx", CLEAN_SHEETS)
     names = import_workbook(book, tmp_path / "out")
-    assert names == ["allocations.yaml", "areas.yaml", "bodies.yaml", "collaboratives.yaml", "delegations.yaml",
-                     "dependencies.yaml", "functions.yaml", "workstreams.yaml"]
+    assert names == [
+        "allocations.yaml",
+        "areas.yaml",
+        "bodies.yaml",
+        "collaboratives.yaml",
+        "delegations.yaml",
+        "dependencies.yaml",
+        "functions.yaml",
+        "workstreams.yaml",
+    ]
     assert isomorphic(graph_of([CLEAN]), graph_of([tmp_path / "out"]))
     text = (tmp_path / "out" / "allocations.yaml").read_text(encoding="utf-8")
     assert "accountable: shire-icb" in text and "NHS Shire ICB" not in text  # names became ids
@@ -322,6 +347,7 @@ def test_import_refuses_a_non_empty_folder_unless_forced(tmp_path):
 
 # --- template ---------------------------------------------------------------------------------
 
+
 def test_template_has_sheets_headers_and_drop_downs(tmp_path):
     from ics_graph.inputs.workbook import TEMPLATE_HEADERS
     from ics_graph.outputs.xlsx import write_template
@@ -349,15 +375,25 @@ def test_template_has_sheets_headers_and_drop_downs(tmp_path):
     assert alloc["accountable"] == "Bodies!$A:$A" and alloc["delivered_by"] == "Bodies!$A:$A"
     assert {"level", "status", "current_arrangement"} <= set(alloc)
     lists = book["Lists"]
-    for sheet, column in [("Areas", "level"), ("Bodies", "type"), ("Collaboratives", "model"),
-                          ("Delegations", "instrument"), ("Allocations", "status"), ("Functions", "holder"),
-                          ("Functions", "reserved"), ("Allocations", "current_arrangement"), ("Workstreams", "rag")]:
+    for sheet, column in [
+        ("Areas", "level"),
+        ("Bodies", "type"),
+        ("Collaboratives", "model"),
+        ("Delegations", "instrument"),
+        ("Allocations", "status"),
+        ("Functions", "holder"),
+        ("Functions", "reserved"),
+        ("Allocations", "current_arrangement"),
+        ("Workstreams", "rag"),
+    ]:
         formula = validations(sheet)[column]
         assert formula.startswith("Lists!$"), (sheet, column, formula)
         ref = formula.split("!")[1].replace("$", "")
         words = [c.value for row in lists[ref] for c in row]
         assert words and all(isinstance(w, str) for w in words)
-    assert "s65z5-delegation" in [c.value for row in lists[validations("Delegations")["instrument"].split("!")[1].replace("$", "")] for c in row]
+    assert "s65z5-delegation" in [
+        c.value for row in lists[validations("Delegations")["instrument"].split("!")[1].replace("$", "")] for c in row
+    ]
     assert validations("Delegations")["from"] == "Bodies!$A:$A"
     assert validations("Dependencies")["depends_on"] == "Functions!$A:$A"
 
@@ -399,11 +435,19 @@ def test_a_filled_in_template_is_checked_with_findings_at_cells(tmp_path):
             for key, value in row.items():
                 ws.cell(row=number, column=headers.index(key) + 1, value=value)
 
-    fill("Areas", [{"id": "shire", "name": "Shire", "level": "ICS"},
-                   {"id": "north", "name": "North Shire", "level": "locality", "part_of": "shire"},
-                   {"id": "south", "name": "South Shire", "level": "place", "part_of": "shire"}])
+    fill(
+        "Areas",
+        [
+            {"id": "shire", "name": "Shire", "level": "ICS"},
+            {"id": "north", "name": "North Shire", "level": "locality", "part_of": "shire"},
+            {"id": "south", "name": "South Shire", "level": "place", "part_of": "shire"},
+        ],
+    )
     fill("Bodies", [{"id": "shire-icb", "name": "NHS Shire ICB", "type": "icb", "operates_in": "shire"}])
-    fill("Functions", [{"id": "eprr", "name": "Emergency preparedness", "lowest_level": "system", "minimum_level": "system"}])
+    fill(
+        "Functions",
+        [{"id": "eprr", "name": "Emergency preparedness", "lowest_level": "system", "minimum_level": "system"}],
+    )
     fill("Allocations", [{"function": "eprr", "area": "North Shire", "accountable": "NHS Shire ICB"}])
     book.save(template)
     result = CliRunner().invoke(main, ["check", str(template), "--format", "json"])

@@ -10,20 +10,19 @@ import textwrap
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 import rdflib
 from conftest import FIXTURES, HASH_SEEDS, cli_process
 from rdflib.compare import isomorphic
+from test_workbook import write_xlsx
 
 from ics_graph.engine.checking import check
 from ics_graph.inputs.loader import load_mapping
+from ics_graph.inputs.workbook import TEMPLATE_HEADERS
 from ics_graph.model.turtle import to_ntriples
 from ics_graph.model.vocabulary import ID
-from ics_graph.inputs.workbook import TEMPLATE_HEADERS
 from ics_graph.outputs.xlsx import FINDINGS_HEADERS, export_workbook
-
-import openpyxl  # noqa: E402  (a core dependency)
-from test_workbook import write_xlsx  # noqa: E402  (one helper for both workbook test files)
 
 CLEAN = FIXTURES / "clean"
 CLEAN_XLSX = FIXTURES / "workbook" / "clean.xlsx"
@@ -37,8 +36,19 @@ RICH_SHEETS: dict[str, list[list]] = {
         ["id", "name", "level", "part_of", "code", "ons", "type", "valid_from", "valid_to", "notes", "source"],
         ["eng", "England", "national", None, "E92000001", None, None, None, None, None, None],
         ["reg", "The Region", "region", "eng", None, None, None, None, None, None, None],
-        ["sub", "Sub location", "place", "sys", None, None, "sub-icb-location", D, dt.date(2024, 3, 31),
-         "merged in 2024", None],
+        [
+            "sub",
+            "Sub location",
+            "place",
+            "sys",
+            None,
+            None,
+            "sub-icb-location",
+            D,
+            dt.date(2024, 3, 31),
+            "merged in 2024",
+            None,
+        ],
         ["sys", "The System", "ICS", "reg", "E54000059; QPM", None, None, None, None, None, "Board paper 2023"],
         ["wales", "Somewhere in Wales", "system", "reg", None, "W11000028", None, None, None, None, None],
     ],
@@ -55,27 +65,124 @@ RICH_SHEETS: dict[str, list[list]] = {
         ["collab", "System collaborative", "lead-provider", "trust", "trust2; trust", "sys", "elective care", D],
     ],
     "Functions": [
-        ["id", "name", "synonyms", "category", "statutory_basis", "holder", "reserved", "lowest_level",
-         "minimum_level", "code", "icb_from", "notes"],
-        ["f-a", "Function A", "Alpha; A-function", "Commissioning", "NHS Act 2006 s3; Health and Care Act 2022",
-         "icb", "no", "place", "system", "F1", D, "notes with; a semicolon"],
-        ["f-b", "Function B", None, "Commissioning", None, "nhs-england", "yes", "national", "national", None, None, None],
+        [
+            "id",
+            "name",
+            "synonyms",
+            "category",
+            "statutory_basis",
+            "holder",
+            "reserved",
+            "lowest_level",
+            "minimum_level",
+            "code",
+            "icb_from",
+            "notes",
+        ],
+        [
+            "f-a",
+            "Function A",
+            "Alpha; A-function",
+            "Commissioning",
+            "NHS Act 2006 s3; Health and Care Act 2022",
+            "icb",
+            "no",
+            "place",
+            "system",
+            "F1",
+            D,
+            "notes with; a semicolon",
+        ],
+        [
+            "f-b",
+            "Function B",
+            None,
+            "Commissioning",
+            None,
+            "nhs-england",
+            "yes",
+            "national",
+            "national",
+            None,
+            None,
+            None,
+        ],
         ["f-c", "Function C", None, "Quality & safety", None, "icb", None, "system", "system", None, D, None],
     ],
     "Allocations": [
-        ["id", "function", "level", "area", "accountable", "delivered_by", "status", "effective_from", "effective_to",
-         "current_arrangement", "wte", "rationale", "source"],
-        ["alloc-1", "f-c", "system", "sys", "icb", "collab; trust", "proposed", dt.date(2025, 4, 1), None,
-         "joint-team", 0.5, None, None],
-        [None, "f-a", "place", "sub", "place-cttee", "trust2", "current", D, dt.date(2026, 3, 31), "csu", 12,
-         "close to residents", "Plan 2024"],
+        [
+            "id",
+            "function",
+            "level",
+            "area",
+            "accountable",
+            "delivered_by",
+            "status",
+            "effective_from",
+            "effective_to",
+            "current_arrangement",
+            "wte",
+            "rationale",
+            "source",
+        ],
+        [
+            "alloc-1",
+            "f-c",
+            "system",
+            "sys",
+            "icb",
+            "collab; trust",
+            "proposed",
+            dt.date(2025, 4, 1),
+            None,
+            "joint-team",
+            0.5,
+            None,
+            None,
+        ],
+        [
+            None,
+            "f-a",
+            "place",
+            "sub",
+            "place-cttee",
+            "trust2",
+            "current",
+            D,
+            dt.date(2026, 3, 31),
+            "csu",
+            12,
+            "close to residents",
+            "Plan 2024",
+        ],
         [None, "f-a", "system", "sys", "icb", None, "live", D, None, "in-house", 2.75, None, "Board paper 2023"],
         [None, "f-b", "national", "eng", "ne", None, None, None, None, None, None, "statutory holder", None],
     ],
     "Delegations": [
-        ["function", "from", "to", "area", "instrument", "status", "delegator_remains_accountable", "effective_from",
-         "rationale", "source"],
-        ["f-a", "icb", "place-cttee", "sub", "committee-of-board", "shadow", None, D, "place first", "Scheme of delegation"],
+        [
+            "function",
+            "from",
+            "to",
+            "area",
+            "instrument",
+            "status",
+            "delegator_remains_accountable",
+            "effective_from",
+            "rationale",
+            "source",
+        ],
+        [
+            "f-a",
+            "icb",
+            "place-cttee",
+            "sub",
+            "committee-of-board",
+            "shadow",
+            None,
+            D,
+            "place first",
+            "Scheme of delegation",
+        ],
         ["f-b", "ne", "icb", "sys", "s65z5-delegation", None, "no", D, None, None],
     ],
     "Dependencies": [
@@ -91,11 +198,19 @@ RICH_SHEETS: dict[str, list[list]] = {
     ],
     "Risks": [
         ["id", "description", "impact", "likelihood", "owner", "status", "relates_to", "notes", "source"],
-        ["r-1", "Staff may not transfer in time", 4, 3, "Chief People Officer", "open", "ws-1; f-a", None, "Risk register"],
+        [
+            "r-1",
+            "Staff may not transfer in time",
+            4,
+            3,
+            "Chief People Officer",
+            "open",
+            "ws-1; f-a",
+            None,
+            "Risk register",
+        ],
     ],
 }
-
-
 
 
 def graph_of(paths) -> rdflib.Graph:
@@ -122,6 +237,7 @@ def rich(tmp_path) -> Path:
 
 # -- round trips ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["clean", "rich"])
 def test_a_workbook_round_trips_losslessly(tmp_path, rich, name):
     """workbook -> graph -> workbook -> graph: the same graph; a second export changes nothing."""
@@ -131,8 +247,8 @@ def test_a_workbook_round_trips_losslessly(tmp_path, rich, name):
     second = export_to(tmp_path / "second.xlsx", [first], findings=False)
     assert isomorphic(graph_of([first]), graph_of([second]))
     assert (tmp_path / "first-again.xlsx").write_bytes(
-        export_workbook(load_mapping([first], with_ontology=False))) and \
-        (tmp_path / "first-again.xlsx").read_bytes() == second.read_bytes()
+        export_workbook(load_mapping([first], with_ontology=False))
+    ) and (tmp_path / "first-again.xlsx").read_bytes() == second.read_bytes()
 
 
 def test_the_rich_workbook_keeps_everything(tmp_path, rich):
@@ -158,7 +274,8 @@ def test_yaml_sources_become_titles_and_then_round_trip(tmp_path, write):
     citation's locator; several sources are joined. From then on the round trip is exact."""
     folder = tmp_path / "m"
     shutil.copytree(CLEAN, folder)
-    (folder / "sources.yaml").write_text(textwrap.dedent("""
+    (folder / "sources.yaml").write_text(
+        textwrap.dedent("""
         sources:
           - {id: paper, title: Board paper, file: seeds/paper.txt}
           - {id: web, title: Web page, url: "https://example.org/page"}
@@ -166,7 +283,9 @@ def test_yaml_sources_become_titles_and_then_round_trip(tmp_path, write):
         allocations:
           - {function: eprr, area: north, accountable: north-committee, source: [{ref: paper, locator: "p. 4"}, web]}
           - {function: eprr, area: south, accountable: south-committee, source: plan}
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     first = export_to(tmp_path / "first.xlsx", [folder])
     rows = sheet_rows(first, "Allocations")
     column = rows[0].index("source")
@@ -179,7 +298,11 @@ def test_sources_are_renumbered_in_row_order_then_stable(tmp_path):
     """A workbook whose rows are not in id order: its sources get the numbers of the
     export's order (same titles, same citations), and the export of that is a fixed point."""
     sheets = {
-        "Areas": [["id", "name", "level", "source"], ["zz", "Zed", "national", "Second"], ["aa", "Ay", "national", "First"]],
+        "Areas": [
+            ["id", "name", "level", "source"],
+            ["zz", "Zed", "national", "Second"],
+            ["aa", "Ay", "national", "First"],
+        ],
     }
     original = write_xlsx(tmp_path / "o.xlsx", sheets)
     first = export_to(tmp_path / "first.xlsx", [original])
@@ -196,6 +319,7 @@ def test_sources_are_renumbered_in_row_order_then_stable(tmp_path):
 
 
 # -- content ----------------------------------------------------------------------------
+
 
 def test_sheets_columns_rows_and_keywords(tmp_path, rich):
     path = export_to(tmp_path / "out.xlsx", [rich])
@@ -231,8 +355,12 @@ def test_sheets_columns_rows_and_keywords(tmp_path, rich):
     wte = sorted(dict(zip(ah, r))["wte"] for r in allocations[1:] if dict(zip(ah, r))["wte"] is not None)
     assert wte == [0.5, 2.75, 12]
     deps = sheet_rows(path, "Dependencies")
-    assert deps == [["function", "depends_on", "note", "source"], ["f-a", "f-b", "needs both", "Dependency review"],
-                    ["f-a", "f-c", "needs both", "Dependency review"], ["f-c", "f-b", None, None]]
+    assert deps == [
+        ["function", "depends_on", "note", "source"],
+        ["f-a", "f-b", "needs both", "Dependency review"],
+        ["f-a", "f-c", "needs both", "Dependency review"],
+        ["f-c", "f-b", None, None],
+    ]
     risks = dict(zip(*sheet_rows(path, "Risks")))
     assert risks["impact"] == 4 and risks["relates_to"] == "f-a; ws-1" and "score" not in risks
 
@@ -248,7 +376,8 @@ def test_the_findings_sheet_lists_what_check_found(tmp_path):
     shutil.copytree(CLEAN, folder)
     (folder / "extra.yaml").write_text(
         "functions:\n  - {id: ifr, name: Individual funding requests, lowest_level: system, minimum_level: system}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     mapping = load_mapping([folder], with_ontology=False)
     result = check(mapping)
     assert result.findings
@@ -259,7 +388,12 @@ def test_the_findings_sheet_lists_what_check_found(tmp_path):
     assert len(rows) == len(result.findings) + 1
     first = dict(zip(rows[0], rows[1]))
     f = result.findings[0]
-    assert (first["rule"], first["severity"], first["message"], first["entity"]) == (f.rule, f.severity.word, f.message, f.focus_id)
+    assert (first["rule"], first["severity"], first["message"], first["entity"]) == (
+        f.rule,
+        f.severity.word,
+        f.message,
+        f.focus_id,
+    )
     unowned = next(dict(zip(rows[0], r)) for r in rows[1:] if r[0] == "unowned-function")
     assert unowned["file"].endswith("extra.yaml") and unowned["line/cell"] == 2 and unowned["entity"] == "function/ifr"
     # the Findings sheet is ignored when the workbook is read back
@@ -295,7 +429,8 @@ def test_text_is_never_written_as_a_formula(tmp_path):
     shutil.copytree(CLEAN, folder)
     (folder / "extra.yaml").write_text(
         'areas:\n  - {id: x, name: "=HYPERLINK(\\"http://example.org\\")", level: national, notes: "+1 and -1"}\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     path = export_to(tmp_path / "out.xlsx", [folder])
     book = openpyxl.load_workbook(path)
     cells = next(row for row in book["Areas"].iter_rows() if row[0].value == "x")

@@ -34,7 +34,7 @@ class CheckRun:
 
     @property
     def failed(self) -> bool:
-        return self.result.at_or_above(self.fail_level)
+        return bool(self.result.at_or_above(self.fail_level))
 
 
 def run_check(

@@ -7,7 +7,8 @@ from ics_graph.engine.checking import check
 from ics_graph.engine.policy import Config
 from ics_graph.engine.rulefiles import Rule, load_rules
 from ics_graph.model.graph import Mapping
-from ics_graph.queries.impact import ImpactReport, move_result, moved_copy, parse_level
+from ics_graph.model.vocabulary import parse_level
+from ics_graph.queries.impact import ImpactReport, move_result, moved_copy
 from ics_graph.queries.impact import impact as function_impact
 from ics_graph.util.errors import UsageError
 

@@ -8,14 +8,18 @@ the mapping wraps; algorithm rules fetch only the edges they need.
 
 from __future__ import annotations
 
+import datetime as _dt
 import itertools
 import re
 from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
 
 from ics_graph.engine.algorithms import find_cycles
 from ics_graph.engine.policy import WAIVER_RULES, Config, apply_waivers
 from ics_graph.engine.rulefiles import Rule, load_rules
 from ics_graph.model.findings import CheckResult, Finding, Severity, sort_findings
+from ics_graph.model.graph import Mapping
 from ics_graph.model.turtle import to_ntriples
 from ics_graph.util.errors import InputError, Location, Problem, did_you_mean
 from ics_graph.util.threads import in_order
@@ -97,7 +101,12 @@ def _sparql_findings(mapping, rule: Rule, rows: list[dict], labels: _Labels) -> 
     labels.fetch(
         [r.get("focus") for r in rows]
         + [r.get("area") for r in rows]
-        + [iri for row, names in zip(rows, named, strict=True) for var in names.values() for iri in str(row[var]).split()]
+        + [
+            iri
+            for row, names in zip(rows, named, strict=True)
+            for var in names.values()
+            for iri in str(row[var]).split()
+        ]
     )
     mapping.prefetch_locations(
         {str(v) for r in rows for k, v in r.items() if k in ("at", "focus") or k.startswith("related")}
@@ -233,7 +242,7 @@ def _shacl_findings(mapping, rule: Rule, labels: _Labels) -> list[Finding]:
     return findings
 
 
-def run_rule(mapping, rule: Rule, labels: _Labels | None = None) -> list[Finding]:
+def run_rule(mapping: Mapping, rule: Rule, labels: _Labels | None = None) -> list[Finding]:
     """The findings of one rule."""
     return _findings(mapping, rule, _rows(mapping, rule), labels or _Labels(mapping))
 
@@ -241,6 +250,7 @@ def run_rule(mapping, rule: Rule, labels: _Labels | None = None) -> list[Finding
 def _findings(mapping, rule: Rule, rows: list[dict] | None, labels: _Labels) -> list[Finding]:
     if rule.kind == "shacl":
         return _shacl_findings(mapping, rule, labels)
+    assert rows is not None  # every rule but a SHACL one has a query (see _rows)
     if rule.algorithm == "strongly-connected-cycles":
         return _cycle_findings(mapping, rule, rows, labels)
     return _sparql_findings(mapping, rule, rows, labels)
@@ -270,7 +280,7 @@ def _run_parallel(mapping, rules: list[Rule], labels: _Labels, workers: int) -> 
         rows.close()  # after a failure here, start no more queries and wait for those running
 
 
-def run_rules(mapping, rules: list[Rule], *, severities: dict[str, Severity] | None = None) -> list[Finding]:
+def run_rules(mapping: Mapping, rules: list[Rule], *, severities: dict[str, Severity] | None = None) -> list[Finding]:
     """Run ``rules`` and return their findings in stable order. ``severities`` overrides
     the severity of every finding of a rule (from configuration). The rules' queries run
     two at a time (see :func:`_workers`); the findings are the same. A user's rule may
@@ -294,16 +304,16 @@ def run_rules(mapping, rules: list[Rule], *, severities: dict[str, Severity] | N
 
 
 def check(
-    mapping,
+    mapping: Mapping,
     *,
-    config=None,
-    rule_dirs=(),
-    select=(),
-    ignore=(),
+    config: Config | None = None,
+    rule_dirs: Iterable[Path] = (),
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
     baseline: set[str] | None = None,
-    today=None,
-    rules=None,
-):
+    today: _dt.date | None = None,
+    rules: list[Rule] | None = None,
+) -> CheckResult:
     """Check a mapping: choose rules (built in, from folders, filtered by configuration
     and by ``select``/``ignore``), run them, apply waivers and a baseline.
 

@@ -38,6 +38,7 @@ A ``.ttl`` rule is a SHACL shapes graph; its shape carries ``ics:ruleSlug``,
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -219,6 +220,7 @@ def _rules_from_shacl(path: Path, shown: str, builtin: bool, problems: list[Prob
           OPTIONAL {{ ?shape <{PREFIXES["rdfs"]}comment> ?rationale }} OPTIONAL {{ ?shape <{ICS}fixHint> ?fix }}
           OPTIONAL {{ ?shape <{PREFIXES["rdfs"]}label> ?title }}
         }} ORDER BY ?slug""")
+    assert isinstance(rows, ox.QuerySolutions)  # a SELECT query
     rules = []
     words = {
         "http://www.w3.org/ns/shacl#Violation": Severity.ERROR,
@@ -269,6 +271,7 @@ def load_rules(folders: list[Path] | None = None, *, builtin: bool = True) -> li
             continue
         for path in sorted(folder.glob("*")):
             shown = display_path(path)
+            found: Sequence[Rule | None]
             if path.suffix == ".rq":
                 found = [_rule_from_sparql(path, shown, is_builtin, problems)]
             elif path.suffix == ".ttl":

@@ -216,10 +216,10 @@ class _Converter:
         if section.name == "dependencies":
             self.dependency(section, item)
             return
-        valid = ident is not None and _ID_RE.match(ident)
-        subject = v.entity_iri(section.kind, ident if valid else "invalid")
+        valid_id = ident if ident is not None and _ID_RE.match(ident) else None
+        subject = v.entity_iri(section.kind, "invalid" if valid_id is None else valid_id)
         emit = self.emit
-        if not valid:  # still check every field, but emit nothing
+        if valid_id is None:  # still check every field, but emit nothing
             self.emit = lambda triple, location: None
         try:
             out = lambda p, o: self.emit((subject, p, o), None)
@@ -324,9 +324,11 @@ class _Converter:
                 if target and f.predicate:
                     out(f.predicate, ("iri", target))
         elif kind == "enum":
-            word = self.keyword(value, f.vocab, loc, f.key.replace("_", " "))
+            vocab = f.vocab
+            assert vocab is not None  # every enum field in the schema names its vocabulary
+            word = self.keyword(value, vocab, loc, f.key.replace("_", " "))
             if word:
-                out(f.predicate, ("iri", v.ICS + f.vocab[word]))
+                out(f.predicate, ("iri", v.ICS + vocab[word]))
         elif kind == "level":
             iri = self.level(value, loc, f.key.replace("_", " "))
             if iri:
@@ -394,7 +396,9 @@ class _Converter:
                 self.emit((node, v.ICS + "dependency", ("iri", target_f)), None)
                 out = lambda p, o, node=node: self.emit((node, p, o), None)
                 if item.get("note") is not None:
-                    self.field(section, section.field("note"), item["note"], vloc["note"], node, out, item)
+                    note = section.field("note")
+                    assert note is not None  # the dependencies section has a note field
+                    self.field(section, note, item["note"], vloc["note"], node, out, item)
                 if item.get("source") is not None:
                     self.sources(item["source"], vloc["source"], node, out)
 

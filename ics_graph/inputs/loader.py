@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from ics_graph.inputs.authoring import Registry, convert, declare
@@ -44,15 +46,15 @@ class _File:
     path: Path
     shown: str
     kind: str  # "yaml", "workbook" or an RDF format name
-    value: object = None
+    value: Any = None  # YAML: the document; workbook: a MarkedMap; RDF: typed IRI -> Location
     named: set | None = None  # RDF: the project's IRIs the file names (None: ask the store)
     lines: dict | None = None  # RDF: the line each subject starts on
 
 
 def _is_csv_workbook(path: Path) -> bool:
     """workbook hook: a folder of CSV files named after workbook sheets is one workbook.
-    The workbook module (with the YAML and zip machinery it needs, 30 ms to import) is
-    imported only for a folder that holds a CSV file at all."""
+    The workbook module is imported only for a folder that holds a CSV file at all: it
+    brings in the YAML and zip machinery it needs, which other loads need not pay for."""
     try:
         if not any(entry.name.lower().endswith(".csv") for entry in os.scandir(path)):
             return False
@@ -149,7 +151,7 @@ def _subject_lines(text: str) -> dict[str, int]:
     return lines
 
 
-def load_mapping(paths, *, with_ontology: bool = True):
+def load_mapping(paths: Iterable[str | Path], *, with_ontology: bool = True) -> Mapping:
     """Load files and folders into a :class:`ics_graph.model.graph.Mapping`.
 
     Raises :class:`InputError` listing every problem found (malformed files, unknown
@@ -307,7 +309,7 @@ def _parse_rdf(entry: _File, raw: bytes, problems: list[Problem], ox, store) -> 
     base = "file:///" + quote(entry.shown)
     fmt = getattr(ox.RdfFormat, entry.kind)
     # Oxigraph parses with the interpreter lock released: the lines each subject starts
-    # on are found here meanwhile, on the other core (0.5 s at a million triples).
+    # on are found here meanwhile, on the other core.
 
     make, shown = Location._make, entry.shown
 
@@ -344,7 +346,7 @@ def _parse_rdf(entry: _File, raw: bytes, problems: list[Problem], ox, store) -> 
         )
         return
     # In N-Triples a blank node is written _:name, so text without "_:" has none (a scan of
-    # the bytes, where asking the store reads every triple: 0.4 s at a million).
+    # the bytes, where asking the store would read every triple).
     maybe_blank = entry.kind != "N_TRIPLES" or b"_:" in raw
     if maybe_blank and store.query(
         "ASK { GRAPH ?g { ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) } }", named_graphs=[graph]
@@ -429,7 +431,7 @@ def _nquads(quads: list) -> bytes:
     """The converted triples as N-Quads text, for one bulk parse by Oxigraph: far
     cheaper than building a Python object per term. IRIs were validated on the way
     in (ids match a strict pattern; URLs are checked), literals are escaped here."""
-    lines = []
+    lines: list[str] = []
     append = lines.append
     for (s, p, o), graph in quads:
         if o[0] == "iri":

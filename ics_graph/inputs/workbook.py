@@ -535,7 +535,7 @@ def _codes(values: dict[str, tuple[Any, Location]], problems: list[Problem]) -> 
     return result, first
 
 
-def read_workbook(path: str | Path, shown: str | None = None) -> tuple[MarkedMap | None, list[Problem]]:
+def read_workbook(path: str | Path, shown: str | None = None) -> tuple[MarkedMap, list[Problem]]:
     """Read an ``.xlsx`` file or a folder of CSV files into the value of a YAML file.
 
     Returns ``(value, problems)``; values are located at their cells. Names in
@@ -658,7 +658,9 @@ def _read_sheet(
                     source_items.append(entry)
                 value = sources[text]
             else:
-                value = _typed(section.field(key).kind, value, loc)
+                f = section.field(key)
+                assert f is not None  # every other column is a field of the section (see _columns)
+                value = _typed(f.kind, value, loc)
             item[key] = value
             item.value_locations[key] = item.key_locations[key] = loc
         if code_cells:
@@ -757,7 +759,7 @@ def _resolve_value(value: MarkedMap, index: _Index, problems: list[Problem], rep
                 if f.kind not in ("ref", "refs") or f.key not in item:
                     continue
                 cell = item[f.key]
-                if isinstance(cell, list):
+                if isinstance(cell, MarkedList):  # several ids (_typed makes every list a MarkedList)
                     for i, one in enumerate(cell):
                         cell[i] = _resolve_one(one, f.targets, f.key, cell.item_locations[i], index, problems, reported)
                 else:

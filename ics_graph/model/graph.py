@@ -9,14 +9,23 @@ spliced into query text (see :mod:`ics_graph.model.sparql`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from ics_graph.model import vocabulary as v
 from ics_graph.model.sources import write_sources
 from ics_graph.model.sparql import IRI, bind, iri_terms, plain_rows, rdf_term, refuse_federation
 from ics_graph.util.errors import Location
 
-__all__ = ["IRI", "Mapping"]
+__all__ = ["IRI", "Locations", "Mapping"]
+
+
+class Locations(Protocol):
+    """Where entities were written: a dict of IRI -> :class:`Location`, or anything that
+    answers like one (a persistent store reads them on demand)."""
+
+    def get(self, iri: str, default: Any = None, /) -> Any: ...
+
+    def items(self) -> Iterable[tuple[str, Location]]: ...
 
 
 class Mapping:
@@ -44,16 +53,16 @@ class Mapping:
     def __init__(
         self,
         store: Any,
-        locations: dict[str, Location] | None = None,
+        locations: Locations | None = None,
         files: list[str] | None = None,
         findings_at_load: Callable[[], list[Any] | None] | None = None,
         keep_findings: Callable[[list[Any]], None] | None = None,
         expansions: list[tuple[str, list[str]]] | None = None,
         sources: dict[str, dict[str, Location]] | None = None,
-    ):
+    ) -> None:
         self.store = store
         self.sources = sources
-        self.locations: Any = {} if locations is None else locations
+        self.locations: Locations = {} if locations is None else locations
         self.files = [] if files is None else files
         self.findings_at_load = findings_at_load
         self.keep_findings = keep_findings

@@ -7,6 +7,7 @@ ontology. The workbook format (a later loader) reads the same table.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from ics_graph.model import vocabulary as v
@@ -50,6 +51,7 @@ class Section:
     rdf_class: str | None  # class of every entity (None: decided by a 'type' field)
     fields: tuple[Field, ...]
     has_id: bool = True  # False: an id is generated from other fields
+    _by_key: dict[str, Field] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_key", {f.key: f for f in self.fields})

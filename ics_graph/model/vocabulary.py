@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ics_graph.util.errors import UsageError
+
 __all__ = [
     "AREA_TYPES",
     "ARRANGEMENTS",
@@ -23,13 +25,18 @@ __all__ = [
     "INSTRUMENTS",
     "KINDS",
     "LEVELS",
+    "LEVEL_BY_CLASS",
+    "LEVEL_BY_IRI",
     "LEVEL_SYNONYMS",
     "PREFIXES",
     "RAG",
     "STATUSES",
+    "UNKNOWN_RANK",
     "Level",
     "entity_iri",
+    "level_rank",
     "normalise",
+    "parse_level",
     "short_id",
 ]
 
@@ -104,6 +111,24 @@ LEVELS: dict[str, Level] = {
     ]
 }
 
+#: Levels by their IRI and by the class of areas at them.
+LEVEL_BY_IRI: dict[str, Level] = {level.iri: level for level in LEVELS.values()}
+LEVEL_BY_CLASS: dict[str, Level] = {level.area_class: level for level in LEVELS.values()}
+#: Where a level whose name is not known sorts: after every known one.
+UNKNOWN_RANK = len(LEVELS) + 1
+
+
+def level_rank(key: str | None) -> int:
+    """The one order of levels: national (1) first, neighbourhood (5) last, anything
+    else (no level, or a word that is not one) after them all.
+
+    >>> sorted(["place", "national", "?", "system"], key=level_rank)
+    ['national', 'system', 'place', '?']
+    """
+    level = LEVELS.get(key or "")
+    return level.rank if level else UNKNOWN_RANK
+
+
 #: Local names for levels (DOMAIN.md): matched after :func:`normalise`.
 LEVEL_SYNONYMS: dict[str, str] = {
     "nation": "national",
@@ -121,6 +146,18 @@ LEVEL_SYNONYMS: dict[str, str] = {
     "integrated-neighbourhood": "neighbourhood",
     "neighborhood": "neighbourhood",
 }
+
+
+def parse_level(word: str) -> str:
+    """A level keyword (system, place ...) from what a person wrote (ICB, PCN, locality ...)."""
+    key = normalise(word)
+    key = LEVEL_SYNONYMS.get(key, key)
+    if key not in LEVELS:
+        raise UsageError(
+            f"unknown level '{word}': use one of {', '.join(LEVELS)} (or a local name such as ICB, locality, PCN)"
+        )
+    return key
+
 
 #: Area types: keyword -> (class local name, level key).
 AREA_TYPES: dict[str, tuple[str, str]] = {

@@ -56,11 +56,6 @@ def _clean(text: str) -> str:
     return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def _level_rank(level: str) -> int:
-    found = v.LEVELS.get(level)
-    return found.rank if found else 99
-
-
 # -- GraphML -------------------------------------------------------------------------------
 
 _NODE_KEYS = ("label", "kind", "level", "type")
@@ -144,7 +139,7 @@ def to_dot(graph: PropertyGraph) -> str:
     for node in graph.nodes:
         if node.level:
             by_level.setdefault(node.level, []).append(node.id)
-    for level in sorted(by_level, key=lambda lv: (_level_rank(lv), lv)):
+    for level in sorted(by_level, key=lambda lv: (v.level_rank(lv), lv)):
         members = " ".join(f"{_dot(n)};" for n in by_level[level])
         lines.append(f"  {{ rank=same; {members} }}  // {level}")
     for edge in graph.edges:

@@ -13,7 +13,7 @@ about.
 
 The node and edge records are the ones pyvis's ``Network`` builds (its options plus
 id, label and shape, or from and to), written here: importing pyvis would pull in
-IPython, networkx and jinja2, a quarter of a second for nothing the page needs.
+IPython, networkx and jinja2, none of which the page needs.
 
 The page makes no network request at all: vis-network's script and stylesheet are
 inlined from the copy shipped inside the pyvis package, there are no fonts, images or
@@ -42,6 +42,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ics_graph.model import vocabulary as v
+from ics_graph.queries.areas import AreaTree
 from ics_graph.queries.projection import Edge, Node, project
 from ics_graph.util.errors import UsageError
 
@@ -59,7 +60,6 @@ VIEWS = tuple(VIEW_EDGES)
 #: (an unowned function has no allocation edge, but should still show, marked).
 _VIEW_FLAGGED_KINDS = {"dependencies": {"function"}, "delegation": {"body"}, "allocation": {"function", "body"}}
 
-_LEVEL_ORDER = ("national", "regional", "system", "place", "neighbourhood")
 LEVEL_COLOURS = {  # fill, border
     "national": ("#c6dbef", "#2b5d8c"),
     "regional": ("#c7e9c0", "#2f7d32"),
@@ -70,7 +70,7 @@ LEVEL_COLOURS = {  # fill, border
 }
 KIND_SHAPES = {"function": "ellipse", "body": "box", "area": "database", "collaborative": "hexagon", "other": "dot"}
 _KIND_SHAPE_WORDS = {"function": "ellipse", "body": "box", "area": "cylinder", "collaborative": "hexagon"}
-EDGE_STYLES = {  # colour, dashes, width, what the legend calls it
+EDGE_STYLES: dict[str, tuple[str, list[int] | bool, int, str]] = {  # colour, dashes, width, what the legend calls it
     "accountable": ("#333333", False, 2, "accountable for (body to function)"),
     "delivers": ("#1f6fb2", False, 1, "delivers (body to function)"),
     "delegates": ("#7b2d9c", False, 3, "delegates, labelled with the instrument"),
@@ -97,8 +97,8 @@ def vis_network_assets() -> tuple[str, str, str]:
     """(version, minified JS, CSS) of the newest vis-network shipped inside pyvis."""
     import importlib.util
 
-    # Found without importing pyvis: its package imports IPython, networkx and jinja2
-    # (0.27 s), for nothing the page needs.
+    # Found without importing pyvis: its package imports IPython, networkx and jinja2,
+    # none of which the page needs.
     spec = importlib.util.find_spec("pyvis")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("the pyvis package is not installed; install pyvis>=0.3.2")
@@ -107,8 +107,8 @@ def vis_network_assets() -> tuple[str, str, str]:
     for folder in lib.glob("vis-*"):
         js, css = folder / "vis-network.min.js", folder / "vis-network.css"
         if js.is_file() and css.is_file():
-            version = tuple(int(p) if p.isdigit() else 0 for p in folder.name[4:].split("."))
-            found.append((version, folder.name[4:], js, css))
+            number = tuple(int(p) if p.isdigit() else 0 for p in folder.name[4:].split("."))
+            found.append((number, folder.name[4:], js, css))
     if not found:
         raise RuntimeError(f"vis-network is missing from the pyvis package ({lib}); reinstall pyvis>=0.3.2")
     _v, version, js, css = max(found)
@@ -169,21 +169,18 @@ def _statement_of(edge: Edge) -> str:
 
 
 def _rank(level: str) -> int:
-    return _LEVEL_ORDER.index(level) if level in _LEVEL_ORDER else len(_LEVEL_ORDER)
+    """A level's row on the page, counting from 0 (national); unknown levels below all."""
+    return v.level_rank(level) - 1
+
+
+def _tree(edges: list[Edge]) -> AreaTree:
+    """The area tree as the drawing's part-of edges state it."""
+    return AreaTree((e.source, e.target) for e in edges if e.kind == "part-of")
 
 
 def _footprint(nodes: dict[str, Node], edges: list[Edge], area: str, area_of: dict[str, str]):
     """The area, the areas inside it, and everything that touches them."""
-    children: dict[str, list[str]] = {}
-    for e in edges:
-        if e.kind == "part-of":
-            children.setdefault(e.target, []).append(e.source)
-    inside, todo = {area}, [area]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in inside:
-                inside.add(child)
-                todo.append(child)
+    inside = _tree(edges).inside(area)
     core = set(inside)
     for e in edges:
         placed = area_of.get(_statement_of(e))
@@ -205,11 +202,11 @@ def _footprint(nodes: dict[str, Node], edges: list[Edge], area: str, area_of: di
 
 def _collapse(nodes: dict[str, Node], edges: list[Edge]):
     """Each place's neighbourhoods merged into one node ``neighbourhoods/<place id>``."""
-    parent = {e.source: e.target for e in edges if e.kind == "part-of"}
+    tree = _tree(edges)
     merged: dict[str, str] = {}
     members: dict[str, list[str]] = {}
     for key, node in nodes.items():
-        up = parent.get(key)
+        up = tree.parent(key)
         if node.kind == "area" and node.level == "neighbourhood" and up in nodes and nodes[up].level == "place":
             merged[key] = _NEIGHBOURHOODS + up
             members.setdefault(up, []).append(node.label)
@@ -229,9 +226,9 @@ def _collapse(nodes: dict[str, Node], edges: list[Edge]):
         if source == e.source and target == e.target:
             seen.setdefault((e.kind, source, target, e.label, e.id), e)
             continue
-        key = (e.kind, source, target, e.label)
-        if key not in seen:
-            seen[key] = Edge(
+        merged_key = (e.kind, source, target, e.label)
+        if merged_key not in seen:
+            seen[merged_key] = Edge(
                 id=f"{e.kind}/{source}/{target}/{e.label}" if e.label else f"{e.kind}/{source}/{target}",
                 source=source,
                 target=target,
@@ -373,7 +370,7 @@ def _vis_level(node: Node, function_level: dict[str, str]) -> tuple[int, str]:
     the odd row below the level they are allocated at, the unplaced at the bottom."""
     if node.kind == "function":
         level = function_level.get(node.id, "")
-        return (2 * _rank(level) + 1 if level else 2 * len(_LEVEL_ORDER)), level
+        return (2 * _rank(level) + 1 if level else 2 * len(v.LEVELS)), level
     return 2 * _rank(node.level), node.level
 
 
@@ -500,7 +497,7 @@ _OPTIONS = {
         },
     },
     # The hierarchical layout places every node by level; a physics simulation on top
-    # would only jiggle it (and took seconds to settle on a thousand nodes), so the
+    # would only jiggle it (and keep a large page busy before it settles), so the
     # layout is final as soon as it is drawn: "physics stops once the layout settles"
     # holds from the first frame.
     "physics": {"enabled": False},
@@ -611,7 +608,7 @@ def _legend(legend: dict) -> str:
     parts.append("</ul><h2>Edges</h2><ul>")
     for kind in legend["edges"]:
         colour, dashes, width, words = EDGE_STYLES[kind]
-        style = "dashed" if dashes and dashes[0] > 3 else ("dotted" if dashes else "solid")
+        style = "dashed" if isinstance(dashes, list) and dashes[0] > 3 else ("dotted" if dashes else "solid")
         parts.append(
             f'<li><span class="line" style="border-top:{max(width, 2)}px {style} {colour}"></span>{e(words)}</li>'
         )

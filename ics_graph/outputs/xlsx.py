@@ -45,12 +45,17 @@ import zipfile
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ics_graph.inputs.workbook import SHEETS, TEMPLATE_HEADERS, _column_letter
 from ics_graph.model import vocabulary as v
+from ics_graph.model.findings import CheckResult, Finding
+from ics_graph.model.graph import Mapping
 from ics_graph.model.schema import SECTIONS, Section
 from ics_graph.util.files import write_atomic
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 __all__ = ["FINDINGS_HEADERS", "FIXED_TIME", "export_workbook", "stable_bytes", "workbook_rows", "write_template"]
 
@@ -78,12 +83,13 @@ class _Graph:
     """The mapping's data triples indexed by subject: subject -> predicate -> objects,
     objects as ``("iri", value)`` or ``("lit", lexical, datatype)``."""
 
-    def __init__(self, mapping) -> None:
+    def __init__(self, mapping: Mapping) -> None:
         self.out: dict[str, dict[str, list[tuple]]] = {}
         for s, p, o in mapping.data_triples():
             subject = getattr(s, "value", None)
             if subject is None or type(s).__name__ != "NamedNode":
                 continue  # blank-node subjects have no row to go in
+            obj: tuple[str, ...]
             if type(o).__name__ == "Literal":
                 obj = ("lit", o.value, o.datatype.value if o.datatype is not None else _XSD + "string")
             elif type(o).__name__ == "NamedNode":
@@ -173,40 +179,44 @@ class _Rows:
         g = self.g
         if key == "source":
             return self.source_text(subject)
-        if f is None or (f.predicate is None and f.kind not in ("special", "codes")):
+        if f is None:
             return None
-        kind = f.kind
-        if kind == "special":
-            if key == "category":
-                labels = []
-                for cat in g.iris(subject, f.predicate):
-                    names = g.literals(cat, _RDFS_LABEL)
-                    labels.append(names[0] if names else _ident(cat, ("category",)))
-                return "; ".join(labels) or None
+        kind, predicate = f.kind, f.predicate
+        if kind == "special" and key != "category":
             return self.entity_type(section, subject)
+        if predicate is None:  # nothing in the graph to read (codes have columns of their own)
+            return None
+        if kind == "special":  # category
+            labels = []
+            for cat in g.iris(subject, predicate):
+                names = g.literals(cat, _RDFS_LABEL)
+                labels.append(names[0] if names else _ident(cat, ("category",)))
+            return "; ".join(labels) or None
         if kind in ("text", "texts", "date"):
-            values = g.literals(subject, f.predicate)
+            values = g.literals(subject, predicate)
             return "; ".join(values) or None
         if kind == "bool":
-            values = g.literals(subject, f.predicate)
+            values = g.literals(subject, predicate)
             return ("yes" if values[0] == "true" else "no") if values else None
         if kind == "int":
-            values = g.literals(subject, f.predicate)
+            values = g.literals(subject, predicate)
             try:
                 return int(values[0]) if values else None
             except ValueError:
                 return values[0]
         if kind == "decimal":
-            values = g.literals(subject, f.predicate)
+            values = g.literals(subject, predicate)
             return _number(values[0]) if values else None
         if kind == "iri":
-            return "; ".join(g.iris(subject, f.predicate)) or None
+            return "; ".join(g.iris(subject, predicate)) or None
         if kind in ("ref", "refs"):
-            return "; ".join(sorted(_ident(o, f.targets) for o in g.iris(subject, f.predicate))) or None
+            return "; ".join(sorted(_ident(o, f.targets) for o in g.iris(subject, predicate))) or None
         if kind == "enum":
-            return "; ".join(_keyword(o, f.vocab) for o in g.iris(subject, f.predicate)) or None
+            vocab = f.vocab
+            assert vocab is not None  # every enum field in the schema names its vocabulary
+            return "; ".join(_keyword(o, vocab) for o in g.iris(subject, predicate)) or None
         if kind == "level":
-            return "; ".join(_level(o) for o in g.iris(subject, f.predicate)) or None
+            return "; ".join(_level(o) for o in g.iris(subject, predicate)) or None
         return None
 
     def entity_type(self, section: Section, subject: str) -> str | None:
@@ -314,7 +324,7 @@ def _columns(sheet: str, rows: list[dict[str, Any]]) -> list[str]:
     return base + extras
 
 
-def workbook_rows(mapping) -> dict[str, tuple[list[str], list[list[Any]]]]:
+def workbook_rows(mapping: Mapping) -> dict[str, tuple[list[str], list[list[Any]]]]:
     """Sheet name -> (headers, rows of cell values): the data sheets of the export, in
     workbook order (``Workstreams`` and ``Risks`` only when they have rows)."""
     builder = _Rows(_Graph(mapping))
@@ -332,10 +342,10 @@ def workbook_rows(mapping) -> dict[str, tuple[list[str], list[list[Any]]]]:
     return sheets
 
 
-def _finding_rows(findings) -> list[list[Any]]:
-    findings = getattr(findings, "findings", findings) or []
+def _finding_rows(findings: CheckResult | list[Finding] | None) -> list[list[Any]]:
+    listed = findings.findings if isinstance(findings, CheckResult) else findings or []
     rows = []
-    for f in findings:
+    for f in listed:
         loc = f.location
         where = (loc.cell or (loc.line or None)) if loc is not None else None
         rows.append(
@@ -363,7 +373,7 @@ def _put(ws, row: int, column: int, value: Any) -> None:
         cell.value = value
 
 
-def export_workbook(mapping, findings=None) -> bytes:
+def export_workbook(mapping: Mapping, findings: CheckResult | list[Finding] | None = None) -> bytes:
     """The mapping as an ``.xlsx`` workbook (bytes): the data sheets of the workbook
     format and a ``Findings`` sheet listing ``findings`` (a
     :class:`~ics_graph.model.findings.CheckResult` or a list of findings; none if ``None``).
@@ -372,7 +382,9 @@ def export_workbook(mapping, findings=None) -> bytes:
     from openpyxl.styles import Font
 
     book = Workbook()
-    book.remove(book.active)
+    default = book.active  # the sheet a new workbook starts with
+    assert default is not None
+    book.remove(default)
     bold = Font(bold=True)
     sheets = workbook_rows(mapping)
     sheets["Findings"] = (list(FINDINGS_HEADERS), _finding_rows(findings))
@@ -478,7 +490,7 @@ _COLUMN_NOTES = {
 }
 
 
-def stable_bytes(book) -> bytes:
+def stable_bytes(book: Workbook) -> bytes:
     """An openpyxl workbook as .xlsx bytes that depend only on its content: fixed
     document times (``book.save`` would stamp the current time) and fixed zip entry
     times, so the same workbook always gives the same bytes."""
@@ -509,9 +521,11 @@ def write_template(path: str | Path) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.worksheet.worksheet import Worksheet
 
     book = Workbook()
     notes = book.active
+    assert isinstance(notes, Worksheet)  # a new workbook starts with one worksheet
     notes.title = "Notes"
     bold = Font(bold=True)
     notes.append(["ics-graph function-mapping workbook"])

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from ics_graph.model import vocabulary as v
 from ics_graph.queries.where import _Context, _short
 
 __all__ = ["TITLE", "DecisionsMap", "PlaceSection", "Row", "SystemSection", "decisions_map"]
@@ -100,7 +101,7 @@ _NHSE_TO_ICB = """
 SELECT ?d WHERE { ?d a ics:Delegation ; ics:delegator ?from ; ics:delegate ?to .
   ?from a ics:NHSEngland . ?to a ics:IntegratedCareBoard }
 """
-_SYSTEM_RANK, _PLACE_RANK = 3, 4
+_SYSTEM_RANK, _PLACE_RANK = v.LEVELS["system"].rank, v.LEVELS["place"].rank
 
 
 def _first(rows, key):
@@ -191,7 +192,7 @@ def decisions_map(mapping, *, as_of: str = "") -> DecisionsMap:
         entry.rows.append(row(allocation, allocation["area"]))
     # Every place of a mapped system gets a section (saying so when nothing is allocated there).
     for area, info in areas.items():
-        if info.get("place") and rank(area) == _PLACE_RANK and context.parent.get(area) in systems:
+        if info.get("place") and rank(area) == _PLACE_RANK and context.tree.parent(area) in systems:
             places.setdefault(area, PlaceSection(area=area_label(area), area_id=_short(area), level=info["level"]))
     for place, entry in places.items():
         entry.rows = ordered(entry.rows)

@@ -25,6 +25,7 @@ from ics_graph.model import vocabulary as v
 from ics_graph.model.findings import Finding
 from ics_graph.model.graph import Mapping
 from ics_graph.model.sparql import IRI
+from ics_graph.queries.areas import AreaTree
 from ics_graph.util.errors import UsageError
 
 __all__ = [
@@ -39,14 +40,11 @@ __all__ = [
     "impact",
     "moved_allocation_iri",
     "moved_copy",
-    "parse_level",
 ]
 
 #: The named graph that holds the allocations a dry run adds (in the modified copy only).
 DRY_RUN_GRAPH = "urn:ics-graph:dry-run"
 
-_LEVEL_BY_IRI = {level.iri: level for level in v.LEVELS.values()}
-_LEVEL_BY_CLASS = {level.area_class: level for level in v.LEVELS.values()}
 
 _EDGES = """
 SELECT DISTINCT ?from ?to WHERE {
@@ -271,17 +269,6 @@ class ImpactReport:
 # -- helpers ----------------------------------------------------------------------------
 
 
-def parse_level(word: str) -> str:
-    """A level keyword (system, place ...) from what a person wrote (ICB, PCN, locality ...)."""
-    key = v.normalise(word)
-    key = v.LEVEL_SYNONYMS.get(key, key)
-    if key not in v.LEVELS:
-        raise UsageError(
-            f"unknown level '{word}': use one of {', '.join(v.LEVELS)} (or a local name such as ICB, locality, PCN)"
-        )
-    return key
-
-
 def moved_allocation_iri(function_iri: str, area_iri: str) -> str:
     """The deterministic IRI of an allocation a dry run adds."""
     return v.entity_iri("allocation", f"{_tail(function_iri)}--moved--{_tail(area_iri)}")
@@ -336,7 +323,7 @@ def impact(mapping: Mapping, function_iri: str) -> ImpactReport:
     areas: dict[str, tuple[str | None, set[str]]] = {}
     bodies: dict[str, set[str]] = {}
     for row in mapping.select(_TOUCHES, {"f": IRI(function_iri)}):
-        level = _LEVEL_BY_IRI.get(row.get("level", ""))
+        level = v.LEVEL_BY_IRI.get(row.get("level", ""))
         known_level, via = areas.setdefault(row["area"], (level.key if level else None, set()))
         if known_level is None and level is not None:
             areas[row["area"]] = (level.key, via)
@@ -345,8 +332,7 @@ def impact(mapping: Mapping, function_iri: str) -> ImpactReport:
             bodies.setdefault(row["body"], set()).add(row["role"])
 
     labels = mapping.labels([function_iri, *up, *down, *areas, *bodies])
-    rank = {key: level.rank for key, level in v.LEVELS.items()}
-    order = {"accountable": 0, "delivers": 1, "delegates": 2, "receives": 3}
+    order = {"accountable": 0, "delivers": 1, "delegates": 2, "receives": 3}.__getitem__
     report = ImpactReport(
         function=function_iri,
         label=labels[function_iri],
@@ -361,10 +347,10 @@ def impact(mapping: Mapping, function_iri: str) -> ImpactReport:
         ),
         areas=sorted(
             (TouchedArea(i, labels[i], lvl, tuple(sorted(via))) for i, (lvl, via) in areas.items()),
-            key=lambda a: (rank.get(a.level or "", 99), a.label, a.iri),
+            key=lambda a: (v.level_rank(a.level), a.label, a.iri),
         ),
         bodies=sorted(
-            (TouchedBody(i, labels[i], tuple(sorted(roles, key=order.get))) for i, roles in bodies.items()),
+            (TouchedBody(i, labels[i], tuple(sorted(roles, key=order))) for i, roles in bodies.items()),
             key=lambda b: (b.label, b.iri),
         ),
     )
@@ -373,50 +359,38 @@ def impact(mapping: Mapping, function_iri: str) -> ImpactReport:
 
 @dataclass
 class _Areas:
+    tree: AreaTree  # what each area is part of
     level: dict[str, str]  # area -> level keyword
-    parents: dict[str, set[str]]  # area -> what it is part of
-    children: dict[str, set[str]]  # area -> its parts
     of_class: dict[str, set[str]]  # level keyword -> areas typed with that level's class
-
-    @staticmethod
-    def _reach(area: str, links: dict) -> set[str]:
-        """``area`` and everything reachable from it along ``links`` (no recursion)."""
-        found, stack = {area}, [area]
-        while stack:
-            for nxt in links.get(stack.pop(), ()):
-                if nxt not in found:
-                    found.add(nxt)
-                    stack.append(nxt)
-        return found
 
     def ancestors(self, area: str) -> set[str]:
         """``area`` and everything it is (transitively) part of."""
-        return self._reach(area, self.parents)
+        return set(self.tree.ancestors(area))
 
     def inside(self, area: str) -> set[str]:
         """``area`` and everything (transitively) part of it."""
-        return self._reach(area, self.children)
+        return self.tree.inside(area)
 
     def systems_of(self, area: str) -> set[str]:
         return self.ancestors(area) & self.of_class["system"]
 
     def parts(self, areas: set[str], key: str) -> set[str]:
         """The direct parts of ``areas`` typed at level ``key``."""
-        return {c for a in areas for c in self.children.get(a, ()) if c in self.of_class[key]}
+        return {c for a in areas for c in self.tree.children.get(a, ()) if c in self.of_class[key]}
 
 
-def _area_table(mapping) -> _Areas:
-    table = _Areas({}, {}, {}, {key: set() for key in v.LEVELS})
-    for row in mapping.select(_AREAS):
+def _area_table(mapping: Mapping) -> _Areas:
+    rows = mapping.select(_AREAS)
+    table = _Areas(
+        AreaTree((row["area"], row["parent"]) for row in rows if "parent" in row), {}, {key: set() for key in v.LEVELS}
+    )
+    for row in rows:
         area = row["area"]
-        level = _LEVEL_BY_IRI.get(row.get("level", "")) or _LEVEL_BY_CLASS.get(row.get("cls", ""))
+        level = v.LEVEL_BY_IRI.get(row.get("level", "")) or v.LEVEL_BY_CLASS.get(row.get("cls", ""))
         if level is not None:
             table.level.setdefault(area, level.key)
-        if "cls" in row and row["cls"] in _LEVEL_BY_CLASS:
-            table.of_class[_LEVEL_BY_CLASS[row["cls"]].key].add(area)
-        if "parent" in row:
-            table.parents.setdefault(area, set()).add(row["parent"])
-            table.children.setdefault(row["parent"], set()).add(area)
+        if "cls" in row and row["cls"] in v.LEVEL_BY_CLASS:
+            table.of_class[v.LEVEL_BY_CLASS[row["cls"]].key].add(area)
     return table
 
 
@@ -455,7 +429,7 @@ def moved_copy(
     of each allocation added. ``mapping`` is not changed."""
     import pyoxigraph as ox
 
-    key = parse_level(move_to)
+    key = v.parse_level(move_to)
     table = _area_table(mapping)
     function_label = mapping.label(function_iri)
     live = {row["allocation"]: row["area"] for row in mapping.select(_ALLOCATIONS, {"f": IRI(function_iri)})}

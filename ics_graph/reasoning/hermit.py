@@ -488,11 +488,16 @@ def _fits(g: _Graph, lit: Lit, datatype) -> tuple[bool, str]:
                     "maxExclusive": f"less than {bound.value}",
                 }.get(name, f"{name} {bound.value}")
             )
-            if ok and number is not None and b is not None and (
-                (name == "minInclusive" and number < b)
-                or (name == "maxInclusive" and number > b)
-                or (name == "minExclusive" and number <= b)
-                or (name == "maxExclusive" and number >= b)
+            if (
+                ok
+                and number is not None
+                and b is not None
+                and (
+                    (name == "minInclusive" and number < b)
+                    or (name == "maxInclusive" and number > b)
+                    or (name == "minExclusive" and number <= b)
+                    or (name == "maxExclusive" and number >= b)
+                )
             ):
                 ok = False
         limits = {p[len(XSD) :]: b.value for p, b in bounds if p.startswith(XSD)}
@@ -673,8 +678,8 @@ def explain(g: _Graph) -> list[str]:
             for p, value in g.has_value.get(c, ()):
                 required[p].append((value, c))
         for p, wanted in required.items():
-            values = {value for value, _ in wanted}
-            if len(values) > 1 and not disjoint_reported:
+            fixed = {value for value, _ in wanted}
+            if len(fixed) > 1 and not disjoint_reported:
                 listed = " and ".join(f"{g.name(value)} (as {g.cls(c)})" for value, c in wanted)
                 say(f"{who} would need {g.prop(p)} to be both {listed}.")
             if not g.is_functional(p):
@@ -758,7 +763,7 @@ def unique_name_triples(g: _Graph) -> list:
                 continue
             axiom = ox.BlankNode()
             out.append(ox.Triple(axiom, ox.NamedNode(RDF_TYPE), ox.NamedNode(OWL + "AllDifferent")))
-            head = ox.BlankNode()
+            head: ox.BlankNode | ox.NamedNode = ox.BlankNode()
             out.append(ox.Triple(axiom, ox.NamedNode(OWL + "distinctMembers"), head))
             for i, value in enumerate(values):
                 out.append(ox.Triple(head, ox.NamedNode(RDF_FIRST), ox.NamedNode(value)))
@@ -776,9 +781,11 @@ def unique_name_triples(g: _Graph) -> list:
 def _ntriples(triples: Iterable) -> bytes:
     import pyoxigraph as ox
 
-    return ox.serialize(
+    data = ox.serialize(
         (t if isinstance(t, ox.Triple) else ox.Triple(*t) for t in triples), format=ox.RdfFormat.N_TRIPLES
     )
+    assert data is not None  # None only when given an output to write to
+    return data
 
 
 def _hermit_command(owlready2, nt_file: Path) -> list[str]:
@@ -806,9 +813,9 @@ def _run_hermit(ontology_nt: bytes, data_nt: bytes, classify: bool = False) -> t
     """(consistent, IRIs of unsatisfiable ontology classes, seconds in HermiT).
 
     Both graphs are loaded into a fresh in-memory owlready2 World. By default HermiT is
-    asked one question, whether the whole is consistent (``-k``): with a few thousand
-    individuals that takes about a second, where owlready2's ``sync_reasoner`` (which also
-    classifies every class and property and realises every individual) takes a minute.
+    asked one question, whether the whole is consistent (``-k``): far less work than
+    owlready2's ``sync_reasoner``, which also classifies every class and property and
+    realises every individual.
     ``classify=True`` runs ``sync_reasoner`` instead and also reports classes of the
     ontology that can have no members."""
     import subprocess

@@ -42,7 +42,7 @@ __all__ = ["KEEP", "LARGEST", "LARGEST_BYTES", "cache_folder", "load_mapping_cac
 FORMAT = 1
 KEEP = 32  # entries kept; the least recently used are removed first
 LARGEST = 500_000  # quads; beyond this the store (load --store) is the way to avoid parsing again
-# Files this large are not hashed for a key: at a million triples that alone took 0.3 s,
+# Files this large are not hashed for a key: reading and hashing them is time spent
 # for an entry that would be refused for its size anyway.
 LARGEST_BYTES = 64 * 1024 * 1024
 _OFF = ("0", "off", "no", "false", "none")
@@ -67,7 +67,7 @@ def load_mapping_cached(paths: Sequence[str | Path]) -> Mapping:
 
     folder = cache_folder()
     keyed = _key(paths) if folder is not None else None
-    if keyed is None:
+    if folder is None or keyed is None:
         return load_mapping(paths)
     key, digests = keyed
     mapping = _read(folder, key, digests)

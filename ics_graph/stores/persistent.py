@@ -25,10 +25,10 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from ics_graph.engine.checking import check
 from ics_graph.model import vocabulary as v
@@ -230,7 +230,7 @@ class LoadReport:
 
 
 def load_into(
-    spec: StoreSpec, mapping, *, update_url: str | None = None, graph_store_url: str | None = None
+    spec: StoreSpec, mapping: Mapping, *, update_url: str | None = None, graph_store_url: str | None = None
 ) -> LoadReport:
     """Write an in-memory mapping into a persistent store, replacing only the files whose
     content changed. All or nothing: on any error the store is left as it was."""
@@ -398,12 +398,12 @@ def _sync(
 # -- reading --------------------------------------------------------------------------
 
 
-def open_mapping(spec: StoreSpec, *, into_memory: bool = False):
+def open_mapping(spec: StoreSpec, *, into_memory: bool = False) -> Mapping:
     """The mapping held in a persistent store, queried where it lives.
 
     ``into_memory`` copies an Oxigraph folder into memory first: a whole-graph job such
-    as ``check`` runs about four times faster on Oxigraph's memory store than on its
-    disk store, which repays the copy (10 s at a million triples, against 45 s saved).
+    as ``check`` runs so much faster on Oxigraph's memory store than on its disk store
+    that it saves more time than the copy takes.
     Targeted queries (where, at, body) stay on disk, where they are index lookups."""
     import pyoxigraph as ox
 
@@ -450,7 +450,7 @@ class StoredLocations:
     as in memory."""
 
     # Subject-bound, so each entity is an index lookup (a GRAPH ?g pattern with OPTIONALs
-    # and a FILTER on ?g made Oxigraph scan: 0.17 s a batch on a disk store).
+    # and a FILTER on ?g made Oxigraph scan the store for every batch).
     _QUERY = "SELECT ?e ?g ?p ?o WHERE { VALUES ?e { %s } GRAPH ?g { ?e ?p ?o } }"
     _ALL = (
         f"SELECT ?e ?g ?p ?o WHERE {{ VALUES ?p {{ <{v.ICS}definedInFile> <{v.ICS}definedAtLine> "
@@ -463,8 +463,9 @@ class StoredLocations:
         v.ICS + "definedAtCell": "cell",
     }
 
-    def __init__(self, store, files: list[str]):
-        self.store, self.cache = store, {}
+    def __init__(self, store: Any, files: list[str]) -> None:
+        self.store = store
+        self.cache: dict[str, Location | None] = {}  # None: asked, and written nowhere
         self.order = {f: i for i, f in enumerate(files)}
 
     def _take(self, quads) -> None:
@@ -483,14 +484,14 @@ class StoredLocations:
                 best[row["e"]] = (rank, loc)
         self.cache.update({iri: loc for iri, (_rank, loc) in best.items()})
 
-    def prefetch(self, iris) -> None:
+    def prefetch(self, iris: Iterable[str]) -> None:
         wanted = sorted({i for i in iris if i and i not in self.cache and ">" not in i and " " not in i})
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             self.cache.update(dict.fromkeys(chunk))
             self._take(_plain_rows(self.store.query(self._QUERY % " ".join(f"<{i}>" for i in chunk))))
 
-    def get(self, iri: str, default=None):
+    def get(self, iri: str, default: Any = None) -> Any:
         if iri not in self.cache:
             self.prefetch([iri])
         found = self.cache.get(iri)
@@ -519,7 +520,7 @@ class RemoteStore:
     pyoxigraph), so rules and queries run on it unchanged. The union of the mapping's
     graphs is the default graph, named by ``default-graph-uri`` as the protocol allows."""
 
-    def __init__(self, query_url: str, *, update_url: str | None = None, graph_store_url: str | None = None):
+    def __init__(self, query_url: str, *, update_url: str | None = None, graph_store_url: str | None = None) -> None:
         self.query_url = query_url
         self._update_url, self._graph_store_url = update_url, graph_store_url
         self.graphs: list[str] = []
@@ -533,7 +534,9 @@ class RemoteStore:
         return self._graph_store_url or _sibling(self.query_url, "store", "--graph-store-url")
 
     # pyoxigraph-like reading
-    def query(self, query: str, *, prefixes: dict[str, str] | None = None, use_default_graph_as_union: bool = False):
+    def query(
+        self, query: str, *, prefixes: dict[str, str] | None = None, use_default_graph_as_union: bool = False
+    ) -> Any:  # as pyoxigraph's Store.query: solutions for SELECT, triples for CONSTRUCT
         from urllib.parse import urlencode
 
         import pyoxigraph as ox
@@ -571,7 +574,9 @@ class RemoteStore:
             for triple in self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"):
                 yield ox.Quad(triple.subject, triple.predicate, triple.object, ox.NamedNode(graph))
 
-    def quads_for_pattern(self, subject, predicate=None, obj=None, graph=None) -> Iterator:
+    def quads_for_pattern(
+        self, subject: Any, predicate: Any = None, obj: Any = None, graph: Any = None
+    ) -> Iterator[Any]:
         import pyoxigraph as ox
 
         if subject is None or predicate is not None or obj is not None or graph is not None:

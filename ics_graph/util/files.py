@@ -39,7 +39,7 @@ def _new_sibling(target: Path) -> tuple[int, str]:
     Created exclusively (``O_EXCL``: never an existing file, nor a link planted under
     that name) with the usual permissions (0666 less the umask), as ``tempfile.mkstemp``
     does except for its 0600; done here because importing :mod:`tempfile` (and
-    :mod:`shutil` with it) cost every command 5-7 ms."""
+    :mod:`shutil` with it) would slow the start of every command."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
     for _attempt in range(100):
         name = str(target.parent / f".{target.name}.{os.urandom(6).hex()}.tmp")

@@ -2,15 +2,15 @@
 
 Oxigraph parses and evaluates queries with the interpreter lock released, so plain
 threads run them in parallel. These helpers use :mod:`threading` directly rather than
-:mod:`concurrent.futures`, whose import brings in :mod:`logging`: 5-7 ms, a
-thirtieth of checking one system, spent by every ``check`` for nothing it uses.
+:mod:`concurrent.futures`, whose import brings in :mod:`logging`: time every
+``check`` would spend on nothing it uses.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from typing import Any
 
 __all__ = ["Background", "import_soon", "in_order"]
@@ -20,7 +20,7 @@ class Background:
     """One call running in a thread. :meth:`result` waits for it and returns what it
     returned, or raises what it raised, in the calling thread."""
 
-    def __init__(self, call: Callable[..., Any], *args: Any, name: str = "ics-graph", **kwargs: Any):
+    def __init__(self, call: Callable[..., Any], *args: Any, name: str = "ics-graph", **kwargs: Any) -> None:
         self._value: Any = None
         self._error: BaseException | None = None
 
@@ -46,7 +46,7 @@ class Background:
 
 def in_order(
     call: Callable[[Any], Any], items: Iterable[Any], workers: int, *, name: str = "ics-graph"
-) -> Iterator[Any]:
+) -> Generator[Any, None, None]:
     """``call(item)`` for every item, on ``workers`` threads that each take the next item
     not yet started; the results are yielded in the items' order, each as soon as it and
     those before it are ready, so the caller works on the first while the rest run.
@@ -83,8 +83,9 @@ def in_order(
     try:
         for index in range(len(items)):
             done[index].wait()
-            if errors[index] is not None:
-                raise errors[index]
+            error = errors[index]
+            if error is not None:
+                raise error
             yield results[index]
             results[index] = None  # the caller has it: do not keep every result alive
     finally:
@@ -97,8 +98,8 @@ def import_soon(*names: str) -> threading.Thread | None:
     """Import the modules ``names`` on another thread, for a later step, while this one
     waits on work that releases the interpreter lock (Oxigraph parsing a file).
 
-    Importing is Python work, so it gains only while the lock is free: at one system the
-    parse leaves about half of its 50 ms free, and importing the YAML parser takes 15 ms.
+    Importing is Python work, so it gains only while the lock is free: a parse leaves it
+    free for much of its time, even at one system enough to import the YAML parser.
     Nothing is lost if it has not finished: a later ``import`` of the same module waits
     for this one (the import lock) and never imports it twice. A module that fails to
     import here is left alone, so that the later ``import`` raises where it is handled.

@@ -1,0 +1,73 @@
+"""The one area tree: which areas each area is part of, walked without recursion.
+
+Every question about footprints (what covers an area, what lies inside it, which system
+it is in) walks ``ics:partOf``; this is the one place that does, for queries, the
+impact dry run, the decisions map and the interactive page alike. An area normally has
+one parent; should a mapping give it several, every walk follows all of them, in sorted
+order, so answers never depend on the order the store returns rows in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ics_graph.model.graph import Mapping
+
+__all__ = ["AreaTree"]
+
+_PART_OF = "SELECT ?area ?parent WHERE { ?area ics:partOf ?parent }"
+
+
+class AreaTree:
+    """Areas and what each is part of.
+
+    >>> tree = AreaTree([("north", "shire"), ("shire", "midlands"), ("n1", "north")])
+    >>> tree.ancestors("n1")
+    ['n1', 'north', 'shire', 'midlands']
+    >>> sorted(tree.inside("shire"))
+    ['n1', 'north', 'shire']
+    """
+
+    def __init__(self, links: Iterable[tuple[str, str]]):
+        parents: dict[str, set[str]] = {}
+        children: dict[str, set[str]] = {}
+        for part, whole in links:
+            parents.setdefault(part, set()).add(whole)
+            children.setdefault(whole, set()).add(part)
+        self.parents = {area: sorted(found) for area, found in parents.items()}
+        self.children = {area: sorted(found) for area, found in children.items()}
+
+    @classmethod
+    def of(cls, mapping: Mapping) -> AreaTree:
+        """The tree the mapping states with ``ics:partOf``."""
+        return cls((row["area"], row["parent"]) for row in mapping.select(_PART_OF))
+
+    def parent(self, area: str) -> str | None:
+        """What ``area`` is directly part of (the first, if a mapping gives several)."""
+        found = self.parents.get(area)
+        return found[0] if found else None
+
+    def ancestors(self, area: str) -> list[str]:
+        """``area`` and every area it is part of, nearest first; each once, so a loop in
+        the data ends the walk instead of running forever."""
+        return _walk(area, self.parents)
+
+    def inside(self, area: str) -> set[str]:
+        """``area`` and every area (transitively) part of it."""
+        return set(_walk(area, self.children))
+
+    def areas(self) -> set[str]:
+        """Every area that is part of another or has parts."""
+        return set(self.parents) | set(self.children)
+
+
+def _walk(start: str, links: dict[str, list[str]]) -> list[str]:
+    """``start`` and what is reachable from it along ``links``, breadth first."""
+    found, seen, index = [start], {start}, 0
+    while index < len(found):
+        for nxt in links.get(found[index], ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                found.append(nxt)
+        index += 1
+    return found
