@@ -75,15 +75,20 @@ def _option(name: str, parse: Callable[[str], Any], value: str | None) -> Any:
 
 
 def _load(paths: Sequence[str], store: str | None = None, *, whole: bool = False, as_of: str | None = None) -> Mapping:
-    """The mapping a command works on (see :func:`ics_graph.app.loading.open_for_command`).
-    The options are parsed first, so a typo fails before any loading."""
-    from ics_graph.app.loading import open_for_command
+    """The mapping a command works on: the PATHs (or the load cache), or a persistent
+    store. The options are parsed first, so a typo fails before any loading."""
     from ics_graph.model.timeline import parse_date
-    from ics_graph.stores.persistent import parse_store
+    from ics_graph.stores.spec import parse_store
 
     spec = _option("--store", parse_store, store)
     day = _option("--as-of", parse_date, as_of)
-    return open_for_command(paths, spec, whole=whole, as_of=day)
+    if spec is not None and spec.persistent:
+        from ics_graph.app.stores import open_store
+
+        return open_store(spec, paths, whole=whole, as_of=day)
+    from ics_graph.app.loading import open_files
+
+    return open_files(paths, as_of=day)
 
 
 def _emit(
@@ -180,7 +185,8 @@ def load(paths, output, fmt, store, update_url, graph_store_url):
     Run it again after editing a file: only what came from changed files is replaced.
     """
     from ics_graph.model.turtle import to_ntriples, to_turtle
-    from ics_graph.stores.persistent import load_into, parse_store
+    from ics_graph.stores.persistent import load_into
+    from ics_graph.stores.spec import parse_store
 
     spec = _option("--store", parse_store, store)
     if (update_url or graph_store_url) and (spec is None or spec.scheme != "sparql"):

@@ -26,7 +26,8 @@ import pytest
 from ics_graph.engine.checking import run_rules
 from ics_graph.engine.rulefiles import load_rules
 from ics_graph.inputs.loader import load_mapping
-from ics_graph.stores.persistent import StoreSpec, load_into, open_mapping
+from ics_graph.stores.persistent import load_into, open_mapping
+from ics_graph.stores.spec import StoreSpec
 
 ICS = "https://w3id.org/ics-graph/ontology#"
 ID = "https://w3id.org/ics-graph/id/"

@@ -27,7 +27,8 @@ from ics_graph.engine.checking import check
 from ics_graph.inputs.loader import load_mapping
 from ics_graph.model.turtle import to_ntriples
 from ics_graph.outputs.renderers import render
-from ics_graph.stores.persistent import StoreSpec, load_into, open_mapping, parse_store
+from ics_graph.stores.persistent import load_into, open_mapping
+from ics_graph.stores.spec import StoreSpec, parse_store
 from ics_graph.util.errors import InputError, StoreError, UsageError
 
 PACK = ROOT / "data" / "northamptonshire"

@@ -37,6 +37,7 @@ A ``.ttl`` rule is a SHACL shapes graph; its shape carries ``ics:ruleSlug``,
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,9 +48,9 @@ from ics_graph.model.sparql import refuse_federation
 from ics_graph.model.vocabulary import ICS, PREFIXES
 from ics_graph.util.errors import InputError, Location, Problem, QueryError, did_you_mean
 from ics_graph.util.paths import display_path
-from ics_graph.util.resources import rules_dir
+from ics_graph.util.resources import ontology_path, rules_dir
 
-__all__ = ["ALGORITHMS", "HEADER_KEYS", "Rule", "load_rules"]
+__all__ = ["ALGORITHMS", "HEADER_KEYS", "Rule", "load_rules", "rules_digest"]
 
 ALGORITHMS = ("strongly-connected-cycles",)
 HEADER_KEYS = ("slug", "severity", "title", "message", "rationale", "sources", "fix", "example", "algorithm", "tags")
@@ -291,3 +292,13 @@ def load_rules(folders: list[Path] | None = None, *, builtin: bool = True) -> li
     if problems:
         raise InputError(problems)
     return sorted(rules.values(), key=lambda r: r.slug)
+
+
+def rules_digest() -> str:
+    """What the built-in rules and the ontology are: stored findings are only used while
+    it is unchanged (an upgrade of ics-graph recomputes them at the next load)."""
+    digest = hashlib.sha256()
+    for path in [ontology_path(), *sorted(rules_dir().iterdir())]:
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return "sha256:" + digest.hexdigest()

@@ -27,11 +27,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ics_graph.engine.rulefiles import rules_digest
 from ics_graph.inputs.loader import WORKBOOK_SUFFIXES, expand, load_mapping
 from ics_graph.model.findings import Finding, from_records, to_records
 from ics_graph.model.graph import Mapping
 from ics_graph.model.vocabulary import ONTOLOGY_GRAPH
-from ics_graph.stores.persistent import rules_digest
 from ics_graph.util.errors import Location, Problem
 from ics_graph.util.files import write_atomic
 from ics_graph.util.paths import display_path

@@ -31,24 +31,23 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ics_graph.engine.checking import check
+from ics_graph.engine.rulefiles import rules_digest
 from ics_graph.model import vocabulary as v
 from ics_graph.model.findings import from_records, to_records
 from ics_graph.model.graph import Mapping
 from ics_graph.model.sparql import plain_rows as _plain_rows
 from ics_graph.model.turtle import literal as _literal
 from ics_graph.model.vocabulary import MANIFEST_GRAPH, ONTOLOGY_GRAPH, SOURCES_GRAPH, file_graph, sources_graph
-from ics_graph.util.errors import Location, StoreError, UsageError
-from ics_graph.util.resources import ontology_path, rules_dir
+from ics_graph.stores.spec import StoreSpec
+from ics_graph.util.errors import Location, StoreError
 
 __all__ = [
     "LoadReport",
     "RemoteStore",
     "StoreError",
-    "StoreSpec",
     "StoredLocations",
     "load_into",
     "open_mapping",
-    "parse_store",
 ]
 
 SCHEMES = ("memory", "oxigraph", "sparql")
@@ -56,38 +55,6 @@ _STAGING = "urn:ics-graph:staging:"
 #: The findings of the built-in rules, computed at load, for where/visualise to show.
 FINDINGS_GRAPH = "urn:ics-graph:findings"
 _TIMEOUT = float(os.environ.get("ICS_GRAPH_SPARQL_TIMEOUT", "300"))
-
-
-@dataclass(frozen=True)
-class StoreSpec:
-    """A parsed ``--store`` value."""
-
-    scheme: str  # "memory", "oxigraph" or "sparql"
-    location: str = ""  # the folder, or the query endpoint's URL
-
-    def __str__(self) -> str:
-        return self.scheme if self.scheme == "memory" else f"{self.scheme}:{self.location}"
-
-    @property
-    def persistent(self) -> bool:
-        return self.scheme != "memory"
-
-
-def parse_store(text: str) -> StoreSpec:
-    """``memory``, ``oxigraph:DIR`` or ``sparql:URL``; a clear UsageError otherwise."""
-    text = text.strip()
-    if text == "memory":
-        return StoreSpec("memory")
-    scheme, _, rest = text.partition(":")
-    if scheme == "oxigraph" and rest:
-        return StoreSpec("oxigraph", rest)
-    if scheme == "sparql" and rest.startswith(("http://", "https://")) and len(rest) > len("https://"):
-        return StoreSpec("sparql", rest)
-    if scheme == "sparql":
-        raise UsageError(f"'{text}': give the endpoint's query URL, for example sparql:http://localhost:7878/query")
-    raise UsageError(
-        f"unknown store '{text}': use memory, oxigraph:DIR (a folder) or sparql:URL (an http or https SPARQL endpoint)"
-    )
 
 
 # -- what the manifest says -----------------------------------------------------------
@@ -150,17 +117,6 @@ def _units_of(mapping) -> tuple[list[_Unit], dict[str, bytes]]:
             digest.update(b"\n".join(sorted(raw.splitlines())) + b"\n--\n")
         units.append(_Unit(graph, file, "sha256:" + digest.hexdigest(), order))
     return units, payload
-
-
-def rules_digest() -> str:
-    """What the built-in rules and the ontology are: stored findings are only used while
-    it is unchanged (an upgrade of ics-graph recomputes them at the next load)."""
-
-    digest = hashlib.sha256()
-    for path in [ontology_path(), *sorted(rules_dir().iterdir())]:
-        if path.is_file():
-            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return "sha256:" + digest.hexdigest()
 
 
 def _findings_ntriples(findings, digest: str) -> str:
