@@ -148,15 +148,17 @@ def test_no_absolute_paths_or_timestamps():
 # --- text --------------------------------------------------------------------------
 
 
-def test_text_grouped_by_rule_with_details():
+def test_text_grouped_by_rule_errors_first_with_details():
+    """Rules with errors come first, then warnings, then info (by slug within each), so
+    what fails a run is read first."""
     out = _render("text")
     assert "\x1b[" not in out
     headers = [line for line in out.splitlines() if line and not line.startswith(" ")]
     assert headers[:4] == [
-        "date-inconsistency  info  Title of date-inconsistency  (1 finding)",
         "delegation-cycle  error  Title of delegation-cycle  (1 finding)",
         "multiple-accountable  error  Title of multiple-accountable  (2 findings)",
         "place-coverage-gap  warning  Title of place-coverage-gap  (1 finding)",
+        "date-inconsistency  info  Title of date-inconsistency  (1 finding)",
     ]
     assert "  data/delegations.yaml:12:5: Delegation of Continuing healthcare goes round in a circle" in out
     assert "    entity: Shire ICB (body/shire-icb)" in out

@@ -376,7 +376,7 @@ def expected(m: Mapping) -> Counter:
             for f in m.functions:
                 present = {h.area for h in allocations if h.function == f and h.area in children}
                 if present and children - present:
-                    add("place-coverage-gap", f, [c])
+                    add("place-coverage-gap", f, [c, *sorted(children - present)])
     # subsidiarity: above the lowest level it could sit at (no rationale), below its minimum scale
     for h in allocations:
         lowest, minimum, _, _ = m.functions[h.function]
@@ -419,11 +419,11 @@ def expected(m: Mapping) -> Counter:
         for component in nx.strongly_connected_components(graph):
             members = sorted(component)
             if len(members) > 1 or graph.has_edge(members[0], members[0]):
-                add(rule, members[0], [*members[1:], group])
+                add(rule, members[0], [*members[1:], *([group] if group else [])])
 
     for f in m.functions:
         cycles("delegation-cycle", [(d.delegator, b) for d in delegations if d.function == f for b in d.bodies], f)
-    cycles("dependency-cycle", sorted(m.depends_on), ICS + "Function")
+    cycles("dependency-cycle", sorted(m.depends_on), None)  # the kind of edge is no entity
     return found
 
 

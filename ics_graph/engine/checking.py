@@ -18,6 +18,7 @@ from pathlib import Path
 from ics_graph.engine.algorithms import find_cycles
 from ics_graph.engine.policy import WAIVER_RULES, Config, apply_waivers
 from ics_graph.engine.rulefiles import Rule, load_rules
+from ics_graph.model import vocabulary as v
 from ics_graph.model.findings import CheckResult, Finding, Severity, sort_findings
 from ics_graph.model.graph import Mapping
 from ics_graph.model.turtle import to_ntriples
@@ -68,6 +69,13 @@ def _rows(mapping, rule: Rule) -> list[dict] | None:
     return mapping.select(rule.query)
 
 
+def _is_entity(group: str) -> bool:
+    """Whether a cycle rule's ``?group`` is an entity a finding is about (the function a
+    delegation chain is of) rather than a class of the ontology that only keeps kinds of
+    edges apart (functions and workstreams): only entities are related."""
+    return bool(group) and not group.startswith(v.ICS)
+
+
 def _is_iri(value) -> bool:
     """Whether a row value is an IRI (an absolute one, with none of the characters an
     IRI may not hold), so that it can be looked up in a query safely."""
@@ -116,7 +124,8 @@ def _sparql_findings(mapping, rule: Rule, rows: list[dict], labels: _Labels) -> 
         focus = row.get("focus")
         if focus is None:
             continue
-        related = tuple(sorted({str(v) for k, v in row.items() if k.startswith("related") and v}))
+        # A related variable may hold several IRIs separated by spaces (a GROUP_CONCAT).
+        related = tuple(sorted({iri for k, v in row.items() if k.startswith("related") for iri in str(v).split()}))
         severity = rule.severity
         if "severity" in row:
             severity = Severity.parse(str(row["severity"]))
@@ -203,7 +212,7 @@ def _cycle_findings(mapping, rule: Rule, rows: list[dict], labels: _Labels) -> l
                     message=_format(rule.message, values),
                     focus=focus,
                     focus_label=labels[focus],
-                    related=tuple(m for m in cycle.members[1:]) + ((group,) if group else ()),
+                    related=tuple(cycle.members[1:]) + ((group,) if _is_entity(group) else ()),
                     location=_location(
                         mapping, *[edge_of.get(pair) for pair in itertools.pairwise(cycle.path)], *cycle.members
                     ),

@@ -1,4 +1,5 @@
-"""Plain-text report for people: findings grouped by rule, then a one-line summary.
+"""Plain-text report for people: findings grouped by rule (rules with errors first, then
+warnings, then info), then a one-line summary.
 
 ::
 
@@ -59,8 +60,10 @@ def summary_line(result, colour: bool = False) -> str:
 def render(result, *, fail_level=None, colour: bool = False, version: str = "") -> str:
     rules = rules_by_slug(result)
     out: list[str] = []
-    for slug, group in groupby(ordered(result.findings), key=lambda f: f.rule):
-        findings = list(group)
+    groups = [(slug, list(group)) for slug, group in groupby(ordered(result.findings), key=lambda f: f.rule)]
+    # Errors first, then warnings, then info: what fails a run is read first.
+    groups.sort(key=lambda g: (-max(f.severity for f in g[1]).value, g[0]))
+    for slug, findings in groups:
         rule = rules.get(slug)
         top = max(f.severity for f in findings)
         title = getattr(rule, "title", "") if rule is not None else ""
