@@ -282,8 +282,9 @@ def where(function, paths, as_of, fmt, store):
 @STORE
 @click.option(
     "--level",
-    type=click.Choice(["national", "regional", "system", "place", "neighbourhood"]),
-    help="Show only what sits at this level.",
+    metavar="LEVEL",
+    help="Show only what sits at this level: national, regional, system, place, neighbourhood, or a local "
+    "name (ICB, ICS, locality, ICP, PCN ...).",
 )
 @AS_OF
 @QUERY_FORMAT
@@ -292,10 +293,12 @@ def at(area, paths, level, as_of, fmt, store):
 
     Grouped by level and by function category. AREA is a name, code (ONS/ODS) or id.
     """
+    from ics_graph.model.vocabulary import parse_level
     from ics_graph.outputs.answers import at_rows, at_text
     from ics_graph.queries.matching import resolve
     from ics_graph.queries.where import what_sits_at
 
+    level = _option("--level", parse_level, level)
     mapping = _load(paths, store, as_of=as_of)
     target = resolve(mapping, "area", area)
     report = what_sits_at(mapping, target.iri, level=level).as_dict()
@@ -433,12 +436,19 @@ def rules(ctx, rule_dirs):
 
 @rules.command()
 @click.argument("slug")
+@click.option(
+    "--rules",
+    "rule_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=str),
+    help="Also look in this folder of rules; repeatable (as 'ics-graph rules --rules DIR explain SLUG').",
+)
 @click.pass_context
-def explain(ctx, slug):
+def explain(ctx, slug, rule_dirs):
     """Print one rule's documentation: why, sources, how to fix, an example."""
     from ics_graph.app.checking import explain_rule
 
-    click.echo(explain_rule(slug, ctx.obj["rule_dirs"]), nl=False)
+    click.echo(explain_rule(slug, [*ctx.obj["rule_dirs"], *rule_dirs]), nl=False)
 
 
 @main.command()
