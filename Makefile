@@ -22,15 +22,16 @@ $(VENV)/.installed: pyproject.toml
 demo: setup
 	@echo "== What the example mapping holds ($(EXAMPLE))"
 	$(BIN)/ics-graph info $(EXAMPLE)
+	@mkdir -p $(OUT)
 	@echo "== Canonical Turtle of the example"
-	$(BIN)/ics-graph load $(EXAMPLE) -o $(OUT)/example.ttl
+	$(BIN)/ics-graph load $(EXAMPLE) -o $(OUT)/example.ttl --force
 	@echo "== Where does continuing healthcare sit?"
 	$(BIN)/ics-graph where "continuing healthcare" $(EXAMPLE)
 	@echo "== Checking the example (its findings are explained in $(EXAMPLE)/README.md)"
 	$(BIN)/ics-graph check $(EXAMPLE) --fail-on never
-	$(BIN)/ics-graph map $(EXAMPLE) -o $(OUT)/decisions.html
-	$(BIN)/ics-graph map $(EXAMPLE) -o $(OUT)/decisions.md
-	$(BIN)/ics-graph visualise $(EXAMPLE) -o $(OUT)/graph.html
+	$(BIN)/ics-graph map $(EXAMPLE) -o $(OUT)/decisions.html --force
+	$(BIN)/ics-graph map $(EXAMPLE) -o $(OUT)/decisions.md --force
+	$(BIN)/ics-graph visualise $(EXAMPLE) -o $(OUT)/graph.html --force
 	@echo "== Loading it into a persistent store, then asking the store (nothing is parsed again)"
 	$(BIN)/ics-graph load $(EXAMPLE) --store oxigraph:$(OUT)/store
 	$(BIN)/ics-graph at "West Northamptonshire" --level place --store oxigraph:$(OUT)/store

@@ -26,11 +26,12 @@ import click
 
 from ics_graph import __version__
 from ics_graph.util.errors import IcsGraphError, InputError, UsageError
+from ics_graph.util.threads import QueryTimeout
 
 if TYPE_CHECKING:
     from ics_graph.model.graph import Mapping
 
-EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 STORE = click.option(
     "--store",
@@ -49,6 +50,63 @@ AS_OF = click.option(
     metavar="DATE",
     help="Answer for the mapping as it stands on DATE (YYYY-MM-DD): what is not in force then is left out.",
 )
+
+
+def _dated_query(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--as-of and --all-dates, for the questions (where, at, body, impact): by default
+    they answer as of today."""
+    command = click.option(
+        "--all-dates",
+        "all_dates",
+        is_flag=True,
+        help="Answer for every date the mapping records (ended and future arrangements too).",
+    )(command)
+    return click.option(
+        "--as-of",
+        "as_of",
+        metavar="DATE",
+        help="Answer for the mapping as it stands on DATE (YYYY-MM-DD). Default: today (or ICS_GRAPH_TODAY).",
+    )(command)
+
+
+def _answer_day(as_of: str | None, all_dates: bool) -> str | None:
+    """The date a question answers for (YYYY-MM-DD), or None for all dates."""
+    if all_dates and as_of is not None:
+        _fail("give --as-of DATE or --all-dates, not both")
+    if all_dates:
+        return None
+    if as_of is not None:
+        return as_of
+    from ics_graph.model.timeline import today
+
+    return today().isoformat()
+
+
+def _say_when(report: dict[str, Any], day: str | None) -> dict[str, Any]:
+    """The report saying which dates it answers for: "as_of" (or null) and "all_dates"."""
+    report["as_of"], report["all_dates"] = day, day is None
+    return report
+
+
+def _resolve(mapping: Mapping, kind: str, text: str, day: str | None) -> Any:
+    """The entity ``text`` names (queries.matching.resolve); when nothing matches as of a
+    date, the error says so: what ended before it (a CCG) is found with --all-dates."""
+    from ics_graph.queries.matching import NoMatch, resolve
+
+    try:
+        return resolve(mapping, kind, text)
+    except NoMatch as exc:
+        if day is None:
+            raise
+        also = "--all-dates also looks among what has ended or not yet begun"
+        raise UsageError(f"{exc}. Answering as of {day}: {also}") from None
+
+
+def _dated_text(text_of: Callable[[dict[str, Any]], str]) -> Callable[[dict[str, Any]], str]:
+    """``text_of`` with a first line saying which dates the answer is for."""
+    return lambda data: ("All dates" if data["all_dates"] else f"As of {data['as_of']}") + "\n" + text_of(data)
+
+
 QUERY_FORMAT = click.option(
     "--format",
     "fmt",
@@ -56,6 +114,32 @@ QUERY_FORMAT = click.option(
     default="text",
     show_default=True,
     help="Output format.",
+)
+
+FORCE = click.option("--force", is_flag=True, help="Replace the output file if it exists.")
+ALLOW_OUTSIDE = click.option(
+    "--allow-outside",
+    is_flag=True,
+    help="Let imports: and symbolic links leave the first PATH's folder tree (or its git repository).",
+)
+
+
+def _set_timeout(_ctx: click.Context, _param: click.Parameter, seconds: float) -> float:
+    from ics_graph.util.threads import set_query_timeout
+
+    set_query_timeout(seconds or None)  # 0: no limit
+    return seconds
+
+
+TIMEOUT = click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=300,
+    show_default=True,
+    metavar="SECONDS",
+    expose_value=False,
+    callback=_set_timeout,
+    help="Stop with exit 2 if a query runs longer than this (0: no limit).",
 )
 
 
@@ -74,7 +158,14 @@ def _option(name: str, parse: Callable[[str], Any], value: str | None) -> Any:
         _fail(f"{name}: {exc}")
 
 
-def _load(paths: Sequence[str], store: str | None = None, *, whole: bool = False, as_of: str | None = None) -> Mapping:
+def _load(
+    paths: Sequence[str],
+    store: str | None = None,
+    *,
+    whole: bool = False,
+    as_of: str | None = None,
+    allow_outside: bool = False,
+) -> Mapping:
     """The mapping a command works on: the PATHs (or the load cache), or a persistent
     store. The options are parsed first, so a typo fails before any loading."""
     from ics_graph.model.timeline import parse_date
@@ -88,7 +179,7 @@ def _load(paths: Sequence[str], store: str | None = None, *, whole: bool = False
         return open_store(spec, paths, whole=whole, as_of=day)
     from ics_graph.app.loading import open_files
 
-    return open_files(paths, as_of=day)
+    return open_files(paths, as_of=day, allow_outside=allow_outside)
 
 
 def _emit(
@@ -107,13 +198,38 @@ def _emit(
         click.echo(text_of(data), nl=False)
 
 
-def _write(path: str, data: str | bytes, inputs: list[str]) -> None:
+def _target(path: str | None, suffixes: Sequence[str] | None, what: str, force: bool) -> None:
+    """Check an output file before any work: its extension fits the format (``suffixes``,
+    ``""`` for none), it does not exist unless ``force``, and its folder exists."""
+    from ics_graph.util.files import check_output
+
+    if path:
+        check_output(path, suffixes=suffixes, what=what, force=force)
+
+
+def _refuse(path: str, mapping: Mapping, also_read: Sequence[str] = ()) -> None:
+    """Refuse an output over a file the command read (the mapping's files, and
+    ``also_read``), a mapping file in a folder read as a mapping (the next command would
+    read it as part of the mapping), and any file in the Oxigraph store it used."""
+    from ics_graph.stores.spec import parse_store
+    from ics_graph.util.files import refuse_inputs
+
+    folders = [folder for folder, _files in mapping.expansions if Path(folder).is_dir()]
+    store = click.get_current_context().params.get("store")
+    spec = parse_store(store) if store else None
+    stores = [spec.location] if spec is not None and spec.scheme == "oxigraph" else []
+    refuse_inputs(path, [*mapping.files, *also_read], folders, stores=stores)
+
+
+def _write(path: str, data: str | bytes, mapping: Mapping, also_read: Sequence[str] = ()) -> None:
+    """Write an output atomically, refusing what :func:`_refuse` refuses."""
     from ics_graph.util.files import write_atomic
 
+    _refuse(path, mapping, also_read)
     try:
-        write_atomic(path, data, inputs=inputs)
+        write_atomic(path, data, inputs=[*mapping.files, *also_read])
     except OSError as exc:
-        _fail(str(exc))
+        _fail(f"cannot write '{path}': {exc.strerror or exc}")
 
 
 class _Main(click.Group):
@@ -129,8 +245,20 @@ class _Main(click.Group):
             count = len(error.problems)
             click.echo(f"{count} problem{'s' if count != 1 else ''} in the input; nothing was produced.", err=True)
             sys.exit(EXIT_INPUT)
+        except QueryTimeout as exc:  # the query cannot be stopped: leave without waiting for it
+            click.echo(f"error: {exc}", err=True)
+            _leave(EXIT_INPUT)
         except IcsGraphError as exc:
             _fail(str(exc))
+        except KeyboardInterrupt as exc:  # Ctrl-C: one line (what was left, if a load says), never a traceback
+            import signal
+
+            from ics_graph.util.threads import claim_exit
+
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not interrupt the goodbye
+            if claim_exit():  # else the watchdog of guard_interrupts has said it already
+                click.echo(f"interrupted: {exc}" if str(exc) else "interrupted", err=True)
+            _leave(EXIT_INTERRUPTED)
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
@@ -144,8 +272,30 @@ def main() -> None:
     """
 
 
+def _store_untouched(step: Callable[[], Any]) -> Any:
+    """``step()``, before a load writes to its store: Ctrl-C then says the store is untouched."""
+    from ics_graph.util.threads import Interrupted, noting
+
+    said = "the store is as it was before this load"
+    try:
+        with noting(lambda: said):
+            return step()
+    except Interrupted:
+        raise  # the load says what it left
+    except KeyboardInterrupt:
+        raise Interrupted(said) from None
+
+
+def _into_store(spec: Any, mapping: Mapping, update_url: str | None, graph_store_url: str | None) -> Any:
+    from ics_graph.stores.persistent import load_into
+
+    return load_into(spec, mapping, update_url=update_url, graph_store_url=graph_store_url)
+
+
 @main.command()
 @PATHS
+@ALLOW_OUTSIDE
+@TIMEOUT
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Write here instead of standard output."
 )
@@ -156,6 +306,7 @@ def main() -> None:
     default=None,
     help="Serialisation (default: from the output's extension, else ttl).",
 )
+@FORCE
 @click.option(
     "--store",
     "store",
@@ -175,7 +326,7 @@ def main() -> None:
     help="With --store sparql:URL: the Graph Store Protocol endpoint "
     "(default: the query URL with /query or /sparql replaced by /store).",
 )
-def load(paths, output, fmt, store, update_url, graph_store_url):
+def load(paths, output, fmt, force, store, update_url, graph_store_url, allow_outside):
     """Load a mapping and write it as canonical RDF, or into a persistent store.
 
     The output is deterministic: the same input gives byte-identical output, so
@@ -183,27 +334,37 @@ def load(paths, output, fmt, store, update_url, graph_store_url):
     validated as always, then written into the store, all or nothing; later commands
     run on the store with --store instead of PATH, without parsing the files again.
     Run it again after editing a file: only what came from changed files is replaced.
+    Ctrl-C or a kill leaves the store as it was or as loaded, never in between (an
+    interrupted load exits 130 saying which). With --store and no PATH, the mapping the
+    store holds is written (-o FILE, or standard output), as from its files.
     """
     from ics_graph.model.turtle import to_ntriples, to_turtle
-    from ics_graph.stores.persistent import load_into
     from ics_graph.stores.spec import parse_store
 
     spec = _option("--store", parse_store, store)
     if (update_url or graph_store_url) and (spec is None or spec.scheme != "sparql"):
         _fail("--update-url and --graph-store-url go with --store sparql:URL")
-    if not paths:
+    if not paths and (spec is None or not spec.persistent):
         _fail("give the mapping to load: PATH (files or folders)")
-    mapping = _load(paths)
-    if spec is not None and spec.persistent:
-        report = load_into(spec, mapping, update_url=update_url, graph_store_url=graph_store_url)
+    if fmt is None:
+        fmt = "nt" if output and output.lower().endswith(".nt") else "ttl"
+    _target(output, [f".{fmt}"], "Turtle" if fmt == "ttl" else "N-Triples", force)
+    if not paths:  # no PATH: the mapping the store holds, written as from its files
+        mapping = _load(paths, store)
+    elif spec is not None and spec.persistent:
+        mapping = _store_untouched(lambda: _load(paths, allow_outside=allow_outside))
+    else:
+        mapping = _load(paths, allow_outside=allow_outside)
+    if output:  # before the store is written: all or nothing
+        _refuse(output, mapping)
+    if paths and spec is not None and spec.persistent:
+        report = _store_untouched(lambda: _into_store(spec, mapping, update_url, graph_store_url))
         click.echo(report.render_text(), nl=False, err=True)
         if not output:
             return
-    if fmt is None:
-        fmt = "nt" if output and output.lower().endswith(".nt") else "ttl"
     text = (to_ntriples if fmt == "nt" else to_turtle)(mapping.data_triples())
     if output:
-        _write(output, text, mapping.files)
+        _write(output, text, mapping)
         click.echo(f"Wrote {len(mapping)} triples from {len(mapping.files)} file(s) to {output}", err=True)
     else:
         click.echo(text, nl=False)
@@ -211,14 +372,16 @@ def load(paths, output, fmt, store, update_url, graph_store_url):
 
 @main.command()
 @PATHS
+@ALLOW_OUTSIDE
+@TIMEOUT
 @STORE
 @FORMAT
-def info(paths, fmt, store):
+def info(paths, fmt, store, allow_outside):
     """Show what a mapping holds: counts by kind, level and area."""
     from ics_graph.outputs.summary import render_text
     from ics_graph.queries.info import summarise
 
-    summary = summarise(_load(paths, store, whole=True))
+    summary = summarise(_load(paths, store, whole=True, allow_outside=allow_outside))
     if fmt == "json":
         click.echo(json.dumps(summary.as_dict(), indent=2, sort_keys=True))
     else:
@@ -227,9 +390,10 @@ def info(paths, fmt, store):
 
 @main.command()
 @PATHS
+@ALLOW_OUTSIDE
 @STORE
 @FORMAT
-def reason(paths, fmt, store):
+def reason(paths, fmt, store, allow_outside):
     """Check the ontology and the mapping together with the HermiT OWL reasoner.
 
     Exits 1 when they are inconsistent, explaining which entities are involved.
@@ -237,7 +401,7 @@ def reason(paths, fmt, store):
     """
     from ics_graph.app.reasoning import reason_about
 
-    mapping = _load(paths, store, whole=True)
+    mapping = _load(paths, store, whole=True, allow_outside=allow_outside)
     report = reason_about(mapping)
     if fmt == "json":
         click.echo(json.dumps({"consistent": report.consistent, "problems": report.problems}, indent=2))
@@ -253,10 +417,12 @@ def reason(paths, fmt, store):
 @main.command()
 @click.argument("function")
 @PATHS
+@ALLOW_OUTSIDE
+@TIMEOUT
 @STORE
-@AS_OF
+@_dated_query
 @QUERY_FORMAT
-def where(function, paths, as_of, fmt, store):
+def where(function, paths, as_of, all_dates, fmt, store, allow_outside):
     """Where FUNCTION sits: in each mapped system and its places.
 
     FUNCTION is a name, code, synonym or id; typos are forgiven, and an ambiguous
@@ -266,19 +432,20 @@ def where(function, paths, as_of, fmt, store):
     """
     from ics_graph.app.findings import default_findings
     from ics_graph.outputs.answers import where_rows, where_text
-    from ics_graph.queries.matching import resolve
     from ics_graph.queries.where import where_is
 
-    mapping = _load(paths, store, as_of=as_of)
-    target = resolve(mapping, "function", function)
+    day = _answer_day(as_of, all_dates)
+    mapping = _load(paths, store, as_of=day, allow_outside=allow_outside)
+    target = _resolve(mapping, "function", function, day)
     report = where_is(mapping, target.iri, findings=default_findings(mapping)).as_dict()
-    report["as_of"] = as_of
-    _emit(report, fmt, where_text, where_rows)
+    _emit(_say_when(report, day), fmt, _dated_text(where_text), where_rows)
 
 
 @main.command()
 @click.argument("area")
 @PATHS
+@ALLOW_OUTSIDE
+@TIMEOUT
 @STORE
 @click.option(
     "--level",
@@ -286,43 +453,53 @@ def where(function, paths, as_of, fmt, store):
     help="Show only what sits at this level: national, regional, system, place, neighbourhood, or a local "
     "name (ICB, ICS, locality, ICP, PCN ...).",
 )
-@AS_OF
+@_dated_query
 @QUERY_FORMAT
-def at(area, paths, level, as_of, fmt, store):
+def at(area, paths, level, as_of, all_dates, fmt, store, allow_outside):
     """Everything that sits in AREA: held there, held above and covering it, or inside it.
 
     Grouped by level and by function category. AREA is a name, code (ONS/ODS) or id.
     """
     from ics_graph.model.vocabulary import parse_level
     from ics_graph.outputs.answers import at_rows, at_text
-    from ics_graph.queries.matching import resolve
     from ics_graph.queries.where import what_sits_at
 
     level = _option("--level", parse_level, level)
-    mapping = _load(paths, store, as_of=as_of)
-    target = resolve(mapping, "area", area)
+    day = _answer_day(as_of, all_dates)
+    mapping = _load(paths, store, as_of=day, allow_outside=allow_outside)
+    target = _resolve(mapping, "area", area, day)
     report = what_sits_at(mapping, target.iri, level=level).as_dict()
-    report["as_of"] = as_of
-    _emit(report, fmt, at_text, at_rows)
+    _emit(_say_when(report, day), fmt, _dated_text(at_text), at_rows)
 
 
 @main.command()
 @click.argument("body")
 @PATHS
+@ALLOW_OUTSIDE
+@TIMEOUT
 @STORE
-@AS_OF
+@_dated_query
 @QUERY_FORMAT
-def body(body, paths, as_of, fmt, store):
+def body(body, paths, as_of, all_dates, fmt, store, allow_outside):
     """What BODY is accountable for, delivers, has delegated and has received."""
     from ics_graph.outputs.answers import body_rows, body_text
-    from ics_graph.queries.matching import resolve
     from ics_graph.queries.where import body_report
 
-    mapping = _load(paths, store, as_of=as_of)
-    target = resolve(mapping, "body", body)
+    day = _answer_day(as_of, all_dates)
+    mapping = _load(paths, store, as_of=day, allow_outside=allow_outside)
+    target = _resolve(mapping, "body", body, day)
     report = body_report(mapping, target.iri).as_dict()
-    report["as_of"] = as_of
-    _emit(report, fmt, body_text, body_rows)
+    _emit(_say_when(report, day), fmt, _dated_text(body_text), body_rows)
+
+
+#: The extensions ``check -o`` accepts for each format ("" for none).
+CHECK_EXTENSIONS = {
+    "text": ["", ".txt", ".log"],
+    "github": ["", ".txt", ".log"],
+    "json": [".json"],
+    "sarif": [".sarif", ".json"],
+    "junit": [".xml"],
+}
 
 
 def _slug_list(value: str | None) -> list[str]:
@@ -331,6 +508,8 @@ def _slug_list(value: str | None) -> list[str]:
 
 @main.command()
 @PATHS
+@ALLOW_OUTSIDE
+@TIMEOUT
 @STORE
 @click.option(
     "--format",
@@ -372,10 +551,26 @@ def _slug_list(value: str | None) -> list[str]:
 @click.option(
     "--write-baseline",
     type=click.Path(dir_okay=False, path_type=str),
-    help="Write all current findings to this baseline file.",
+    help="Write all current findings to this baseline file (.json).",
 )
+@FORCE
 @AS_OF
-def check(paths, fmt, output, fail_on, rule_dirs, config_path, select, ignore, baseline, write_baseline, as_of, store):
+def check(
+    paths,
+    fmt,
+    output,
+    fail_on,
+    rule_dirs,
+    config_path,
+    select,
+    ignore,
+    baseline,
+    write_baseline,
+    force,
+    as_of,
+    store,
+    allow_outside,
+):
     """Check a mapping against the rules and report findings.
 
     Exit 0 when no finding is at or above the fail level, 1 when one is, 2 on
@@ -386,7 +581,11 @@ def check(paths, fmt, output, fail_on, rule_dirs, config_path, select, ignore, b
     from ics_graph.outputs.renderers import render
     from ics_graph.util.files import use_colour
 
-    mapping = _load(paths, store, whole=True, as_of=as_of)
+    _target(output, CHECK_EXTENSIONS[fmt], f"a {fmt} report", force)
+    _target(write_baseline, [".json"], "a baseline (JSON)", force)
+    if output and write_baseline and Path(output).resolve() == Path(write_baseline).resolve():
+        _fail("-o and --write-baseline name the same file")
+    mapping = _load(paths, store, whole=True, as_of=as_of, allow_outside=allow_outside)
     run = run_check(
         mapping,
         paths,
@@ -398,13 +597,13 @@ def check(paths, fmt, output, fail_on, rule_dirs, config_path, select, ignore, b
         fail_on=fail_on,
     )
     result = run.result
-    if write_baseline:
-        _write(write_baseline, baseline_text(result.findings), mapping.files)
+    if write_baseline:  # nothing a check read is written over (configuration, baseline, rules)
+        _write(write_baseline, baseline_text(result.findings), mapping, run.read)
         click.echo(f"Wrote a baseline of {len(result.findings)} finding(s) to {write_baseline}", err=True)
     colour = fmt == "text" and not output and use_colour()
     text = render(result, fmt, fail_level=run.fail_level, colour=colour, version=__version__)
     if output:
-        _write(output, text, mapping.files)
+        _write(output, text, mapping, run.read)
     else:
         click.echo(text, nl=False)
     if result.baselined and fmt == "text" and output:
@@ -454,6 +653,8 @@ def explain(ctx, slug, rule_dirs):
 @main.command()
 @click.argument("function")
 @PATHS
+@ALLOW_OUTSIDE
+@TIMEOUT
 @STORE
 @click.option(
     "--move-to",
@@ -468,9 +669,9 @@ def explain(ctx, slug, rule_dirs):
     help="With --move-to: move it to this one area only (its level must be LEVEL), replacing its "
     "allocations in that area's system.",
 )
-@AS_OF
+@_dated_query
 @QUERY_FORMAT
-def impact(function, paths, move_to, area, as_of, fmt, store):
+def impact(function, paths, move_to, area, as_of, all_dates, fmt, store, allow_outside):
     """Show what FUNCTION depends on and what depends on it, where it sits and who holds it.
 
     FUNCTION is an id, name, synonym or close spelling ("CHC", "continuing helthcare").
@@ -480,21 +681,23 @@ def impact(function, paths, move_to, area, as_of, fmt, store):
     from ics_graph.app.impact import impact as run_impact
     from ics_graph.model.vocabulary import parse_level
     from ics_graph.outputs.answers import impact_rows
-    from ics_graph.queries.matching import resolve
 
     if area is not None and move_to is None:
         _fail("--area needs --move-to LEVEL")
     _option("--move-to", parse_level, move_to)
-    mapping = _load(paths, store, whole=move_to is not None, as_of=as_of)
-    function_iri = resolve(mapping, "function", function).iri
-    area_iri = resolve(mapping, "area", area).iri if area is not None else None
+    day = _answer_day(as_of, all_dates)
+    mapping = _load(paths, store, whole=move_to is not None, as_of=day, allow_outside=allow_outside)
+    function_iri = _resolve(mapping, "function", function, day).iri
+    area_iri = _resolve(mapping, "area", area, day).iri if area is not None else None
     report = run_impact(mapping, function_iri, move_to=move_to, area_iri=area_iri)
-    _emit(report.as_dict(), fmt, lambda _data: report.render_text(), impact_rows)
+    _emit(_say_when(report.as_dict(), day), fmt, _dated_text(lambda _data: report.render_text()), impact_rows)
 
 
 @main.command()
 @click.argument("query_or_file", metavar="QUERY_OR_FILE")
 @PATHS
+@ALLOW_OUTSIDE
+@TIMEOUT
 @STORE
 @AS_OF
 @click.option(
@@ -505,7 +708,7 @@ def impact(function, paths, move_to, area, as_of, fmt, store):
     show_default=True,
     help="Output format: an aligned table, JSON, or CSV with a header row (full IRIs).",
 )
-def sparql(query_or_file, paths, as_of, fmt, store):
+def sparql(query_or_file, paths, as_of, fmt, store, allow_outside):
     """Run a read-only SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) over a mapping.
 
     QUERY_OR_FILE is a file holding the query, or the query itself. The prefixes ics:,
@@ -526,9 +729,11 @@ def sparql(query_or_file, paths, as_of, fmt, store):
             _fail(f"cannot read query file '{query_or_file}': {exc}")
     else:
         text = query_or_file
-    mapping = _load(paths, store, as_of=as_of)
+    mapping = _load(paths, store, as_of=as_of, allow_outside=allow_outside)
     try:
         result = run_sparql(mapping, text)
+    except QueryTimeout:
+        raise
     except IcsGraphError as exc:
         _fail(f"{query_or_file}: {exc}" if is_file else str(exc))
     if fmt == "json":
@@ -544,6 +749,8 @@ EXPORT_FORMATS = ["graphml", "dot", "mermaid", "jsonld", "ttl", "xlsx"]
 
 @main.command("export")
 @PATHS
+@ALLOW_OUTSIDE
+@TIMEOUT
 @STORE
 @click.option(
     "--format",
@@ -559,8 +766,9 @@ EXPORT_FORMATS = ["graphml", "dot", "mermaid", "jsonld", "ttl", "xlsx"]
     type=click.Path(dir_okay=False, path_type=str),
     help="Write here (atomically) instead of standard output.",
 )
+@FORCE
 @AS_OF
-def export_command(paths, fmt, output, as_of, store):
+def export_command(paths, fmt, output, force, as_of, store, allow_outside):
     """Export a mapping for other tools.
 
     graphml, dot and mermaid draw functions, bodies, areas and collaboratives with the
@@ -584,10 +792,11 @@ def export_command(paths, fmt, output, as_of, store):
             )
     if fmt == "xlsx" and not output:
         _fail("--format xlsx writes a binary workbook: give -o FILE.xlsx")
-    mapping = _load(paths, store, whole=True, as_of=as_of)
+    _target(output, sorted(e for e, f in extensions.items() if f == fmt), f"{fmt} output", force)
+    mapping = _load(paths, store, whole=True, as_of=as_of, allow_outside=allow_outside)
     if fmt == "xlsx":
         result = run_all_rules(mapping)
-        _write(output, export_workbook(mapping, result), mapping.files)
+        _write(output, export_workbook(mapping, result), mapping)
         click.echo(
             f"Wrote xlsx from {len(mapping.files)} file(s) to {output} "
             f"({len(result.findings)} finding(s) on the Findings sheet)",
@@ -596,7 +805,7 @@ def export_command(paths, fmt, output, as_of, store):
         return
     text = export(mapping, fmt)
     if output:
-        _write(output, text, mapping.files)
+        _write(output, text, mapping)
         click.echo(f"Wrote {fmt} from {len(mapping.files)} file(s) to {output}", err=True)
     else:
         click.echo(text, nl=False)
@@ -607,6 +816,8 @@ MAP_EXTENSIONS = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown
 
 @main.command("map")
 @PATHS
+@ALLOW_OUTSIDE
+@TIMEOUT
 @STORE
 @click.option(
     "-o",
@@ -614,8 +825,9 @@ MAP_EXTENSIONS = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown
     type=click.Path(dir_okay=False, path_type=str),
     help="Write the map here: .html for a standalone page, .md for Markdown (default: Markdown on standard output).",
 )
+@FORCE
 @AS_OF
-def map_command(paths, output, as_of, store):
+def map_command(paths, output, force, as_of, store, allow_outside):
     """A Functions and Decisions Map of a mapping.
 
     For each mapped system and each of its places: the functions allocated there (by
@@ -631,11 +843,12 @@ def map_command(paths, output, as_of, store):
         kind = MAP_EXTENSIONS.get(os.path.splitext(output)[1].lower())
         if kind is None:
             _fail(f"cannot tell the format of '{output}': use a .html or .md file")
-    mapping = _load(paths, store, whole=True, as_of=as_of)
+    _target(output, list(MAP_EXTENSIONS), "a map", force)
+    mapping = _load(paths, store, whole=True, as_of=as_of, allow_outside=allow_outside)
     decisions = decisions_map(mapping, as_of=as_of or "")
     text = to_html(decisions) if kind == "html" else to_markdown(decisions)
     if output:
-        _write(output, text, mapping.files)
+        _write(output, text, mapping)
         click.echo(f"Wrote the functions and decisions map ({kind}) to {output}", err=True)
     else:
         click.echo(text, nl=False)
@@ -697,8 +910,7 @@ def template(output, force):
 
     if not output.lower().endswith(".xlsx"):
         _fail("the template must be an .xlsx file")
-    if Path(output).exists() and not force:
-        _fail(f"'{output}' exists; use --force to overwrite it")
+    _target(output, [".xlsx"], "a workbook", force)
     try:
         write_template(output)
     except OSError as exc:
@@ -711,6 +923,8 @@ VIEWS = ["all", "dependencies", "delegation", "allocation"]
 
 @main.command("visualise")
 @PATHS
+@ALLOW_OUTSIDE
+@TIMEOUT
 @STORE
 @click.option(
     "-o",
@@ -739,8 +953,9 @@ VIEWS = ["all", "dependencies", "delegation", "allocation"]
     default=None,
     help="Merge each place's neighbourhoods into one node.",
 )
+@FORCE
 @AS_OF
-def visualise_command(paths, output, view, system, area, function, depth, collapse, as_of, store):
+def visualise_command(paths, output, view, system, area, function, depth, collapse, force, as_of, store, allow_outside):
     """An interactive graph of a mapping, with check findings overlaid: one
     self-contained HTML page that works offline.
 
@@ -756,7 +971,8 @@ def visualise_command(paths, output, view, system, area, function, depth, collap
 
     if depth != 2 and function is None:
         _fail("--depth needs --function")
-    mapping = _load(paths, store, whole=True, as_of=as_of)
+    _target(output, [".html", ".htm"], "an HTML page", force)
+    mapping = _load(paths, store, whole=True, as_of=as_of, allow_outside=allow_outside)
     system_iri = resolve(mapping, "area", system).iri if system else None
     area_iri = resolve(mapping, "area", area).iri if area else None
     function_iri = resolve(mapping, "function", function).iri if function else None
@@ -770,7 +986,7 @@ def visualise_command(paths, output, view, system, area, function, depth, collap
         depth=depth,
         collapse_neighbourhoods=collapse == "neighbourhoods",
     )
-    _write(output, page, mapping.files)
+    _write(output, page, mapping)
     click.echo(f"Wrote the {view} view from {len(mapping.files)} file(s) to {output}", err=True)
 
 
@@ -780,7 +996,11 @@ def run() -> None:
     writing its report, and the operating system takes the memory back at once.
     Everything is written and flushed first, and the exit code is main's. A command given
     ``--store`` exits the usual way, so a database is always closed properly; so does an
-    unexpected error, with its traceback."""
+    unexpected error, with its traceback. Ctrl-C ends any command within a second, exit
+    130, even while the main thread is inside a long native call."""
+    from ics_graph.util.threads import guard_interrupts
+
+    guard_interrupts(EXIT_INTERRUPTED)
     try:
         main()
     except SystemExit as exc:

@@ -18,6 +18,9 @@ from chromium import find_chromium
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 MINI = FIXTURES / "mini"
+#: where, at, body and impact answer as of today: the suite's "today" is fixed, so their
+#: answers (in this process and in the commands it starts) do not change with the clock.
+os.environ["ICS_GRAPH_TODAY"] = "2026-12-05"
 
 # -- programs some tests need ---------------------------------------------------------------
 # marker -> (what it is, the Debian package, how to find it). `make test` installs the

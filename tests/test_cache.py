@@ -52,6 +52,7 @@ def no_parsing(monkeypatch):
 def pack(tmp_path):
     """A copy of a real pack with its imports (catalogue and national frame)."""
     data = tmp_path / "data"
+    (tmp_path / ".git").mkdir()  # a checkout: the pack imports ../catalogue, inside the repository
     for name in ("northamptonshire", "catalogue", "national"):
         shutil.copytree(ROOT / "data" / name, data / name)
     return data / "northamptonshire"

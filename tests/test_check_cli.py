@@ -70,19 +70,20 @@ def test_select_and_ignore(mapping):
 
 def test_every_format_is_deterministic_and_parseable(mapping, tmp_path):
     """Two processes with different hash seeds write the same bytes in every format."""
-    for fmt in ("text", "json", "junit", "sarif", "github"):
-        first, second = tmp_path / f"a.{fmt}", tmp_path / f"b.{fmt}"
+    suffixes = {"text": ".txt", "json": ".json", "junit": ".xml", "sarif": ".sarif", "github": ".log"}
+    for fmt, suffix in suffixes.items():
+        first, second = tmp_path / f"a-{fmt}{suffix}", tmp_path / f"b-{fmt}{suffix}"
         for seed, out in zip(HASH_SEEDS, (first, second)):
             done = cli_process("check", mapping, "--format", fmt, "-o", out, seed=seed)
             assert done.returncode == 1, done.stderr.decode()
         assert first.read_bytes() == second.read_bytes(), fmt
-    report = json.loads((tmp_path / "a.json").read_text())
+    report = json.loads((tmp_path / "a-json.json").read_text())
     assert report["summary"] == {"error": 2, "warning": 1, "info": 1, "waived": 0, "baselined": 0}
-    suite = ET.parse(tmp_path / "a.junit").getroot()
+    suite = ET.parse(tmp_path / "a-junit.xml").getroot()
     assert len(suite.findall(".//testcase")) == 15
-    sarif = json.loads((tmp_path / "a.sarif").read_text())
+    sarif = json.loads((tmp_path / "a-sarif.sarif").read_text())
     assert sarif["version"] == "2.1.0" and len(sarif["runs"][0]["results"]) == 4
-    assert "::error file=" in (tmp_path / "a.github").read_text()
+    assert "::error file=" in (tmp_path / "a-github.log").read_text()
 
 
 def test_baseline_round_trip_through_the_cli(mapping, tmp_path):

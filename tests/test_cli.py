@@ -59,9 +59,12 @@ def test_load_refuses_to_overwrite_an_input(tmp_path):
     shutil.copytree(MINI, copy)
     target = copy / "mapping.yaml"
     before = target.read_bytes()
-    result = run("load", copy, "-o", target)
+    result = run("load", copy, "--format", "ttl", "-o", copy / "catalogue.ttl", "--force")
     assert result.exit_code == 2
-    assert "refusing to overwrite input file" in result.output
+    assert "inside the mapping folder" in result.output
+    result = run("load", target, "-o", target, "--force")
+    assert result.exit_code == 2
+    assert "does not look like Turtle" in result.output
     assert target.read_bytes() == before
 
 
@@ -232,6 +235,7 @@ def test_write_atomic_writes_with_the_usual_permissions_and_leaves_nothing_besid
 
     umask = os.umask(0o027)
     try:
+        (tmp_path / "out").mkdir()
         output.write_atomic(tmp_path / "out" / "report.json", "{}\n")
     finally:
         os.umask(umask)

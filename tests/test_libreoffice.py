@@ -1,6 +1,6 @@
 """Workbooks against a real spreadsheet program: LibreOffice (headless) opens the exported
 workbook and the template, saves them again as .xlsx and as CSV, and a workbook it
-re-saved still imports to the same graph.
+re-saved still imports to the same graph, as does its CSV with semicolons in Windows-1252.
 
 LibreOffice is a test requirement (Debian: libreoffice-calc-nogui), marked ``libreoffice``:
 `make test` installs it, in CI (CI=true) a missing LibreOffice fails these tests, elsewhere
@@ -24,7 +24,9 @@ from test_workbook_export import (
     write_xlsx,
 )
 
+from ics_graph.inputs.loader import load_mapping
 from ics_graph.inputs.workbook import TEMPLATE_HEADERS, read_workbook
+from ics_graph.model.turtle import to_ntriples
 from ics_graph.outputs.xlsx import write_template
 
 TIMEOUT = 120  # seconds per conversion
@@ -112,3 +114,26 @@ def test_the_template_converts_and_stays_an_empty_workbook(tmp_path, profile):
     assert problems == [] and not any(value.get(s) for s in ("areas", "allocations"))
     (csv,) = convert(template, "csv", tmp_path / "csv", profile)  # the first sheet (Notes)
     assert "ics-graph function-mapping workbook" in csv.read_text(encoding="utf-8", errors="replace")
+
+
+# Semicolons, double quotes, Windows-1252 (as Excel writes CSV where the decimal mark is a
+# comma, on Windows), every sheet to its own file.
+CSV_SEMICOLON_CP1252 = "csv:Text - txt - csv (StarCalc):59,34,1,1,,0,false,true,false,false,false,-1"
+
+
+def test_a_workbook_saved_as_semicolon_cp1252_csv_reads_as_the_same_graph(tmp_path, profile):
+    sheets = {name: [list(row) for row in rows] for name, rows in RICH_SHEETS.items()}
+    sheets["Areas"][4][1] = "Système – Côte; « sud »"  # Windows-1252 holds each of these
+    exported = export_to(tmp_path / "exported.xlsx", [write_xlsx(tmp_path / "rich.xlsx", sheets)])
+    written = convert(exported, CSV_SEMICOLON_CP1252, tmp_path / "csv", profile)
+    folder = tmp_path / "book"
+    folder.mkdir()
+    for path in written:
+        sheet = path.stem.removeprefix("exported-")
+        if sheet in TEMPLATE_HEADERS:
+            shutil.copy(path, folder / f"{sheet}.csv")
+    raw = (folder / "Areas.csv").read_bytes()
+    assert "Système – Côte".encode("cp1252") in raw and b";" in raw.splitlines()[0]
+    assert to_ntriples(load_mapping([folder], with_ontology=False).data_triples()) == to_ntriples(
+        load_mapping([exported], with_ontology=False).data_triples()
+    )

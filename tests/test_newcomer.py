@@ -49,7 +49,7 @@ def test_a_dependency_cycle_relates_its_members_only(tmp_path):
         "dependencies:\n  - {function: chc, depends_on: [eprr]}\n  - {function: eprr, depends_on: [chc]}\n",
         encoding="utf-8",
     )
-    cycles = [f for f in check(load_mapping([tmp_path])).findings if f.rule == "dependency-cycle"]
+    cycles = [f for f in check(load_mapping([tmp_path], allow_outside=True)).findings if f.rule == "dependency-cycle"]
     assert len(cycles) == 1
     assert cycles[0].related == (v.ID + "function/eprr",) or cycles[0].related == (v.ID + "function/chc",)
 
@@ -82,7 +82,8 @@ def _run(*args: str):
 def test_short_names_find_what_a_transition_lead_means(command, text, pack, answer):
     result = _run(command, text, pack)
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[0].startswith(answer)
+    assert result.output.splitlines()[0] == "As of 2026-12-05"  # the suite's today (conftest)
+    assert result.output.splitlines()[1].startswith(answer)
 
 
 @pytest.mark.parametrize(
@@ -118,3 +119,101 @@ def test_rules_explain_takes_its_rule_folder_after_the_slug(tmp_path):
     after = _run("rules", "explain", "my-rule", "--rules", tmp_path)
     before = _run("rules", "--rules", tmp_path, "explain", "my-rule")
     assert after.exit_code == 0 and after.output == before.output and after.output.startswith("my-rule")
+
+
+def test_body_icb_lists_the_icbs_when_the_mapping_has_several():
+    result = _run("body", "ICB", GM, NORTHANTS)
+    assert result.exit_code == 2
+    assert "'ICB' could mean several bodies: NHS Greater Manchester Integrated Care Board" in result.output
+    assert "NHS Northamptonshire Integrated Care Board (northamptonshire-icb)" in result.output
+
+
+# --- questions answer as of today, and say so ---------------------------------------------
+
+CCG = "NHS Oldham Clinical Commissioning Group"  # ended 2022-06-30
+
+
+def test_at_answers_as_of_today_by_default_and_says_so():
+    today = _run("at", "Oldham", GM)
+    every = _run("at", "Oldham", GM, "--all-dates")
+    then = _run("at", "Oldham", GM, "--as-of", "2022-06-30")
+    assert today.exit_code == every.exit_code == then.exit_code == 0
+    assert today.output.splitlines()[0] == "As of 2026-12-05" and CCG not in today.output
+    assert every.output.splitlines()[0] == "All dates" and CCG in every.output
+    assert then.output.splitlines()[0] == "As of 2022-06-30" and CCG in then.output
+    assert today.output.splitlines()[1:3] == every.output.splitlines()[1:3]  # the same area, heading and source
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("where", "CHC", GM), ("at", "Oldham", GM), ("body", "ICB", GM), ("impact", "CHC", GM)],
+    ids=["where", "at", "body", "impact"],
+)
+def test_every_question_says_which_dates_it_answers_for(args):
+    import json
+
+    text = _run(*args)
+    dated = json.loads(_run(*args, "--format", "json").output)
+    every = json.loads(_run(*args, "--format", "json", "--all-dates").output)
+    then = json.loads(_run(*args, "--format", "json", "--as-of", "2023-04-01").output)
+    assert text.exit_code == 0 and text.output.splitlines()[0] == "As of 2026-12-05"
+    assert _run(*args, "--all-dates").output.splitlines()[0] == "All dates"
+    assert (dated["as_of"], dated["all_dates"]) == ("2026-12-05", False)
+    assert (every["as_of"], every["all_dates"]) == (None, True)
+    assert (then["as_of"], then["all_dates"]) == ("2023-04-01", False)
+
+
+def test_today_is_ics_graph_today_when_set(monkeypatch):
+    monkeypatch.setenv("ICS_GRAPH_TODAY", "2022-06-30")
+    moved = _run("at", "Oldham", GM)
+    assert moved.exit_code == 0 and CCG in moved.output
+    assert moved.output == _run("at", "Oldham", GM, "--as-of", "2022-06-30").output
+    monkeypatch.setenv("ICS_GRAPH_TODAY", "30/06/2022")
+    wrong = _run("at", "Oldham", GM)
+    assert wrong.exit_code == 2 and "ICS_GRAPH_TODAY: '30/06/2022' is not a date" in wrong.output
+
+
+def test_as_of_and_all_dates_together_are_a_usage_error():
+    result = _run("where", "CHC", GM, "--as-of", "2022-06-30", "--all-dates")
+    assert result.exit_code == 2 and "give --as-of DATE or --all-dates, not both" in result.output
+
+
+def test_a_name_that_ended_is_found_with_all_dates_and_the_error_says_so():
+    today = _run("body", CCG, GM)
+    assert today.exit_code == 2 and "Answering as of 2026-12-05: --all-dates also looks among" in today.output
+    every = _run("body", CCG, GM, "--all-dates")
+    assert every.exit_code == 0 and every.output.splitlines()[1].startswith(CCG + " (body/gm-oldham-ccg")
+
+
+def test_check_judges_every_date_whatever_today_is(monkeypatch):
+    before = _run("check", GM, "--format", "json", "--fail-on", "never")
+    monkeypatch.setenv("ICS_GRAPH_TODAY", "2022-06-30")
+    after = _run("check", GM, "--format", "json", "--fail-on", "never")
+    assert before.exit_code == after.exit_code == 0 and before.output == after.output
+    assert '"focus": "allocation/strategic-planning--gm-oldham--gm-oldham-ccg--always"' in before.output  # ended too
+
+
+def test_a_mapping_with_nothing_dated_out_is_answered_as_it_is():
+    """As of a day when everything is in force, the view is the mapping itself: nothing
+    is copied and the findings its store or cache kept are used (a large store with no
+    history answers as fast as with --all-dates)."""
+    import datetime as dt
+
+    from ics_graph.model.timeline import as_of
+
+    mini = load_mapping([ROOT / "tests" / "fixtures" / "mini"])
+    assert as_of(mini, dt.date(2026, 12, 5)) is mini
+    before = as_of(mini, dt.date(2022, 6, 30))  # before the ICB began: a view without it
+    assert before is not mini and len(before.store) < len(mini.store)
+
+
+def test_a_store_is_queried_in_place_as_of_today(tmp_path):
+    import datetime as dt
+
+    from ics_graph.app.stores import open_store
+    from ics_graph.stores.spec import parse_store
+
+    spec = parse_store(f"oxigraph:{tmp_path / 'store'}")
+    assert _run("load", ROOT / "tests" / "fixtures" / "mini", "--store", f"oxigraph:{spec.location}").exit_code == 0
+    mapping = open_store(spec, as_of=dt.date(2026, 12, 5))
+    assert mapping.findings_at_load is not None and mapping.findings_at_load() is not None  # the kept findings

@@ -50,6 +50,7 @@ def test_workflow_checks_the_same_packs_with_the_same_baseline():
 def test_a_new_finding_fails_the_hook(tmp_path):
     copy = tmp_path / "repo"
     shutil.copytree(ROOT / "data", copy / "data")
+    (copy / ".git").mkdir()  # a checkout: the packs import ../catalogue, inside the repository
     (copy / "data" / "northamptonshire" / "new.yaml").write_text(
         "functions:\n  - {id: nhn-new-function, name: A function nobody has placed}\n"
     )

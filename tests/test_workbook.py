@@ -221,7 +221,7 @@ def test_every_error_names_sheet_and_cell_in_one_pass(tmp_path):
     expected = [
         "Allocations!A3: unknown function 'chx' in 'function' (did you mean 'chc'?)",
         "Allocations!D2: unknown body 'Nene CCG' in 'accountable' (did you mean 'NHS Nene CCG'?)",
-        "Allocations!E2: 'effective_from' must be a date written YYYY-MM-DD, got '1 July 2022'",
+        "Allocations!E2: 'effective_from' must be a date (YYYY-MM-DD), got '1 July 2022'",
         "Areas!C3: invalid level 'sistem' (did you mean 'system'?)",
         "Bodies!C3: invalid body type 'trust'",
         "Delegations!E2: invalid instrument 's75'",

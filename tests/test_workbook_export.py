@@ -269,19 +269,19 @@ def test_a_yaml_mapping_exports_and_reimports_twice_to_the_same_graph(tmp_path):
     assert isomorphic(graph_of([first]), graph_of([second]))
 
 
-def test_yaml_sources_become_titles_and_then_round_trip(tmp_path, write):
-    """A source's file/url cannot go in a cell (documented): the cell holds its title, with a
-    citation's locator; several sources are joined. From then on the round trip is exact."""
+def test_yaml_sources_keep_every_field_and_are_cited_by_id(tmp_path, write):
+    """Sources go on a Sources sheet with all their fields; a source cell cites them by id,
+    a locator after ': ', in the order that keeps each derivation's number: the same graph."""
     folder = tmp_path / "m"
     shutil.copytree(CLEAN, folder)
     (folder / "sources.yaml").write_text(
         textwrap.dedent("""
         sources:
-          - {id: paper, title: Board paper, file: seeds/paper.txt}
-          - {id: web, title: Web page, url: "https://example.org/page"}
+          - {id: paper, title: Board paper, file: seeds/paper.txt, date: 2021-06-17, notes: "draft; unsigned"}
+          - {id: web, title: Web page, url: "https://example.org/page", publisher: NHS England}
           - {id: plan, title: Plan}
         allocations:
-          - {function: eprr, area: north, accountable: north-committee, source: [{ref: paper, locator: "p. 4"}, web]}
+          - {function: eprr, area: north, accountable: north-committee, source: [web, {ref: paper, locator: "p. 4; para 2"}]}
           - {function: eprr, area: south, accountable: south-committee, source: plan}
         """),
         encoding="utf-8",
@@ -289,33 +289,40 @@ def test_yaml_sources_become_titles_and_then_round_trip(tmp_path, write):
     first = export_to(tmp_path / "first.xlsx", [folder])
     rows = sheet_rows(first, "Allocations")
     column = rows[0].index("source")
-    assert sorted(r[column] for r in rows[1:] if r[column]) == ["Board paper, p. 4; Web page", "Plan"]
-    second = export_to(tmp_path / "second.xlsx", [first])
-    assert isomorphic(graph_of([first]), graph_of([second]))
+    assert sorted(r[column] for r in rows[1:] if r[column]) == ["plan", "web; paper: p. 4\\; para 2"]
+    sources = sheet_rows(first, "Sources")
+    assert sources[0] == ["id", "title", "file", "url", "publisher", "date", "notes"]
+    assert sources[1:] == [
+        ["paper", "Board paper", "seeds/paper.txt", None, None, "2021-06-17", "draft; unsigned"],
+        ["plan", "Plan", None, None, None, None, None],
+        ["web", "Web page", None, "https://example.org/page", "NHS England", None, None],
+    ]
+    assert to_ntriples(load_mapping([folder], with_ontology=False).data_triples()) == to_ntriples(
+        load_mapping([first], with_ontology=False).data_triples()
+    )
 
 
-def test_sources_are_renumbered_in_row_order_then_stable(tmp_path):
-    """A workbook whose rows are not in id order: its sources get the numbers of the
-    export's order (same titles, same citations), and the export of that is a fixed point."""
+def test_free_text_sources_keep_their_ids(tmp_path):
+    """A workbook citing sources in free text: the export lists them on the Sources sheet
+    under the ids the reader gave them and cites them by id, so nothing is renumbered."""
     sheets = {
         "Areas": [
             ["id", "name", "level", "source"],
             ["zz", "Zed", "national", "Second"],
-            ["aa", "Ay", "national", "First"],
+            ["aa", "Ay", "national", "First; Second"],
         ],
     }
     original = write_xlsx(tmp_path / "o.xlsx", sheets)
     first = export_to(tmp_path / "first.xlsx", [original])
-    title = rdflib.URIRef("http://purl.org/dc/terms/title")
-    source = rdflib.URIRef("http://purl.org/dc/terms/source")
-
-    def cited(g):
-        return {(str(s), str(g.value(o, title))) for s, o in g.subject_objects(source)}
-
-    assert cited(graph_of([original])) == cited(graph_of([first]))
-    assert not isomorphic(graph_of([original]), graph_of([first]))  # wb-src-1 is now 'First'
+    assert sheet_rows(first, "Sources")[1:] == [
+        ["wb-src-1", "Second", None, None, None, None, None],
+        ["wb-src-2", "First", None, None, None, None, None],
+    ]
+    areas = sheet_rows(first, "Areas")
+    assert [dict(zip(areas[0], r))["source"] for r in areas[1:]] == ["wb-src-1; wb-src-2", "wb-src-1"]
+    assert isomorphic(graph_of([original]), graph_of([first]))
     second = export_to(tmp_path / "second.xlsx", [first])
-    assert isomorphic(graph_of([first]), graph_of([second]))
+    assert second.read_bytes() == first.read_bytes()
 
 
 # -- content ----------------------------------------------------------------------------
@@ -355,12 +362,14 @@ def test_sheets_columns_rows_and_keywords(tmp_path, rich):
     wte = sorted(dict(zip(ah, r))["wte"] for r in allocations[1:] if dict(zip(ah, r))["wte"] is not None)
     assert wte == [0.5, 2.75, 12]
     deps = sheet_rows(path, "Dependencies")
+    titles = {r[0]: r[1] for r in sheet_rows(path, "Sources")[1:]}
     assert deps == [
         ["function", "depends_on", "note", "source"],
-        ["f-a", "f-b", "needs both", "Dependency review"],
-        ["f-a", "f-c", "needs both", "Dependency review"],
+        ["f-a", "f-b", "needs both", "wb-src-4"],
+        ["f-a", "f-c", "needs both", "wb-src-4"],
         ["f-c", "f-b", None, None],
     ]
+    assert titles["wb-src-4"] == "Dependency review"
     risks = dict(zip(*sheet_rows(path, "Risks")))
     assert risks["impact"] == 4 and risks["relates_to"] == "f-a; ws-1" and "score" not in risks
 

@@ -31,6 +31,9 @@ class CheckRun:
 
     result: CheckResult
     fail_level: Severity | None
+    #: Every file the check read besides the mapping (configuration, baseline, rule
+    #: files): an output may be written over none of them.
+    read: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -59,7 +62,10 @@ def run_check(
     known = read_baseline(Path(baseline)) if baseline else None
     result = check(mapping, config=config, rules=rules, select=list(select), ignore=list(ignore), baseline=known)
     word = fail_on or (config.fail_on if config and config.fail_on else "error")
-    return CheckRun(result, FAIL_LEVELS[word])
+    read = [str(found)] if found else []
+    read += [baseline] if baseline else []
+    read += [str(rule.path) for rule in rules if not rule.builtin and rule.path]
+    return CheckRun(result, FAIL_LEVELS[word], tuple(read))
 
 
 def list_rules(rule_dirs: Sequence[str] = ()) -> list[Rule]:

@@ -15,10 +15,16 @@ from ics_graph.util.errors import UsageError
 __all__ = ["open_files"]
 
 
-def open_files(paths: Sequence[str], *, as_of: _dt.date | None = None) -> Mapping:
+def open_files(paths: Sequence[str], *, as_of: _dt.date | None = None, allow_outside: bool = False) -> Mapping:
     """The PATHs read into memory, or read back from the load cache when they have not
-    changed, as the mapping stands on ``as_of`` if given."""
+    changed, as the mapping stands on ``as_of`` if given. ``imports:`` and symbolic
+    links stay inside the first PATH's folder tree (or its git repository's) unless
+    ``allow_outside``."""
     if not paths:
         raise UsageError("give the mapping: PATH (files or folders), or --store oxigraph:DIR or sparql:URL")
-    mapping = load_mapping_cached(paths)
-    return mapping if as_of is None else view_as_of(mapping, as_of)
+    mapping = load_mapping_cached(paths, allow_outside=allow_outside)
+    if as_of is None:
+        return mapping
+    view = view_as_of(mapping, as_of)
+    view.expansions = mapping.expansions  # what was read, as read: no output may be written among it
+    return view

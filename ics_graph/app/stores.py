@@ -26,5 +26,5 @@ def open_store(
             f"give either PATH or --store {store}, not both (to update the store from files, run "
             f"'ics-graph load PATH --store {store}')"
         )
-    mapping = open_mapping(store, into_memory=whole or as_of is not None)
-    return mapping if as_of is None else view_as_of(mapping, as_of)
+    mapping = open_mapping(store, into_memory=whole)
+    return mapping if as_of is None else view_as_of(mapping, as_of)  # the store itself when nothing is dated out

@@ -70,15 +70,29 @@ def workbook_to_yaml(path: str | Path, context: Iterable[str | Path] = ()) -> di
     mapping = load_mapping([Path(path), *context], with_ontology=False)  # every problem, in one pass
     value, problems = read_workbook(path)
     entries: list[tuple[str, Any]] = [("workbook", value)]
+    # the ids of the context (catalogue, national frame), as a pseudo-file: not the
+    # workbook's own, which the value read again defines (its free-text sources among them)
+    own = {_shown(Path(path))}
+    if Path(path).is_dir():  # a CSV folder: its entities are located in its files
+        own.update(_shown(entry) for entry in Path(path).iterdir())
+
+    def from_context(iri: str) -> bool:
+        where = mapping.location(iri)
+        return where is None or where.file not in own
+
     index_iris = {
-        iri: None for (iri,) in ((row["s"],) for row in mapping.select("SELECT DISTINCT ?s WHERE { ?s a ?t }"))
+        iri: None
+        for (iri,) in ((row["s"],) for row in mapping.select("SELECT DISTINCT ?s WHERE { ?s a ?t }"))
+        if from_context(iri)
     }
     entries.append(("rdf", index_iris))
     labelled = mapping.select("SELECT ?s ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label }")
-    # names from the context (catalogue, national frame) as a pseudo-file
+    # names from the context as a pseudo-file
     pseudo: dict[str, list] = {}
     for row in labelled:
         iri, label = str(row["s"]), row["label"]
+        if not from_context(iri):
+            continue
         if iri.startswith(v.ID):
             kind, _, ident = iri[len(v.ID) :].partition("/")
             section = next((s for s in SECTIONS.values() if s.kind == kind and s.has_id), None)
@@ -102,7 +116,9 @@ def workbook_to_yaml(path: str | Path, context: Iterable[str | Path] = ()) -> di
             for item in items
         ]
         sheet = next((s for s, sec in SHEETS.items() if sec == section_name), None)
-        origin = f"the {sheet} sheet of {name}" if sheet else f"the source cells of {name}"
+        origin = f"the {sheet} sheet of {name}" if sheet else name
+        if section_name == "sources" and any(str(item.get("id", "")).startswith("wb-src-") for item in items):
+            origin = f"the Sources sheet and the source cells of {name}"
         header = f"# Converted by `ics-graph import` from {origin}.\n"
         body = yaml.safe_dump(
             {section_name: plain}, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100

@@ -23,7 +23,7 @@ from ics_graph.model.findings import CheckResult, Finding, Severity, sort_findin
 from ics_graph.model.graph import Mapping
 from ics_graph.model.turtle import to_ntriples
 from ics_graph.util.errors import InputError, Location, Problem, did_you_mean
-from ics_graph.util.threads import in_order
+from ics_graph.util.threads import QueryTimeout, bounded, in_order
 
 __all__ = ["check", "run_rule", "run_rules"]
 
@@ -231,7 +231,13 @@ def _shacl_findings(mapping, rule: Rule, labels: _Labels) -> list[Finding]:
 
     data = rdflib.Graph().parse(data=to_ntriples(mapping.data_triples()), format="nt")
     shapes = rdflib.Graph().parse(data=rule.query, format="turtle")
-    _conforms, report, _text = pyshacl.validate(data, shacl_graph=shapes, inference="none", allow_warnings=True)
+    try:
+        _conforms, report, _text = pyshacl.validate(data, shacl_graph=shapes, inference="none", allow_warnings=True)
+    except pyshacl.errors.ReportableRuntimeError as exc:  # a shape pySHACL cannot load
+        report = exc
+    if isinstance(report, Exception):  # pySHACL returns some failures (a MINUS in sh:select) rather than raising
+        why = " ".join(str(report).split())
+        raise InputError([Problem(Location(rule.path), f"SHACL rule '{rule.slug}' cannot run: {why}")])
     sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
     findings = []
     for result in sorted(report.subjects(rdflib.RDF.type, sh.ValidationResult), key=str):
@@ -252,13 +258,15 @@ def _shacl_findings(mapping, rule: Rule, labels: _Labels) -> list[Finding]:
 
 
 def run_rule(mapping: Mapping, rule: Rule, labels: _Labels | None = None) -> list[Finding]:
-    """The findings of one rule."""
-    return _findings(mapping, rule, _rows(mapping, rule), labels or _Labels(mapping))
+    """The findings of one rule (its query within the limit of
+    :func:`~ics_graph.util.threads.set_query_timeout`)."""
+    rows = bounded(_rows, mapping, rule, what=f"rule {rule.slug}")
+    return _findings(mapping, rule, rows, labels or _Labels(mapping))
 
 
 def _findings(mapping, rule: Rule, rows: list[dict] | None, labels: _Labels) -> list[Finding]:
-    if rule.kind == "shacl":
-        return _shacl_findings(mapping, rule, labels)
+    if rule.kind == "shacl":  # its queries run inside pyshacl: bounded as one
+        return bounded(_shacl_findings, mapping, rule, labels, what=f"rule {rule.slug}")
     assert rows is not None  # every rule but a SHACL one has a query (see _rows)
     if rule.algorithm == "strongly-connected-cycles":
         return _cycle_findings(mapping, rule, rows, labels)
@@ -282,11 +290,16 @@ def _workers(rules: list[Rule]) -> int:
 def _run_parallel(mapping, rules: list[Rule], labels: _Labels, workers: int) -> list[list[Finding]]:
     """Queries on a few threads; each rule's rows are turned into findings here, in
     rule order, while the later rules' queries are still running."""
-    rows = in_order(lambda rule: _rows(mapping, rule), rules, workers, name="ics-graph-rule")
+    rows = in_order(
+        lambda rule: _rows(mapping, rule), rules, workers, name="ics-graph-rule", what=lambda rule: f"rule {rule.slug}"
+    )
     try:
         return [_findings(mapping, rule, of_rule, labels) for rule, of_rule in zip(rules, rows, strict=True)]
-    finally:
+    except (KeyboardInterrupt, QueryTimeout):
+        raise  # the process ends: the running queries cannot be stopped, and are not waited for
+    except BaseException:
         rows.close()  # after a failure here, start no more queries and wait for those running
+        raise
 
 
 def run_rules(mapping: Mapping, rules: list[Rule], *, severities: dict[str, Severity] | None = None) -> list[Finding]:

@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 KEYS = ("select", "ignore", "severity", "rules", "fail-on", "waivers")
+FAIL_ON = ("error", "warning", "info", "never")
 WAIVER_KEYS = ("rule", "entity", "reason", "expires")
 
 
@@ -58,7 +59,9 @@ class Config:
 
 def find_config(paths) -> Path | None:
     """The nearest ``ics-graph.toml``, or ``pyproject.toml`` with ``[tool.ics-graph]``,
-    beside the first path or in a folder above it."""
+    beside the first path or in a folder above it. A ``pyproject.toml`` that cannot be
+    read or parsed but names ics-graph is found too, so that :func:`read_config` reports
+    what is wrong with it rather than the configuration being passed over in silence."""
     if not paths:
         return None
     start = Path(paths[0]).resolve()
@@ -67,9 +70,29 @@ def find_config(paths) -> Path | None:
         if (candidate / "ics-graph.toml").is_file():
             return candidate / "ics-graph.toml"
         pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file() and re.search(r"^\[tool\.ics-graph\]", pyproject.read_text(encoding="utf-8"), re.M):
+        if pyproject.is_file() and _configures(pyproject):
             return pyproject
     return None
+
+
+def _configures(pyproject: Path) -> bool:
+    """Whether a ``pyproject.toml`` holds a ``[tool.ics-graph]`` table (in any TOML
+    spelling: a header, dotted keys, ``[[tool.ics-graph.waivers]]`` alone); also when it
+    names ics-graph but cannot be read or parsed."""
+    try:
+        raw = pyproject.read_bytes()
+    except OSError:
+        return True  # cannot tell: read_config names the file and the reason
+    if b"ics-graph" not in raw:
+        return False
+    import tomllib
+
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return True
+    tool = data.get("tool")
+    return isinstance(tool, dict) and "ics-graph" in tool
 
 
 def _line_of(text: str, needle: str) -> int:
@@ -79,23 +102,58 @@ def _line_of(text: str, needle: str) -> int:
     return 0
 
 
+def _kind(value: object) -> str:
+    """What a TOML value is, in TOML's words, for messages."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, _dt.datetime):
+        return "a date and time"
+    if isinstance(value, _dt.date):
+        return "a date"
+    if isinstance(value, _dt.time):
+        return "a time"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return "text"
+
+
+def _waiver_lines(text: str) -> list[int]:
+    """The line of each ``[[waivers]]`` (or ``[[tool.ics-graph.waivers]]``) header, in order."""
+    header = re.compile(r"^\s*\[\[\s*(?:tool\s*\.\s*\"?ics-graph\"?\s*\.\s*)?waivers\s*\]\]")
+    return [number for number, line in enumerate(text.splitlines(), start=1) if header.match(line)]
+
+
 def read_config(path: Path, known_rules: list[str] | None = None) -> Config:
-    """Parse and validate a configuration file; every problem is reported at once."""
+    """Parse and validate a configuration file; every problem is reported at once, at
+    the file and line where it can be told, and a value of the wrong type is a problem
+    like any other (never a crash)."""
     import tomllib
 
     shown = display_path(path)
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem(Location(shown), f"not UTF-8 text (byte {exc.start})")]) from None
+    except OSError as exc:
+        raise InputError([Problem(Location(shown), f"cannot read the configuration: {exc.strerror or exc}")]) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         loc = Location(shown, int(match.group(1)), int(match.group(2))) if match else Location(shown)
         raise InputError([Problem(loc, f"malformed TOML: {str(exc).split(' (at line')[0]}")]) from None
+    at = lambda needle: Location(shown, _line_of(text, needle))
     if path.name == "pyproject.toml":
-        data = data.get("tool", {}).get("ics-graph", {})
+        tool = data.get("tool", {})
+        data = tool.get("ics-graph", {}) if isinstance(tool, dict) else {}
+        if not isinstance(data, dict):
+            raise InputError([Problem(at("ics-graph"), f"'tool.ics-graph' must be a table, not {_kind(data)}")])
     problems: list[Problem] = []
     config = Config(path=shown)
-    at = lambda needle: Location(shown, _line_of(text, needle))
     for key in data:
         if key not in KEYS:
             problems.append(
@@ -109,7 +167,8 @@ def read_config(path: Path, known_rules: list[str] | None = None) -> Config:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
-            problems.append(Problem(at(key), f"'{key}' must be a list of rule slugs"))
+            wrong = "each slug is text" if isinstance(value, list) else f"not {_kind(value)}"
+            problems.append(Problem(at(key), f"'{key}' must be a list of rule slugs ({wrong})"))
             return []
         for slug in value:
             if known_rules is not None and slug not in known_rules:
@@ -117,23 +176,53 @@ def read_config(path: Path, known_rules: list[str] | None = None) -> Config:
         return value
 
     config.select, config.ignore = slugs("select"), slugs("ignore")
-    for slug, word in (data.get("severity") or {}).items():
+    severity = data.get("severity", {})
+    if not isinstance(severity, dict):
+        problems.append(
+            Problem(at("severity"), f"'severity' must be a table of rule = severity, not {_kind(severity)}")
+        )
+        severity = {}
+    for slug, word in severity.items():
         if known_rules is not None and slug not in known_rules:
             problems.append(Problem(at(slug), f"unknown rule '{slug}' in 'severity'{did_you_mean(slug, known_rules)}"))
+        if not isinstance(word, str):
+            problems.append(
+                Problem(at(slug), f"the severity of '{slug}' must be error, warning or info, not {_kind(word)}")
+            )
+            continue
         try:
-            config.severity[slug] = Severity.parse(str(word))
+            config.severity[slug] = Severity.parse(word)
         except ValueError as exc:
             problems.append(Problem(at(slug), str(exc)))
-    for folder in data.get("rules", []) or []:
+    folders = data.get("rules", [])
+    if isinstance(folders, str):
+        folders = [folders]
+    if not isinstance(folders, list) or not all(isinstance(f, str) for f in folders):
+        wrong = "each folder is text" if isinstance(folders, list) else f"not {_kind(folders)}"
+        problems.append(Problem(at("rules"), f"'rules' must be a list of folders, relative to this file ({wrong})"))
+        folders = []
+    for folder in folders:
         config.rules.append((path.parent / folder).resolve())
     if "fail-on" in data:
-        if data["fail-on"] not in ("error", "warning", "info", "never"):
-            problems.append(
-                Problem(at("fail-on"), f"invalid fail-on '{data['fail-on']}'; allowed: error, warning, info, never")
-            )
-        config.fail_on = data["fail-on"]
-    for number, waiver in enumerate(data.get("waivers", []) or [], start=1):
-        loc = at(f'"{waiver.get("entity", "")}"') if isinstance(waiver, dict) else at("waivers")
+        word = data["fail-on"]
+        if not isinstance(word, str) or word not in FAIL_ON:
+            shown_word = f"'{word}'" if isinstance(word, str) else f"({_kind(word)})"
+            problems.append(Problem(at("fail-on"), f"invalid fail-on {shown_word}; allowed: {', '.join(FAIL_ON)}"))
+        else:
+            config.fail_on = word
+    waivers = data.get("waivers", [])
+    if not isinstance(waivers, list):
+        problems.append(
+            Problem(at("waivers"), f"'waivers' must be an array of tables ([[waivers]]), not {_kind(waivers)}")
+        )
+        waivers = []
+    headers = _waiver_lines(text)
+    for number, waiver in enumerate(waivers, start=1):
+        entity = waiver.get("entity") if isinstance(waiver, dict) else None
+        line = _line_of(text, f'"{entity}"') if isinstance(entity, str) and entity else 0
+        if not line:
+            line = headers[number - 1] if number <= len(headers) else _line_of(text, "waivers")
+        loc = Location(shown, line)
         if not isinstance(waiver, dict):
             problems.append(Problem(loc, "each waiver must be a table with rule, entity, reason and expires"))
             continue
@@ -145,7 +234,7 @@ def read_config(path: Path, known_rules: list[str] | None = None) -> Config:
                         f"unknown waiver key '{key}'{did_you_mean(key, WAIVER_KEYS)}; allowed: {', '.join(WAIVER_KEYS)}",
                     )
                 )
-        missing = [k for k in WAIVER_KEYS if not waiver.get(k)]
+        missing = [k for k in WAIVER_KEYS if waiver.get(k) in (None, "")]
         if missing:
             problems.append(
                 Problem(
@@ -154,21 +243,42 @@ def read_config(path: Path, known_rules: list[str] | None = None) -> Config:
                 )
             )
             continue
-        expires = waiver["expires"]
-        if isinstance(expires, str):
-            try:
-                expires = _dt.date.fromisoformat(expires)
-            except ValueError:
-                problems.append(Problem(loc, f"waiver expiry {expires!r} is not a date (YYYY-MM-DD)"))
-                continue
+        untyped = [k for k in ("rule", "entity", "reason") if not isinstance(waiver[k], str)]
+        for key in untyped:
+            problems.append(Problem(loc, f"waiver {number}: '{key}' must be text, not {_kind(waiver[key])}"))
+        expires = _expiry(waiver["expires"], number, loc, problems)
+        if untyped or expires is None:
+            continue
         if known_rules is not None and waiver["rule"] not in known_rules:
             problems.append(
                 Problem(loc, f"unknown rule '{waiver['rule']}' in waiver{did_you_mean(waiver['rule'], known_rules)}")
             )
-        config.waivers.append(Waiver(str(waiver["rule"]), str(waiver["entity"]), str(waiver["reason"]), expires, loc))
+        config.waivers.append(Waiver(waiver["rule"], waiver["entity"], waiver["reason"], expires, loc))
     if problems:
         raise InputError(problems)
     return config
+
+
+def _expiry(value: object, number: int, loc: Location, problems: list[Problem]) -> _dt.date | None:
+    """A waiver's ``expires`` as a date: a TOML date (``2027-03-31``) or text holding one;
+    a date and time, or anything else, is a problem (a waiver ends on a day)."""
+    if isinstance(value, _dt.datetime):
+        problems.append(
+            Problem(
+                loc, f"waiver {number}: expires must be a date (YYYY-MM-DD), not a date and time ({value.isoformat()})"
+            )
+        )
+        return None
+    if isinstance(value, _dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return _dt.date.fromisoformat(value.strip())
+        except ValueError:
+            problems.append(Problem(loc, f"waiver expiry {value!r} is not a date (YYYY-MM-DD)"))
+            return None
+    problems.append(Problem(loc, f"waiver {number}: expires must be a date (YYYY-MM-DD), not {_kind(value)}"))
+    return None
 
 
 def _rule(slug: str, title: str, message: str, rationale: str, fix: str) -> Rule:

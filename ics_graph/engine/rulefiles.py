@@ -135,8 +135,51 @@ def _parse_header(text: str, path: str, problems: list[Problem]) -> tuple[dict, 
     return meta, "\n".join(lines[end:])
 
 
+def _read(path: Path, shown: str, problems: list[Problem]) -> str | None:
+    """A rule file's text, or None with a problem when it is not UTF-8 or cannot be read."""
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(Location(shown), f"not UTF-8 text (byte {exc.start})"))
+    except OSError as exc:
+        problems.append(Problem(Location(shown), f"cannot read the rule file: {exc.strerror or exc}"))
+    return None
+
+
+_POSITION = re.compile(r"^error at (\d+):(\d+): ?(.*)$", re.DOTALL)
+
+
+def _syntax_problem(query: str, prefixes: dict[str, str], shown: str, line: int, column: int) -> Problem | None:
+    """A problem if ``query`` is not valid SPARQL (parsed by Oxigraph, as it will run,
+    with ``prefixes`` declared; nothing is evaluated against data), at its place in the
+    rule file: the query's first character is at ``line`` and ``column`` there."""
+    import pyoxigraph as ox
+
+    try:
+        ox.Store().query(query, prefixes=prefixes)  # an empty store: only the parse costs anything
+    except SyntaxError as exc:
+        match = _POSITION.match(str(exc))
+        if not match:
+            return Problem(Location(shown, line, column), f"SPARQL syntax error: {_short(str(exc))}")
+        at_line, at_column, detail = int(match.group(1)), int(match.group(2)), match.group(3)
+        where = Location(shown, line + at_line - 1, (column if at_line == 1 else 1) + at_column - 1)
+        if "Prefix not found" in detail:
+            return Problem(where, f"SPARQL syntax error: unknown prefix; declared: {', '.join(sorted(prefixes))}")
+        return Problem(where, f"SPARQL syntax error: {_short(detail)}")
+    except (OSError, ValueError, RuntimeError) as exc:  # refused before it ran (an empty store has no data)
+        return Problem(Location(shown, line, column), f"the query cannot run: {_short(str(exc))}")
+    return None
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
 def _rule_from_sparql(path: Path, shown: str, builtin: bool, problems: list[Problem]) -> Rule | None:
-    text = path.read_text(encoding="utf-8")
+    text = _read(path, shown, problems)
+    if text is None:
+        return None
     before = len(problems)
     meta, query = _parse_header(text, shown, problems)
     if len(problems) > before:
@@ -183,6 +226,12 @@ def _rule_from_sparql(path: Path, shown: str, builtin: bool, problems: list[Prob
     if algorithm is None and not re.search(r"\?focus\b", query):
         problems.append(Problem(Location(shown, 1, 1), "the query must bind ?focus (the entity each finding is about)"))
         return None
+    if not builtin:  # a user's query is parsed now, so that a typo is an error at its line, not a crash
+        first = len(text.splitlines()) - len(query.split("\n")) + 1
+        bad = _syntax_problem(query, PREFIXES, shown, first, 1)
+        if bad is not None:
+            problems.append(bad)
+            return None
     sources = meta.get("sources") or ()
     return Rule(
         slug=slug,
@@ -205,13 +254,20 @@ def _rules_from_shacl(path: Path, shown: str, builtin: bool, problems: list[Prob
     """A SHACL shapes file: each node shape with an ``ics:ruleSlug`` is a rule."""
     import pyoxigraph as ox
 
+    text = _read(path, shown, problems)
+    if text is None:
+        return []
     store = ox.Store()
     try:
-        store.load(path=str(path), format=ox.RdfFormat.TURTLE)
+        store.load(text, format=ox.RdfFormat.TURTLE)
     except SyntaxError as exc:
         problems.append(
             Problem(Location(shown, exc.lineno or 0, exc.offset or 0), f"malformed SHACL shapes: {exc.msg}")
         )
+        return []
+    before = len(problems)
+    _check_shacl_queries(store, text, shown, problems)
+    if len(problems) > before:
         return []
     rows = store.query(f"""
         PREFIX sh: <http://www.w3.org/ns/shacl#>
@@ -246,7 +302,7 @@ def _rules_from_shacl(path: Path, shown: str, builtin: bool, problems: list[Prob
                 rationale=value("rationale") or "(no rationale given)",
                 fix=value("fix") or "(no fix hint given)",
                 example="",
-                query=path.read_text(encoding="utf-8"),
+                query=text,
                 path=shown,
                 kind="shacl",
                 builtin=builtin,
@@ -255,6 +311,60 @@ def _rules_from_shacl(path: Path, shown: str, builtin: bool, problems: list[Prob
     if not rules:
         problems.append(Problem(Location(shown), "no SHACL shape in this file has ics:ruleSlug, so it defines no rule"))
     return rules
+
+
+_SH = "http://www.w3.org/ns/shacl#"
+#: Prefixes pySHACL declares in every SHACL-SPARQL query, besides those the shapes
+#: graph declares with ``sh:declare``.
+_SHACL_PREFIXES = {k: PREFIXES[k] for k in ("rdf", "rdfs", "owl")}
+
+
+def _check_shacl_queries(store, text: str, shown: str, problems: list[Problem]) -> None:
+    """The SPARQL inside a SHACL shapes file (``sh:select``, ``sh:ask``, ``sh:construct``)
+    is checked as the rule is read: a federated query (SERVICE) is refused, as in every
+    rule, and one that does not parse is an error at its line, instead of failing
+    inside pySHACL when the rule runs."""
+    prefixes = dict(_SHACL_PREFIXES)
+    declared = store.query(
+        f"SELECT ?prefix ?namespace WHERE {{ ?s <{_SH}declare> ?d . ?d <{_SH}prefix> ?prefix ; "
+        f"<{_SH}namespace> ?namespace }}"
+    )
+    for row in declared:
+        prefixes[str(row["prefix"].value)] = str(row["namespace"].value)
+    rows = store.query(
+        f"SELECT ?kind ?query WHERE {{ VALUES ?kind {{ <{_SH}select> <{_SH}ask> <{_SH}construct> }} "
+        f"?s ?kind ?query FILTER(isLiteral(?query)) }}"
+    )
+    found = sorted((str(row["query"].value), str(row["kind"].value)[len(_SH) :]) for row in rows)
+    for query, kind in found:
+        line, column = _place(text, query, f"sh:{kind}")
+        try:
+            refuse_federation(query)
+        except QueryError:
+            problems.append(
+                Problem(
+                    Location(shown, line, column),
+                    f"rules run offline: a SERVICE (federated) query is not allowed (in sh:{kind})",
+                )
+            )
+            continue
+        bad = _syntax_problem(query, prefixes, shown, line, column)
+        if bad is not None:
+            problems.append(Problem(bad.location, f"{bad.message} (in sh:{kind})"))
+
+
+def _place(text: str, literal: str, keyword: str) -> tuple[int, int]:
+    """Where a literal's text starts in the file (line and column, both from 1), or the
+    line of ``keyword`` when it was written with escapes and cannot be found as it is."""
+    at = text.find(literal)
+    if at < 0:
+        at = text.find(literal.strip().split("\n", 1)[0])
+    if at < 0:
+        at = text.find(keyword)
+        if at < 0:
+            return 0, 0
+    start = text.rfind("\n", 0, at) + 1
+    return text.count("\n", 0, at) + 1, at - start + 1
 
 
 def load_rules(folders: list[Path] | None = None, *, builtin: bool = True) -> list[Rule]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ics_graph.inputs.yamlsource import MarkedMap
 from ics_graph.model import vocabulary as v
-from ics_graph.model.schema import SECTIONS, TOP_LEVEL_KEYS, Field, Section
+from ics_graph.model.schema import LONGEST_ID, SECTIONS, TOP_LEVEL_KEYS, Field, Section, printable, unsafe_character
 from ics_graph.util.errors import Location, Problem, did_you_mean
 
 __all__ = ["Registry", "convert", "declare", "entity_id"]
@@ -24,6 +24,8 @@ __all__ = ["Registry", "convert", "declare", "entity_id"]
 XSD = v.PREFIXES["xsd"]
 RDF_TYPE = v.PREFIXES["rdf"] + "type"
 _ID_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?$")
+# An id made from others (an allocation's: function, area, body and date) may be longer.
+_LONGEST_MADE_ID = 5 * LONGEST_ID
 
 #: A triple in plain form: (subject IRI, predicate IRI, object) where the object is
 #: ``("iri", value)`` or ``("lit", lexical, datatype IRI)``.
@@ -66,6 +68,45 @@ def _items(
             problems.append(Problem(loc, f"each entry of '{name}' must be a mapping of keys to values"))
 
 
+def _date_text(value: Any) -> str | None:
+    """A date as an id part: ``2022-07-01`` whether written as a date, a date at
+    midnight (``2022-07-01T00:00:00``, an Excel date cell) or a date string with spaces
+    around it; None for anything else (another time of day, text, a number)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ]00:00(?::00(?:\.0+)?)?(?:Z|[+-]00:?00)?)?", text):
+            return None
+        try:
+            return _dt.date.fromisoformat(text[:10]).isoformat()
+        except ValueError:
+            return None
+    if isinstance(value, _dt.datetime):
+        return value.date().isoformat() if value.time() == _dt.time() else None
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    return None
+
+
+def _is_id(text: str, longest: int = LONGEST_ID) -> bool:
+    """Whether ``text`` can be an id: letters, digits, '-', '_' or '.', and not too long."""
+    return len(text) <= longest and _ID_RE.match(text) is not None
+
+
+def _shown(value: Any) -> str:
+    """A value as a message shows it: its repr, escaped and cut (see :func:`printable`)."""
+    return printable(repr(value))
+
+
+def _hint(word: str, candidates) -> str:
+    """A "did you mean" hint, not sought for a long word (nobody misspells a paragraph)."""
+    return did_you_mean(word, candidates) if len(word) <= 100 else ""
+
+
+def _id_text(value: Any) -> bool:
+    """Whether an explicit id is of a type an id can be: text (or a whole number)."""
+    return isinstance(value, (str, int)) and not isinstance(value, bool)
+
+
 def entity_id(section: Section, item: MarkedMap) -> str | None:
     """The entity's id: explicit, or for allocations/delegations/dependencies derived
     from what identifies them, so ids stay stable when files are reordered."""
@@ -80,7 +121,7 @@ def entity_id(section: Section, item: MarkedMap) -> str | None:
             return fallback
         if isinstance(value, list):
             return "+".join(str(x) for x in value)
-        return str(value)
+        return _date_text(value) or str(value)
 
     if section.name == "allocations":
         return "--".join(
@@ -113,7 +154,7 @@ def declare(value: Any, path: str, registry: Registry, problems: list[Problem]) 
             problems.append(
                 Problem(
                     value.key_locations[key],
-                    f"unknown section '{key}'{did_you_mean(key, TOP_LEVEL_KEYS)}; allowed: {', '.join(TOP_LEVEL_KEYS)}",
+                    f"unknown section '{printable(key)}'{_hint(key, TOP_LEVEL_KEYS)}; allowed: {', '.join(TOP_LEVEL_KEYS)}",
                 )
             )
     for name, section in SECTIONS.items():
@@ -121,12 +162,31 @@ def declare(value: Any, path: str, registry: Registry, problems: list[Problem]) 
             ident = entity_id(section, item)
             if ident is None:
                 continue
-            if not _ID_RE.match(ident) and item.get("id") is not None:
+            if item.get("id") is not None and not _id_text(item["id"]):
                 problems.append(
-                    Problem(item.value_locations["id"], f"invalid id '{ident}': use letters, digits, '-', '_' or '.'")
+                    Problem(
+                        item.value_locations["id"],
+                        f"'id' must be text (letters, digits, '-', '_' or '.'), got {_shown(item['id'])}",
+                    )
                 )
                 continue
-            if not _ID_RE.match(ident.replace("+", "-").replace("?", "x")):
+            if not _ID_RE.match(ident) and item.get("id") is not None:
+                problems.append(
+                    Problem(
+                        item.value_locations["id"],
+                        f"invalid id '{printable(ident)}': use letters, digits, '-', '_' or '.'",
+                    )
+                )
+                continue
+            if len(ident) > LONGEST_ID and item.get("id") is not None:
+                problems.append(
+                    Problem(
+                        item.value_locations["id"],
+                        f"id of {len(ident):,} characters is longer than the limit of {LONGEST_ID} characters",
+                    )
+                )
+                continue
+            if not _is_id(ident.replace("+", "-").replace("?", "x"), _LONGEST_MADE_ID):
                 continue  # a generated id from bad parts; the parts are reported by convert()
             dup = registry.add(section.kind, ident, item.location)
             if dup:
@@ -147,24 +207,38 @@ class _Converter:
         self.problems.append(Problem(loc, message))
 
     def text(self, value: Any, loc: Location, key: str) -> str | None:
+        """One text value: text, a number or a date as written. A list or mapping (one
+        value was meant), a value too long or holding control characters or direction
+        overrides is an error."""
         if isinstance(value, (str, int, float, Decimal)) and not isinstance(value, bool):
-            return str(value)
-        if isinstance(value, _dt.date):
-            return value.isoformat()
-        self.error(loc, f"'{key}' must be text")
-        return None
+            text = str(value)
+        elif isinstance(value, _dt.date):
+            text = getattr(value, "text", None) or value.isoformat()
+        else:
+            shown = "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else repr(value)
+            self.error(loc, f"'{key}' must be one text value, got {shown}")
+            return None
+        wrong = unsafe_character(text)
+        if wrong is not None:
+            self.error(loc, f"'{key}': {wrong}")
+            return None
+        return text
 
     def date(self, value: Any, loc: Location, key: str) -> str | None:
+        """A date as ISO text. A date and time at midnight (an Excel date cell) is that
+        date; any other time of day is an error, never silently dropped."""
+        found = _date_text(value)
+        if found is not None:
+            return found
         if isinstance(value, _dt.datetime):
-            return value.date().isoformat()
-        if isinstance(value, _dt.date):
-            return value.isoformat()
-        if isinstance(value, str):
-            try:
-                return _dt.date.fromisoformat(value.strip()).isoformat()
-            except ValueError:
-                pass
-        self.error(loc, f"'{key}' must be a date written YYYY-MM-DD, got {value!r}")
+            shown = getattr(value, "text", None) or value.isoformat()
+            self.error(
+                loc,
+                f"'{key}' must be a date (YYYY-MM-DD), not a date and time ({shown}); only midnight is read as the date",
+            )
+        else:
+            shown = printable(repr(value), 60)
+            self.error(loc, f"'{key}' must be a date (YYYY-MM-DD), got {shown}")
         return None
 
     def keyword(
@@ -177,8 +251,8 @@ class _Converter:
             if synonyms and word in synonyms:
                 return synonyms[word]
         allowed = ", ".join(vocab)
-        hint = did_you_mean(v.normalise(str(value)), list(vocab) + list(synonyms or ())) if value is not None else ""
-        self.error(loc, f"invalid {key} {value!r}{hint}; allowed: {allowed}")
+        hint = _hint(v.normalise(str(value)), list(vocab) + list(synonyms or ())) if value is not None else ""
+        self.error(loc, f"invalid {key} {_shown(value)}{hint}; allowed: {allowed}")
         return None
 
     def level(self, value: Any, loc: Location, key: str) -> str | None:
@@ -195,7 +269,7 @@ class _Converter:
                 return v.entity_iri(kind, ident)
         known = [i for kind in targets for i in self.registry.ids(kind)]
         what = " or ".join(targets)
-        self.error(loc, f"unknown {what} '{ident}' in '{key}'{did_you_mean(ident, known)}")
+        self.error(loc, f"unknown {what} '{printable(ident)}' in '{key}'{_hint(ident, known)}")
         return None
 
     # -- entities -----------------------------------------------------------------
@@ -205,7 +279,7 @@ class _Converter:
             if section.field(key) is None:
                 self.error(
                     item.key_locations[key],
-                    f"unknown key '{key}' in {section.name}{did_you_mean(key, section.keys)}; allowed: {', '.join(section.keys)}",
+                    f"unknown key '{printable(key)}' in {section.name}{_hint(key, section.keys)}; allowed: {', '.join(section.keys)}",
                 )
         missing = [f.key for f in section.fields if f.required and item.get(f.key) is None]
         for key in missing:
@@ -216,8 +290,13 @@ class _Converter:
         if section.name == "dependencies":
             self.dependency(section, item)
             return
-        valid_id = ident if ident is not None and _ID_RE.match(ident) else None
+        explicit = item.get("id")
+        longest = LONGEST_ID if explicit is not None else _LONGEST_MADE_ID
+        valid_id = (
+            ident if ident is not None and _is_id(ident, longest) and (explicit is None or _id_text(explicit)) else None
+        )
         subject = v.entity_iri(section.kind, "invalid" if valid_id is None else valid_id)
+        reported = len(self.problems)
         emit = self.emit
         if valid_id is None:  # still check every field, but emit nothing
             self.emit = lambda triple, location: None
@@ -235,6 +314,12 @@ class _Converter:
                 self.risk_score(item, out)
         finally:
             self.emit = emit
+        if valid_id is None and explicit is None and len(self.problems) == reported:  # never a silent drop
+            self.error(
+                item.location,
+                f"cannot make an id for this {section.kind} from its values ('{printable(str(ident))}'): give it an explicit 'id' "
+                "(letters, digits, '-', '_' or '.')",
+            )
 
     def entity_class(self, section: Section, item: MarkedMap) -> str:
         if section.name == "bodies":
@@ -265,8 +350,10 @@ class _Converter:
         if kind == "special":
             if f.key == "category":
                 label = self.text(value, loc, f.key)
-                if label:
-                    slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+                slug = re.sub(r"[^a-z0-9]+", "-", (label or "").lower()).strip("-")
+                if label and not slug:
+                    self.error(loc, f"'category' must hold a letter or digit (ASCII), got {_shown(label)}")
+                elif label:
                     cat = v.entity_iri("category", slug)
                     out(f.predicate, ("iri", cat))
                     if cat not in self.categories:
@@ -290,7 +377,7 @@ class _Converter:
             if isinstance(value, bool):
                 out(f.predicate, ("lit", "true" if value else "false", XSD + "boolean"))
             else:
-                self.error(loc, f"'{f.key}' must be true or false, got {value!r}")
+                self.error(loc, f"'{f.key}' must be true or false, got {_shown(value)}")
         elif kind == "int":
             if isinstance(value, int) and not isinstance(value, bool):
                 if f.key in ("impact", "likelihood") and not 1 <= value <= 5:
@@ -298,7 +385,7 @@ class _Converter:
                 elif f.key != "score":
                     out(f.predicate, ("lit", str(value), XSD + "integer"))
             else:
-                self.error(loc, f"'{f.key}' must be a whole number, got {value!r}")
+                self.error(loc, f"'{f.key}' must be a whole number, got {_shown(value)}")
         elif kind == "decimal":
             try:
                 number = Decimal(str(value))
@@ -306,13 +393,13 @@ class _Converter:
                     raise InvalidOperation
                 out(f.predicate, ("lit", format(number.normalize(), "f"), XSD + "decimal"))
             except InvalidOperation:
-                self.error(loc, f"'{f.key}' must be a non-negative number, got {value!r}")
+                self.error(loc, f"'{f.key}' must be a non-negative number, got {_shown(value)}")
         elif kind == "iri":
             text = self.text(value, loc, f.key)
             if text and re.match(r"^https?://[^\s<>\"{}|\\^`]+$", text):
                 out(f.predicate, ("iri", text))
             elif text:
-                self.error(loc, f"'{f.key}' must be an http(s) URL without spaces, got {text!r}")
+                self.error(loc, f"'{f.key}' must be an http(s) URL without spaces, got {_shown(text)}")
         elif kind in ("ref", "refs"):
             values = value if isinstance(value, list) else [value]
             if kind == "ref" and isinstance(value, list):
@@ -341,10 +428,12 @@ class _Converter:
                 if scheme not in ("ons", "ods"):
                     self.error(
                         value.key_locations[scheme],
-                        f"unknown code scheme '{scheme}'{did_you_mean(scheme, ['ons', 'ods'])}; allowed: ons, ods",
+                        f"unknown code scheme '{printable(scheme)}'{_hint(scheme, ['ons', 'ods'])}; allowed: ons, ods",
                     )
                 elif code is not None:
-                    out(v.ICS + scheme + "Code", ("lit", str(code), XSD + "string"))
+                    text = self.text(code, value.value_locations[scheme], f"codes: {scheme}")
+                    if text is not None:
+                        out(v.ICS + scheme + "Code", ("lit", text, XSD + "string"))
         elif kind == "source":
             self.sources(value, loc, subject, out)
 
@@ -360,7 +449,7 @@ class _Converter:
                 for k in unknown:
                     self.error(
                         one.key_locations[k],
-                        f"unknown key '{k}' in source{did_you_mean(k, ['ref', 'locator'])}; allowed: ref, locator",
+                        f"unknown key '{printable(k)}' in source{_hint(k, ['ref', 'locator'])}; allowed: ref, locator",
                     )
                 if one.get("ref") is None:
                     self.error(one_loc, "a source entry needs 'ref' (the id of a source)")
@@ -415,7 +504,7 @@ class _Converter:
         if given is not None and given != score:
             self.error(
                 item.value_locations["score"],
-                f"score {given!r} does not equal impact x likelihood = {impact} x {likelihood} = {score}",
+                f"score {_shown(given)} does not equal impact x likelihood = {impact} x {likelihood} = {score}",
             )
         out(v.ICS + "riskScore", ("lit", str(score), XSD + "integer"))
 

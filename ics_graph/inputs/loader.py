@@ -12,23 +12,32 @@ inputs are only ever read.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from ics_graph.inputs.authoring import Registry, convert, declare
-from ics_graph.inputs.rdf import RdfFile, ill_typed_dates, named_in_ntriples, undefined_references
+from ics_graph.inputs.rdf import (
+    RdfFile,
+    ill_typed_dates,
+    may_hold_unsafe_text,
+    named_in_ntriples,
+    undefined_references,
+    unsafe_literals,
+)
 from ics_graph.inputs.workbook import drop_repeated, is_csv_workbook, read_workbook, resolve_references
-from ics_graph.inputs.yamlsource import MarkedMap, read_yaml
+from ics_graph.inputs.yamlsource import LARGEST_FILE, MarkedMap, read_yaml, too_large
 from ics_graph.model import vocabulary as v
 from ics_graph.model.graph import Mapping
+from ics_graph.model.schema import printable
 from ics_graph.model.turtle import escape
 from ics_graph.util.errors import InputError, Location, Problem
-from ics_graph.util.paths import display_path
+from ics_graph.util.paths import display_path, is_inside, mapping_roots
 from ics_graph.util.resources import ontology_path
 from ics_graph.util.threads import Background, import_soon
 
@@ -49,6 +58,7 @@ class _File:
     value: Any = None  # YAML: the document; workbook: a MarkedMap; RDF: typed IRI -> Location
     named: set | None = None  # RDF: the project's IRIs the file names (None: ask the store)
     lines: dict | None = None  # RDF: the line each subject starts on
+    suspect: bool = True  # RDF: may hold unsafe text (see ics_graph.inputs.rdf.may_hold_unsafe_text)
 
 
 def _is_csv_workbook(path: Path) -> bool:
@@ -64,23 +74,30 @@ def _is_csv_workbook(path: Path) -> bool:
     return is_csv_workbook(path)
 
 
-def expand(path: Path, origin: Location | None, problems: list[Problem]) -> list[Path]:
+def expand(
+    path: Path, origin: Location | None, problems: list[Problem], *, roots: Sequence[Path] | None = None
+) -> list[Path]:
     """The mapping files a path names: itself, or a folder's files (recursively, sorted;
     hidden files and Office lock files skipped; a CSV workbook folder as one). What
-    cannot be read is added to ``problems``, at ``origin`` (an ``imports:`` entry) if given."""
+    cannot be read is added to ``problems``, at ``origin`` (an ``imports:`` entry) if given.
+
+    With ``roots`` (see :func:`ics_graph.util.paths.mapping_roots`), the path and every
+    symbolic link met in a folder (to a file or a folder alike) must lead inside one of
+    them: one that leads outside is a problem, at ``origin`` or naming the link, and is
+    not read. Symbolic links to folders are followed (once: a loop is not walked again)."""
+    if _undecodable(path, origin, problems) or _unusable(path, origin, problems):
+        return []
+    if roots is not None and not is_inside(path, roots):
+        problems.append(Problem(origin or Location(display_path(path)), _outside(path, roots, origin is not None)))
+        return []
     if path.is_dir():
         if _is_csv_workbook(path):
-            return [path]
-        found = sorted(
-            p
-            for p in path.rglob("*")
-            if ((p.is_file() and p.suffix.lower() in DATA_SUFFIXES) or (p.is_dir() and _is_csv_workbook(p)))
-            and not any(part.startswith((".", "~$")) for part in p.relative_to(path).parts)
-        )
-        books = {p for p in found if p.is_dir()}
-        if books:  # workbook hook: files inside a CSV workbook belong to it
-            found = [p for p in found if not books.intersection(p.parents)]
-        if not found:
+            return [path] if _book_inside(path, roots, problems) else []
+        found: list[Path] = []
+        before = len(problems)
+        _walk(path, roots, problems, found, {Path(os.path.realpath(path))})
+        found.sort()
+        if not found and len(problems) == before:  # (a link refused there says why already)
             problems.append(
                 Problem(
                     origin or Location(display_path(path)),
@@ -100,6 +117,100 @@ def expand(path: Path, origin: Location | None, problems: list[Problem]) -> list
         return [path]
     problems.append(Problem(origin or Location(display_path(path)), f"no such file or folder: '{display_path(path)}'"))
     return []
+
+
+def _undecodable(path: Path, origin: Location | None, problems: list[Problem]) -> bool:
+    """Whether a path's name is not valid UTF-8 (its bytes kept as surrogates), added to
+    ``problems`` with the bytes escaped: such a name cannot be shown, nor be a graph name."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(display_path(path)).decode("utf-8", "backslashreplace")
+        message = "this name is not valid UTF-8 (its bytes shown as \\xNN): rename the file or folder"
+        problems.append(Problem(origin or Location(shown), message))
+        return True
+    return False
+
+
+def _unusable(path: Path, origin: Location | None, problems: list[Problem]) -> bool:
+    """Whether the file system cannot take a path at all (a NUL character in it, a name
+    too long), added to ``problems`` with the name escaped and cut."""
+    try:
+        os.lstat(path)
+    except ValueError:  # an embedded NUL
+        why = "a path may not hold a NUL character"
+    except OSError as exc:
+        if exc.errno != errno.ENAMETOOLONG:
+            return False  # (no such file: said below, where it is looked for)
+        why = "this name is too long for the file system"
+    else:
+        return False
+    shown = printable(display_path(path))
+    problems.append(Problem(origin, f"cannot read '{shown}': {why}") if origin else Problem(Location(shown), why))
+    return True
+
+
+def _outside(path: Path, roots: Sequence[Path], imported: bool) -> str:
+    what = f"import '{path.as_posix()}'" if imported else f"'{display_path(path)}'"
+    if path.is_symlink():
+        what = f"symbolic link {what}"
+    return (
+        f"{what} leads outside the mapping's folder tree '{display_path(roots[0])}' "
+        f"(to '{os.path.realpath(path)}'); move the files inside it, or give --allow-outside"
+    )
+
+
+def _walk(folder: Path, roots: Sequence[Path] | None, problems: list[Problem], found: list[Path], seen: set) -> None:
+    """The mapping files in ``folder`` and below, into ``found``: hidden entries and
+    Office lock files skipped, a CSV workbook folder as one entry, symbolic links
+    checked against ``roots`` and followed, folders in ``seen`` (those being walked,
+    real paths) not walked again."""
+    try:
+        names = sorted(entry.name for entry in os.scandir(folder))
+    except OSError:
+        return  # an unreadable folder holds nothing readable
+    for name in names:
+        if name.startswith((".", "~$")):
+            continue
+        path = folder / name
+        if _undecodable(path, None, problems):
+            continue
+        if roots is not None and path.is_symlink() and not is_inside(path, roots):
+            problems.append(Problem(Location(display_path(path)), _outside(path, roots, False)))
+            continue
+        if path.is_dir():
+            real = Path(os.path.realpath(path))
+            if real in seen:
+                continue
+            if _is_csv_workbook(path):  # workbook hook: the files inside belong to it
+                if _book_inside(path, roots, problems):
+                    found.append(path)
+            else:
+                _walk(path, roots, problems, found, seen | {real})
+        elif path.is_file() and path.suffix.lower() in DATA_SUFFIXES:
+            found.append(path)
+        elif path.suffix.lower() in DATA_SUFFIXES and path.is_symlink() and not path.exists():
+            problems.append(
+                Problem(
+                    Location(display_path(path)),
+                    f"symbolic link '{display_path(path)}' leads to '{os.readlink(path)}', which does not exist",
+                )
+            )
+
+
+def _book_inside(book: Path, roots: Sequence[Path] | None, problems: list[Problem]) -> bool:
+    """Whether every symbolic link among a CSV workbook's files leads inside ``roots``
+    (the workbook reader reads them all); each that does not is a problem."""
+    if roots is None:
+        return True
+    try:
+        links = sorted(entry.name for entry in os.scandir(book) if entry.is_symlink())
+    except OSError:
+        return True  # the workbook reader says what it cannot read
+    outside = [book / name for name in links if not is_inside(book / name, roots)]
+    for link in outside:
+        problems.append(Problem(Location(display_path(link)), _outside(link, roots, False)))
+    return not outside
 
 
 def _ntriples_subject_lines(raw: bytes) -> dict[str, int]:
@@ -151,11 +262,13 @@ def _subject_lines(text: str) -> dict[str, int]:
     return lines
 
 
-def load_mapping(paths: Iterable[str | Path], *, with_ontology: bool = True) -> Mapping:
+def load_mapping(paths: Iterable[str | Path], *, with_ontology: bool = True, allow_outside: bool = False) -> Mapping:
     """Load files and folders into a :class:`ics_graph.model.graph.Mapping`.
 
     Raises :class:`InputError` listing every problem found (malformed files, unknown
     keys and references, invalid values, duplicate ids). Input files are never written.
+    ``imports:`` and symbolic links may not lead outside the first path's folder tree
+    (or its git work tree) unless ``allow_outside``.
     """
     import pyoxigraph as ox
 
@@ -166,9 +279,10 @@ def load_mapping(paths: Iterable[str | Path], *, with_ontology: bool = True) -> 
     if not queue:
         raise InputError([Problem(Location("<command line>"), "no input paths given")])
     expansions: list[tuple[str, list[str]]] = []  # each given or imported path and what it named
+    roots = None if allow_outside else mapping_roots([path for path, _origin in queue])
     while queue:
         path, origin = queue.pop(0)
-        named = expand(path, origin, problems)
+        named = expand(path, origin, problems, roots=roots)
         expansions.append((str(path), [str(found) for found in named]))
         for found in named:
             key = found.resolve()
@@ -185,6 +299,10 @@ def load_mapping(paths: Iterable[str | Path], *, with_ontology: bool = True) -> 
             entry = _File(found, shown, "yaml" if suffix in YAML_SUFFIXES else RDF_SUFFIXES[suffix])
             files[key] = entry
             try:
+                size = found.stat().st_size
+                if entry.kind == "yaml" and size > LARGEST_FILE:  # refused before it is read
+                    problems.append(Problem(Location(shown), too_large(size)))
+                    continue
                 raw = found.read_bytes()
             except OSError as exc:
                 problems.append(Problem(Location(shown), f"cannot read file: {exc.strerror}"))
@@ -200,7 +318,14 @@ def load_mapping(paths: Iterable[str | Path], *, with_ontology: bool = True) -> 
                 problems.extend(file_problems)
                 queue.extend(_imports(entry, problems))
             else:
-                _parse_rdf(entry, raw, problems, ox, store)
+                entry.suspect = may_hold_unsafe_text(raw)
+                try:
+                    _parse_rdf(entry, raw, problems, ox, store)
+                except MemoryError as exc:  # Oxigraph's parser holds no term over 16 MiB
+                    if "buffer maximal size" not in str(exc):
+                        raise
+                    store.remove_graph(ox.NamedNode(v.file_graph(shown)))
+                    problems.append(Problem(Location(shown, *_longest_run(raw)), _TOO_LONG))
 
     reported: set = set()
     if any(entry.kind == "workbook" for entry in files.values()):  # workbook hook: names in reference cells
@@ -243,8 +368,11 @@ def load_mapping(paths: Iterable[str | Path], *, with_ontology: bool = True) -> 
     _state_area_levels(store, [v.file_graph(entry.shown) for entry in rdf_files])
     store.load(path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(v.ONTOLOGY_GRAPH))
     if rdf_files:
-        checked = [RdfFile(e.shown, v.file_graph(e.shown), e.named, e.value or {}, e.lines or {}) for e in rdf_files]
+        checked = [
+            RdfFile(e.shown, v.file_graph(e.shown), e.named, e.value or {}, e.lines or {}, e.suspect) for e in rdf_files
+        ]
         problems = undefined_references(store, checked) + ill_typed_dates(store, checked)
+        problems += unsafe_literals(store, checked)
         if problems:
             raise InputError(sorted(set(problems)))
         for entry in rdf_files:
@@ -259,6 +387,19 @@ def load_mapping(paths: Iterable[str | Path], *, with_ontology: bool = True) -> 
         expansions=expansions,
         sources=by_file,
     )
+
+
+_TOO_LONG = (
+    "a term (a literal or an IRI) here is longer than the RDF parser's limit of 16 MiB "
+    "(text values may be at most 1,000,000 characters)"
+)
+
+
+def _longest_run(raw: bytes) -> tuple[int, int]:
+    """Line and column where the longest stretch without a quote or angle bracket (the
+    likely over-long term) starts, for the message."""
+    start = max(((m.end() - m.start(), m.start()) for m in re.finditer(rb"[^\"'<>]{65536,}", raw)), default=(0, 0))[1]
+    return raw.count(b"\n", 0, start) + 1, start - raw.rfind(b"\n", 0, start)
 
 
 def _state_area_levels(store, graphs: list[str]) -> None:
@@ -304,7 +445,23 @@ def _parse_rdf(entry: _File, raw: bytes, problems: list[Problem], ox, store) -> 
     """Parse one RDF file straight into its named graph (Oxigraph's parser, which never
     fetches external entities in RDF/XML). A file with blank nodes is parsed again term
     by term, giving its blank nodes ids by order of appearance, so that the same input
-    always gives the same graph (Oxigraph would give them random ids)."""
+    always gives the same graph (Oxigraph would give them random ids).
+
+    RDF/XML may declare entities in its DOCTYPE, and Oxigraph expands internal ones
+    without limit (a kilobyte can expand to gigabytes): a file declaring any is refused
+    before it is parsed."""
+    if entry.kind == "RDF_XML":
+        declared = re.search(rb"<!ENTITY", raw)
+        if declared:
+            line = raw.count(b"\n", 0, declared.start()) + 1
+            problems.append(
+                Problem(
+                    Location(entry.shown, line, declared.start() - raw.rfind(b"\n", 0, declared.start())),
+                    "entity declarations are not allowed in RDF/XML (they can expand without limit); "
+                    "write the values out",
+                )
+            )
+            return
     graph = ox.NamedNode(v.file_graph(entry.shown))
     base = "file:///" + quote(entry.shown)
     fmt = getattr(ox.RdfFormat, entry.kind)
@@ -342,7 +499,10 @@ def _parse_rdf(entry: _File, raw: bytes, problems: list[Problem], ox, store) -> 
             message,
         )
         problems.append(
-            Problem(Location(entry.shown, line, column), f"malformed {entry.kind.replace('_', '-').title()}: {message}")
+            Problem(
+                Location(entry.shown, line, column),
+                f"malformed {entry.kind.replace('_', '-').title()}: {printable(message, 300)}",
+            )
         )
         return
     # In N-Triples a blank node is written _:name, so text without "_:" has none (a scan of

@@ -10,7 +10,10 @@ quietly and leave the rules to pass over what was meant:
   ``.../id/``, terms under ``.../ontology#``) that an RDF file uses must be given an
   ``rdf:type`` by some file or by the ontology, as an id in YAML must be defined;
 - a date that is not an ``xsd:date`` (a plain string, a 30th of February): SPARQL cannot
-  compare it with a date, and the rules about periods would skip it.
+  compare it with a date, and the rules about periods would skip it;
+- an entity IRI not of the form ``.../id/KIND/ID`` (an unknown kind, an empty or
+  malformed id), which no YAML could name; and a literal holding control characters or
+  direction overrides, or longer than YAML allows (as YAML text is checked).
 """
 
 from __future__ import annotations
@@ -19,16 +22,34 @@ import re
 from dataclasses import dataclass, field
 
 from ics_graph.model import vocabulary as v
+from ics_graph.model.schema import LONGEST_ID, LONGEST_TEXT, printable, unsafe_character
 from ics_graph.model.sparql import iri_terms
 from ics_graph.util.errors import Location, Problem, did_you_mean
 
-__all__ = ["RdfFile", "ill_typed_dates", "named_in_ntriples", "undefined_references"]
+__all__ = [
+    "RdfFile",
+    "ill_typed_dates",
+    "may_hold_unsafe_text",
+    "named_in_ntriples",
+    "undefined_references",
+    "unsafe_literals",
+]
 
 _NAMESPACES = (v.ID, v.ICS)
 # An entity IRI in object position, as N-Triples writers write it (" <iri> ."): the
 # literal prefix lets Python's regex engine skip everything else quickly, while
 # Oxigraph parses the same bytes on the other core.
 _OBJECT = re.compile(rb" <(" + re.escape(v.ID.encode()) + rb"[^>\\\s]*)> \.")
+# An entity IRI as YAML makes them: a known kind, an id, and for a node that belongs to
+# an entity (a qualified source) a fragment.
+_ENTITY = re.compile(
+    re.escape(v.ID) + "(?:" + "|".join(v.KINDS) + r")/[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?(?:#[A-Za-z0-9_.-]+)?"
+)
+# What may hide an unsafe character in RDF text: the character itself (a control byte,
+# a C1 control or a direction override in UTF-8) or an escape that can write one.
+_MAYBE_UNSAFE = re.compile(
+    rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]|\xe2\x80[\xaa-\xae]|\xe2\x81[\xa6-\xa9]|\\[uUbf]|&#"
+)
 
 
 @dataclass(eq=False)
@@ -41,6 +62,13 @@ class RdfFile:
     named: set[str] | None = None
     typed: dict = field(default_factory=dict)
     lines: dict = field(default_factory=dict)
+    suspect: bool = True  # may hold unsafe text (see may_hold_unsafe_text); False: need not be read
+
+
+def may_hold_unsafe_text(raw: bytes) -> bool:
+    """Whether an RDF file's bytes may hold a literal :func:`unsafe_literals` refuses: a
+    scan of the bytes, so that files without (nearly all) are not read again."""
+    return len(raw) > LONGEST_TEXT or _MAYBE_UNSAFE.search(raw) is not None
 
 
 def named_in_ntriples(raw: bytes, subjects) -> set[str] | None:
@@ -99,13 +127,14 @@ def _users(store, graph: str, iris: list[str], ox) -> dict[str, str]:
 
 def _name(iri: str) -> tuple[str, str]:
     """How a message names a term: ("area", "north") for an entity of the project,
-    ("term", "ics:Place") for one of the ontology's, ("entity", iri) for anything else."""
+    ("term", "ics:Place") for one of the ontology's, ("entity", iri) for anything else;
+    escaped and cut as :func:`ics_graph.model.schema.printable` does."""
     kind, _, ident = v.short_id(iri).partition("/")
     if iri.startswith(v.ID) and ident:
-        return kind, ident
+        return kind, printable(ident, 200)
     if iri.startswith(v.ICS):
-        return "term", "ics:" + iri[len(v.ICS) :]
-    return "entity", iri
+        return "term", printable("ics:" + iri[len(v.ICS) :], 200)
+    return "entity", printable(iri, 200)
 
 
 def _known(store, iri: str) -> list[str]:
@@ -125,14 +154,17 @@ def undefined_references(store, files: list[RdfFile]) -> list[Problem]:
     import pyoxigraph as ox
 
     wanted: dict[str, list[RdfFile]] = {}
+    problems, known = [], {}
     for file in files:
         named = file.named if file.named is not None else _named_in_graph(store, file.graph)
-        for iri in named.difference(file.typed):
+        malformed = sorted(iri for iri in named.union(file.typed) if iri.startswith(v.ID) and not _well_formed(iri))
+        if malformed:
+            problems.extend(_malformed(store, file, malformed))
+        for iri in named.difference(file.typed, malformed):
             wanted.setdefault(iri, []).append(file)
     if not wanted:
-        return []
+        return problems
     undefined = _untyped(store, sorted(wanted))
-    problems, known = [], {}
     for file in files:
         mine = sorted(iri for iri in undefined if file in wanted[iri])
         if not mine:
@@ -150,6 +182,65 @@ def undefined_references(store, files: list[RdfFile]) -> list[Problem]:
             )
             problems.append(
                 Problem(where, f"unknown {kind} '{name}'{used_by}: {what}{did_you_mean(name, known[kind])}")
+            )
+    return problems
+
+
+def _well_formed(iri: str) -> bool:
+    """Whether an IRI under ``.../id/`` is ``.../id/KIND/ID`` as YAML makes them, its id
+    no longer than an id in YAML may be."""
+    return _ENTITY.fullmatch(iri) is not None and len(iri[len(v.ID) :].split("/", 1)[1].split("#")[0]) <= LONGEST_ID
+
+
+def _malformed(store, file: RdfFile, iris: list[str]) -> list[Problem]:
+    """A problem for each entity IRI the file really uses (not just writes in a literal)
+    that is not ``.../id/KIND/ID``, at the line of the subject that uses it."""
+    import pyoxigraph as ox
+
+    problems = []
+    for iri, by in sorted(_users(store, file.graph, iris, ox).items()):
+        kind, _, ident = iri[len(v.ID) :].partition("/")
+        if kind not in v.KINDS:
+            hint = did_you_mean(kind, list(v.KINDS)) if len(kind) <= 100 else ""
+            why = f"unknown kind '{printable(kind)}'{hint}; kinds: {', '.join(v.KINDS)}"
+        elif not ident:
+            why = "the id after the kind is empty"
+        elif len(ident.split("#")[0]) > LONGEST_ID:
+            why = f"its id of {len(ident.split('#')[0]):,} characters is longer than the limit of {LONGEST_ID}"
+        else:
+            why = f"'{printable(ident)}' is not an id (letters, digits, '-', '_' or '.'; no '/')"
+        problems.append(
+            Problem(
+                Location(file.shown, file.lines.get(by, 0), 0),
+                f"entity IRI <{printable(iri, 200)}> is not of the form <{v.ID}KIND/ID>: {why}",
+            )
+        )
+    return problems
+
+
+def unsafe_literals(store, files: list[RdfFile]) -> list[Problem]:
+    """A problem for each literal holding a control character or a direction override,
+    or longer than YAML text may be, at its subject's line: text is held to the rules
+    YAML text is. Only the files whose bytes may hold one are read."""
+    import pyoxigraph as ox
+
+    problems = []
+    for file in files:
+        if not file.suspect:
+            continue
+        for quad in store.quads_for_pattern(None, None, None, ox.NamedNode(file.graph)):
+            if not isinstance(quad.object, ox.Literal):
+                continue
+            wrong = unsafe_character(quad.object.value)
+            if wrong is None:
+                continue
+            subject = quad.subject.value if isinstance(quad.subject, ox.NamedNode) else str(quad.subject)
+            kind, name = _name(subject)
+            problems.append(
+                Problem(
+                    Location(file.shown, file.lines.get(subject, 0), 0),
+                    f"{kind} '{name}': its {printable(quad.predicate.value.rsplit('#', 1)[-1].rsplit('/', 1)[-1])} {wrong}",
+                )
             )
     return problems
 
@@ -172,7 +263,7 @@ def ill_typed_dates(store, files: list[RdfFile]) -> list[Problem]:
             subject, prop, value = row["s"], row["p"].value, row["o"]
             where = Location(file.shown, file.lines.get(getattr(subject, "value", ""), 0), 0)
             kind, name = _name(subject.value if isinstance(subject, ox.NamedNode) else str(subject))
-            shown = str(value) if len(str(value)) <= 60 else str(value)[:57] + "..."
+            shown = printable(str(value), 60)
             problems.append(
                 Problem(
                     where,

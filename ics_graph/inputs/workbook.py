@@ -2,9 +2,10 @@
 
 A workbook has one sheet per section (``Areas``, ``Bodies``, ``Collaboratives``,
 ``Functions``, ``Allocations``, ``Delegations``, ``Dependencies`` and optionally
-``Workstreams`` and ``Risks``); a CSV folder has one file per sheet, named after it
-(``Allocations.csv``). Sheet names and headers are matched ignoring case, spacing and
-punctuation, and common synonyms are accepted ("Accountable body", "Start date").
+``Workstreams``, ``Risks`` and ``Sources``); a CSV folder has one file per sheet, named
+after it (``Allocations.csv``). Sheet names and headers are matched ignoring case,
+spacing and punctuation, and common synonyms are accepted ("Accountable body", "Start
+date").
 
 Reading turns a workbook into the very value a parsed YAML file gives (a
 :class:`~ics_graph.inputs.yamlsource.MarkedMap` of sections), with every value located at its
@@ -12,22 +13,34 @@ cell (``Location(file, cell="Allocations!D14")``), so :mod:`ics_graph.inputs.aut
 and converts it unchanged and every message names the sheet and cell. Only what the
 YAML format cannot say is handled here:
 
-* list cells are split on ``;``;
+* list cells are split on ``;``; an item holding a ``;`` writes it ``\\;`` (see
+  :func:`ics_graph.util.spreadsheet.split_list`);
 * ``code`` cells become ``codes`` (an ONS code is E followed by 8 digits, anything else
   is an ODS code); ``ons code`` / ``ods code`` columns are taken as they are;
-* ``source`` cells are free text: each distinct text becomes a source ``wb-src-N``
-  (numbered in order of first appearance, the text as its title) and is cited by id;
+* a ``source`` cell lists citations: a source's id (``nhn-src-hca-2022``), or an id and
+  a locator (``nhn-src-hca-2022: s19``), or free text; each distinct free text becomes a
+  source ``wb-src-N`` (numbered in order of first appearance, skipping numbers in use,
+  the text as its title). Which is which is decided by :func:`resolve_references`, once
+  every source id of a load is known;
 * a reference cell may hold an id or an entity's exact name (ignoring case), resolved
   by :func:`resolve_references` once every file of a load is read.
 
+CSV files are read as Excel writes them: UTF-8 with or without a byte-order mark, else
+Windows-1252 (Excel's "CSV (Comma delimited)" on Windows); comma- or semicolon-separated,
+told from the header line (or an Excel ``sep=;`` first line).
+
 Safety: workbooks are untrusted. openpyxl is imported only when an ``.xlsx`` is read,
 opened read-only with cached values only (``data_only=True``: formulas are never
-evaluated, macros never run), after checking the archive's uncompressed size. Cells are
-only ever treated as text, numbers, booleans and dates.
+evaluated, macros never run), after checking the size of every part of the archive
+once unpacked (:data:`MAX_WORKBOOK`, :data:`MAX_WORKSHEET`, :data:`MAX_PART`). Cells are
+only ever treated as text, numbers, booleans and dates. A problem with the file itself
+(its size, encoding or separator, a merged cell or a hidden sheet among the data) is
+reported alone: none of its rows are read, so no follow-on errors are reported.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import datetime as _dt
@@ -45,8 +58,12 @@ from ics_graph.model import vocabulary as v
 from ics_graph.model.schema import SECTIONS
 from ics_graph.util.errors import Location, Problem, did_you_mean
 from ics_graph.util.paths import display_path
+from ics_graph.util.spreadsheet import split_list
 
 __all__ = [
+    "MAX_PART",
+    "MAX_WORKBOOK",
+    "MAX_WORKSHEET",
     "SHEETS",
     "TEMPLATE_HEADERS",
     "drop_repeated",
@@ -67,6 +84,7 @@ SHEETS: dict[str, str] = {
     "Dependencies": "dependencies",
     "Workstreams": "workstreams",
     "Risks": "risks",
+    "Sources": "sources",
 }
 #: Sheets a workbook may hold besides the data (ignored when reading).
 IGNORED_SHEETS = ("notes", "lists", "findings", "readme", "instructions")
@@ -116,6 +134,7 @@ TEMPLATE_HEADERS: dict[str, tuple[str, ...]] = {
     "Dependencies": ("function", "depends_on", "note"),
     "Workstreams": ("id", "name", "rag", "sro", "depends_on", "notes"),
     "Risks": ("id", "description", "impact", "likelihood", "owner", "status", "relates_to", "notes"),
+    "Sources": tuple(SECTIONS["sources"].keys),
 }
 
 #: Header synonyms (after :func:`_norm`), per sheet; every key also answers to its own
@@ -296,13 +315,40 @@ _SHEET_SYNONYMS: dict[str, dict[str, str]] = {
         "related": "relates_to",
         "workstreams": "relates_to",
     },
+    "sources": {
+        "source id": "id",
+        "source": "title",
+        "name": "title",
+        "document": "title",
+        "file name": "file",
+        "link": "url",
+        "web address": "url",
+        "address": "url",
+        "author": "publisher",
+        "published": "date",
+        "publication date": "date",
+        "date published": "date",
+    },
 }
 
 #: Kinds whose entities a reference cell may name, and the key holding that name.
 _NAMED = {"area": "name", "body": "name", "collaborative": "name", "function": "name", "workstream": "name"}
 _ONS = re.compile(r"^E\d{8}$")
-_MAX_UNCOMPRESSED = 256 * 1024 * 1024  # an .xlsx larger than this unpacked is refused
+#: An .xlsx whose parts add up to more than this once unpacked is refused (bytes).
+MAX_WORKBOOK = 256 * 2**20
+#: A worksheet part larger than this unpacked is refused (bytes): about 200,000 rows.
+MAX_WORKSHEET = 128 * 2**20
+#: Any other part larger than this unpacked is refused (bytes): above all the
+#: shared-strings table, which openpyxl reads whole before any sheet.
+MAX_PART = 32 * 2**20
 _MAX_ROWS = 200_000
+_WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+_OVERRIDE = re.compile(rb"<(?:[\w.-]+:)?Override\b([^>]*)>")
+_ATTRIBUTE = re.compile(rb"""\b(PartName|ContentType)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_MERGED = re.compile(
+    rb"<(?:[\w.-]+:)?mergeCell\b[^>]*?\bref\s*=\s*[\"']([A-Za-z]{1,3}\d{1,7}(?::[A-Za-z]{1,3}\d{1,7})?)"
+)
 
 
 def _norm(text: str) -> str:
@@ -377,79 +423,255 @@ def _shown(path: Path) -> str:
     return display_path(path)
 
 
+def _mib(size: int) -> str:
+    return f"{size / 2**20:.1f}".rstrip("0").rstrip(".") + " MiB"
+
+
+def _worksheet_parts(content_types: bytes) -> set[str]:
+    """The parts ``[Content_Types].xml`` declares as worksheets (found by pattern, not
+    parsed: this runs before anything is trusted). A sheet not declared so gets the
+    stricter limit of other parts."""
+    parts = set()
+    for match in _OVERRIDE.finditer(content_types):
+        found = {
+            m.group(1): m.group(2) if m.group(2) is not None else m.group(3)
+            for m in _ATTRIBUTE.finditer(match.group(1))
+        }
+        if found.get(b"ContentType", b"").strip() == _WORKSHEET_TYPE.encode():
+            parts.add(found.get(b"PartName", b"").decode("utf-8", "replace").strip().lstrip("/"))
+    return parts
+
+
+def _too_large(archive: Any, shown: str) -> Problem | None:
+    """A problem if the archive, or any part of it, is larger unpacked than its limit.
+
+    The sizes are those the archive declares; reading a part never gives more than its
+    declared size (``zipfile`` checks it against the CRC), so they bound the work."""
+    infos = archive.infolist()
+    total = sum(info.file_size for info in infos)
+    if total > MAX_WORKBOOK:
+        return Problem(
+            Location(shown),
+            f"workbook too large to read safely: {_mib(total)} unpacked, over the limit of {_mib(MAX_WORKBOOK)}",
+        )
+    sheets: set[str] = set()
+    types = next((info for info in infos if info.filename == "[Content_Types].xml"), None)
+    if types is not None and types.file_size <= MAX_PART:
+        sheets = _worksheet_parts(archive.read(types))
+    for info in infos:
+        is_sheet = info.filename in sheets and not info.filename.lower().endswith(".rels")
+        limit = MAX_WORKSHEET if is_sheet else MAX_PART
+        if info.file_size > limit:
+            what = (
+                "a worksheet"
+                if is_sheet
+                else "the shared-strings table"
+                if info.filename.lower().endswith("sharedstrings.xml")
+                else "a part"
+            )
+            return Problem(
+                Location(shown),
+                f"workbook too large to read safely: '{info.filename}' is {_mib(info.file_size)} unpacked, over the "
+                f"limit of {_mib(limit)} for {what}",
+            )
+    return None
+
+
+def _merged_cells(archive: Any, part: str) -> list[str]:
+    """The merged ranges (``D14:D16``) a worksheet part declares, found by pattern in
+    chunks (the part's size was checked before)."""
+    found: list[str] = []
+    tail = b""
+    with archive.open(part) as stream:
+        while chunk := stream.read(1 << 20):
+            data = tail + chunk
+            end = 0
+            if b"mergeCell" in data:
+                for match in _MERGED.finditer(data):
+                    found.append(match.group(1).decode("ascii").upper())
+                    end = match.end()
+            tail = data[max(end, len(data) - 4096) :]
+    return list(dict.fromkeys(found))
+
+
 def _read_xlsx(path: Path, shown: str, problems: list[Problem]) -> list[_Sheet]:
     import zipfile  # with shutil, bz2 and lzma: only a workbook needs them, not every load
 
     try:
-        with zipfile.ZipFile(path) as archive:
-            size = sum(info.file_size for info in archive.infolist())
-    except (OSError, zipfile.BadZipFile) as exc:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile, ValueError) as exc:
         problems.append(Problem(Location(shown), f"not a readable .xlsx workbook: {exc}"))
         return []
-    if size > _MAX_UNCOMPRESSED:
-        problems.append(Problem(Location(shown), f"workbook too large to read safely ({size // 2**20} MiB unpacked)"))
-        return []
-    try:
-        import openpyxl  # lazily: only workbooks need it
-    except ImportError:  # pragma: no cover - a dependency
-        problems.append(
-            Problem(Location(shown), "reading .xlsx workbooks needs openpyxl (pip install 'openpyxl>=3.1')")
-        )
-        return []
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
-    except Exception as exc:
-        problems.append(Problem(Location(shown), f"not a readable .xlsx workbook: {exc}"))
-        return []
-    sheets = []
-    try:
-        for ws in book.worksheets:
-            sheet = _Sheet(ws.title, shown)
-            if _sheet_for(ws.title):
-                with contextlib.suppress(AttributeError):  # not on every kind of sheet
-                    ws.reset_dimensions()  # do not trust the stored size: read every row
-                for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
-                    if number > _MAX_ROWS:
-                        problems.append(
-                            Problem(
-                                Location(shown, cell=f"{ws.title}!A{number}"), f"sheet has more than {_MAX_ROWS} rows"
-                            )
+    with archive:
+        try:
+            large = _too_large(archive, shown)
+        except (OSError, zipfile.BadZipFile, ValueError, RuntimeError) as exc:
+            problems.append(Problem(Location(shown), f"not a readable .xlsx workbook: {exc}"))
+            return []
+        if large is not None:
+            problems.append(large)
+            return []
+        try:
+            import openpyxl  # lazily: only workbooks need it
+        except ImportError:  # pragma: no cover - a dependency
+            problems.append(
+                Problem(Location(shown), "reading .xlsx workbooks needs openpyxl (pip install 'openpyxl>=3.1')")
+            )
+            return []
+        try:
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+        except Exception as exc:
+            problems.append(Problem(Location(shown), f"not a readable .xlsx workbook: {exc}"))
+            return []
+        sheets = []
+        reported = len(problems)
+        try:
+            data = [ws for ws in book.worksheets if _sheet_for(ws.title)]
+            for ws in data:  # whatever is wrong with the file, all of it before any row
+                state = getattr(ws, "sheet_state", "visible")
+                if state != "visible":
+                    problems.append(
+                        Problem(
+                            Location(shown, cell=f"{ws.title}!A1"),
+                            f"sheet '{ws.title}' is hidden{' (very hidden)' if state == 'veryHidden' else ''}: "
+                            "unhide it to have it read, or delete it (a sheet of data is never read unseen)",
                         )
-                        break
-                    sheet.rows.append((number, list(values)))
-            sheets.append(sheet)
-    except Exception as exc:
-        problems.append(Problem(Location(shown), f"not a readable .xlsx workbook: {exc}"))
-        return []
-    finally:
-        book.close()
+                    )
+                part = getattr(ws, "_worksheet_path", None)
+                for ref in _merged_cells(archive, part) if part else ():
+                    problems.append(
+                        Problem(
+                            Location(shown, cell=f"{ws.title}!{ref}"),
+                            "merged cells: unmerge them and fill each cell with its own value",
+                        )
+                    )
+            if len(problems) > reported:
+                return []
+            for ws in book.worksheets:
+                sheet = _Sheet(ws.title, shown)
+                if any(ws is one for one in data):
+                    with contextlib.suppress(AttributeError):  # not on every kind of sheet
+                        ws.reset_dimensions()  # do not trust the stored size: read every row
+                    for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+                        if number > _MAX_ROWS:
+                            problems.append(
+                                Problem(
+                                    Location(shown, cell=f"{ws.title}!A{number}"),
+                                    f"sheet has more than {_MAX_ROWS} rows",
+                                )
+                            )
+                            return []
+                        sheet.rows.append((number, list(values)))
+                sheets.append(sheet)
+        except Exception as exc:
+            problems.append(Problem(Location(shown), f"not a readable .xlsx workbook: {exc}"))
+            return []
+        finally:
+            book.close()
     return sheets
+
+
+def _decode_csv(raw: bytes) -> str:
+    """A CSV file's text as Excel writes it: UTF-8 (with or without a byte-order mark),
+    else Windows-1252. Raises :class:`ValueError` with a message naming the encodings."""
+    save = "save it as 'CSV UTF-8 (Comma delimited)'"
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        raise ValueError(f"UTF-32 text, which is not read: {save}")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ValueError(f"UTF-16 text (Excel's 'Unicode Text'), which is not read: {save}")
+    if raw.startswith(codecs.BOM_UTF8):
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"starts with a UTF-8 byte-order mark but is not UTF-8 (byte {exc.start}): {save}"
+            ) from None
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        raise ValueError(f"not text: byte {nul} is NUL (a binary file, or UTF-16 without a mark): {save}")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        first = exc.start
+    if _UTF8_SEQUENCE.search(raw):
+        raise ValueError(
+            f"mixes encodings: byte {first} is not UTF-8, but other characters are written as UTF-8: {save}"
+        )
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"neither UTF-8 (byte {first} is not UTF-8) nor Windows-1252 (byte {exc.start} is undefined there): {save}"
+        ) from None
+
+
+def _separator(lines: list[str], table: dict[str, str]) -> tuple[str, int] | str:
+    """The separator of a CSV file and how many lines to skip (an Excel ``sep=;`` line),
+    told from the header line by which separator gives more known column names; or a
+    message when it is neither a comma nor a semicolon."""
+    first = lines[0] if lines else ""
+    hint = re.fullmatch(r'"?sep=(.)"?', first.strip("\r\n"), re.IGNORECASE)
+    if hint:
+        if hint.group(1) in ",;":
+            return hint.group(1), 1
+        return f"the first line asks for the separator {hint.group(1)!r}: only ',' and ';' are read"
+    if not first.strip():
+        return ",", 0
+    scores = {}
+    for sep in ",;":
+        try:
+            fields = next(csv.reader([first], delimiter=sep))
+        except (csv.Error, StopIteration):
+            fields = []
+        scores[sep] = (sum(1 for f in fields if table.get(_norm(f))), len(fields))
+    best = max(",;", key=lambda sep: scores[sep])  # known names first, then more fields; ',' on a tie
+    if scores[best] == (0, 1):
+        shown = first.strip()[:60]
+        tab = " (it looks tab-separated)" if "\t" in first else ""
+        return (
+            f"the header line '{shown}' is not column names separated by commas or semicolons{tab}: "
+            "save the sheet as 'CSV UTF-8 (Comma delimited)'"
+        )
+    return best, 0
 
 
 def _read_csv_folder(path: Path, problems: list[Problem]) -> list[_Sheet]:
     sheets = []
+    failed = False
     for entry in sorted(path.iterdir(), key=lambda p: p.name):
         if not (entry.is_file() and entry.suffix.lower() == ".csv"):
             continue
         shown = _shown(entry)
         sheet = _Sheet(entry.stem, shown)
-        if _sheet_for(entry.stem):
-            try:
-                text = entry.read_bytes().decode("utf-8-sig")
-            except OSError as exc:
-                problems.append(Problem(Location(shown), f"cannot read file: {exc.strerror}"))
-                continue
-            except UnicodeDecodeError as exc:
-                problems.append(Problem(Location(shown), f"not UTF-8 text (byte {exc.start}); save the CSV as UTF-8"))
-                continue
-            try:
-                for number, values in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
-                    sheet.rows.append((number, values))
-            except csv.Error as exc:
-                problems.append(Problem(Location(shown), f"malformed CSV: {exc}"))
-                continue
         sheets.append(sheet)
-    return sheets
+        canonical = _sheet_for(entry.stem)
+        if not canonical:
+            continue
+        try:
+            text = _decode_csv(entry.read_bytes())
+        except OSError as exc:
+            problems.append(Problem(Location(shown), f"cannot read file: {exc.strerror}"))
+            failed = True
+            continue
+        except ValueError as exc:
+            problems.append(Problem(Location(shown), str(exc)))
+            failed = True
+            continue
+        lines = text.splitlines(keepends=True)
+        found = _separator(lines[:1], _columns(SHEETS[canonical]))
+        if isinstance(found, str):
+            problems.append(Problem(Location(shown, cell=f"{entry.stem}!A1"), found))
+            failed = True
+            continue
+        sep, skip = found
+        reader = csv.reader(io.StringIO("".join(lines[skip:]), newline=""), delimiter=sep)
+        try:
+            for number, values in enumerate(reader, start=1):
+                sheet.rows.append((number, values))
+        except csv.Error as exc:
+            problems.append(Problem(Location(shown, cell=f"{entry.stem}!A{reader.line_num}"), f"malformed CSV: {exc}"))
+            failed = True
+    return [] if failed else sheets
 
 
 def _clean(value: Any) -> Any:
@@ -503,9 +725,10 @@ def _marked_list(items: list, location: Location, locations: list[Location] | No
 
 
 def _split(text: Any) -> list:
+    """A list cell's items (``;`` separates them; ``\\;`` is a ``;`` inside one)."""
     if not isinstance(text, str):
         return [text]
-    return [part.strip() for part in text.split(";") if part.strip()]
+    return split_list(text)
 
 
 def _codes(values: dict[str, tuple[Any, Location]], problems: list[Problem]) -> tuple[MarkedMap, Location] | None:
@@ -535,19 +758,32 @@ def _codes(values: dict[str, tuple[Any, Location]], problems: list[Problem]) -> 
     return result, first
 
 
+@dataclass
+class _Citations:
+    """A ``source`` cell as read: its citations, resolved by :func:`resolve_references`."""
+
+    item: MarkedMap
+    key: str
+    location: Location
+    parts: list[str]
+
+
 def read_workbook(path: str | Path, shown: str | None = None) -> tuple[MarkedMap, list[Problem]]:
     """Read an ``.xlsx`` file or a folder of CSV files into the value of a YAML file.
 
     Returns ``(value, problems)``; values are located at their cells. Names in
-    reference cells are resolved later by :func:`resolve_references`."""
+    reference cells, and the citations of source cells, are resolved later by
+    :func:`resolve_references`. A problem with the file itself (see the module) comes
+    alone, with an empty value."""
     path = Path(path)
     shown = shown or _shown(path)
     problems: list[Problem] = []
     sheets = _read_csv_folder(path, problems) if path.is_dir() else _read_xlsx(path, shown, problems)
     root = _marked_map(Location(shown))
+    root.citations = []  # type: ignore[attr-defined]  # read by resolve_references
+    if problems:
+        return root, problems
     seen: dict[str, _Sheet] = {}
-    sources: dict[str, str] = {}  # source text -> generated id
-    source_items: list[MarkedMap] = []
     for sheet in sheets:
         canonical = _sheet_for(sheet.title)
         if canonical is None:
@@ -571,15 +807,11 @@ def read_workbook(path: str | Path, shown: str | None = None) -> tuple[MarkedMap
             continue
         seen[canonical] = sheet
         section_name = SHEETS[canonical]
-        items = _read_sheet(sheet, section_name, sources, source_items, problems)
+        items = _read_sheet(sheet, section_name, root.citations, problems)  # type: ignore[attr-defined]
         if items is not None:
             where = Location(sheet.file, cell=f"{sheet.title}!A1")
             root[section_name] = _marked_list([i for i, _ in items], where, [loc for _, loc in items])
             root.value_locations[section_name] = root.key_locations[section_name] = where
-    if source_items:
-        where = source_items[0].location
-        root["sources"] = _marked_list(source_items, where, [i.location for i in source_items])
-        root.value_locations["sources"] = root.key_locations["sources"] = where
     if not seen and not problems:
         problems.append(
             Problem(
@@ -590,7 +822,7 @@ def read_workbook(path: str | Path, shown: str | None = None) -> tuple[MarkedMap
 
 
 def _read_sheet(
-    sheet: _Sheet, section_name: str, sources: dict[str, str], source_items: list[MarkedMap], problems: list[Problem]
+    sheet: _Sheet, section_name: str, citations: list[_Citations], problems: list[Problem]
 ) -> list[tuple[MarkedMap, Location]] | None:
     section = SECTIONS[section_name]
     rows = [(n, [_clean(x) for x in values]) for n, values in sheet.rows]
@@ -647,19 +879,15 @@ def _read_sheet(
             if key in ("code", "ons", "ods") and section.field("codes") is not None:
                 code_cells[key] = (value, loc)
                 continue
-            if key == "source":
-                text = str(_as_text(value))
-                if text not in sources:
-                    sources[text] = f"wb-src-{len(sources) + 1}"
-                    entry = _marked_map(loc)
-                    for k, val in (("id", sources[text]), ("title", text)):
-                        entry[k] = val
-                        entry.value_locations[k] = entry.key_locations[k] = loc
-                    source_items.append(entry)
-                value = sources[text]
+            f = section.field(key)
+            assert f is not None  # every other column is a field of the section (see _columns)
+            if f.kind == "source":
+                parts = [str(part) for part in _split(_as_text(value))]
+                if not parts:
+                    continue
+                citations.append(_Citations(item, key, loc, parts))
+                value = _marked_list(list(parts), loc)  # until resolve_references
             else:
-                f = section.field(key)
-                assert f is not None  # every other column is a field of the section (see _columns)
                 value = _typed(f.kind, value, loc)
             item[key] = value
             item.value_locations[key] = item.key_locations[key] = loc
@@ -733,7 +961,11 @@ def resolve_references(entries: Iterable[tuple[str, Any]], problems: list[Proble
     locations. A reference cell holding an id is left as it is; one holding an entity's
     name (ignoring case) becomes its id; an unknown one is reported here, suggesting the
     closest id or name. Returns the problems reported, so the loader can drop the
-    checker's own report of the same cells (see :func:`drop_repeated`)."""
+    checker's own report of the same cells (see :func:`drop_repeated`).
+
+    Each citation of a source cell that is a source's id (exactly, or ignoring case if
+    only one matches), alone or followed by ``:`` and a locator, cites that source;
+    any other is free text, and becomes a source of its own (see the module)."""
     entries = list(entries)
     index = _Index()
     _index_values([value for kind, value in entries if kind in ("yaml", "workbook")], index)
@@ -748,8 +980,80 @@ def resolve_references(entries: Iterable[tuple[str, Any]], problems: list[Proble
     reported: set[Problem] = set()
     for kind, value in entries:
         if kind == "workbook" and isinstance(value, MarkedMap):
+            _resolve_citations(value, index)
             _resolve_value(value, index, problems, reported)
     return reported
+
+
+_CITATION = re.compile(r"([A-Za-z0-9][A-Za-z0-9_.-]*)\s*(?::(.*))?", re.DOTALL)
+
+
+def _cited(text: str, known: set[str], folded: dict[str, set[str]]) -> tuple[str, str | None] | None:
+    """``(source id, locator or None)`` if ``text`` cites a known source (``folded``: the
+    known ids by their case-folded form), else None."""
+    match = _CITATION.fullmatch(text)
+    if not match:
+        return None
+    ident = match.group(1)
+    if ident not in known:
+        same = folded.get(ident.casefold(), set())
+        if len(same) != 1:
+            return None
+        (ident,) = same
+    locator = (match.group(2) or "").strip()
+    return ident, locator or None
+
+
+def _resolve_citations(value: MarkedMap, index: _Index) -> None:
+    """Turn the source cells of a workbook (in reading order) into source references,
+    adding a source ``wb-src-N`` for each distinct free text."""
+    cells: list[_Citations] = getattr(value, "citations", None) or []
+    if not cells:
+        return
+    known = index.ids.setdefault("source", set())
+    citable = set(known)  # ids a citation may name: not those generated here
+    folded: dict[str, set[str]] = {}
+    for ident in citable:
+        folded.setdefault(ident.casefold(), set()).add(ident)
+    made: dict[str, str] = {}  # free text -> its generated id
+    number = 0
+    added: list[MarkedMap] = []
+    for cell in cells:
+        cited: list[Any] = []
+        for part in cell.parts:
+            found = _cited(part, citable, folded)
+            if found is None:
+                if part not in made:
+                    number += 1
+                    while f"wb-src-{number}" in known:
+                        number += 1
+                    made[part] = f"wb-src-{number}"
+                    known.add(made[part])
+                    entry = _marked_map(cell.location)
+                    for k, val in (("id", made[part]), ("title", part)):
+                        entry[k] = val
+                        entry.value_locations[k] = entry.key_locations[k] = cell.location
+                    added.append(entry)
+                cited.append(made[part])
+            elif found[1] is None:
+                cited.append(found[0])
+            else:
+                ref = _marked_map(cell.location)
+                ref["ref"], ref["locator"] = found
+                ref.value_locations.update(ref=cell.location, locator=cell.location)
+                ref.key_locations.update(ref=cell.location, locator=cell.location)
+                cited.append(ref)
+        cell.item[cell.key] = cited[0] if len(cited) == 1 else _marked_list(cited, cell.location)
+    if added:
+        listed = value.get("sources")
+        if isinstance(listed, MarkedList):
+            listed.extend(added)
+            listed.item_locations.extend(entry.location for entry in added)
+        else:
+            where = added[0].location
+            value["sources"] = _marked_list(added, where, [entry.location for entry in added])
+            value.value_locations["sources"] = value.key_locations["sources"] = where
+    value.citations = []  # type: ignore[attr-defined]  # resolved once
 
 
 def _resolve_value(value: MarkedMap, index: _Index, problems: list[Problem], reported: set[Problem]) -> None:

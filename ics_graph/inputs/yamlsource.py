@@ -15,14 +15,19 @@ import functools
 import re
 from typing import TYPE_CHECKING, Any
 
+from ics_graph.model.schema import printable
 from ics_graph.util.errors import Location, Problem
 
 if TYPE_CHECKING:
     import yaml
 
-__all__ = ["MarkedList", "MarkedMap", "read_yaml"]
+__all__ = ["LARGEST_FILE", "MarkedList", "MarkedMap", "YamlDate", "YamlDateTime", "read_yaml", "too_large"]
 
 _PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+#: The largest YAML file read, in bytes: composing YAML takes some 70 times its size in
+#: memory, and a mapping that large is better split into files (a folder, ``imports:``).
+LARGEST_FILE = 32 * 2**20
 
 
 @functools.cache
@@ -49,6 +54,32 @@ def _parser() -> tuple[Any, Any]:
             return default_tags[kind]
 
     return Loader, yaml.constructor.SafeConstructor()
+
+
+class YamlDate(_dt.date):
+    """A date as YAML reads a plain ``2022-07-01``, remembering the text as written, so
+    that a text field (``notes: 2022-07-01``) keeps it."""
+
+    text: str
+
+    @classmethod
+    def of(cls, value: _dt.date, text: str) -> YamlDate:
+        made = cls(value.year, value.month, value.day)
+        made.text = text
+        return made
+
+
+class YamlDateTime(_dt.datetime):
+    """A date and time as YAML reads a plain ``2022-07-01 10:00:00``, remembering the text
+    as written (a text field keeps it; a date field refuses a time of day)."""
+
+    text: str
+
+    @classmethod
+    def of(cls, value: _dt.datetime, text: str) -> YamlDateTime:
+        made = cls.combine(value.date(), value.timetz())
+        made.text = text
+        return made
 
 
 class MarkedMap(dict):
@@ -109,9 +140,12 @@ def _scalar(node: yaml.ScalarNode, path: str, problems: list[Problem]) -> Any:
         return _BOOLEANS[text.lower()]
     if tag == "tag:yaml.org,2002:timestamp":
         try:
-            return _dt.date.fromisoformat(text) if len(text) == 10 else _parser()[1].construct_yaml_timestamp(node)
-        except ValueError:  # e.g. 2022-13-01 looks like a date but is not one
+            if len(text) == 10:
+                return YamlDate.of(_dt.date.fromisoformat(text), text)
+            stamp = _parser()[1].construct_yaml_timestamp(node)
+        except (ValueError, AttributeError):  # 2022-13-01, "2022-07-01 10 people": text, not a timestamp
             return text
+        return YamlDateTime.of(stamp, text) if isinstance(stamp, _dt.datetime) else YamlDate.of(stamp, text)
     if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
         try:
             return int(text.replace("_", "")) if tag.endswith("int") else float(text.replace("_", ""))
@@ -121,18 +155,30 @@ def _scalar(node: yaml.ScalarNode, path: str, problems: list[Problem]) -> Any:
     return None
 
 
+def too_large(size: int) -> str:
+    """The message for a YAML file of ``size`` bytes over :data:`LARGEST_FILE`."""
+    return (
+        f"this YAML file is {size / 2**20:.1f} MiB, larger than the limit of {LARGEST_FILE // 2**20} MiB "
+        "for one file: split the mapping into several files (in a folder, or with imports:)"
+    )
+
+
 def read_yaml(text: str, path: str) -> tuple[Any, list[Problem]]:
-    """Parse one YAML document; returns ``(value, problems)``. Never executes tags."""
+    """Parse one YAML document; returns ``(value, problems)``. Never executes tags, and
+    refuses text over :data:`LARGEST_FILE` bytes (in UTF-8) before parsing it."""
     import yaml
+
+    if len(text) > LARGEST_FILE // 4 and len(text.encode("utf-8")) > LARGEST_FILE:
+        return None, [Problem(Location(path), too_large(len(text.encode("utf-8"))))]
 
     try:
         root = yaml.compose(text, Loader=_parser()[0])
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
-        return None, [Problem(where, f"malformed YAML: {exc.problem or exc.context}")]
+        return None, [Problem(where, f"malformed YAML: {printable(str(exc.problem or exc.context), 300)}")]
     except yaml.YAMLError as exc:  # e.g. several documents in one file
-        return None, [Problem(Location(path, 1, 1), f"malformed YAML: {exc}")]
+        return None, [Problem(Location(path, 1, 1), f"malformed YAML: {printable(str(exc), 300)}")]
     if root is None:
         return None, []
     problems: list[Problem] = []
@@ -166,7 +212,7 @@ def read_yaml(text: str, path: str) -> tuple[Any, list[Problem]]:
                     problems.append(
                         Problem(
                             _loc(path, key_node),
-                            f"duplicate key '{key}' (first at line {result.key_locations[key].line})",
+                            f"duplicate key '{printable(key)}' (first at line {result.key_locations[key].line})",
                         )
                     )
                     continue

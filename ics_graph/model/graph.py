@@ -15,6 +15,7 @@ from ics_graph.model import vocabulary as v
 from ics_graph.model.sources import write_sources
 from ics_graph.model.sparql import IRI, bind, iri_terms, plain_rows, rdf_term, refuse_federation
 from ics_graph.util.errors import Location
+from ics_graph.util.threads import bounded
 
 __all__ = ["IRI", "Locations", "Mapping"]
 
@@ -80,10 +81,10 @@ class Mapping:
         """Run a SPARQL SELECT; rows are dicts of variable name -> plain value (unbound
         variables are absent). ``bindings`` pre-binds variables to values safely (as RDF
         terms, never text splicing): :class:`IRI` values as IRIs, ``str`` as literals."""
-        return plain_rows(self._query(query, bindings))
+        return bounded(lambda: plain_rows(self._query(query, bindings)))  # within --timeout
 
     def ask(self, query: str, bindings: dict[str, Any] | None = None) -> bool:
-        return bool(self._query(query, bindings))
+        return bounded(lambda: bool(self._query(query, bindings)))
 
     def _query(self, query: str, bindings: dict[str, Any] | None) -> Any:
         import pyoxigraph as ox

@@ -8,11 +8,22 @@ ontology. The workbook format (a later loader) reads the same table.
 from __future__ import annotations
 
 import dataclasses
+import re
+import unicodedata
 from dataclasses import dataclass
 
 from ics_graph.model import vocabulary as v
 
-__all__ = ["SECTIONS", "TOP_LEVEL_KEYS", "Field", "Section"]
+__all__ = [
+    "LONGEST_ID",
+    "LONGEST_TEXT",
+    "SECTIONS",
+    "TOP_LEVEL_KEYS",
+    "Field",
+    "Section",
+    "printable",
+    "unsafe_character",
+]
 
 ICS, RDFS, SKOS, ORG, DCT, PROV = (
     v.ICS,
@@ -244,3 +255,43 @@ SECTIONS: dict[str, Section] = {
 
 #: Keys allowed at the top of a YAML file.
 TOP_LEVEL_KEYS = ("imports", *SECTIONS)
+
+
+#: The longest text value, in characters: a whole document pasted into a note is a slip,
+#: and the RDF store cannot hold a term over 16 MiB.
+LONGEST_TEXT = 1_000_000
+
+#: The longest id, in characters (an id is part of an IRI, and of the ids made from it).
+LONGEST_ID = 200
+
+# Control characters (C0 but tab, line feed and carriage return; DEL; C1) and the Unicode
+# direction overrides and isolates, which make text read differently from what it holds.
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "BACKSPACE", 0x1B: "ESC", 0x7F: "DEL"}
+
+
+def unsafe_character(text: str) -> str | None:
+    """What is wrong with a text value, or None: too long (over :data:`LONGEST_TEXT`
+    characters), or holding a control character or a direction override (named, with
+    its position in the text)."""
+    if len(text) > LONGEST_TEXT:
+        return f"text of {len(text):,} characters is longer than the limit of {LONGEST_TEXT:,} characters"
+    found = _UNSAFE.search(text)
+    if found is None:
+        return None
+    code = ord(found.group())
+    name = _NAMES.get(code) or unicodedata.name(found.group(), "control character")
+    return (
+        f"text holds the character U+{code:04X} ({name}) at character {found.start() + 1}: control characters "
+        "and direction overrides are not allowed (tab and line breaks are)"
+    )
+
+
+def printable(text: str, limit: int = 80) -> str:
+    """A value as an error message may show it: control characters and direction
+    overrides escaped (``\\x1b``, ``\\u202e``), so that a message never drives the
+    terminal or reorders itself, and cut to ``limit`` characters (``...`` and the
+    length after), so that a message stays one readable line."""
+    if len(text) > limit:
+        text = text[: limit - 3] + f"... ({len(text):,} characters)"
+    return _UNSAFE.sub(lambda found: repr(found.group())[1:-1], text)

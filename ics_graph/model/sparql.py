@@ -82,10 +82,19 @@ def plain_rows(solutions) -> list[dict[str, Any]]:
 _SERVICE = re.compile(r"(?<![?$\w])SERVICE\s+(?:SILENT\s+)?[<?$A-Za-z_:]", re.IGNORECASE)
 
 
+# What a comment can hide in: strings (long forms first) and IRIs, where '#' is no comment.
+_TOKENS = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
+    r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*',
+)
+
+
 def refuse_federation(query: str) -> None:
     """Queries (user rules, ``ics-graph sparql``) run offline: a SPARQL ``SERVICE``
     clause would make Oxigraph fetch from the network, so it is refused outright.
-    (The word inside a string or comment is refused too; rephrase it.)"""
+    Comments are left out first (a ``#`` inside an IRI or a string starts none); the
+    word inside a string is refused too (rephrase it)."""
+    query = _TOKENS.sub(lambda m: " " if m.group().startswith("#") else m.group(), query)
     if _SERVICE.search(query):
         raise QueryError(
             "SERVICE (a federated query) is not allowed: ics-graph queries run offline on the loaded mapping"

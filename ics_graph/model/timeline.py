@@ -5,16 +5,24 @@ Footprints and arrangements are dated: CCGs ended on 30 June 2022, ICBs began on
 merged in April 2026. ``as_of(mapping, date)`` keeps only what is in force on that
 date, so every query and check answers for that day. Dates are inclusive; an entity
 with no dates is always in force.
+
+``where``, ``at``, ``body`` and ``impact`` answer as of :func:`today` unless told
+otherwise; ``today`` is the ``ICS_GRAPH_TODAY`` environment variable when it is set
+(YYYY-MM-DD), so that tests and reruns of a report give the same answer on any day.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import os
 
 from ics_graph.model.graph import Mapping
 from ics_graph.util.errors import UsageError
 
-__all__ = ["as_of", "parse_date"]
+__all__ = ["TODAY_VARIABLE", "as_of", "parse_date", "today"]
+
+#: The environment variable that overrides the system's date as "today".
+TODAY_VARIABLE = "ICS_GRAPH_TODAY"
 
 _NOT_IN_FORCE = """
 SELECT DISTINCT ?e WHERE {
@@ -41,13 +49,28 @@ def parse_date(text: str) -> _dt.date:
         raise UsageError(f"'{text}' is not a date: write YYYY-MM-DD, for example 2022-07-01") from None
 
 
+def today() -> _dt.date:
+    """The date queries answer for by default: ``ICS_GRAPH_TODAY`` if set, else the
+    system's date."""
+    fixed = os.environ.get(TODAY_VARIABLE, "").strip()
+    if not fixed:
+        return _dt.date.today()
+    try:
+        return parse_date(fixed)
+    except UsageError as exc:
+        raise UsageError(f"{TODAY_VARIABLE}: {exc}") from None
+
+
 def as_of(mapping: Mapping, day: _dt.date) -> Mapping:
     """A new :class:`~ics_graph.model.graph.Mapping` holding only what is in force on ``day``.
 
     Dropped: allocations, delegations, areas, bodies and collaboratives whose period
     does not include ``day``; then allocations and delegations that refer to a dropped
     function, area or body; and every statement about or pointing to a dropped entity.
-    Source locations are kept, so findings still point at the files.
+    Source locations are kept, so findings still point at the files. When everything
+    is in force on ``day`` the mapping itself is returned, with what its store kept
+    (findings computed at load), and nothing is copied: a query as of today on a large
+    store with no history stays an index lookup.
     """
     import pyoxigraph as ox
 
@@ -58,15 +81,14 @@ def as_of(mapping: Mapping, day: _dt.date) -> Mapping:
         values = " ".join(f"<{iri}>" for iri in sorted(frontier))
         frontier = {row["e"] for row in mapping.select(_DEPENDENT % values)} - gone
         gone |= frontier
+    if not gone:
+        return mapping
     store = ox.Store()
-    if gone:
-        store.extend(
-            q
-            for q in mapping.store
-            if q.subject.value not in gone and not (isinstance(q.object, ox.NamedNode) and q.object.value in gone)
-        )
-    else:
-        store.extend(mapping.store)
+    store.extend(
+        q
+        for q in mapping.store
+        if q.subject.value not in gone and not (isinstance(q.object, ox.NamedNode) and q.object.value in gone)
+    )
     sources = (
         None
         if mapping.sources is None

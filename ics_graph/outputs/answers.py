@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import io
 
+from ics_graph.util.spreadsheet import safe_cell
+
 __all__ = ["at_rows", "at_text", "body_rows", "body_text", "impact_rows", "to_csv", "where_rows", "where_text"]
 
 
@@ -305,7 +307,8 @@ def impact_rows(report: dict) -> list[dict]:
 
 
 def to_csv(rows: list[dict]) -> str:
-    """Rows as CSV with a header; columns in first-seen order, so output is stable."""
+    """Rows as CSV with a header; columns in first-seen order, so output is stable. Text
+    a spreadsheet would run as a formula is made inert (see :mod:`ics_graph.util.spreadsheet`)."""
     columns: list[str] = []
     for row in rows:
         for key in row:
@@ -315,5 +318,5 @@ def to_csv(rows: list[dict]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow(row)
+        writer.writerow({key: safe_cell(value) for key, value in row.items()})
     return buffer.getvalue()

@@ -3,9 +3,17 @@
 The workbook has the sheets and columns of the workbook format (see
 :mod:`ics_graph.inputs.workbook`): one row per entity, ids in id and reference columns,
 vocabulary keywords as the YAML format spells them (``system``, ``s65z5-delegation``),
-lists joined with ``"; "``, dates as ISO text (``2022-07-01``: text cells survive every
-spreadsheet program unchanged), ``yes``/``no`` for true/false, and a ``Findings`` sheet
-with what ``check`` reported. Reading the workbook back gives the same graph.
+lists joined with ``"; "`` (a ``;`` inside an item written ``\\;``), dates as ISO text
+(``2022-07-01``: text cells survive every spreadsheet program unchanged), ``yes``/``no``
+for true/false, a ``Sources`` sheet with every source and all its fields, and a
+``Findings`` sheet with what ``check`` reported.
+
+Reading the workbook back gives the same graph, triple for triple, for a mapping read
+from YAML, from a workbook, or from the Turtle that ``load -o`` writes. A ``source``
+cell cites sources by id, in the order the citations were written, each with its
+locator after ``": "`` (``nhn-src-hca-2022: s19; nhn-seed-design-2021``), so no source
+is made anew from its title; the workbook holds every source it cites (the context's
+too: the workbook stands alone).
 
 Columns: each sheet has the template's columns, in the template's order; any other key
 of the schema that some entity of the sheet uses (a body's ``part_of``, a function's
@@ -14,23 +22,14 @@ allocation or delegation whose id is not the one its columns would generate gets
 ``id`` column. Rows are sorted by id (dependencies by function, then the function it
 depends on); the file's bytes depend only on the mapping and the findings.
 
-What a cell cannot say (documented limitations, all about sources):
-
-* a ``source`` cell is one free text, which the reader turns into a source ``wb-src-N``
-  titled with that text. The export writes the source's title (its id if it has none),
-  so a mapping read from a workbook round-trips exactly. A source's ``file``, ``url``,
-  ``publisher``, ``date`` and ``notes``, and its own id, are not written; an entity
-  citing several sources gets their titles joined with ``"; "`` (read back as one
-  source), and a citation's ``locator`` is appended to the title after ``", "``.
-* sources are numbered by the reader in order of first appearance, i.e. in this
-  export's row order: a workbook whose rows were not in id order has its sources
-  renumbered by its first export (same titles, same citations); the export of that is a
-  fixed point.
-
-Outside sources: a list cell is split on ``;``, so a list item (a synonym, a statutory
-basis) that itself contains ``;`` comes back as two items; text that is not a list
-(names, rationale, notes) keeps its ``;``. Only entities of the schema's sections are
-written: triples a Turtle file adds about other things are not.
+What a workbook cannot hold (an RDF graph from elsewhere may have it; nothing the
+YAML or workbook formats write does): triples about anything that is not an entity of
+the schema's sections, or with predicates the schema does not have; language tags and
+unexpected datatypes of literals; several values where a column takes one (the least
+is written); leading and trailing spaces of a value (cells are read stripped); the
+control characters XML cannot hold (dropped) and carriage returns (read back as line
+ends); a derivation node not named ``ENTITY#source-N``, which is written at the end of
+the citations and so renamed.
 
 Cells holding text are always written as text (never as formulas, whatever they start
 with), so exported data cannot turn into spreadsheet formulas.
@@ -53,6 +52,7 @@ from ics_graph.model.findings import CheckResult, Finding
 from ics_graph.model.graph import Mapping
 from ics_graph.model.schema import SECTIONS, Section
 from ics_graph.util.files import write_atomic
+from ics_graph.util.spreadsheet import join_list
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -71,7 +71,7 @@ _RDFS_LABEL = v.PREFIXES["rdfs"] + "label"
 _DCT = v.PREFIXES["dcterms"]
 _PROV = v.PREFIXES["prov"]
 _XSD = v.PREFIXES["xsd"]
-_OPTIONAL_SHEETS = ("Workstreams", "Risks")
+_OPTIONAL_SHEETS = ("Workstreams", "Risks", "Sources")
 #: A delegation's defaults (not written: the reader supplies them).
 _DEFAULTS = {("status", "current"), ("delegator_remains_accountable", "yes")}
 _ONS = re.compile(r"^E\d{8}$")  # as the reader tells ONS from ODS codes in a 'code' cell
@@ -161,18 +161,32 @@ class _Rows:
         self.g = graph
 
     def source_text(self, subject: str) -> str | None:
-        """The ``source`` cell of an entity: its sources' titles (with locators)."""
-        locators: dict[str, list[str]] = {}
-        for node in self.g.iris(subject, _PROV + "qualifiedDerivation"):
-            for target in self.g.iris(node, _PROV + "entity"):
-                locators.setdefault(target, []).extend(self.g.literals(node, v.ICS + "locator"))
-        parts = []
-        for target in self.g.iris(subject, _DCT + "source"):
-            titles = self.g.literals(target, _DCT + "title")
-            title = titles[0] if titles else _ident(target, ("source",))
-            marks = sorted(set(locators.get(target, ())))
-            parts.append(", ".join([title, *marks]))
-        return "; ".join(parts) or None
+        """The ``source`` cell of an entity: its citations, each a source's id with its
+        locator after ``": "``, in the order that gives every derivation node its number
+        again (``ENTITY#source-N`` is the Nth citation)."""
+        g = self.g
+        placed: dict[int, str] = {}
+        extra: list[str] = []
+        located: set[str] = set()
+        for node in g.iris(subject, _PROV + "qualifiedDerivation"):
+            targets = g.iris(node, _PROV + "entity")
+            locators = g.literals(node, v.ICS + "locator")
+            located.update(targets)
+            texts = [": ".join([_ident(t, ("source",)), *locators[:1]]) for t in targets]
+            number = node[len(subject) + len("#source-") :] if node.startswith(subject + "#source-") else ""
+            numbered = number.isdigit() and not number.startswith("0") and len(texts) == 1 and len(locators) <= 1
+            if numbered and int(number) not in placed:
+                placed[int(number)] = texts[0]
+                continue
+            extra.extend(texts)
+        sources = g.iris(subject, _DCT + "source")
+        rest = [_ident(t, ("source",)) for t in sources if t not in located]
+        filler = [_ident(t, ("source",)) for t in sources[:1]]
+        cited = []
+        for n in range(1, max(placed, default=0) + 1):
+            cited.append(placed.get(n) or (rest.pop(0) if rest else filler[0]))
+        cited += rest + extra
+        return join_list(cited) or None
 
     def value(self, section: Section, key: str, subject: str) -> Any:
         f = section.field(key)
@@ -191,10 +205,12 @@ class _Rows:
             for cat in g.iris(subject, predicate):
                 names = g.literals(cat, _RDFS_LABEL)
                 labels.append(names[0] if names else _ident(cat, ("category",)))
-            return "; ".join(labels) or None
-        if kind in ("text", "texts", "date"):
+            return min(labels) if labels else None
+        if kind == "texts":
+            return join_list(g.literals(subject, predicate)) or None
+        if kind in ("text", "date"):
             values = g.literals(subject, predicate)
-            return "; ".join(values) or None
+            return values[0] if values else None
         if kind == "bool":
             values = g.literals(subject, predicate)
             return ("yes" if values[0] == "true" else "no") if values else None
@@ -208,15 +224,21 @@ class _Rows:
             values = g.literals(subject, predicate)
             return _number(values[0]) if values else None
         if kind == "iri":
-            return "; ".join(g.iris(subject, predicate)) or None
-        if kind in ("ref", "refs"):
-            return "; ".join(sorted(_ident(o, f.targets) for o in g.iris(subject, predicate))) or None
+            iris = g.iris(subject, predicate)
+            return iris[0] if iris else None
+        if kind == "refs":
+            return join_list(sorted(_ident(o, f.targets) for o in g.iris(subject, predicate))) or None
+        if kind == "ref":
+            ids = sorted(_ident(o, f.targets) for o in g.iris(subject, predicate))
+            return ids[0] if ids else None
         if kind == "enum":
             vocab = f.vocab
             assert vocab is not None  # every enum field in the schema names its vocabulary
-            return "; ".join(_keyword(o, vocab) for o in g.iris(subject, predicate)) or None
+            words = [_keyword(o, vocab) for o in g.iris(subject, predicate)]
+            return words[0] if words else None
         if kind == "level":
-            return "; ".join(_level(o) for o in g.iris(subject, predicate)) or None
+            words = [_level(o) for o in g.iris(subject, predicate)]
+            return words[0] if words else None
         return None
 
     def entity_type(self, section: Section, subject: str) -> str | None:
@@ -242,14 +264,15 @@ class _Rows:
         ``ons`` / ``ods`` columns."""
         ons = self.g.literals(subject, v.ICS + "onsCode")
         ods = self.g.literals(subject, v.ICS + "odsCode")
+        ons, ods = ons[:1], ods[:1]  # one code of each scheme
         if all(_ONS.match(c) for c in ons) and not any(_ONS.match(c) for c in ods):
             if ons or ods:
-                row["code"] = "; ".join([*ons, *ods])
+                row["code"] = join_list([*ons, *ods])
         else:
             if ons:
-                row["ons"] = "; ".join(ons)
+                row["ons"] = join_list(ons)
             if ods:
-                row["ods"] = "; ".join(ods)
+                row["ods"] = join_list(ods)
 
     def entity_rows(self, sheet: str) -> list[dict[str, Any]]:
         section = SECTIONS[SHEETS[sheet]]
@@ -459,6 +482,7 @@ _SHEET_NOTES = {
     "Dependencies": "Functions that depend on other functions.",
     "Workstreams": "Optional: transition workstreams with their RAG status and senior responsible owner.",
     "Risks": "Optional: risks scored impact x likelihood (each 1 to 5); the score is computed.",
+    "Sources": "Optional: the documents facts come from; a source cell cites a source by its id (or names one in free text).",
 }
 _COLUMN_NOTES = {
     "id": "a short unique id: letters, digits, '-', '_' or '.'",
@@ -483,7 +507,13 @@ _COLUMN_NOTES = {
     "effective_to": "date (inclusive)",
     "wte": "whole-time equivalent staff (a number)",
     "rationale": "why it sits at this level",
-    "source": "where the fact comes from (free text; each distinct text becomes a source)",
+    "source": "source ids from the Sources sheet, each optionally followed by ': ' and a locator (page, section), "
+    "separated by ';'; free text becomes a source of its own",
+    "title": "the source's title",
+    "file": "a local copy of the document (a path)",
+    "url": "where it is published (http or https)",
+    "publisher": "who published it",
+    "date": "when it was published (a date cell, or YYYY-MM-DD)",
     "impact": "1 to 5",
     "likelihood": "1 to 5",
     "notes": "anything unknown or uncertain",
@@ -533,8 +563,10 @@ def write_template(path: str | Path) -> None:
     notes.append(
         [
             (
-                "One row per entity. Headers and vocabulary words are matched ignoring case; lists are separated by ';'. "
-                "A reference may hold an id or an exact name. Write only what you can source; say what is unknown in notes. "
+                "One row per entity. Headers and vocabulary words are matched ignoring case; lists are separated by ';' "
+                "(write \\; for a ';' inside an item). A reference may hold an id or an exact name. A source cell cites "
+                "ids from the Sources sheet, each optionally followed by ': ' and a page or section. "
+                "Write only what you can source; say what is unknown in notes. Do not merge cells or hide sheets of data. "
                 "The hidden Lists sheet holds the drop-down values. Check with: ics-graph check THIS.xlsx"
             )
         ]

@@ -22,6 +22,8 @@ from typing import Any
 from ics_graph.model import vocabulary as v
 from ics_graph.model.sparql import refuse_federation, term_value
 from ics_graph.util.errors import QueryError
+from ics_graph.util.spreadsheet import safe_cell
+from ics_graph.util.threads import bounded
 
 __all__ = ["SparqlResult", "run_sparql", "shorten"]
 
@@ -83,12 +85,12 @@ def _shown(term) -> str:
     return str(_plain(term))
 
 
-def _csv_value(value: Any) -> str:
+def _csv_value(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return safe_cell(value) if isinstance(value, str) else value
 
 
 @dataclass
@@ -115,7 +117,8 @@ class SparqlResult:
         return out
 
     def to_csv(self) -> str:
-        """CSV with a header row: full IRIs, empty cells where unbound, ``\\n`` line ends."""
+        """CSV with a header row: full IRIs, empty cells where unbound, ``\\n`` line ends;
+        text a spreadsheet would run as a formula is made inert."""
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(self.columns)
@@ -150,7 +153,9 @@ def run_sparql(mapping, text: str) -> SparqlResult:
     """Run one read-only SPARQL query over ``mapping``.
 
     Raises :class:`QueryError` for an update (refused), a syntax error (with its line and
-    column) or a query that fails while running. The mapping is never changed.
+    column) or a query that fails while running, and
+    :class:`~ics_graph.util.threads.QueryTimeout` (a QueryError) for one that runs past
+    the limit of :func:`~ics_graph.util.threads.set_query_timeout`. The mapping is never changed.
     """
     form = _form(text)
     if form in _UPDATE_WORDS:
@@ -159,7 +164,7 @@ def run_sparql(mapping, text: str) -> SparqlResult:
             f"(SELECT, ASK, CONSTRUCT, DESCRIBE)"
         )
     try:
-        return _evaluate(mapping, text, form)
+        return bounded(_evaluate, mapping, text, form)  # within --timeout, and Ctrl-C heard at once
     except SyntaxError as error:
         message = str(error)
         match = _POSITION.match(message)

@@ -13,7 +13,8 @@ unreadable, is a miss and the files are read as usual; ``ICS_GRAPH_CACHE=off`` t
 it off. Entries are N-Quads and JSON (nothing is unpickled or executed), each is written
 atomically, the oldest beyond :data:`KEEP` are removed, and a cache folder that cannot
 be written is silently not used. Inputs are only read. Mappings with blank nodes,
-workbooks, more than :data:`LARGEST` quads or more than :data:`LARGEST_BYTES` of files are
+workbooks, more than :data:`LARGEST` quads, a graph over :data:`GROWTH` times its files'
+bytes, or more than :data:`LARGEST_BYTES` of files are
 not cached (a persistent store is the answer for a national graph: see ``ics-graph load
 --store``); files that large are not even read for a key.
 """
@@ -37,11 +38,15 @@ from ics_graph.util.files import write_atomic
 from ics_graph.util.paths import display_path
 from ics_graph.util.resources import ontology_path, rules_dir
 
-__all__ = ["KEEP", "LARGEST", "LARGEST_BYTES", "cache_folder", "load_mapping_cached"]
+__all__ = ["GROWTH", "GROWTH_ROOM", "KEEP", "LARGEST", "LARGEST_BYTES", "cache_folder", "load_mapping_cached"]
 
 FORMAT = 1
 KEEP = 32  # entries kept; the least recently used are removed first
 LARGEST = 500_000  # quads; beyond this the store (load --store) is the way to avoid parsing again
+# An entry never holds more than this many times its input's bytes (plus room for the
+# ontology): the graph of an ordinary mapping is a few times its text, so an input that
+# expands beyond this (whatever the reason) is not kept.
+GROWTH, GROWTH_ROOM = 50, 8 * 1024 * 1024
 # Files this large are not hashed for a key: reading and hashing them is time spent
 # for an entry that would be refused for its size anyway.
 LARGEST_BYTES = 64 * 1024 * 1024
@@ -60,15 +65,15 @@ def cache_folder() -> Path | None:
     return Path(base) / "ics-graph"
 
 
-def load_mapping_cached(paths: Sequence[str | Path]) -> Mapping:
+def load_mapping_cached(paths: Sequence[str | Path], *, allow_outside: bool = False) -> Mapping:
     """:func:`ics_graph.inputs.loader.load_mapping`, reading back a cached load when every input
     file is as it was. Raises :class:`~ics_graph.util.errors.InputError` exactly as the loader
     does (a load with problems is never cached)."""
 
     folder = cache_folder()
     keyed = _key(paths) if folder is not None else None
-    if folder is None or keyed is None:
-        return load_mapping(paths)
+    if folder is None or keyed is None or allow_outside:  # a load reaching outside is never kept
+        return load_mapping(paths, allow_outside=allow_outside)
     key, digests = keyed
     mapping = _read(folder, key, digests)
     if mapping is None:
@@ -138,7 +143,7 @@ def _read(folder: Path, key: str, digests: dict[str, str]) -> Mapping | None:
     entry_path, quads_path = folder / f"{key}.json", folder / f"{key}.nq"
     try:
         entry = json.loads(entry_path.read_text("utf-8"))
-        if entry.get("format") != FORMAT or entry.get("key") != key:
+        if not _shaped(entry) or entry.get("format") != FORMAT or entry.get("key") != key:
             return None
         for shown, digest in entry["files"]:  # imported files are not in the key: check them too
             if (digests.get(shown) or _digest(Path(shown))) != digest:
@@ -154,8 +159,8 @@ def _read(folder: Path, key: str, digests: dict[str, str]) -> Mapping | None:
         locations = {iri: Location(*where) for iri, where in entry["locations"].items()}
         files = [shown for shown, _digest_ in entry["files"]]
         os.utime(entry_path)  # recently used: pruned last
-    except (OSError, ValueError, KeyError, TypeError, SyntaxError):
-        return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, SyntaxError):
+        return None  # missing, damaged or of another shape: a miss, never an error
     mapping = Mapping(store=store, locations=locations, files=files, expansions=entry["expansions"])
     mapping.findings_at_load = lambda: _cached_findings(entry)
     mapping.keep_findings = lambda found: _keep_findings(folder, key, found)
@@ -163,10 +168,59 @@ def _read(folder: Path, key: str, digests: dict[str, str]) -> Mapping | None:
 
 
 def _cached_findings(entry: dict[str, Any]) -> list[Finding] | None:
+    """The findings kept with an entry for the current rules, or None (also when what is
+    kept there is not findings: a miss, computed again)."""
+    try:
+        records = (entry.get("findings") or {}).get(rules_digest())
+        found = from_records(records) if records is not None else None
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return found if found is None or all(_is_finding(f) for f in found) else None
 
-    kept = entry.get("findings") or {}
-    records = kept.get(rules_digest())
-    return from_records(records) if records is not None else None
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _is_location(where: Any) -> bool:
+    """Whether ``where`` is a location as :func:`_write` keeps it: file, line, column, cell."""
+    return (
+        isinstance(where, list)
+        and 1 <= len(where) <= 4
+        and isinstance(where[0], str)
+        and all(isinstance(n, int) and not isinstance(n, bool) for n in where[1:3])
+        and (len(where) < 4 or where[3] is None or isinstance(where[3], str))
+    )
+
+
+def _shaped(entry: Any) -> bool:
+    """Whether a parsed entry has the shape :func:`_write` gives one (valid JSON of any
+    other shape, written by anything else, is a miss)."""
+    try:
+        return (
+            isinstance(entry, dict)
+            and all(isinstance(f, list) and len(f) == 2 and _strings(f) for f in entry["files"])
+            and all(
+                isinstance(e, list) and len(e) == 2 and isinstance(e[0], str) and _strings(e[1])
+                for e in entry["expansions"]
+            )
+            and isinstance(entry["quads"], str)
+            and isinstance(entry["locations"], dict)
+            and all(_is_location(where) for where in entry["locations"].values())
+            and isinstance(entry.get("findings") or {}, dict)
+        )
+    except (KeyError, TypeError):
+        return False
+
+
+def _is_finding(found: Finding) -> bool:
+    """Whether a finding read back from an entry holds text where text belongs."""
+    texts = (found.rule, found.message, found.focus, found.focus_label, found.hint, found.area_label)
+    return (
+        all(isinstance(text, str) for text in texts)
+        and all(isinstance(iri, str) for iri in (*found.related, *found.cycle, *found.cycle_labels))
+        and (found.location is None or _is_location(list(found.location)))
+    )
 
 
 # -- writing ----------------------------------------------------------------------------
@@ -191,6 +245,8 @@ def _write(folder: Path, key: str, mapping: Mapping, digests: dict[str, str]) ->
         with tempfile.TemporaryDirectory(dir=folder):
             pass  # the folder is writable
         quads = store.dump(format=ox.RdfFormat.N_QUADS)
+        if len(quads) > GROWTH * sum(Path(shown).stat().st_size for shown in mapping.files) + GROWTH_ROOM:
+            return False
         files = [[shown, digests.get(shown) or _digest(Path(shown))] for shown in mapping.files]
         entry = {
             "format": FORMAT,
@@ -210,16 +266,17 @@ def _write(folder: Path, key: str, mapping: Mapping, digests: dict[str, str]) ->
 
 
 def _keep_findings(folder: Path, key: str, found: list[Finding]) -> None:
-
+    """Keep the built-in rules' findings with an entry; an entry that is gone or of
+    another shape is left as it is (the next read is a miss)."""
     entry_path = folder / f"{key}.json"
     try:
         entry = json.loads(entry_path.read_text("utf-8"))
-        if entry.get("key") != key:
+        if not isinstance(entry, dict) or entry.get("key") != key:
             return
         entry["findings"] = {rules_digest(): to_records(found)}
         write_atomic(entry_path, json.dumps(entry, ensure_ascii=False).encode("utf-8"))
     except (OSError, ValueError):
-        pass
+        return
 
 
 def _prune(folder: Path) -> None:

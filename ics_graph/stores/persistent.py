@@ -8,12 +8,14 @@ manifest (``urn:ics-graph:manifest``) giving each of those a digest of its conte
 its place in the load order.
 
 Loading into a store (``ics-graph load PATH --store ...``) parses and validates every
-source as always (a reference into another file must still resolve), then writes only
-the files whose triples changed and drops the graphs of files no longer loaded. Writes
-are all or nothing: changed graphs go to staging graphs first, then one SPARQL Update
-request moves them into place and rewrites the manifest. Oxigraph runs an update
-request in one transaction, and SPARQL 1.1 Update asks every service to treat a request
-atomically. If any step fails, the staging graphs are dropped and the store is as it was.
+source as always (a reference into another file must still resolve), then compares
+each file's digest with the manifest's: nothing is written when nothing changed. Writes
+are all or nothing, whatever stops them (an error, Ctrl-C, a kill). An Oxigraph folder
+is never changed in place: the new store is bulk-loaded in a folder beside it and the
+two are swapped in one step, so it holds exactly the old mapping or exactly the new one.
+An endpoint gets the changed graphs as staging graphs first, then one SPARQL Update
+request (atomic, as SPARQL 1.1 Update asks of every service) moves them into place and
+rewrites the manifest; staging graphs an interrupted load left are dropped by the next.
 
 Querying a store (``--store`` without PATH) gives a :class:`~ics_graph.model.graph.Mapping`
 whose queries run where the data is: nothing is parsed again, and an endpoint sends
@@ -22,8 +24,10 @@ back only query results (the cycle rules ask only for the edges they need).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -40,6 +44,8 @@ from ics_graph.model.turtle import literal as _literal
 from ics_graph.model.vocabulary import MANIFEST_GRAPH, ONTOLOGY_GRAPH, SOURCES_GRAPH, file_graph, sources_graph
 from ics_graph.stores.spec import StoreSpec
 from ics_graph.util.errors import Location, StoreError
+from ics_graph.util.resources import ontology_path
+from ics_graph.util.threads import Background, Interrupted, QueryTimeout, interrupts_deferred, noting
 
 __all__ = [
     "LoadReport",
@@ -101,7 +107,9 @@ def _manifest_ntriples(units: list[_Unit]) -> str:
 
 def _units_of(mapping) -> tuple[list[_Unit], dict[str, bytes]]:
     """The units of an in-memory mapping and the N-Triples of each of their graphs. A
-    unit's digest covers its sorted triples, so it changes exactly when its content does."""
+    unit's digest covers its sorted triples, so it changes exactly when its content does;
+    the ontology's is its file's (its blank nodes get new ids at every load, which would
+    make it look changed every time)."""
     import pyoxigraph as ox
 
     mapping.write_sources()  # a store keeps where each entity was written, for findings and users
@@ -115,6 +123,8 @@ def _units_of(mapping) -> tuple[list[_Unit], dict[str, bytes]]:
             raw = mapping.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(name))
             payload[name] = raw
             digest.update(b"\n".join(sorted(raw.splitlines())) + b"\n--\n")
+        if file is None:
+            digest = hashlib.sha256(b"ontology file\0" + ontology_path().read_bytes())
         units.append(_Unit(graph, file, "sha256:" + digest.hexdigest(), order))
     return units, payload
 
@@ -184,94 +194,264 @@ class LoadReport:
 
 # -- writing --------------------------------------------------------------------------
 
+#: What an interrupted load says of the store it was writing.
+_STATES = {
+    "before": "the store is as it was before this load",
+    "after": "the store was updated",
+    "staged": "the mapping on the endpoint is as it was before this load (the next load drops the staging "
+    "graphs this one left there)",
+    "unknown": "the final update was sent to the endpoint but not answered: the endpoint holds either the old "
+    "or the new mapping; run the load again to be sure",
+}
+
 
 def load_into(
     spec: StoreSpec, mapping: Mapping, *, update_url: str | None = None, graph_store_url: str | None = None
 ) -> LoadReport:
     """Write an in-memory mapping into a persistent store, replacing only the files whose
-    content changed. All or nothing: on any error the store is left as it was."""
+    content changed. All or nothing: after an error, Ctrl-C or a kill at any moment, an
+    ``oxigraph:`` store holds exactly what it held before or exactly the new mapping.
+    Ctrl-C raises :class:`~ics_graph.util.threads.Interrupted` saying which, and a query
+    past the time limit :class:`~ics_graph.util.threads.QueryTimeout` (nothing written)."""
+    state = ["before"]
+
+    def said() -> str:
+        return _STATES[state[0]]
+
+    with noting(said):  # what Ctrl-C reports, even when the main thread cannot hear it
+        try:
+            return _load(spec, mapping, update_url, graph_store_url, state)
+        except QueryTimeout as exc:
+            raise QueryTimeout(exc.seconds, exc.what, note=said()) from None
+        except KeyboardInterrupt:
+            raise Interrupted(said()) from None
+
+
+def _load(spec: StoreSpec, mapping: Mapping, update_url, graph_store_url, state: list[str]) -> LoadReport:
+    if spec.scheme not in ("oxigraph", "sparql"):
+        raise StoreError("'memory' is not a persistent store: give oxigraph:DIR or sparql:URL")
     units, payload = _units_of(mapping)
 
-    def findings() -> str:  # computed only when something changed
-
+    def findings() -> str:  # computed only when something changed, before anything is written
         return _findings_ntriples(check(mapping).findings, rules_digest())
 
     if spec.scheme == "oxigraph":
-        return _load_local(Path(spec.location), spec, units, payload, findings)
-    if spec.scheme == "sparql":
-        remote = RemoteStore(spec.location, update_url=update_url, graph_store_url=graph_store_url)
-        return _sync(
-            remote,
-            spec,
-            units,
-            payload,
-            _read_manifest(_plain_rows(remote.query(_MANIFEST_QUERY))),
-            findings,
-            _current_rules_digest(remote.query),
-        )
-    raise StoreError("'memory' is not a persistent store: give oxigraph:DIR or sparql:URL")
+        return _load_local(Path(spec.location), spec, units, payload, findings, state)
+    remote = RemoteStore(spec.location, update_url=update_url, graph_store_url=graph_store_url)
+    return _sync(remote, spec, units, payload, findings, state)
 
 
-def _load_local(folder: Path, spec: StoreSpec, units: list[_Unit], payload: dict[str, bytes], findings) -> LoadReport:
-    import pyoxigraph as ox
-
-    if not folder.exists() or (folder.is_dir() and not any(folder.iterdir())):
-        return _create_local(folder, spec, units, payload, findings)
-    _require_store_folder(folder)
-    try:
-        store = ox.Store(str(folder))
-    except OSError as exc:
-        raise StoreError(
-            f"cannot open the store at '{folder}' for writing (is another ics-graph using it?): {exc}"
-        ) from None
-    current = _read_manifest(_plain_rows(store.query(_MANIFEST_QUERY)))
-    if not current:
-        raise StoreError(
-            f"'{folder}' is an Oxigraph store but holds no ics-graph mapping (no manifest graph); "
-            f"give an empty or new folder"
-        )
-    report = _sync(_LocalWriter(store), spec, units, payload, current, findings, _current_rules_digest(store.query))
-    if report.added or report.replaced or report.removed:
-        store.optimize()
-    return report
+def _compare(
+    spec: StoreSpec, units: list[_Unit], current: dict[str, _Unit], stored_digest: str | None
+) -> tuple[LoadReport, bool]:
+    """What a load changes, file by file, and whether the store must be written at all
+    (the findings too are rewritten when the rules have changed)."""
+    report = LoadReport(str(spec))
+    for unit in units:
+        before = current.get(unit.graph)
+        if before is not None and before.digest == unit.digest:
+            if unit.file is not None:
+                report.unchanged.append(unit.file)
+        elif unit.file is not None:
+            (report.added if before is None else report.replaced).append(unit.file)
+    kept = {u.graph for u in units}
+    gone = [unit for graph, unit in sorted(current.items(), key=lambda item: item[1].order) if graph not in kept]
+    report.removed = [unit.file or unit.graph for unit in gone]
+    same = all(unit.graph in current and current[unit.graph] == unit for unit in units) and not gone
+    return report, not (same and stored_digest == rules_digest())
 
 
-def _create_local(folder: Path, spec: StoreSpec, units: list[_Unit], payload: dict[str, bytes], findings) -> LoadReport:
-    """A new store is built in a folder beside the target and renamed into place, so a
-    failure leaves nothing behind (and a bulk load is much faster than a transaction)."""
+# An Oxigraph folder is never changed in place: the new store is built beside it, then
+# the two folders are swapped in one step, so that a reader, an error, Ctrl-C or a kill
+# finds either the old store or the new one. Beside DIR, while a load runs:
+# .DIR.lock (kept: loads take turns on it), .DIR.loading-PID (the store being built;
+# after the swap, the old one, removed at the end) and, only where folders cannot be
+# swapped in one step, .DIR.previous (the old store between two renames). A load first
+# repairs what an interrupted one left (see _recover).
+
+
+def _load_local(folder: Path, spec: StoreSpec, units, payload, findings, state: list[str]) -> LoadReport:
     import gc
 
     import pyoxigraph as ox
 
     folder = folder.absolute()
-    building = folder.with_name(f".{folder.name}.loading-{os.getpid()}")
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
-        store = ox.Store(str(building))
-        for unit in units:
-            for name in unit.graphs:
-                store.bulk_load(payload[name], format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(name))
-        store.bulk_load(
-            _manifest_ntriples(units).encode("utf-8"),
-            format=ox.RdfFormat.N_TRIPLES,
-            to_graph=ox.NamedNode(MANIFEST_GRAPH),
-        )
-        store.bulk_load(
-            findings().encode("utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(FINDINGS_GRAPH)
-        )
-        store.optimize()  # compact the bulk-loaded tables: reads of an uncompacted store crawl
-        del store
-        gc.collect()  # close the database before it moves
-        if folder.exists():
-            folder.rmdir()  # empty, checked above
-        building.rename(folder)
     except OSError as exc:
         raise StoreError(f"cannot create the store at '{folder}': {exc}") from None
-    finally:
-        import shutil  # only a new store needs it: other commands never load it
+    with _locked(folder):
+        _recover(folder)
+        if not folder.exists() or (folder.is_dir() and not any(folder.iterdir())):
+            report = LoadReport(str(spec), added=[u.file for u in units if u.file is not None])
+            _replace(folder, units, payload, findings(), state)
+            return report
+        _require_store_folder(folder)
+        try:
+            store = ox.Store(str(folder))  # for writing: refused while another program has it open
+        except OSError as exc:
+            raise StoreError(
+                f"cannot open the store at '{folder}' for writing (is another program using it?): {exc}"
+            ) from None
+        current = _read_manifest(_plain_rows(store.query(_MANIFEST_QUERY)))
+        stored_digest = _current_rules_digest(store.query)
+        # Staging graphs an earlier version of ics-graph left when interrupted: a rebuild drops them.
+        stale = any(getattr(graph, "value", "").startswith(_STAGING) for graph in store.named_graphs())
+        del store
+        gc.collect()  # closed before anything else opens the folder
+        if not current:
+            raise StoreError(
+                f"'{folder}' is an Oxigraph store but holds no ics-graph mapping (no manifest graph); "
+                f"give an empty or new folder"
+            )
+        report, changed = _compare(spec, units, current, stored_digest)
+        if changed or stale:
+            _replace(folder, units, payload, findings(), state)
+        return report
 
-        shutil.rmtree(building, ignore_errors=True)  # gone already if it was renamed
-    return LoadReport(str(spec), added=[u.file for u in units if u.file is not None])
+
+def _replace(folder: Path, units: list[_Unit], payload: dict[str, bytes], findings: str, state: list[str]) -> None:
+    """Build the store beside ``folder`` (a bulk load, faster than a transaction, on a
+    thread, so that Ctrl-C is heard), then swap it into place."""
+    import shutil
+
+    building = _beside(folder, f".loading-{os.getpid()}")
+    stop = threading.Event()
+    task = Background(_build, building, units, payload, findings, stop, name="ics-graph-build")
+    try:
+        task.result()
+    except OSError as exc:
+        shutil.rmtree(building, ignore_errors=True)
+        raise StoreError(f"cannot write the store at '{folder}', nothing was changed: {exc}") from None
+    except BaseException:  # Ctrl-C: stop building, and remove what was built if it stops in time
+        stop.set()
+        if task.finish(0.5):
+            shutil.rmtree(building, ignore_errors=True)
+        raise  # otherwise the next load removes it
+    try:
+        with interrupts_deferred():  # the swap and the note of it happen together
+            _swap(building, folder)
+            state[0] = "after"
+    except OSError as exc:
+        shutil.rmtree(building, ignore_errors=True)
+        raise StoreError(f"cannot move the new store into '{folder}', nothing was changed: {exc}") from None
+    shutil.rmtree(building, ignore_errors=True)  # now the old store (or the empty folder)
+
+
+def _build(building: Path, units: list[_Unit], payload: dict[str, bytes], findings: str, stop: threading.Event):
+    import gc
+
+    import pyoxigraph as ox
+
+    store: Any = ox.Store(str(building))
+    try:
+        for unit in units:
+            for name in unit.graphs:
+                if stop.is_set():
+                    return
+                store.bulk_load(payload[name], format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(name))
+        for graph, text in ((MANIFEST_GRAPH, _manifest_ntriples(units)), (FINDINGS_GRAPH, findings)):
+            store.bulk_load(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+        if not stop.is_set():
+            store.optimize()  # compact the bulk-loaded tables: reads of an uncompacted store crawl
+    finally:
+        store = None
+        gc.collect()  # the database is closed before it moves
+
+
+def _beside(folder: Path, suffix: str) -> Path:
+    return folder.with_name(f".{folder.name}{suffix}")
+
+
+def _swap(building: Path, folder: Path) -> None:
+    """Put the store built in ``building`` at ``folder``; what was at ``folder`` (the old
+    store, or an empty folder) ends up in ``building``, to be removed."""
+    if not folder.exists():
+        building.rename(folder)
+    elif not _exchange(building, folder):  # two renames, repaired by the next load if cut between them
+        previous = _beside(folder, ".previous")
+        folder.rename(previous)
+        try:
+            building.rename(folder)
+        except OSError:
+            previous.rename(folder)
+            raise
+        previous.rename(building)
+
+
+def _exchange(one: Path, other: Path) -> bool:
+    """Swap two folders in one step (Linux's renameat2 RENAME_EXCHANGE, macOS's
+    renamex_np RENAME_SWAP). False where the system or file system cannot."""
+    import ctypes
+    import errno
+    import sys
+
+    first, second = os.fsencode(one), os.fsencode(other)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return False
+    if sys.platform.startswith("linux") and hasattr(libc, "renameat2"):
+        call = libc.renameat2
+        call.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+        result = call(-100, first, -100, second, 2)  # AT_FDCWD, RENAME_EXCHANGE
+    elif sys.platform == "darwin" and hasattr(libc, "renamex_np"):
+        call = libc.renamex_np
+        call.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_uint]
+        result = call(first, second, 2)  # RENAME_SWAP
+    else:
+        return False
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(other))
+
+
+def _recover(folder: Path) -> None:
+    """Repair what an interrupted load left beside ``folder`` (called holding the lock,
+    so no other load is running): a store moved aside by a swap cut between its two
+    renames goes back (the new one had not arrived), or is removed (it had); stores
+    being built, or replaced but not yet removed, are removed."""
+    import shutil
+
+    previous = _beside(folder, ".previous")
+    if previous.exists():
+        if folder.exists():
+            shutil.rmtree(previous, ignore_errors=True)
+        else:
+            previous.rename(folder)
+    prefix = f".{folder.name}.loading-"
+    for leftover in folder.parent.iterdir():
+        if leftover.name.startswith(prefix) and leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Loads into one folder take turns: a second one is refused while the first runs
+    (a lock on ``.DIR.lock`` beside it, released by the system if the process dies)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: Oxigraph's own lock on the open store is the guard
+        yield
+        return
+    path = _beside(folder, ".lock")
+    try:
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StoreError(f"cannot lock the store at '{folder}': {exc}") from None
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise StoreError(
+                f"another ics-graph is loading into '{folder}': run this load when it has finished"
+            ) from None
+        yield
+    finally:
+        os.close(handle)
 
 
 def _require_store_folder(folder: Path) -> None:
@@ -283,40 +463,34 @@ def _require_store_folder(folder: Path) -> None:
         raise StoreError(f"'{folder}' is not empty and is not an Oxigraph store; give a new or empty folder")
 
 
-class _LocalWriter:
-    def __init__(self, store):
-        self.store = store
-
-    def put(self, graph: str, ntriples: bytes) -> None:
-        import pyoxigraph as ox
-
-        self.store.load(ntriples, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
-
-    def update(self, text: str) -> None:
-        self.store.update(text)
+def _leftover_staging(remote: RemoteStore) -> list[str]:
+    """Staging graphs on an endpoint that an interrupted load left behind."""
+    rows = _plain_rows(
+        remote.query(f'SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ }} FILTER(STRSTARTS(STR(?g), "{_STAGING}")) }}')
+    )
+    return sorted(row["g"] for row in rows)
 
 
-def _sync(
-    writer,
-    spec: StoreSpec,
-    units: list[_Unit],
-    payload: dict[str, bytes],
-    current: dict[str, _Unit],
-    findings,
-    stored_digest: str | None,
-) -> LoadReport:
-    report = LoadReport(str(spec))
+def _sync(remote: RemoteStore, spec: StoreSpec, units, payload, findings, state: list[str]) -> LoadReport:
+    """A load into a SPARQL endpoint. The protocol has no transaction across requests:
+    changed graphs are PUT as staging graphs, then one update request (atomic, as SPARQL
+    1.1 Update asks of every service) moves them into place and rewrites the manifest.
+    Staging graphs are outside the mapping's graphs, so no query of ics-graph sees them;
+    ones an interrupted load left are dropped by the next load, first."""
+    leftover = _leftover_staging(remote)
+    if leftover:
+        remote.update(" ;\n".join(f"DROP SILENT GRAPH <{graph}>" for graph in leftover))
+    current = _read_manifest(_plain_rows(remote.query(_MANIFEST_QUERY)))
+    report, changed = _compare(spec, units, current, _current_rules_digest(remote.query))
+    if not changed:
+        return report
     staged: dict[str, str] = {}  # staging graph -> target graph
     token = uuid.uuid4().hex
     operations = []
     for unit in units:
         before = current.get(unit.graph)
         if before is not None and before.digest == unit.digest:
-            if unit.file is not None:
-                report.unchanged.append(unit.file)
             continue
-        if unit.file is not None:
-            (report.added if before is None else report.replaced).append(unit.file)
         for name in unit.graphs:
             stage = f"{_STAGING}{token}:{len(staged)}"
             staged[stage] = name
@@ -326,25 +500,25 @@ def _sync(
     kept = {u.graph for u in units}
     for graph, unit in sorted(current.items(), key=lambda item: item[1].order):
         if graph not in kept:
-            report.removed.append(unit.file or graph)
             operations.extend(f"DROP SILENT GRAPH <{name}>" for name in unit.graphs)
-    order_changed = [u.order for u in units] != [current[u.graph].order if u.graph in current else -1 for u in units]
-    if not operations and not order_changed and len(current) == len(units) and stored_digest == rules_digest():
-        return report
     operations.append(f"DROP SILENT GRAPH <{MANIFEST_GRAPH}>")
     operations.append(f"INSERT DATA {{ GRAPH <{MANIFEST_GRAPH}> {{\n{_manifest_ntriples(units)}}} }}")
     operations.append(f"DROP SILENT GRAPH <{FINDINGS_GRAPH}>")
     operations.append(f"INSERT DATA {{ GRAPH <{FINDINGS_GRAPH}> {{\n{findings()}}} }}")
     try:
         for stage, name in staged.items():
-            writer.put(stage, payload[name])
-        writer.update(" ;\n".join(operations))
+            state[0] = "staged"
+            remote.put(stage, payload[name])
+        state[0] = "unknown"  # from here until the endpoint answers
+        remote.update(" ;\n".join(operations))
+        state[0] = "after"
     except (StoreError, OSError, ValueError) as exc:
+        state[0] = "before"  # the endpoint answered with an error: it applied nothing
         try:
             if staged:
-                writer.update(" ;\n".join(f"DROP SILENT GRAPH <{stage}>" for stage in staged))
+                remote.update(" ;\n".join(f"DROP SILENT GRAPH <{stage}>" for stage in staged))
         except (StoreError, OSError, ValueError):
-            pass  # the endpoint is gone; the staging graphs hold nothing anyone queries
+            pass  # the endpoint is gone; the next load drops them
         if isinstance(exc, StoreError):
             raise
         raise StoreError(f"writing to {spec} failed, nothing was changed: {exc}") from None
@@ -391,6 +565,11 @@ def _open_local_read_only(folder: Path):
     import pyoxigraph as ox
 
     if not folder.is_dir():
+        if _beside(folder.absolute(), ".previous").is_dir():  # a swap of folders cut between its two renames
+            raise StoreError(
+                f"no store at '{folder}': a load into it was interrupted; run it again "
+                f"('ics-graph load PATH --store oxigraph:{folder}'), which puts the store back first"
+            )
         raise StoreError(f"no store at '{folder}': create it with 'ics-graph load PATH --store oxigraph:{folder}'")
     _require_store_folder(folder)
     try:
