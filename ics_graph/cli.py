@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -1005,6 +1006,9 @@ def run() -> None:
         main()
     except SystemExit as exc:
         if any(arg == "--store" or arg.startswith("--store=") for arg in sys.argv[1:]):
+            # The command has finished and said so: a Ctrl-C now would only interrupt
+            # closing the database, so it is ignored while the process ends.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             raise
         # Still inside the handler: the exception's traceback keeps the command's frames,
         # and so its graph, alive until the process ends here.
