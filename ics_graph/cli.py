@@ -737,6 +737,8 @@ def sparql(query_or_file, paths, as_of, fmt, store, allow_outside):
         raise
     except IcsGraphError as exc:
         _fail(f"{query_or_file}: {exc}" if is_file else str(exc))
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if fmt == "json":
         click.echo(json.dumps(result.as_dict(), indent=2))  # rows keep column order
     elif fmt == "csv":
@@ -780,7 +782,7 @@ def export_command(paths, fmt, output, force, as_of, store, allow_outside):
     gives byte-identical output.
     """
     from ics_graph.engine.checking import check as run_all_rules
-    from ics_graph.outputs.export import EXTENSIONS, export
+    from ics_graph.outputs.export import EXTENSIONS, MERMAID_MAX_TEXT, export
     from ics_graph.outputs.xlsx import export_workbook
 
     extensions = {**EXTENSIONS, ".xlsx": "xlsx"}
@@ -805,6 +807,12 @@ def export_command(paths, fmt, output, force, as_of, store, allow_outside):
         )
         return
     text = export(mapping, fmt)
+    if fmt == "mermaid" and len(text) > MERMAID_MAX_TEXT:
+        click.echo(
+            f"warning: the Mermaid text is {len(text):,} characters; Mermaid (and so GitHub) draws at most "
+            f"{MERMAID_MAX_TEXT:,} and shows an error instead: use dot or graphml, or 'ics-graph visualise' for a page",
+            err=True,
+        )
     if output:
         _write(output, text, mapping)
         click.echo(f"Wrote {fmt} from {len(mapping.files)} file(s) to {output}", err=True)

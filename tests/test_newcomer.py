@@ -217,3 +217,17 @@ def test_a_store_is_queried_in_place_as_of_today(tmp_path):
     assert _run("load", ROOT / "tests" / "fixtures" / "mini", "--store", f"oxigraph:{spec.location}").exit_code == 0
     mapping = open_store(spec, as_of=dt.date(2026, 12, 5))
     assert mapping.findings_at_load is not None and mapping.findings_at_load() is not None  # the kept findings
+
+
+def test_places_that_only_repeat_the_system_answer_are_named_on_one_line():
+    import json
+
+    text = _run("where", "CHC", GM).output
+    places = [p["area"] for p in json.loads(_run("where", "CHC", GM, "--format", "json").output)["systems"][0]["places"]]
+    assert len(places) == 10  # JSON keeps every place
+    assert text.count("accountable:") == 1  # the block is printed once, for the system
+    (line,) = [line for line in text.splitlines() if "as Greater Manchester above" in line]
+    assert line.strip() == f"{', '.join(places)} (place): as Greater Manchester above, covered from above"
+    # a place with an allocation of its own keeps its block
+    bcf = _run("where", "better care fund", str(ROOT / "data" / "northamptonshire")).output
+    assert "as Northamptonshire above" not in bcf and bcf.count("accountable:") == 2

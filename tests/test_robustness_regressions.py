@@ -163,3 +163,76 @@ def test_check_never_writes_over_its_baseline(tmp_path):
     )
     assert result.returncode == 2 and "baseline.json" in result.stderr
     assert baseline.read_bytes() == before
+
+
+# Defect 16: messages. A misspelt query form was "expected CONSTRUCT", a slash in a
+# prefixed name "expected [_]", and a misspelt ics: term silently answered no rows.
+def _sparql(query: str, *paths: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "ics_graph", "sparql", query, *(paths or (str(MINI),))],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ICS_GRAPH_CACHE": "off"},
+    )
+
+
+def test_a_misspelt_query_form_is_named_with_what_was_meant():
+    result = _sparql("SELCT ?s WHERE { ?s ?p ?o }")
+    assert result.returncode == 2
+    assert "not 'SELCT' (did you mean 'SELECT'?)" in result.stderr
+    assert "CONSTRUCT" not in result.stderr.split("not 'SELCT'")[1]
+
+
+def test_a_slash_in_a_prefixed_name_gets_both_spellings_that_work():
+    result = _sparql("SELECT ?l WHERE { id:area/x rdfs:label ?l }")
+    assert result.returncode == 2
+    assert r"write id:area\/x or <https://w3id.org/ics-graph/id/area/x>" in result.stderr
+    # and the spelling suggested is one the parser takes
+    assert _sparql(r"SELECT ?l WHERE { id:area\/x rdfs:label ?l }").returncode == 0
+
+
+def test_a_misspelt_ics_term_warns_instead_of_answering_nothing_in_silence():
+    result = _sparql("SELECT ?s WHERE { ?s a ics:Fnction }")
+    assert result.returncode == 0 and "(0 rows)" in result.stdout
+    assert "warning: ics:Fnction is not a term of the ontology" in result.stderr
+    assert "did you mean 'ics:Function'?" in result.stderr
+    clean = _sparql("SELECT ?s WHERE { ?s a ics:Function ; rdfs:label 'ics:Nothing' } # ics:Neither")
+    assert clean.returncode == 0 and "warning" not in clean.stderr  # strings and comments are not terms
+
+
+def test_a_user_rule_naming_an_undefined_ics_term_is_an_error_at_the_rule(tmp_path):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "never.rq").write_text(
+        "# ---\n# slug: never-fires\n# severity: warning\n# title: Never fires\n# message: never\n"
+        "# rationale: none\n# fix: none\n# ---\n"
+        "SELECT ?focus WHERE { ?focus a ics:Alocation }\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "ics_graph", "check", str(MINI), "--rules", str(rules)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ICS_GRAPH_CACHE": "off"},
+    )
+    assert result.returncode == 2, result.stderr
+    assert "never.rq" in result.stderr and "ics:Alocation is not a term of the ontology" in result.stderr
+    assert "did you mean 'ics:Allocation'?" in result.stderr
+
+
+def test_a_mermaid_export_too_long_for_mermaid_says_so():
+    result = subprocess.run(
+        [sys.executable, "-m", "ics_graph", "export", str(ROOT / "data" / "northamptonshire"), "--format", "mermaid"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert len(result.stdout) > 50_000
+    assert "draws at most 50,000" in result.stderr
+    small = subprocess.run(
+        [sys.executable, "-m", "ics_graph", "export", str(MINI), "--format", "mermaid"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert len(small.stdout) < 50_000 and "warning" not in small.stderr

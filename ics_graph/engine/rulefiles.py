@@ -37,6 +37,7 @@ A ``.ttl`` rule is a SHACL shapes graph; its shape carries ``ics:ruleSlug``,
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Sequence
@@ -44,7 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ics_graph.model.findings import Severity
-from ics_graph.model.sparql import refuse_federation
+from ics_graph.model.sparql import explain_syntax_error, refuse_federation, unknown_terms, wrong_form
 from ics_graph.model.vocabulary import ICS, PREFIXES
 from ics_graph.util.errors import InputError, Location, Problem, QueryError, did_you_mean
 from ics_graph.util.paths import display_path
@@ -155,6 +156,9 @@ def _syntax_problem(query: str, prefixes: dict[str, str], shown: str, line: int,
     rule file: the query's first character is at ``line`` and ``column`` there."""
     import pyoxigraph as ox
 
+    wrong = wrong_form(query)
+    if wrong:
+        return Problem(Location(shown, line, column), f"SPARQL syntax error: {wrong}")
     try:
         ox.Store().query(query, prefixes=prefixes)  # an empty store: only the parse costs anything
     except SyntaxError as exc:
@@ -165,10 +169,27 @@ def _syntax_problem(query: str, prefixes: dict[str, str], shown: str, line: int,
         where = Location(shown, line + at_line - 1, (column if at_line == 1 else 1) + at_column - 1)
         if "Prefix not found" in detail:
             return Problem(where, f"SPARQL syntax error: unknown prefix; declared: {', '.join(sorted(prefixes))}")
-        return Problem(where, f"SPARQL syntax error: {_short(detail)}")
+        return Problem(where, f"SPARQL syntax error: {explain_syntax_error(detail, query)}")
     except (OSError, ValueError, RuntimeError) as exc:  # refused before it ran (an empty store has no data)
         return Problem(Location(shown, line, column), f"the query cannot run: {_short(str(exc))}")
+    if prefixes.get("ics") == ICS:
+        unknown = unknown_terms(query, ontology_terms())
+        if unknown:  # a rule that can never match would pass every mapping in silence
+            return Problem(Location(shown, line, column), "; ".join(unknown))
     return None
+
+
+@functools.cache
+def ontology_terms() -> frozenset[str]:
+    """The IRIs the ontology defines under ``ics:``: every subject of ``ontology/ics.ttl``."""
+    import pyoxigraph as ox
+
+    with ontology_path().open("rb") as handle:
+        return frozenset(
+            t.subject.value
+            for t in ox.parse(handle, format=ox.RdfFormat.TURTLE)
+            if isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(ICS)
+        )
 
 
 def _short(text: str) -> str:

@@ -11,9 +11,22 @@ import re
 from typing import Any
 
 from ics_graph.model import vocabulary as v
-from ics_graph.util.errors import QueryError
+from ics_graph.util.errors import QueryError, did_you_mean
 
-__all__ = ["IRI", "bind", "iri_terms", "plain_rows", "rdf_term", "refuse_federation", "term_value"]
+__all__ = [
+    "IRI",
+    "QUERY_FORMS",
+    "bind",
+    "explain_syntax_error",
+    "iri_terms",
+    "plain_rows",
+    "query_form",
+    "rdf_term",
+    "refuse_federation",
+    "term_value",
+    "unknown_terms",
+    "wrong_form",
+]
 
 
 _INTEGER, _BOOLEAN = v.PREFIXES["xsd"] + "integer", v.PREFIXES["xsd"] + "boolean"
@@ -131,3 +144,80 @@ def rdf_term(value: Any, ox: Any) -> Any:
     if isinstance(value, IRI):
         return ox.NamedNode(value)
     return ox.Literal(str(value))
+
+
+QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+# What may come before the query form: whitespace, comments, PREFIX and BASE declarations.
+_PROLOGUE = re.compile(r"(?:\s+|#[^\n]*|PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s*<[^>]*>)", re.IGNORECASE)
+_FIRST_WORD = re.compile(r"[A-Za-z]+")
+
+
+def query_form(text: str) -> str:
+    """The first keyword after the prologue (PREFIX, BASE, comments), upper-cased; '' if none."""
+    position = 0
+    while True:
+        match = _PROLOGUE.match(text, position)
+        if not match or match.end() == position:
+            break
+        position = match.end()
+    word = _FIRST_WORD.match(text, position)
+    return word.group(0).upper() if word else ""
+
+
+def wrong_form(text: str, updates: tuple[str, ...] = ()) -> str | None:
+    """What is wrong when a query does not begin with a query form, or None.
+
+    The parser would say "expected CONSTRUCT" of ``SELCT ...`` (the last form it tried);
+    a person wants to hear which word is wrong and what was meant. Words in ``updates``
+    are left to the caller, which refuses them in its own words."""
+    form = query_form(text)
+    if form in QUERY_FORMS or (form and form in updates):
+        return None
+    begins = f"'{form}'" if form else "nothing a query can begin with"
+    hint = did_you_mean(form, QUERY_FORMS) if form else ""
+    return f"a query begins with SELECT, ASK, CONSTRUCT or DESCRIBE (after any PREFIX and BASE), not {begins}{hint}"
+
+
+# A prefixed name whose local part holds an unescaped '/' (``id:area/x``), outside IRIs and strings.
+_SLASHED_NAME = re.compile(r"(?<![\w<?$])([A-Za-z][\w-]*):((?:[\w.-]|\\/)*/[\w./-]*)")
+
+
+def explain_syntax_error(detail: str, query: str) -> str:
+    """The parser's complaint kept short, with what was probably meant.
+
+    An unknown prefix is said plainly; a prefixed name holding '/' (``id:area/x``, the
+    way ids are shown) gets the two spellings SPARQL accepts, since the parser's own
+    words ("expected [_]") name neither."""
+    if "Prefix not found" in detail:
+        return f"unknown prefix; the predeclared ones are {', '.join(p + ':' for p in v.PREFIXES)}"
+    detail = " ".join(detail.split())
+    detail = detail if len(detail) <= 160 else detail[:157] + "..."
+    plain = _TOKENS.sub(lambda m: " " * len(m.group()), query)  # strings, IRIs and comments blanked
+    slashed = _SLASHED_NAME.search(plain)
+    if slashed and slashed.group(1) in v.PREFIXES:
+        prefix, local = slashed.groups()
+        escaped = local.replace("\\/", "/").replace("/", "\\/")
+        full = v.PREFIXES[prefix] + local.replace("\\/", "/")
+        detail += f" ('{prefix}:{local}': a prefixed name cannot hold '/'; write {prefix}:{escaped} or <{full}>)"
+    return detail
+
+
+# ics: terms written in a query, as prefixed names or full IRIs (outside strings and comments).
+_ICS_NAME = re.compile(r"(?<![\w<?$])ics:([A-Za-z_][\w-]*)")
+
+
+def unknown_terms(query: str, defined: set[str]) -> list[str]:
+    """Warnings for each ``ics:`` term the query names that the ontology does not define.
+
+    A misspelt class or property is valid SPARQL that matches nothing, so the query
+    answers "0 rows" as if the mapping held none; this says why. ``defined`` holds the
+    full IRIs of the ontology's terms."""
+    plain = _TOKENS.sub(lambda m: m.group() if m.group().startswith("<") else " ", query)
+    used = {v.ICS + name for name in _ICS_NAME.findall(plain)}
+    used.update(iri[1:-1] for iri in re.findall(r"<[^<>\s]*>", plain) if iri[1:-1].startswith(v.ICS))
+    warnings = []
+    names = ["ics:" + iri[len(v.ICS) :] for iri in defined if iri.startswith(v.ICS)]
+    for iri in sorted(used - defined):
+        name = "ics:" + iri[len(v.ICS) :]
+        warnings.append(f"{name} is not a term of the ontology, so nothing matches it{did_you_mean(name, names)}")
+    return warnings

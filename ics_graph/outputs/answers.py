@@ -51,6 +51,23 @@ def _holding_lines(holding: dict, indent: str) -> list[str]:
     return lines
 
 
+def _same_as_above(part: dict, above: dict) -> bool:
+    """Whether an area's answer only repeats the one above it: every holding is the
+    area above's, covering it from above with the same bodies and chain, and nothing
+    (a finding, an allocation inside) is its own."""
+
+    def held(answer: dict) -> list[dict]:
+        return [{k: v for k, v in h.items() if k != "covers_from_above"} for h in answer["holdings"]]
+
+    return (
+        bool(part["holdings"])
+        and all(h["covers_from_above"] for h in part["holdings"])
+        and held(part) == held(above)
+        and not part["findings"]
+        and all(_same_as_above(inner, part) for inner in part["places"])
+    )
+
+
 def _answer_lines(answer: dict, indent: str) -> list[str]:
     lines = [f"{indent}{answer['area']} ({answer['level']})"]
     inner = indent + "  "
@@ -67,8 +84,16 @@ def _answer_lines(answer: dict, indent: str) -> list[str]:
         lines.extend(_holding_lines(holding, inner))
     for finding in answer["findings"]:
         lines.append(f"{inner}finding ({finding['severity']}, {finding['rule']}): {finding['message']}")
+    # Areas that only repeat this answer are named on one line (GM's ten places under a
+    # system allocation would otherwise be ten copies of the block above); JSON keeps each.
+    repeats = [part for part in answer["places"] if _same_as_above(part, answer)]
+    if repeats:
+        levels = sorted({part["level"] for part in repeats})
+        names = ", ".join(part["area"] for part in repeats)
+        lines.append(f"{inner}{names} ({', '.join(levels)}): as {answer['area']} above, covered from above")
     for part in answer["places"]:
-        lines.extend(_answer_lines(part, inner))
+        if part not in repeats:
+            lines.extend(_answer_lines(part, inner))
     return lines
 
 

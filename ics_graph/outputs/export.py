@@ -32,7 +32,17 @@ from ics_graph.model.turtle import PREFIXES, to_ntriples, to_turtle
 from ics_graph.queries.projection import PropertyGraph, project
 from ics_graph.util.errors import UsageError
 
-__all__ = ["EXTENSIONS", "FORMATS", "export", "mermaid_ids", "to_dot", "to_graphml", "to_jsonld", "to_mermaid"]
+__all__ = [
+    "EXTENSIONS",
+    "FORMATS",
+    "MERMAID_MAX_TEXT",
+    "export",
+    "mermaid_ids",
+    "to_dot",
+    "to_graphml",
+    "to_jsonld",
+    "to_mermaid",
+]
 
 FORMATS = ("graphml", "dot", "mermaid", "jsonld", "ttl")
 #: File extensions that imply a format (for the CLI's ``-o``).
@@ -184,6 +194,10 @@ _MERMAID_ESCAPES = [
     ("{", "#123;"),
     ("}", "#125;"),
 ]
+
+
+# Mermaid's default maxTextSize: a longer diagram is not drawn (GitHub keeps the default).
+MERMAID_MAX_TEXT = 50_000
 
 
 def _mermaid_text(text: str) -> str:

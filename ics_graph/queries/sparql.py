@@ -20,7 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ics_graph.model import vocabulary as v
-from ics_graph.model.sparql import refuse_federation, term_value
+from ics_graph.model.sparql import (
+    explain_syntax_error,
+    query_form,
+    refuse_federation,
+    term_value,
+    unknown_terms,
+    wrong_form,
+)
 from ics_graph.util.errors import QueryError
 from ics_graph.util.spreadsheet import safe_cell
 from ics_graph.util.threads import bounded
@@ -28,23 +35,8 @@ from ics_graph.util.threads import bounded
 __all__ = ["SparqlResult", "run_sparql", "shorten"]
 
 _UPDATE_WORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
-# What may come before the query form: whitespace, comments, PREFIX and BASE declarations.
-_PROLOGUE = re.compile(r"(?:\s+|#[^\n]*|PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s*<[^>]*>)", re.IGNORECASE)
-_FIRST_WORD = re.compile(r"[A-Za-z]+")
 _ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.IGNORECASE)
 _POSITION = re.compile(r"^error at (\d+):(\d+): ?(.*)$", re.DOTALL)
-
-
-def _form(text: str) -> str:
-    """The first keyword after the prologue, upper-cased ('' if none)."""
-    position = 0
-    while True:
-        match = _PROLOGUE.match(text, position)
-        if not match or match.end() == position:
-            break
-        position = match.end()
-    word = _FIRST_WORD.match(text, position)
-    return word.group(0).upper() if word else ""
 
 
 def shorten(iri: str) -> str:
@@ -105,6 +97,7 @@ class SparqlResult:
     rows: list[list[Any]]
     boolean: bool | None = None
     shown: list[list[str]] = field(default_factory=list, repr=False)  # the rows as the text table shows them
+    warnings: list[str] = field(default_factory=list, repr=False)  # ics: terms the ontology does not define
 
     def as_dict(self) -> dict:
         out: dict[str, Any] = {
@@ -157,31 +150,40 @@ def run_sparql(mapping, text: str) -> SparqlResult:
     :class:`~ics_graph.util.threads.QueryTimeout` (a QueryError) for one that runs past
     the limit of :func:`~ics_graph.util.threads.set_query_timeout`. The mapping is never changed.
     """
-    form = _form(text)
+    form = query_form(text)
     if form in _UPDATE_WORDS:
         raise QueryError(
             f"SPARQL UPDATE ({form}) is not allowed: sparql only runs read-only queries "
             f"(SELECT, ASK, CONSTRUCT, DESCRIBE)"
         )
+    wrong = wrong_form(text)
+    if wrong:
+        raise QueryError(f"SPARQL syntax error at the query's first word: {wrong}")
     try:
-        return bounded(_evaluate, mapping, text, form)  # within --timeout, and Ctrl-C heard at once
+        result = bounded(_evaluate, mapping, text, form)  # within --timeout, and Ctrl-C heard at once
     except SyntaxError as error:
         message = str(error)
         match = _POSITION.match(message)
         if match:
             line, column, detail = match.groups()
-            raise QueryError(f"SPARQL syntax error at line {line}, column {column}: {_explain(detail)}") from None
-        raise QueryError(f"SPARQL syntax error: {message}") from None
+            explained = explain_syntax_error(detail, text)
+            raise QueryError(f"SPARQL syntax error at line {line}, column {column}: {explained}") from None
+        raise QueryError(f"SPARQL syntax error: {explain_syntax_error(message, text)}") from None
     except OSError as error:  # e.g. a SERVICE call that cannot be made
         raise QueryError(f"the query failed: {error}") from None
+    defined = _ontology_terms(mapping)
+    if defined:  # a store without the ontology cannot say which terms exist
+        result.warnings = unknown_terms(text, defined)
+    return result
 
 
-def _explain(detail: str) -> str:
-    """The parser's complaint, kept short: an unknown prefix said plainly, long lists cut."""
-    if "Prefix not found" in detail:
-        return f"unknown prefix; the predeclared ones are {', '.join(p + ':' for p in v.PREFIXES)}"
-    detail = " ".join(detail.split())
-    return detail if len(detail) <= 160 else detail[:157] + "..."
+def _ontology_terms(mapping) -> set[str]:
+    """The IRIs the ontology graph defines under ``ics:`` (its subjects)."""
+    query = (
+        f"SELECT DISTINCT ?s WHERE {{ GRAPH <{v.ONTOLOGY_GRAPH}> {{ ?s ?p ?o }} "
+        f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{v.ICS}")) }}'
+    )
+    return {row["s"] for row in mapping.select(query)}
 
 
 def _evaluate(mapping, text: str, form: str) -> SparqlResult:
