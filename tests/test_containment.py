@@ -285,7 +285,7 @@ def test_check_never_writes_over_a_file_it_read(tmp_path, mapping, baseline, arg
 
 
 def test_check_never_writes_over_a_rule_file(tmp_path, mapping):
-    rules = _rules(tmp_path, "mine.rq", HEADER + "SELECT ?focus WHERE { ?focus a ics:Nothing }\n")
+    rules = _rules(tmp_path, "mine.rq", HEADER + "SELECT ?focus WHERE { ?focus a ics:Nation }\n")
     before = (rules / "mine.rq").read_bytes()
     # No report format is named .rq, but a link with a report's name leads to the rule file.
     os.symlink(rules / "mine.rq", tmp_path / "report.json")

@@ -223,7 +223,9 @@ def test_places_that_only_repeat_the_system_answer_are_named_on_one_line():
     import json
 
     text = _run("where", "CHC", GM).output
-    places = [p["area"] for p in json.loads(_run("where", "CHC", GM, "--format", "json").output)["systems"][0]["places"]]
+    places = [
+        p["area"] for p in json.loads(_run("where", "CHC", GM, "--format", "json").output)["systems"][0]["places"]
+    ]
     assert len(places) == 10  # JSON keeps every place
     assert text.count("accountable:") == 1  # the block is printed once, for the system
     (line,) = [line for line in text.splitlines() if "as Greater Manchester above" in line]

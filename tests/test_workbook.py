@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import shutil
 from pathlib import Path
 
 import openpyxl
@@ -310,6 +311,20 @@ def test_import_with_context_resolves_names_from_it(tmp_path):
     text = (tmp_path / "out" / "allocations.yaml").read_text(encoding="utf-8")
     assert "function: pms" in text and "Primary medical services" not in text
     assert isomorphic(graph_of([CLEAN]), graph_of([CLEAN / "catalogue.yaml", tmp_path / "out"]))
+
+
+def test_import_with_context_writes_the_imports_so_the_folder_loads_as_it_is(tmp_path):
+    from ics_graph.app.workbooks import import_workbook
+
+    sheets = {k: v for k, v in CLEAN_SHEETS.items() if k not in ("Functions", "Dependencies")}
+    book = write_xlsx(tmp_path / "m.xlsx", sheets)
+    shutil.copyfile(CLEAN / "catalogue.yaml", tmp_path / "catalogue.yaml")
+    (tmp_path / ".git").mkdir()  # a repository: imports may reach ../catalogue.yaml inside it
+    names = import_workbook(book, tmp_path / "out", context=[tmp_path / "catalogue.yaml"])
+    assert "pack.yaml" in names
+    assert 'imports:\n  - "../catalogue.yaml"\n' in (tmp_path / "out" / "pack.yaml").read_text(encoding="utf-8")
+    # the folder alone loads, and holds what the workbook and its context hold together
+    assert isomorphic(graph_of([tmp_path / "out"]), graph_of([book, tmp_path / "catalogue.yaml"]))
 
 
 def test_import_writes_nothing_when_there_are_errors(tmp_path):

@@ -8,6 +8,8 @@ again as values and written out as YAML authoring files, one per section.
 from __future__ import annotations
 
 import datetime as _dt
+import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -127,6 +129,15 @@ def workbook_to_yaml(path: str | Path, context: Iterable[str | Path] = ()) -> di
     return files
 
 
+def _imports_file(context: list[str | Path], folder: Path) -> str:
+    """A ``pack.yaml`` importing the ``--with`` files and folders, relative to ``folder``
+    (POSIX separators, so the file reads the same on every machine)."""
+    base = folder.resolve()
+    paths = [Path(os.path.relpath(Path(p).resolve(), base)).as_posix() for p in context]
+    listed = "".join(f"  - {json.dumps(p)}\n" for p in paths)
+    return f"# Written by `ics-graph import`: what the workbook refers to (--with).\nimports:\n{listed}"
+
+
 def import_workbook(
     path: str | Path, folder: str | Path, *, context: Iterable[str | Path] = (), force: bool = False
 ) -> list[str]:
@@ -134,5 +145,7 @@ def import_workbook(
     :func:`write_folder`); returns the names written. Nothing is written on error."""
     context = list(context)
     files = workbook_to_yaml(path, context)
+    if context:  # the YAML refers into these as the workbook did: import them, so it loads as it is
+        files["pack.yaml"] = _imports_file(context, Path(folder))
     write_folder(files, folder, force=force, inputs=[path, *context])
     return sorted(files)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Set
 from typing import Any
 
 from ics_graph.model import vocabulary as v
@@ -206,7 +207,7 @@ def explain_syntax_error(detail: str, query: str) -> str:
 _ICS_NAME = re.compile(r"(?<![\w<?$])ics:([A-Za-z_][\w-]*)")
 
 
-def unknown_terms(query: str, defined: set[str]) -> list[str]:
+def unknown_terms(query: str, defined: Set[str]) -> list[str]:
     """Warnings for each ``ics:`` term the query names that the ontology does not define.
 
     A misspelt class or property is valid SPARQL that matches nothing, so the query
