@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from ics_graph import __version__
-from ics_graph.util.errors import IcsGraphError, InputError, UsageError
+from ics_graph.util.errors import IcsGraphError, InputError, UsageError, terminal_safe
 from ics_graph.util.threads import QueryTimeout
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ TIMEOUT = click.option(
 
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {terminal_safe(message)}", err=True)
     sys.exit(EXIT_INPUT)
 
 
@@ -241,13 +241,13 @@ class _Main(click.Group):
         try:
             return super().invoke(ctx)
         except InputError as error:
-            for problem in sorted(error.problems):
-                click.echo(f"error: {problem}", err=True)
+            for problem in sorted(error.problems):  # one a line, whatever the message holds
+                click.echo(f"error: {terminal_safe(str(problem)).replace(chr(10), ' ')}", err=True)
             count = len(error.problems)
             click.echo(f"{count} problem{'s' if count != 1 else ''} in the input; nothing was produced.", err=True)
             sys.exit(EXIT_INPUT)
         except QueryTimeout as exc:  # the query cannot be stopped: leave without waiting for it
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {terminal_safe(str(exc))}", err=True)
             _leave(EXIT_INPUT)
         except IcsGraphError as exc:
             _fail(str(exc))
@@ -596,6 +596,7 @@ def check(
         ignore=_slug_list(ignore),
         baseline=baseline,
         fail_on=fail_on,
+        allow_outside=allow_outside,
     )
     result = run.result
     if write_baseline:  # nothing a check read is written over (configuration, baseline, rules)

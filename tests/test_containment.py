@@ -483,3 +483,19 @@ def test_import_makes_its_output_folder_but_not_the_folders_above_it(tmp_path):
     assert not (tmp_path / "missing").exists()
     write_folder({"a.yaml": "x: 1\n"}, tmp_path / "out")
     assert (tmp_path / "out" / "a.yaml").read_text() == "x: 1\n"
+
+
+def test_a_configurations_rule_folders_stay_inside_its_tree(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    shutil.copytree(FIXTURES / "mini", repo / "mapping")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (repo / "pyproject.toml").write_text('[tool.ics-graph]\nrules = ["../outside"]\n', encoding="utf-8")
+    refused = run("check", repo / "mapping")
+    assert refused.exit_code == 2
+    assert "pyproject.toml:2: rule folder '../outside' leads outside the configuration's folder tree" in refused.output
+    assert run("check", repo / "mapping", "--allow-outside").exit_code in (0, 1)
+    (repo / "my-rules").mkdir()
+    (repo / "pyproject.toml").write_text('[tool.ics-graph]\nrules = ["my-rules"]\n', encoding="utf-8")
+    assert run("check", repo / "mapping").exit_code in (0, 1)  # inside the repository: read

@@ -236,3 +236,24 @@ def test_a_mermaid_export_too_long_for_mermaid_says_so():
         check=True,
     )
     assert len(small.stdout) < 50_000 and "warning" not in small.stderr
+
+
+# Defect 15: control characters reached the terminal. Values are escaped where they are
+# quoted; every error line is escaped once more as it is written, whatever built it.
+def test_no_error_line_carries_a_raw_control_character(tmp_path):
+    folder = tmp_path / "rules\x07\rbell"
+    result = subprocess.run(
+        [sys.executable, "-m", "ics_graph", "check", str(MINI), "--rules", str(folder)],
+        capture_output=True,
+        env={**os.environ, "ICS_GRAPH_CACHE": "off"},
+    )
+    assert result.returncode == 2
+    assert b"\x07" not in result.stderr and b"\r" not in result.stderr
+    assert b"rules\\x07\\rbell" in result.stderr
+
+
+def test_terminal_safe_escapes_controls_and_overrides_and_keeps_line_feeds_and_tabs():
+    from ics_graph.util.errors import terminal_safe
+
+    assert terminal_safe("a\x1b[2Jb\rc\u202ed\x85") == "a\\x1b[2Jb\\rc\\u202ed\\x85"
+    assert terminal_safe("one\n\ttwo") == "one\n\ttwo"

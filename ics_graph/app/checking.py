@@ -50,15 +50,20 @@ def run_check(
     ignore: Sequence[str] = (),
     baseline: str | None = None,
     fail_on: str | None = None,
+    allow_outside: bool = False,
 ) -> CheckRun:
     """Check ``mapping`` with the configuration found beside ``paths`` (or
     ``config_path``), its rule folders and ``rule_dirs``, hiding what ``baseline``
-    knows. ``fail_on`` overrides the configuration's fail level (default: error)."""
+    knows. ``fail_on`` overrides the configuration's fail level (default: error). The
+    configuration's rule folders stay inside its folder tree (or repository) unless
+    ``allow_outside``, as a mapping's imports do."""
     found = Path(config_path) if config_path else find_config(list(paths) or ["."])
-    config: Config | None = read_config(found) if found else None  # first for its rule folders
+    config: Config | None = (
+        read_config(found, allow_outside=allow_outside) if found else None
+    )  # first for its rule folders
     rules = load_rules([*(config.rules if config else []), *(Path(d) for d in rule_dirs)])
     if found:  # then validated against the rules that exist
-        config = read_config(found, [r.slug for r in rules])
+        config = read_config(found, [r.slug for r in rules], allow_outside=allow_outside)
     known = read_baseline(Path(baseline)) if baseline else None
     result = check(mapping, config=config, rules=rules, select=list(select), ignore=list(ignore), baseline=known)
     word = fail_on or (config.fail_on if config and config.fail_on else "error")

@@ -17,9 +17,10 @@ from pathlib import Path
 
 from ics_graph.engine.rulefiles import Rule
 from ics_graph.model.findings import Finding, Severity
+from ics_graph.model.schema import printable
 from ics_graph.model.vocabulary import short_id
 from ics_graph.util.errors import InputError, Location, Problem, did_you_mean
-from ics_graph.util.paths import display_path
+from ics_graph.util.paths import display_path, is_inside, mapping_roots
 
 __all__ = [
     "WAIVER_RULES",
@@ -127,7 +128,7 @@ def _waiver_lines(text: str) -> list[int]:
     return [number for number, line in enumerate(text.splitlines(), start=1) if header.match(line)]
 
 
-def read_config(path: Path, known_rules: list[str] | None = None) -> Config:
+def read_config(path: Path, known_rules: list[str] | None = None, *, allow_outside: bool = False) -> Config:
     """Parse and validate a configuration file; every problem is reported at once, at
     the file and line where it can be told, and a value of the wrong type is a problem
     like any other (never a crash)."""
@@ -201,8 +202,19 @@ def read_config(path: Path, known_rules: list[str] | None = None) -> Config:
         wrong = "each folder is text" if isinstance(folders, list) else f"not {_kind(folders)}"
         problems.append(Problem(at("rules"), f"'rules' must be a list of folders, relative to this file ({wrong})"))
         folders = []
+    tree = mapping_roots([path])[0]  # the configuration's folder, or the repository holding it
     for folder in folders:
-        config.rules.append((path.parent / folder).resolve())
+        resolved = (path.parent / folder).resolve()
+        if not allow_outside and not is_inside(resolved, [tree]):
+            problems.append(
+                Problem(
+                    at("rules"),
+                    f"rule folder '{printable(folder)}' leads outside the configuration's folder tree "
+                    f"'{display_path(tree)}'; move the rules inside it, or give --allow-outside",
+                )
+            )
+            continue
+        config.rules.append(resolved)
     if "fail-on" in data:
         word = data["fail-on"]
         if not isinstance(word, str) or word not in FAIL_ON:

@@ -9,6 +9,7 @@ problem says what is wrong, where (file:line:col or sheet!cell) and what was mea
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -23,6 +24,7 @@ __all__ = [
     "StoreError",
     "UsageError",
     "did_you_mean",
+    "terminal_safe",
 ]
 
 
@@ -110,3 +112,14 @@ class QueryError(IcsGraphError):
 class ReasoningError(IcsGraphError):
     """The reasoner could not give an answer (Java missing, HermiT failing): not a
     verdict on the mapping."""
+
+
+_UNSAFE_ON_A_TERMINAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """A whole message as a terminal may show it: control characters (carriage return
+    too, which would overwrite the line) and direction overrides escaped, line feeds and
+    tabs kept. The last guard before a message is written, whatever built it (a value
+    from a configuration file, a sheet name, a rule header)."""
+    return _UNSAFE_ON_A_TERMINAL.sub(lambda found: repr(found.group())[1:-1], text)
