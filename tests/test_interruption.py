@@ -330,3 +330,21 @@ def test_an_endpoint_loses_the_staging_graphs_an_interrupted_load_left(tmp_path,
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_ctrl_c_while_the_command_line_is_imported_is_one_line_and_exit_130():
+    # Deterministic: the import of click raises KeyboardInterrupt, as a Ctrl-C in the
+    # first tenth of a second of any command would.
+    script = (
+        "import builtins, runpy, sys\n"
+        "real = builtins.__import__\n"
+        "def interrupted(name, *args, **kwargs):\n"
+        "    if name == 'click':\n"
+        "        raise KeyboardInterrupt\n"
+        "    return real(name, *args, **kwargs)\n"
+        "builtins.__import__ = interrupted\n"
+        "sys.argv = ['ics-graph', '--help']\n"
+        "runpy.run_module('ics_graph', run_name='__main__')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert (done.returncode, done.stderr) == (130, "interrupted\n")
