@@ -257,3 +257,14 @@ def test_terminal_safe_escapes_controls_and_overrides_and_keeps_line_feeds_and_t
 
     assert terminal_safe("a\x1b[2Jb\rc\u202ed\x85") == "a\\x1b[2Jb\\rc\\u202ed\\x85"
     assert terminal_safe("one\n\ttwo") == "one\n\ttwo"
+
+
+def test_a_remote_json_ld_context_is_refused_in_words(tmp_path):
+    (tmp_path / "remote.jsonld").write_text(
+        '{"@context": "http://example.org/context.jsonld", "@id": "http://example.org/x"}', encoding="utf-8"
+    )
+    with pytest.raises(InputError) as raised:
+        load_mapping([tmp_path / "remote.jsonld"])
+    (problem,) = raised.value.problems
+    assert problem.location.file.endswith("remote.jsonld")
+    assert "its @context is a remote document" in problem.message and "LoadDocumentCallback" not in problem.message

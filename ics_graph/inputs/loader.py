@@ -498,12 +498,11 @@ def _parse_rdf(entry: _File, raw: bytes, problems: list[Problem], ox, store) -> 
             "",
             message,
         )
-        problems.append(
-            Problem(
-                Location(entry.shown, line, column),
-                f"malformed {entry.kind.replace('_', '-').title()}: {printable(message, 300)}",
-            )
-        )
+        if "LoadDocumentCallback" in message:  # pyoxigraph's words for a context it may not fetch
+            said = "its @context is a remote document, and ics-graph reads nothing from the network: write the context inline"
+        else:
+            said = f"malformed {entry.kind.replace('_', '-').title()}: {printable(message, 300)}"
+        problems.append(Problem(Location(entry.shown, line, column), said))
         return
     # In N-Triples a blank node is written _:name, so text without "_:" has none (a scan of
     # the bytes, where asking the store would read every triple).
