@@ -312,6 +312,12 @@ class _Converter:
                 self.field(section, f, value, vloc.get(f.key, item.location), subject, out, item)
             if section.name == "risks":
                 self.risk_score(item, out)
+            elif section.name == "bodies" and item.get("legal_form") is None:
+                word = v.normalise(str(item.get("type", "")))
+                if word in v.DEFAULT_LEGAL_FORMS:  # what the law makes a body of this type
+                    out(RDF_TYPE, ("iri", v.ICS + v.LEGAL_FORMS[v.DEFAULT_LEGAL_FORMS[word]]))
+            elif section.name == "allocations":
+                self.joint_accountability(item)
         finally:
             self.emit = emit
         if valid_id is None and explicit is None and len(self.problems) == reported:  # never a silent drop
@@ -371,7 +377,7 @@ class _Converter:
             iso = self.date(value, loc, f.key)
             if iso:
                 out(f.predicate, ("lit", iso, XSD + "date"))
-        elif kind == "bool":
+        elif kind == "bool" and f.predicate is not None:
             if isinstance(value, str) and value.strip().lower() in ("yes", "no", "true", "false"):
                 value = value.strip().lower() in ("yes", "true")
             if isinstance(value, bool):
@@ -410,12 +416,25 @@ class _Converter:
                 target = self.reference(one, f.targets, one_loc, f.key)
                 if target and f.predicate:
                     out(f.predicate, ("iri", target))
-        elif kind == "enum":
+        elif kind in ("enum", "enums"):
             vocab = f.vocab
             assert vocab is not None  # every enum field in the schema names its vocabulary
-            word = self.keyword(value, vocab, loc, f.key.replace("_", " "))
-            if word:
-                out(f.predicate, ("iri", v.ICS + vocab[word]))
+            if kind == "enum" and isinstance(value, list):
+                self.error(loc, f"'{f.key}' takes one value, not a list")
+                return
+            values = value if isinstance(value, list) else [value]
+            locs = getattr(value, "item_locations", [loc] * len(values))
+            for one, one_loc in zip(values, locs, strict=True):
+                word = self.keyword(one, vocab, one_loc, f.key.replace("_", " "))
+                if word:
+                    out(f.predicate, ("iri", v.ICS + vocab[word]))
+        elif kind == "bool" and f.predicate is None:  # delegator_remains_accountable: the law's, not ours
+            if value not in (True, "true", "yes"):
+                self.error(
+                    loc,
+                    f"'{f.key}' can only be true: a body that delegates a function stays accountable for it "
+                    "(NHS Act 2006 s65Z5; s75 arrangements do not change liability either); leave the key out",
+                )
         elif kind == "level":
             iri = self.level(value, loc, f.key.replace("_", " "))
             if iri:
@@ -490,6 +509,26 @@ class _Converter:
                     self.field(section, note, item["note"], vloc["note"], node, out, item)
                 if item.get("source") is not None:
                     self.sources(item["source"], vloc["source"], node, out)
+
+    def joint_accountability(self, item: MarkedMap) -> None:
+        """Several accountable bodies are one joint duty or pooled arrangement, and say so
+        with ``joint: yes``; a joint allocation names at least two."""
+        accountable = item.get("accountable")
+        count = len(accountable) if isinstance(accountable, list) else int(accountable is not None)
+        joint = item.get("joint")
+        joint = joint.strip().lower() in ("yes", "true") if isinstance(joint, str) else joint is True
+        where = item.value_locations.get("accountable", item.location)
+        if count > 1 and not joint:
+            self.error(
+                where,
+                f"{count} accountable bodies: if they hold the function jointly (a joint duty, a pooled fund, "
+                "a joint committee), add 'joint: yes'; otherwise write one allocation for each",
+            )
+        elif joint and count < 2:
+            self.error(
+                item.value_locations.get("joint", item.location),
+                "'joint: yes' needs two or more accountable bodies (a list in 'accountable')",
+            )
 
     def risk_score(self, item: MarkedMap, out) -> None:
         impact, likelihood = item.get("impact"), item.get("likelihood")

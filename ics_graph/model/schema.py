@@ -25,6 +25,7 @@ __all__ = [
     "unsafe_character",
 ]
 
+RDF_TYPE = v.PREFIXES["rdf"] + "type"
 ICS, RDFS, SKOS, ORG, DCT, PROV = (
     v.ICS,
     v.PREFIXES["rdfs"],
@@ -41,7 +42,7 @@ class Field:
 
     ``kind`` is one of: ``id``, ``text``, ``texts`` (one or a list), ``date``, ``bool``,
     ``int``, ``decimal``, ``iri``, ``ref``/``refs`` (ids of ``targets`` kinds), ``enum``
-    (a keyword of ``vocab``), ``level``, ``codes``, ``source``, ``special`` (handled by the
+    (a keyword of ``vocab``), ``enums`` (one keyword or a list), ``level``, ``codes``, ``source``, ``special`` (handled by the
     converter: types and categories).
     """
 
@@ -131,7 +132,11 @@ SECTIONS: dict[str, Section] = {
                 Field("operates_in", "refs", ICS + "operatesIn", targets=("area",)),
                 Field("part_of", "ref", ORG + "subOrganizationOf", targets=("body",)),
                 Field("codes", "codes"),
+                # a class: the type's default (DEFAULT_LEGAL_FORMS) unless given
+                Field("legal_form", "enum", RDF_TYPE, vocab=v.LEGAL_FORMS),
+                Field("committee_of", "refs", ICS + "committeeOf", targets=("body",)),
                 *_DATED,
+                Field("successor", "ref", ICS + "successor", targets=("body",)),
                 *_COMMON,
             ),
         ),
@@ -162,11 +167,13 @@ SECTIONS: dict[str, Section] = {
                 Field("code", "text", SKOS + "notation"),
                 Field("category", "special", ICS + "category"),
                 Field("statutory_basis", "texts", ICS + "statutoryBasis"),
-                Field("holder", "enum", ICS + "statutoryHolder", vocab=v.HOLDERS),
+                Field("holder", "enums", ICS + "statutoryHolder", vocab=v.HOLDERS),
                 Field("reserved", "bool", ICS + "reserved"),
                 Field("lowest_level", "level", ICS + "lowestLevel"),
                 Field("minimum_level", "level", ICS + "minimumLevel"),
                 Field("icb_from", "date", ICS + "icbFrom"),
+                Field("in_force_from", "date", ICS + "inForceFrom"),
+                Field("in_force_to", "date", ICS + "inForceTo"),
                 *_COMMON,
             ),
         ),
@@ -179,13 +186,16 @@ SECTIONS: dict[str, Section] = {
                 Field("function", "ref", ICS + "function", targets=("function",), required=True),
                 Field("area", "ref", ICS + "area", targets=("area",), required=True),
                 Field("level", "level", ICS + "level"),
-                Field("accountable", "ref", ICS + "accountableBody", targets=("body",)),
+                Field("accountable", "refs", ICS + "accountableBody", targets=("body",)),
                 Field("delivered_by", "refs", ICS + "deliveredBy", targets=("body", "collaborative")),
                 Field("status", "enum", ICS + "status", vocab=v.STATUSES, default="current"),
                 *_EFFECTIVE,
                 Field("rationale", "text", ICS + "rationale"),
                 Field("current_arrangement", "enum", ICS + "currentArrangement", vocab=v.ARRANGEMENTS),
                 Field("wte", "decimal", ICS + "wte"),
+                Field("joint", "bool", ICS + "joint"),
+                Field("basis", "enum", ICS + "basis", vocab=v.BASES),
+                Field("level_reason", "enum", ICS + "levelReason", vocab=v.LEVEL_REASONS),
                 *_COMMON,
             ),
             has_id=False,
@@ -204,7 +214,8 @@ SECTIONS: dict[str, Section] = {
                 Field("status", "enum", ICS + "status", vocab=v.STATUSES, default="current"),
                 *_EFFECTIVE,
                 Field("rationale", "text", ICS + "rationale"),
-                Field("delegator_remains_accountable", "bool", ICS + "delegatorRemainsAccountable", default=True),
+                # entailed by the ontology (a delegator stays accountable); only 'true' is accepted
+                Field("delegator_remains_accountable", "bool"),
                 *_COMMON,
             ),
             has_id=False,

@@ -17,16 +17,20 @@ from ics_graph.util.errors import UsageError
 __all__ = [
     "AREA_TYPES",
     "ARRANGEMENTS",
+    "BASES",
     "BODY_TYPES",
     "COLLABORATION_MODELS",
+    "DEFAULT_LEGAL_FORMS",
     "HOLDERS",
     "ICS",
     "ID",
     "INSTRUMENTS",
     "KINDS",
+    "LEGAL_FORMS",
     "LEVELS",
     "LEVEL_BY_CLASS",
     "LEVEL_BY_IRI",
+    "LEVEL_REASONS",
     "LEVEL_SYNONYMS",
     "PREFIXES",
     "RAG",
@@ -187,10 +191,72 @@ BODY_TYPES: dict[str, str] = {
     "csu": "CommissioningSupportUnit",
     "vcse": "VCSEOrganisation",
     "other": "OtherBody",
+    "ccg": "ClinicalCommissioningGroup",
+    "joint-committee": "JointCommittee",
+    "combined-authority": "CombinedAuthority",
+    "system-partnership-board": "SystemPartnershipBoard",
+}
+
+#: Legal forms of a body: keyword -> class local name (pairwise disjoint classes). Only a
+#: statutory body can hold a function in law and so be accountable for it.
+LEGAL_FORMS: dict[str, str] = {
+    "statutory-body": "StatutoryBody",
+    "committee": "Committee",
+    "joint-committee": "JointCommittee",
+    "partnership": "Partnership",
+    "collaborative": "Collaborative",
+    "network": "Network",
+    "contractor": "Contractor",
+}
+
+#: The legal form a body of each type has unless its ``legal_form`` says otherwise: what
+#: the law makes each kind of body (a 2020-21 "ICP" was a partnership, so a body may say so).
+DEFAULT_LEGAL_FORMS: dict[str, str] = {
+    "nhs-england": "statutory-body",  # NHS Act 2006 s1H
+    "icb": "statutory-body",  # NHS Act 2006 s14Z25, inserted by the Health and Care Act 2022
+    "ccg": "statutory-body",  # NHS Act 2006 s14D, until 30 June 2022
+    "icp": "joint-committee",  # NHS Act 2006 s116ZA: a joint committee of the ICB and the councils
+    "place-partnership": "partnership",  # no legal personality ("Thriving places", 2021)
+    "place-committee": "committee",  # a committee of the ICB, under its constitution
+    "hwb": "committee",  # Health and Social Care Act 2012 s194: a committee of the council
+    "local-authority": "statutory-body",
+    "combined-authority": "statutory-body",  # Local Democracy, Economic Development and Construction Act 2009
+    "nhs-trust-acute": "statutory-body",  # NHS trusts and foundation trusts: NHS Act 2006 s25, s30
+    "nhs-trust-mental-health": "statutory-body",
+    "nhs-trust-community": "statutory-body",
+    "nhs-trust-ambulance": "statutory-body",
+    "joint-committee": "joint-committee",  # NHS Act 2006 s65Z6
+    "system-partnership-board": "partnership",  # the non-statutory ICS boards of 2020-22
+    "pcn": "network",  # a network of practices under the Network Contract DES
+    "gp-practice": "contractor",  # a GMS, PMS or APMS contractor
+    "csu": "contractor",  # hosted by NHS England; provides support under agreements
+    "vcse": "contractor",
+    "other": "partnership",  # unknown: say legal_form if it is a statutory body
 }
 
 #: Statutory holder types of a function: keyword -> individual local name.
-HOLDERS: dict[str, str] = {"icb": "HolderICB", "nhs-england": "HolderNHSEngland"}
+HOLDERS: dict[str, str] = {
+    "icb": "HolderICB",
+    "nhs-england": "HolderNHSEngland",
+    "ccg": "HolderCCG",
+    "local-authority": "HolderLocalAuthority",
+    "hwb": "HolderHWB",
+    "icp": "HolderICP",
+}
+
+#: Why an allocation is where it is: decided, or the statutory default nobody decided.
+BASES: dict[str, str] = {"decision": "BasisDecision", "default": "BasisDefault"}
+
+#: The reasons an allocation may sit above the lowest level a function could sit at.
+LEVEL_REASONS: dict[str, str] = {
+    "population-scale": "ReasonPopulationScale",
+    "specialist-workforce": "ReasonSpecialistWorkforce",
+    "financial-risk": "ReasonFinancialRisk",
+    "market-management": "ReasonMarketManagement",
+    "statutory-requirement": "ReasonStatutoryRequirement",
+    "equity-across-places": "ReasonEquityAcrossPlaces",
+    "other": "ReasonOther",
+}
 
 COLLABORATION_MODELS: dict[str, str] = {
     "alliance": "AllianceModel",
