@@ -443,6 +443,34 @@ def where(function, paths, as_of, all_dates, fmt, store, allow_outside):
 
 
 @main.command()
+@click.argument("system")
+@PATHS
+@ALLOW_OUTSIDE
+@TIMEOUT
+@STORE
+@QUERY_FORMAT
+def transition(system, paths, fmt, store, allow_outside):
+    """What each CCG of SYSTEM held on 30 June 2022, and where it sits from 1 July 2022.
+
+    SYSTEM is a system's name, code or id. For each function a clinical commissioning
+    group of the system was accountable for on the last day of CCGs: the level, area,
+    accountable bodies, delegations and status of each allocation holding it from the
+    first day of ICBs, or that it has no destination (with the CCG's successor). Read
+    on the whole timeline (no --as-of). The CCGs come from the national frame
+    (data/national) or the mapping.
+    """
+    from ics_graph.model.sparql import IRI
+    from ics_graph.outputs.answers import transition_rows, transition_text
+    from ics_graph.queries.transition import transition as handovers
+
+    mapping = _load(paths, store, allow_outside=allow_outside)
+    target = _resolve(mapping, "area", system, None)
+    if not mapping.ask("ASK { ?s a ics:System }", {"s": IRI(target.iri)}):
+        _fail(f"'{system}' is {target.label}, not a system: give a system (an ICB footprint)")
+    _emit(handovers(mapping, target.iri).as_dict(), fmt, transition_text, transition_rows)
+
+
+@main.command()
 @click.argument("area")
 @PATHS
 @ALLOW_OUTSIDE

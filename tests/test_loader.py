@@ -479,3 +479,23 @@ def test_every_typed_entity_in_n_triples_is_located_however_it_is_spaced(tmp_pat
         if name == "repeated":
             expected["c"] = 5
         assert located == expected, name
+
+
+def test_rdf_bodies_without_a_legal_form_get_their_types_default(tmp_path):
+    ics = "https://w3id.org/ics-graph/ontology#"
+    body = "https://w3id.org/ics-graph/id/body/"
+    (tmp_path / "bodies.ttl").write_text(
+        f"@prefix ics: <{ics}> .\n"
+        f"<{body}icb> a ics:IntegratedCareBoard .\n"
+        f"<{body}place> a ics:PlaceBasedPartnership .\n"
+        f"<{body}icp> a ics:IntegratedCarePartnership , ics:Partnership .\n",  # stated: kept as it is
+        encoding="utf-8",
+    )
+    rows = load_mapping([tmp_path]).select(
+        "SELECT ?b ?form WHERE { ?b a ?form VALUES ?form { ics:StatutoryBody ics:Partnership ics:JointCommittee } }"
+    )
+    assert sorted((r["b"].rsplit("/", 1)[1], r["form"].rsplit("#", 1)[1]) for r in rows) == [
+        ("icb", "StatutoryBody"),
+        ("icp", "Partnership"),
+        ("place", "Partnership"),
+    ]

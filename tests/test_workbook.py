@@ -486,3 +486,39 @@ def test_template_is_byte_identical_across_runs(tmp_path):
         assert done.returncode == 0, done.stderr.decode()
     assert (tmp_path / "b-1.xlsx").read_bytes() == (tmp_path / "b-2.xlsx").read_bytes()
     assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b-1.xlsx").read_bytes()
+
+
+def test_joint_accountability_legal_forms_and_held_jointly_in_cells(tmp_path):
+    sheets = {k: [list(r) for r in rows] for k, rows in CLEAN_SHEETS.items()}
+    sheets["Bodies"][0] += ["legal_form", "committee_of", "valid_to", "successor"]
+    for row in sheets["Bodies"][1:]:
+        row += [None, None, None, None]
+    sheets["Bodies"].append(["old-icp", "North ICP (2021)", "icp", "north", None, "Partnership", None, D, "shire-icb"])
+    sheets["Functions"][0].append("In force from")
+    for row in sheets["Functions"][1:]:
+        row.append(None)
+    sheets["Functions"].append(
+        ["jsna", "Joint strategic needs assessment", "icb; Local authority", None, "place", "place", None, D]
+    )
+    sheets["Allocations"][0] += ["Joint", "Basis", "Level reason"]
+    for row in sheets["Allocations"][1:]:
+        row += [None, None, None]
+    sheets["Allocations"].append(
+        ["jsna", "north", "shire-icb; North Shire Council", D, None, "yes", None, "statutory-requirement"]
+    )
+    sheets["Allocations"].append(["eprr", "north", "shire-icb", D, None, None, "default", None])
+    mapping = load_mapping([write_xlsx(tmp_path / "m.xlsx", sheets)])
+    joint = mapping.select("SELECT ?b WHERE { ?a ics:joint true ; ics:accountableBody ?b }")
+    assert sorted(r["b"].rsplit("/", 1)[1] for r in joint) == ["north-council", "shire-icb"]
+    assert mapping.ask("ASK { id:body\\/old-icp a ics:Partnership ; ics:successor id:body\\/shire-icb }")
+    holders = mapping.select("SELECT ?h WHERE { id:function\\/jsna ics:statutoryHolder ?h }")
+    assert sorted(r["h"].rsplit("#", 1)[1] for r in holders) == ["HolderICB", "HolderLocalAuthority"]
+    assert mapping.ask("ASK { ?a ics:basis ics:BasisDefault } ") and mapping.ask(
+        "ASK { ?a ics:levelReason ics:ReasonStatutoryRequirement }"
+    )
+    # two bodies without 'joint' is an error at the cell
+    sheets["Allocations"][-2][5] = None
+    with pytest.raises(InputError) as raised:
+        load_mapping([write_xlsx(tmp_path / "bad.xlsx", sheets)])
+    (problem,) = raised.value.problems
+    assert problem.location.cell == "Allocations!C7" and "add 'joint: yes'" in problem.message

@@ -39,13 +39,18 @@ def _canonical(section: Section, item: dict[str, Any]) -> dict[str, Any]:
     'ICS' -> system, 'Yes' -> true), once the item is known to be valid."""
     for key, value in item.items():
         f = section.field(key)
+        if key == "accountable" and isinstance(value, list) and len(value) == 1:
+            item[key] = value = value[0]  # one body, as YAML writes it (a list is a joint allocation)
+        if f is not None and f.kind == "enums" and isinstance(value, list):
+            item[key] = [v.normalise(x) if v.normalise(x) in (f.vocab or {}) else x for x in value]
+            continue
         if f is None or not isinstance(value, str):
             continue
         word = v.normalise(value)
         if f.kind == "level":
             word = v.LEVEL_SYNONYMS.get(word, word)
             item[key] = word if word in v.LEVELS else value
-        elif f.kind in ("enum", "special") and f.vocab:
+        elif f.kind in ("enum", "enums", "special") and f.vocab:
             item[key] = word if word in f.vocab else value
         elif f.kind == "bool" and value.strip().lower() in ("yes", "no", "true", "false"):
             item[key] = value.strip().lower() in ("yes", "true")

@@ -119,8 +119,8 @@ def entity_id(section: Section, item: MarkedMap) -> str | None:
         value = item.get(key)
         if value is None:
             return fallback
-        if isinstance(value, list):
-            return "+".join(str(x) for x in value)
+        if isinstance(value, list):  # a joint allocation's bodies, in an order that files do not change
+            return "_".join(sorted(str(x) for x in value))
         return _date_text(value) or str(value)
 
     if section.name == "allocations":

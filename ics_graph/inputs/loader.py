@@ -366,6 +366,7 @@ def load_mapping(paths: Iterable[str | Path], *, with_ontology: bool = True, all
     store.load(_nquads(quads), format=ox.RdfFormat.N_QUADS)
     rdf_files = [entry for entry in files.values() if entry.kind not in ("yaml", "workbook")]
     _state_area_levels(store, [v.file_graph(entry.shown) for entry in rdf_files])
+    _state_legal_forms(store, [v.file_graph(entry.shown) for entry in rdf_files])
     store.load(path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(v.ONTOLOGY_GRAPH))
     if rdf_files:
         checked = [
@@ -416,6 +417,27 @@ def _state_area_levels(store, graphs: list[str]) -> None:
         store.update(
             f"INSERT {{ GRAPH <{graph}> {{ ?area <{level}> ?level }} }} WHERE {{ VALUES (?class ?level) {{ {values} }} "
             f"GRAPH <{graph}> {{ ?area <{rdf_type}> ?class }} FILTER NOT EXISTS {{ GRAPH ?any {{ ?area <{level}> ?stated }} }} }}"
+        )
+
+
+def _state_legal_forms(store, graphs: list[str]) -> None:
+    """A body an RDF file types as a place committee is a committee: YAML and workbooks
+    always state a body's legal form (its type's default, see
+    :data:`~ics_graph.model.vocabulary.DEFAULT_LEGAL_FORMS`), but RDF need not. The
+    rules read the legal-form class, so the default is stated here, in the file's own
+    graph, for every typed body that no file gives a legal form; without it an RDF
+    mapping would have no statutory bodies at all."""
+    if not graphs:
+        return
+    classes = {v.BODY_TYPES[kind]: v.LEGAL_FORMS[form] for kind, form in v.DEFAULT_LEGAL_FORMS.items()}
+    values = " ".join(f"(<{v.ICS}{cls}> <{v.ICS}{form}>)" for cls, form in sorted(classes.items()))
+    forms = " ".join(f"<{v.ICS}{form}>" for form in sorted(v.LEGAL_FORMS.values()))
+    rdf_type = v.PREFIXES["rdf"] + "type"
+    for graph in graphs:
+        store.update(
+            f"INSERT {{ GRAPH <{graph}> {{ ?body <{rdf_type}> ?form }} }} WHERE {{ VALUES (?class ?form) {{ {values} }} "
+            f"GRAPH <{graph}> {{ ?body <{rdf_type}> ?class }} "
+            f"FILTER NOT EXISTS {{ GRAPH ?any {{ ?body <{rdf_type}> ?stated }} VALUES ?stated {{ {forms} }} }} }}"
         )
 
 

@@ -92,7 +92,18 @@ IGNORED_SHEETS = ("notes", "lists", "findings", "readme", "instructions")
 #: The columns the template writes, in order (the reader accepts every key of the schema).
 TEMPLATE_HEADERS: dict[str, tuple[str, ...]] = {
     "Areas": ("id", "name", "level", "part_of", "code", "valid_from", "valid_to", "notes"),
-    "Bodies": ("id", "name", "type", "operates_in", "code", "notes"),
+    "Bodies": (
+        "id",
+        "name",
+        "type",
+        "operates_in",
+        "code",
+        "legal_form",
+        "committee_of",
+        "valid_from",
+        "valid_to",
+        "successor",
+    ),
     "Collaboratives": ("id", "name", "model", "lead", "members", "notes"),
     "Functions": (
         "id",
@@ -104,7 +115,8 @@ TEMPLATE_HEADERS: dict[str, tuple[str, ...]] = {
         "reserved",
         "lowest_level",
         "minimum_level",
-        "notes",
+        "in_force_from",
+        "in_force_to",
     ),
     "Allocations": (
         "function",
@@ -119,6 +131,9 @@ TEMPLATE_HEADERS: dict[str, tuple[str, ...]] = {
         "wte",
         "rationale",
         "source",
+        "joint",
+        "basis",
+        "level_reason",
     ),
     "Delegations": (
         "function",
@@ -902,9 +917,9 @@ def _read_sheet(
 
 def _typed(kind: str, value: Any, loc: Location) -> Any:
     """A cell's value shaped as YAML would give it for a field of ``kind``."""
-    if kind in ("texts", "refs"):
+    if kind in ("texts", "refs", "enums"):
         parts = [_as_text(x) for x in _split(value)]
-        if kind == "texts" and len(parts) == 1:
+        if kind in ("texts", "enums") and len(parts) == 1:
             return parts[0]
         return _marked_list(parts, loc)
     if kind == "ref":

@@ -11,7 +11,18 @@ import io
 
 from ics_graph.util.spreadsheet import safe_cell
 
-__all__ = ["at_rows", "at_text", "body_rows", "body_text", "impact_rows", "to_csv", "where_rows", "where_text"]
+__all__ = [
+    "at_rows",
+    "at_text",
+    "body_rows",
+    "body_text",
+    "impact_rows",
+    "to_csv",
+    "transition_rows",
+    "transition_text",
+    "where_rows",
+    "where_text",
+]
 
 
 def _dates(start: str, end: str) -> str:
@@ -345,3 +356,68 @@ def to_csv(rows: list[dict]) -> str:
     for row in rows:
         writer.writerow({key: safe_cell(value) for key, value in row.items()})
     return buffer.getvalue()
+
+
+def transition_text(report: dict) -> str:
+    """The handover table as a transition lead reads it: per function, the CCG and its
+    area, then each place the function sits from 1 July 2022, or that it has none."""
+    lines = [
+        f"{report['system']}: what each CCG held on {report['last_ccg_day']}, and where it sits "
+        f"from {report['first_icb_day']}",
+    ]
+    if not report["ccgs"]:
+        lines.append("  No CCG of this system is in the mapping (import the national frame, data/national).")
+    for ccg in report["ccgs"]:
+        code = f" ({ccg['code']})" if ccg["code"] else ""
+        successor = f"; successor: {ccg['successor']}" if ccg["successor"] else "; no successor recorded"
+        lines.append(f"  CCG: {ccg['ccg']}{code}, to {ccg['valid_to'] or '?'}{successor}")
+    lines.append("")
+    for item in report["handovers"]:
+        lines.append(f"{item['function']} ({item['function_id']})")
+        lines.append(f"  held by {item['ccg']} in {item['ccg_area']}")
+        if not item["destinations"]:
+            successor = f" (the CCG's successor: {item['successor']})" if item["successor"] else ""
+            lines.append(f"  -> no destination from {report['first_icb_day']}{successor}")
+        for d in item["destinations"]:
+            lines.append(f"  -> {d['level']} level in {d['area']}: {d['accountable']}; {d['status']}, {d['dates']}")
+            for step in d["chain"]:
+                lines.append(f"     delegated: {step}")
+        lines.append("")
+    count, without = len(report["handovers"]), report["without_destination"]
+    lines.append(f"{count} function{'s' if count != 1 else ''} held by CCGs; {without} without a destination.")
+    return "\n".join(lines) + "\n"
+
+
+def transition_rows(report: dict) -> list[dict]:
+    """One row per (function, destination); a function with none has one row saying so."""
+    rows = []
+    for item in report["handovers"]:
+        base = {"function": item["function"], "function_id": item["function_id"], "ccg": item["ccg"]}
+        base["ccg_area"] = item["ccg_area"]
+        if not item["destinations"]:
+            rows.append(
+                {
+                    **base,
+                    "level": "",
+                    "area": "",
+                    "accountable": "",
+                    "status": "no destination",
+                    "dates": "",
+                    "delegations": "",
+                    "successor": item["successor"],
+                }
+            )
+        for d in item["destinations"]:
+            rows.append(
+                {
+                    **base,
+                    "level": d["level"],
+                    "area": d["area"],
+                    "accountable": d["accountable"],
+                    "status": d["status"],
+                    "dates": d["dates"],
+                    "delegations": "; ".join(d["chain"]),
+                    "successor": item["successor"],
+                }
+            )
+    return rows

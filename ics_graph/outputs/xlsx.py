@@ -231,10 +231,15 @@ class _Rows:
         if kind == "ref":
             ids = sorted(_ident(o, f.targets) for o in g.iris(subject, predicate))
             return ids[0] if ids else None
-        if kind == "enum":
+        if kind in ("enum", "enums"):
             vocab = f.vocab
             assert vocab is not None  # every enum field in the schema names its vocabulary
-            words = [_keyword(o, vocab) for o in g.iris(subject, predicate)]
+            known = {v.ICS + local for local in vocab.values()}
+            words = sorted(_keyword(o, vocab) for o in g.iris(subject, predicate) if o in known)
+            if key == "legal_form" and words == [v.DEFAULT_LEGAL_FORMS.get(self.entity_type(section, subject) or "")]:
+                return None  # the type's default: left blank, as the template expects
+            if kind == "enums":
+                return join_list(words) or None
             return words[0] if words else None
         if kind == "level":
             words = [_level(o) for o in g.iris(subject, predicate)]
@@ -435,6 +440,10 @@ _VOCABULARIES: dict[str, tuple[str, ...]] = {
     "instrument": tuple(v.INSTRUMENTS),
     "status": tuple(v.STATUSES),
     "holder": tuple(v.HOLDERS),
+    "legal_form": tuple(v.LEGAL_FORMS),
+    "basis": tuple(v.BASES),
+    "level_reason": tuple(v.LEVEL_REASONS),
+    "joint": ("yes", "no"),
     "reserved": ("yes", "no"),
     "current_arrangement": tuple(v.ARRANGEMENTS),
     "rag": tuple(v.RAG),
@@ -447,6 +456,10 @@ _VOCAB_COLUMNS = {
     "model": "model",
     "instrument": "instrument",
     "holder": "holder",
+    "legal_form": "legal_form",
+    "basis": "basis",
+    "level_reason": "level_reason",
+    "joint": "joint",
     "reserved": "reserved",
     "status": "status",
     "current_arrangement": "current_arrangement",
@@ -456,6 +469,8 @@ _VOCAB_COLUMNS = {
 _ID_COLUMNS = {
     ("Areas", "part_of"): "Areas",
     ("Bodies", "operates_in"): "Areas",
+    ("Bodies", "committee_of"): "Bodies",
+    ("Bodies", "successor"): "Bodies",
     ("Collaboratives", "lead"): "Bodies",
     ("Collaboratives", "members"): "Bodies",
     ("Allocations", "function"): "Functions",
@@ -495,7 +510,18 @@ _COLUMN_NOTES = {
     "statutory_basis": "the legislation, separated by ';' if several",
     "function": "the id or exact name of a function (Functions sheet, or the catalogue)",
     "area": "the id or exact name of an area",
-    "accountable": "the one accountable body (id or name)",
+    "accountable": "the accountable body (id or name); several, separated by ';', only when joint is yes",
+    "joint": "yes when the accountable bodies hold it jointly (a joint duty, a pooled fund, a joint committee)",
+    "basis": "decision (blank) or default: the statutory holder at its own level, which nobody has decided",
+    "level_reason": "why it sits above the lowest level it could: population-scale, specialist-workforce, "
+    "financial-risk, market-management, statutory-requirement, equity-across-places or other",
+    "legal_form": "blank for the type's usual legal form, or statutory-body, committee, joint-committee, "
+    "partnership, collaborative, network, contractor",
+    "committee_of": "for a committee, the body it belongs to; for a joint committee, its bodies separated by ';'",
+    "successor": "the body its functions passed to when it ended (a CCG: its ICB)",
+    "holder": "who holds it in law, separated by ';' if jointly: icb, nhs-england, ccg, local-authority, hwb, icp",
+    "in_force_from": "the first day the function exists in law (blank: always)",
+    "in_force_to": "the last day the function exists in law (blank: still in force)",
     "delivered_by": "bodies or collaboratives that deliver it, separated by ';'",
     "from": "the delegating body",
     "to": "the body (or collaborative) receiving the function",

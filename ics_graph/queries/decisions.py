@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from ics_graph.model import vocabulary as v
-from ics_graph.queries.where import _Context, _short
+from ics_graph.queries.where import _Context, _short, accountable_text
 
 __all__ = ["TITLE", "DecisionsMap", "PlaceSection", "Row", "SystemSection", "decisions_map"]
 
@@ -141,11 +141,9 @@ def decisions_map(mapping, *, as_of: str = "") -> DecisionsMap:
     live = [r for r in context.allocations if r.get("status") != _RETIRED]
 
     def row(allocation, target) -> Row:
-        steps = (
-            context.chain(allocation["function"], allocation["accountable"], target)
-            if allocation.get("accountable")
-            else []
-        )
+        steps = [  # a joint allocation: each holder's own delegations
+            step for body in allocation["accountables"] for step in context.chain(allocation["function"], body, target)
+        ]
         info = functions.get(allocation["function"], {})
         return Row(
             category=info.get("category") or _NO_CATEGORY,
@@ -153,7 +151,7 @@ def decisions_map(mapping, *, as_of: str = "") -> DecisionsMap:
             function_id=_short(allocation["function"]),
             level=allocation["level"],
             area=allocation["area_label"],
-            accountable=allocation.get("accountable_label", "(no accountable body)"),
+            accountable=accountable_text(allocation),
             delegated_to=" → ".join(s.to_body for s in steps),
             instrument="; ".join(s.instrument or "(instrument not recorded)" for s in steps),
             status=allocation.get("status", ""),
@@ -203,9 +201,9 @@ def decisions_map(mapping, *, as_of: str = "") -> DecisionsMap:
 
     holders: dict[str, set[str]] = {}
     for allocation in live:
-        if allocation.get("accountable_label"):
+        if allocation["accountables"]:
             holders.setdefault(allocation["function"], set()).add(
-                f"{allocation['accountable_label']} ({allocation['area_label']})"
+                f"{accountable_text(allocation)} ({allocation['area_label']})"
             )
     reserved = sorted(
         (

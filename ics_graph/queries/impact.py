@@ -476,7 +476,8 @@ def moved_copy(
 
     ics = v.ICS
     graph = ox.NamedNode(DRY_RUN_GRAPH)
-    copied = [ics + "accountableBody", ics + "status", ics + "effectiveFrom", ics + "effectiveTo"]
+    # every accountable body of a joint allocation moves with it, and so does 'joint'
+    copied = [ics + "accountableBody", ics + "joint", ics + "status", ics + "effectiveFrom", ics + "effectiveTo"]
     added_info: list[tuple[str, str, str | None]] = []
     for target in sorted(targets):
         new = ox.NamedNode(moved_allocation_iri(function_iri, target))
@@ -487,21 +488,21 @@ def moved_copy(
             ox.Quad(new, ox.NamedNode(ics + "level"), ox.NamedNode(v.LEVELS[key].iri), graph),
         ]
         source = template(target)
-        values: dict[str, Any] = {}
+        values: dict[str, list[Any]] = {}
         if source is not None:
             # Read from the original mapping (the copy no longer holds removed allocations).
             for quad in mapping.store.quads_for_pattern(ox.NamedNode(source), None, None, None):
                 predicate = quad.predicate.value
-                if predicate in copied and predicate not in values:
-                    values[predicate] = quad.object
-        if ics + "status" not in values:
-            values[ics + "status"] = ox.NamedNode(ics + "StatusCurrent")
+                if predicate in copied and quad.object not in values.setdefault(predicate, []):
+                    values[predicate].append(quad.object)
+        if not values.get(ics + "status"):
+            values[ics + "status"] = [ox.NamedNode(ics + "StatusCurrent")]
         for predicate in copied:
-            if predicate in values:
-                quads.append(ox.Quad(new, ox.NamedNode(predicate), values[predicate], graph))
+            for value in sorted(values.get(predicate, []), key=str):
+                quads.append(ox.Quad(new, ox.NamedNode(predicate), value, graph))
         store.extend(quads)
-        accountable = values.get(ics + "accountableBody")
-        added_info.append((new.value, target, accountable.value if accountable is not None else None))
+        accountable = sorted(body.value for body in values.get(ics + "accountableBody", []))
+        added_info.append((new.value, target, accountable[0] if accountable else None))
 
     gone = set(removed)
     sources = (

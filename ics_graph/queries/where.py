@@ -106,6 +106,30 @@ class Holding:
         return data
 
 
+def _one_row_each(rows: list[dict]) -> list[dict]:
+    """One row per allocation: a joint allocation comes back once per accountable body,
+    and keeps them all, sorted by label (``accountables``, ``accountable_labels``)."""
+    merged: dict[str, dict] = {}
+    for row in rows:
+        first = merged.setdefault(row["a"], {**row, "accountables": [], "accountable_labels": []})
+        if row.get("accountable") and row["accountable"] not in first["accountables"]:
+            first["accountables"].append(row["accountable"])
+            first["accountable_labels"].append(row.get("accountable_label", _short(row["accountable"])))
+    for row in merged.values():
+        pairs = sorted(zip(row["accountable_labels"], row["accountables"], strict=True))
+        row["accountable_labels"] = [label for label, _ in pairs]
+        row["accountables"] = [iri for _, iri in pairs]
+    return [merged[a] for a in sorted(merged)]
+
+
+def accountable_text(row: dict) -> str:
+    """The accountable body as a person reads it: one name, or several held jointly."""
+    labels = row["accountable_labels"]
+    if not labels:
+        return "(no accountable body)"
+    return labels[0] if len(labels) == 1 else " and ".join([", ".join(labels[:-1]), labels[-1]]) + " (jointly)"
+
+
 class _Context:
     """The projections one query needs, fetched once."""
 
@@ -115,7 +139,7 @@ class _Context:
         # rather than filtering every allocation of a national store at the end.
         term = " ".join(iri_terms([function])) if function else ""  # a valid IRI, escaped, or nothing
         restrict = f"VALUES ?function {{ {term} }}" if term else ""
-        self.allocations = mapping.select(_ALLOCATIONS % restrict)
+        self.allocations = _one_row_each(mapping.select(_ALLOCATIONS % restrict))
         self.delegations = mapping.select(_DELEGATIONS % restrict)
         deliverers = mapping.select(_DELIVERERS % (f"?a ics:function {term} ." if term else ""))
         self.delivered_by: dict[str, list[str]] = {}
@@ -133,7 +157,7 @@ class _Context:
             allocation=_short(row["a"]),
             area=row["area_label"],
             level=row["level"],
-            accountable=row.get("accountable_label", "(no accountable body)"),
+            accountable=accountable_text(row),
             delivered_by=self.delivered_by.get(row["a"], []),
             status=row.get("status", ""),
             start=row.get("from", ""),
@@ -144,8 +168,8 @@ class _Context:
             source=_loc(self.mapping, row["a"]),
             covers_from_above=row["area"] != target,
         )
-        if row.get("accountable"):
-            holding.chain = self.chain(row["function"], row["accountable"], target)
+        for body in row["accountables"]:  # a joint allocation: each holder's own delegations
+            holding.chain += self.chain(row["function"], body, target)
         return holding
 
     def chain(self, function: str, start_body: str, target: str) -> list[Step]:
@@ -249,7 +273,9 @@ _FUNCTION = """
 SELECT ?label ?code ?category ?holder ?reserved ?lowest ?minimum ?icb_from WHERE {
   ?f rdfs:label ?label .
   OPTIONAL { ?f skos:notation ?code } OPTIONAL { ?f ics:category/rdfs:label ?category }
-  OPTIONAL { ?f ics:statutoryHolder/rdfs:label ?holder } OPTIONAL { ?f ics:reserved ?reserved }
+  OPTIONAL { SELECT ?f (GROUP_CONCAT(?one; separator=" and ") AS ?holder) WHERE {
+    SELECT ?f ?one WHERE { ?f ics:statutoryHolder/rdfs:label ?one } ORDER BY ?one } GROUP BY ?f }
+  OPTIONAL { ?f ics:reserved ?reserved }
   OPTIONAL { ?f ics:lowestLevel/rdfs:label ?lowest } OPTIONAL { ?f ics:minimumLevel/rdfs:label ?minimum }
   OPTIONAL { ?f ics:icbFrom ?icb_from }
 } LIMIT 1
@@ -486,7 +512,7 @@ def body_report(mapping, body: str) -> BodyReport:
     ]
     return BodyReport(
         body=details,
-        accountable_for=sorted((allocation(r) for r in live if r.get("accountable") == body), key=order),
+        accountable_for=sorted((allocation(r) for r in live if body in r["accountables"]), key=order),
         delivers=sorted((allocation(r) for r in live if r["a"] in delivered), key=order),
         delegated=sorted((delegation(r) for r in context.delegations if r["from"] == body), key=order),
         received=sorted((delegation(r) for r in context.delegations if r["to"] == body), key=order),
