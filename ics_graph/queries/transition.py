@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from ics_graph.model.sparql import IRI
 from ics_graph.queries.where import _Context, _short, accountable_text
 
-__all__ = ["LAST_CCG_DAY", "FIRST_ICB_DAY", "TransitionReport", "transition"]
+__all__ = ["FIRST_ICB_DAY", "LAST_CCG_DAY", "TransitionReport", "transition"]
 
 LAST_CCG_DAY = "2022-06-30"  # Health and Care Act 2022: CCGs abolished, functions to ICBs
 FIRST_ICB_DAY = "2022-07-01"
@@ -114,10 +114,7 @@ def transition(mapping, system: str) -> TransitionReport:
     ccgs = []
     for row in mapping.select(_CCGS):
         areas = [r["area"] for r in mapping.select(_OPERATES_IN, {"ccg": IRI(row["ccg"])})]
-        exists = (not row.get("from") or row["from"] <= LAST_CCG_DAY) and (
-            not row.get("to") or LAST_CCG_DAY <= row["to"]
-        )
-        if exists and any(area in inside for area in areas):
+        if _in_force(row, LAST_CCG_DAY) and any(area in inside for area in areas):  # the CCG existed then
             ccgs.append({**row, "areas": sorted(a for a in areas if a in inside)})
     ccgs.sort(key=lambda c: (c["label"], c["ccg"]))
     live = [r for r in context.allocations if (r.get("status") or "").lower() != _RETIRED]
