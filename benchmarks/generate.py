@@ -228,7 +228,7 @@ def generate_extremes(out: Path, steps: int) -> None:
             "from": f"b{i:06d}",
             "to": f"b{i + 1:06d}",
             "area": "sys",
-            "instrument": "committee-of-board",
+            "instrument": "other",
         }
         for i in range(steps)
     ]
@@ -238,7 +238,7 @@ def generate_extremes(out: Path, steps: int) -> None:
             "from": f"b{steps:06d}",
             "to": "b000001",
             "area": "sys",
-            "instrument": "committee-of-board",
+            "instrument": "other",
         }
     )
     (out / "system.yaml").write_text(_section("areas", areas) + _section("allocations", allocations), encoding="utf-8")
@@ -311,7 +311,7 @@ def extremes_ntriples(out: Path, steps: int) -> Path:
             f"{d} <{ics}delegator> <{idp}body/b{source:06d}> .",
             f"{d} <{ics}delegatorRemainsAccountable> {true} .",
             f"{d} <{ics}function> <{idp}function/chained> .",
-            f"{d} <{ics}instrument> <{ics}CommitteeOfBoard> .",
+            f"{d} <{ics}instrument> <{ics}OtherInstrument> .",
             f"{d} <{ics}status> <{ics}StatusCurrent> .",
         ]
     path = out / "extremes.nt"

@@ -398,6 +398,8 @@ def reason(paths, fmt, store, allow_outside):
     """Check the ontology and the mapping together with the HermiT OWL reasoner.
 
     Exits 1 when they are inconsistent, explaining which entities are involved.
+    When they are consistent, lists the allocations HermiT classifies as without
+    legal standing (an accountable body that is not a statutory body); exit 0 still.
     Needs Java (17 or later).
     """
     from ics_graph.app.reasoning import reason_about
@@ -405,9 +407,11 @@ def reason(paths, fmt, store, allow_outside):
     mapping = _load(paths, store, whole=True, allow_outside=allow_outside)
     report = reason_about(mapping)
     if fmt == "json":
-        click.echo(json.dumps({"consistent": report.consistent, "problems": report.problems}, indent=2))
+        click.echo(json.dumps(report.as_dict(), indent=2))
     elif report.consistent:
         click.echo(f"Consistent: the ontology and {len(mapping)} triples of data have no contradiction (HermiT).")
+        for line in report.standing_lines():
+            click.echo(line)
     else:
         click.echo("Inconsistent:")
         for problem in report.problems:

@@ -18,7 +18,7 @@ DEFECTS = """
 functions:
   - {id: ifr, name: Individual funding requests, lowest_level: system, minimum_level: system}
 allocations:
-  - {id: eprr-north, function: eprr, area: north, accountable: shire-icb}
+  - {id: eprr-north, function: eprr, area: north, accountable: shire-icb, effective_from: 2022-07-01}
 collaboratives:
   - {id: undecided, name: Undecided collaborative, model: undecided, members: [shire-acute]}
 """
@@ -46,7 +46,7 @@ def test_findings_exit_1_and_are_reported_once_with_their_source_line(mapping):
     result = run("check", mapping)
     assert result.exit_code == 1
     out = result.output
-    assert out.count("Individual funding requests has no allocation anywhere in Shire") == 1
+    assert out.count("Individual funding requests has no allocation anywhere in Shire from 2022-07-01") == 1
     assert "defects.yaml:3:5:" in out  # the ifr function, line 3
     assert "Emergency preparedness sits at place level in North Shire, below the minimum scale it needs (system)" in out
     assert "hint:" in out and "\x1b[" not in out  # no colour when not on a terminal
@@ -80,7 +80,7 @@ def test_every_format_is_deterministic_and_parseable(mapping, tmp_path):
     report = json.loads((tmp_path / "a-json.json").read_text())
     assert report["summary"] == {"error": 2, "warning": 1, "info": 1, "waived": 0, "baselined": 0}
     suite = ET.parse(tmp_path / "a-junit.xml").getroot()
-    assert len(suite.findall(".//testcase")) == 15
+    assert len(suite.findall(".//testcase")) == 19
     sarif = json.loads((tmp_path / "a-sarif.sarif").read_text())
     assert sarif["version"] == "2.1.0" and len(sarif["runs"][0]["results"]) == 4
     assert "::error file=" in (tmp_path / "a-github.log").read_text()

@@ -21,7 +21,7 @@ functions:
   - {id: ifr, name: Individual funding requests, lowest_level: system, minimum_level: system}
   - {id: phm, name: Population health management, lowest_level: place, minimum_level: place}
 allocations:
-  - {function: phm, area: shire, accountable: shire-icb}
+  - {function: phm, area: shire, accountable: shire-icb, effective_from: 2022-07-01}
 """
 
 
@@ -44,7 +44,7 @@ def run(folder, config_text: str | None = None, **kwargs):
 def test_without_configuration_all_rules_run(mapping_dir):
     result = run(mapping_dir)
     assert sorted(f.rule for f in result.findings) == ["subsidiarity-above-lowest-level", "unowned-function"]
-    assert len(result.rules) == 15
+    assert len(result.rules) == 19
 
 
 def test_select_ignore_and_severity(mapping_dir):
@@ -140,7 +140,7 @@ def test_baseline_round_trip(mapping_dir, tmp_path):
     # A new finding shows through the baseline.
     (mapping_dir / "more.yaml").write_text("functions:\n  - {id: new, name: A new function}\n")
     newer = run(mapping_dir, baseline=read_baseline(path))
-    assert [f.message for f in newer.findings] == ["A new function has no allocation anywhere in Shire"]
+    assert [f.message for f in newer.findings] == ["A new function has no allocation anywhere in Shire from 2022-07-01"]
     assert newer.baselined == 2
 
 

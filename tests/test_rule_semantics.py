@@ -16,6 +16,7 @@ change which findings there are), and with areas given only their type, as RDF m
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -58,6 +59,9 @@ MODELLED = (
     "area-hierarchy",
     "delegation-cycle",
     "dependency-cycle",
+    "accountable-without-legal-standing",
+    "delegation-instrument-mismatch",
+    "subsidiarity-undecided",
 )
 
 
@@ -76,6 +80,10 @@ class Holding:
     retired: bool = False
     rationale: str = ""
     declared_level: str | None = None
+    joint: bool = False  # an allocation's ics:joint true
+    basis: str | None = None  # an allocation's basis: "BasisDefault", "BasisDecision" or none stated
+    level_reason: bool = False  # an allocation's ics:levelReason given
+    instrument: str = "CommitteeOfBoard"  # a delegation's legal instrument
 
 
 @dataclass
@@ -89,6 +97,9 @@ class Mapping:
     functions: dict = field(default_factory=dict)  # iri -> (lowest, minimum or None, icb_from or None, reserved)
     depends_on: set = field(default_factory=set)  # (function, function it depends on)
     holdings: list = field(default_factory=list)
+    forms: dict = field(default_factory=dict)  # body iri -> legal form stated in place of its type's default
+    committee_of: dict = field(default_factory=lambda: defaultdict(set))  # body -> {(parent, predicate)}
+    holders: dict = field(default_factory=dict)  # function iri -> the classes of its statutory holders
 
     def above(self, area: str) -> set:
         """The area and every area it is part of, at any distance (part_of*)."""
@@ -101,8 +112,92 @@ class Mapping:
         return seen
 
 
+COMMITTEE_OF = ICS + "committeeOf"
+SUB_ORGANIZATION_OF = "http://www.w3.org/ns/org#subOrganizationOf"
+#: what the law makes each kind of body (NHS Act 2006; the ontology fixes the first group)
+LEGAL_FORM = {
+    "IntegratedCareBoard": "StatutoryBody",
+    "NHSEngland": "StatutoryBody",
+    "ClinicalCommissioningGroup": "StatutoryBody",
+    "LocalAuthority": "StatutoryBody",
+    "CombinedAuthority": "StatutoryBody",
+    "AcuteTrust": "StatutoryBody",
+    "MentalHealthTrust": "StatutoryBody",
+    "CommunityTrust": "StatutoryBody",
+    "PlaceCommittee": "Committee",
+    "JointCommittee": "JointCommittee",
+    # defaults only: a mapping may say otherwise
+    "IntegratedCarePartnership": "JointCommittee",
+    "PlaceBasedPartnership": "Partnership",
+    "PrimaryCareNetwork": "Network",
+    "GPPractice": "Contractor",
+    "OtherBody": "Partnership",
+}
+#: statutory holder class -> its holder type
+HOLDER_CLASSES = {
+    "IntegratedCareBoard": "HolderICB",
+    "LocalAuthority": "HolderLocalAuthority",
+    "IntegratedCarePartnership": "HolderICP",
+    "NHSEngland": "HolderNHSEngland",
+}
+INSTRUMENTS = (
+    "S65Z5Delegation",
+    "S65Z5JointExercise",
+    "S65Z6JointCommittee",
+    "S75Partnership",
+    "CommitteeOfBoard",
+    "LeadProviderContract",
+    "OtherInstrument",
+)
+TRUSTS = ("AcuteTrust", "MentalHealthTrust", "CommunityTrust")
+NHS_BODIES = ("NHSEngland", "IntegratedCareBoard", "ClinicalCommissioningGroup", *TRUSTS)
+
+
+def legal_form(m: Mapping, body: str) -> str:
+    """A body's legal form: a provider collaborative's is collaborative; a body's is the
+    one stated for it, else its type's."""
+    if body in m.collaboratives:
+        return "Collaborative"
+    return m.forms.get(body) or LEGAL_FORM[m.bodies[body]]
+
+
+def classes_of(m: Mapping, body: str) -> set:
+    """The classes a body is an instance of, as far as the holder types go."""
+    return {m.bodies.get(body, "ProviderCollaborative")}
+
+
+def instrument_mismatch(m: Mapping, instrument: str, delegator: str, delegate: str) -> bool:
+    """Whether ``instrument`` does not fit a delegation from ``delegator`` to ``delegate``:
+    s65Z5 only to NHS England, an ICB, an NHS trust, a local or combined authority (never a
+    CCG); committee-of-board only to a committee of the delegator, at any depth; s65Z6 only
+    to a joint committee of the delegator; s75 only between an NHS body and a local
+    authority; a lead provider contract only with an NHS trust."""
+    kind, by = m.bodies.get(delegate, "ProviderCollaborative"), m.bodies.get(delegator)
+
+    def parents(body):
+        return {parent for parent, _ in m.committee_of.get(body, ())}
+
+    if instrument in ("S65Z5Delegation", "S65Z5JointExercise"):
+        return kind not in ("NHSEngland", "IntegratedCareBoard", *TRUSTS, "LocalAuthority", "CombinedAuthority")
+    if instrument == "CommitteeOfBoard":
+        seen, todo = set(), [delegate]
+        while todo:
+            for parent in parents(todo.pop()) - seen:
+                seen.add(parent)
+                todo.append(parent)
+        return delegator not in seen
+    if instrument == "S65Z6JointCommittee":
+        return not (legal_form(m, delegate) == "JointCommittee" and delegator in parents(delegate))
+    if instrument == "S75Partnership":
+        return not ((by in NHS_BODIES and kind == "LocalAuthority") or (by == "LocalAuthority" and kind in NHS_BODIES))
+    if instrument == "LeadProviderContract":
+        return kind not in TRUSTS
+    return False
+
+
 def random_mapping(seed: int) -> Mapping:
     rng = random.Random(seed)
+    legal = random.Random(seed + 1_000_003)  # legal forms, committees, instruments: their own stream
     m = Mapping()
 
     def area(kind, name, parent=None):
@@ -124,11 +219,14 @@ def random_mapping(seed: int) -> Mapping:
     for s in range(rng.randint(1, 2)):
         system = area("System", f"s{s}")
         systems.append(system)
-        body("IntegratedCareBoard", f"s{s}-icb", system)
+        icb = body("IntegratedCareBoard", f"s{s}-icb", system)
         for p in range(rng.randint(2, 3)):
             place = area("Place", f"s{s}-p{p}", system)
             places.append(place)
-            body("PlaceCommittee", f"s{s}-p{p}-committee", place)
+            committee = body("PlaceCommittee", f"s{s}-p{p}-committee", place)
+            link = legal.choice([COMMITTEE_OF, SUB_ORGANIZATION_OF, None])  # ics:committeeOf, part_of, or not said
+            if link:
+                m.committee_of[committee].add((icb, link))
             for n in range(rng.randint(0, 2)):
                 hood = area("Neighbourhood", f"s{s}-p{p}-n{n}", place)
                 hoods.append(hood)
@@ -149,8 +247,28 @@ def random_mapping(seed: int) -> Mapping:
         )
         for t in range(3)
     ]
-    body("LocalAuthority", "council", *rng.sample(places, min(2, len(places))))
-    body("OtherBody", "two-levels", rng.choice(systems), rng.choice(places + hoods))  # its level is the higher one
+    council = body("LocalAuthority", "council", *rng.sample(places, min(2, len(places))))
+    # its level is the higher one
+    two_levels = body("OtherBody", "two-levels", rng.choice(systems), rng.choice(places + hoods))
+    # legal standing: bodies of every legal form, committees of one or two bodies, forms stated in place of the default
+    if legal.random() < 0.5:
+        m.forms[two_levels] = legal.choice(["StatutoryBody", "Contractor", "Network"])
+    first_icb = f"{ID}body/s0-icb"
+    joint = body("JointCommittee", "joint", legal.choice(systems))
+    for parent in legal.sample([first_icb, council, trusts[0]], legal.randint(0, 2)):
+        m.committee_of[joint].add((parent, legal.choice([COMMITTEE_OF, SUB_ORGANIZATION_OF])))
+    icp = body("IntegratedCarePartnership", "icp", legal.choice(systems))
+    m.committee_of[icp].add((first_icb, COMMITTEE_OF))
+    if legal.random() < 0.3:
+        m.forms[icp] = "Partnership"  # a 2020-21 'ICP' that was a partnership
+    body("PlaceBasedPartnership", "partnership", legal.choice(places))
+    body("GPPractice", "practice", *legal.sample(hoods, min(1, len(hoods))))
+    if legal.random() < 0.5:
+        body("ClinicalCommissioningGroup", "ccg", legal.choice(places))
+    if legal.random() < 0.5:
+        body("CombinedAuthority", "combined", legal.choice(systems))
+    if legal.random() < 0.5:
+        body("NHSEngland", "nhse")
     for c in range(2):
         members = set(rng.sample(trusts, rng.randint(0, 2)))
         model = rng.choice(["LeadProviderModel", "AllianceModel", "UndecidedModel"])
@@ -164,6 +282,7 @@ def random_mapping(seed: int) -> Mapping:
             rng.choice([None, None, *DATES]),
             rng.random() < 0.15,
         )
+        m.holders[f"{ID}function/f{f}"] = set(legal.sample(sorted(HOLDER_CLASSES), legal.choice([0, 1, 1, 2])))
     functions = sorted(m.functions)
     for _ in range(rng.randint(0, 6)):
         m.depends_on.add((rng.choice(functions), rng.choice(functions)))
@@ -185,6 +304,9 @@ def random_mapping(seed: int) -> Mapping:
         dates(h)
         if rng.random() < 0.2:
             h.declared_level = rng.choice(list(RANK))
+        h.joint = legal.random() < (0.5 if len(h.bodies) > 1 else 0.05)
+        h.basis = legal.choice([None, None, "BasisDecision", "BasisDefault", "BasisDefault"])
+        h.level_reason = legal.random() < 0.25
         m.holdings.append(h)
     allocated = [h for h in m.holdings if h.bodies]
     for d in range(rng.randint(3, 15)):
@@ -208,6 +330,24 @@ def random_mapping(seed: int) -> Mapping:
             )
         h.bodies = {rng.choice(receivers)}
         dates(h)
+        h.instrument = legal.choice(INSTRUMENTS)
+        fitting = [
+            (instrument, to)
+            for instrument in INSTRUMENTS[:-1]  # not OtherInstrument, which always fits
+            for to in receivers
+            if not instrument_mismatch(m, instrument, h.delegator, to)
+        ]
+        if fitting and legal.random() < 0.5:  # half the time an instrument and a delegate that fit
+            h.instrument, to = legal.choice(fitting)
+            h.bodies = {to}
+        m.holdings.append(h)
+    # now and then a delegation to a committee or joint committee of the delegator, or under s75
+    offers = [(parent, child, "CommitteeOfBoard") for child, links in m.committee_of.items() for parent, _ in links]
+    offers += [(parent, joint, "S65Z6JointCommittee") for parent, _ in m.committee_of.get(joint, ())]
+    offers += [(first_icb, council, "S75Partnership"), (council, first_icb, "S75Partnership")]
+    for n, (source, to, instrument) in enumerate(sorted(legal.sample(offers, legal.randint(0, 3)))):
+        h = Holding(f"{ID}delegation/fit{n}", "Delegation", legal.choice(functions), legal.choice(candidate_areas))
+        h.delegator, h.bodies, h.instrument = source, {to}, instrument
         m.holdings.append(h)
     return m
 
@@ -217,9 +357,10 @@ def _label(iri: str, labels: int) -> list[str]:
     return [f'<{iri}> <{LABEL}> "{name}" .', f'<{iri}> <{LABEL}> "Name of {name}"@en .'][:labels]
 
 
-def to_ntriples(m: Mapping, labels: int = 1, levels: bool = True) -> str:
-    """The mapping as N-Triples, with ``labels`` rdfs:label statements on each entity, and
-    each area's level stated (``levels``) or left to its type, as RDF may."""
+def to_ntriples(m: Mapping, labels: int = 1, levels: bool = True, forms: bool = True) -> str:
+    """The mapping as N-Triples, with ``labels`` rdfs:label statements on each entity,
+    each area's level stated (``levels``) or left to its type, as RDF may, and each body's
+    legal form stated (``forms``) or, when it is its type's default, left to the type."""
     out = []
 
     def t(s, p, o):
@@ -240,6 +381,10 @@ def to_ntriples(m: Mapping, labels: int = 1, levels: bool = True) -> str:
         out.extend(_label(iri, labels))
     for iri, cls in m.bodies.items():
         t(iri, RDF_TYPE, f"<{ICS}{cls}>")
+        if iri in m.forms or forms:
+            t(iri, RDF_TYPE, f"<{ICS}{legal_form(m, iri)}>")
+        for parent, predicate in sorted(m.committee_of.get(iri, ())):
+            t(iri, predicate, f"<{parent}>")
         for where in sorted(m.operates_in[iri]):
             t(iri, ICS + "operatesIn", f"<{where}>")
         out.extend(_label(iri, labels))
@@ -260,6 +405,8 @@ def to_ntriples(m: Mapping, labels: int = 1, levels: bool = True) -> str:
             t(iri, ICS + "icbFrom", date(icb_from))
         if reserved:
             t(iri, ICS + "reserved", '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>')
+        for holder in sorted(m.holders.get(iri, ())):
+            t(iri, ICS + "statutoryHolder", f"<{ICS}{HOLDER_CLASSES[holder]}>")
     for before, after in sorted(m.depends_on):
         t(before, ICS + "dependsOn", f"<{after}>")
         out.extend(_label(iri, labels))
@@ -271,7 +418,7 @@ def to_ntriples(m: Mapping, labels: int = 1, levels: bool = True) -> str:
             t(h.iri, ICS + ("accountableBody" if h.kind == "Allocation" else "delegate"), f"<{b}>")
         if h.delegator:
             t(h.iri, ICS + "delegator", f"<{h.delegator}>")
-            t(h.iri, ICS + "instrument", f"<{ICS}CommitteeOfBoard>")
+            t(h.iri, ICS + "instrument", f"<{ICS}{h.instrument}>")
         if h.start:
             t(h.iri, ICS + "effectiveFrom", date(h.start))
         if h.end:
@@ -281,6 +428,12 @@ def to_ntriples(m: Mapping, labels: int = 1, levels: bool = True) -> str:
             t(h.iri, ICS + "rationale", f'"{h.rationale}"')
         if h.declared_level:
             t(h.iri, ICS + "level", f"<{h.declared_level}>")
+        if h.kind == "Allocation" and h.joint:
+            t(h.iri, ICS + "joint", '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>')
+        if h.kind == "Allocation" and h.basis:
+            t(h.iri, ICS + "basis", f"<{ICS}{h.basis}>")
+        if h.kind == "Allocation" and h.level_reason:
+            t(h.iri, ICS + "levelReason", f"<{ICS}ReasonSpecialistWorkforce>")
     return "\n".join(out) + "\n"
 
 
@@ -318,7 +471,7 @@ def expected(m: Mapping) -> Counter:
     # multiple-accountable: two allocations of F in one area, different bodies, overlapping
     # periods; or one allocation with more than one accountable body
     for a in allocations:
-        if len(a.bodies) > 1:
+        if len(a.bodies) > 1 and not a.joint:  # several bodies marked joint answer together
             add("multiple-accountable", a.iri)
         for b in allocations:
             if a.iri < b.iri and a.function == b.function and a.area == b.area:
@@ -357,12 +510,58 @@ def expected(m: Mapping) -> Counter:
     for a, (start, end) in m.area_dates.items():
         if end < start:
             add("date-inconsistency", a)
-    # unowned-function: in every system with an allocation in or inside it
+    # ... and in force on a day when its area, a body it names or its delegator does not exist
+    for h in live:
+        if h.start and h.end and h.end < h.start:
+            continue
+        named = {h.area, *h.bodies, *([h.delegator] if h.delegator else [])}
+        for entity in named & set(m.area_dates):
+            valid_from, valid_to = m.area_dates[entity]
+            if (valid_from and (h.start is None or h.start < valid_from)) or (
+                valid_to and (h.end is None or h.end > valid_to)
+            ):
+                add("date-inconsistency", h.iri, [entity, h.function])
+
+    # unowned-function, over time: a function with, on some day a system is loaded for
+    # checking (an allocation in force in it that day), no allocation in force in, inside or
+    # above the system that day. An allocation is in a system on a day when every area between
+    # them exists that day. Whether a function is held changes only on a boundary day (a start,
+    # or the day after an end), so those days (and one before every date) are the days tested.
+    def exists(area, day):
+        start, end = m.area_dates.get(area, (None, None))
+        return (start is None or start <= day) and (end is None or day <= end)
+
+    def linked(lower, upper, day):
+        between = {x for x in m.above(lower) if upper in m.above(x)}
+        return all(exists(x, day) for x in between)
+
+    def next_day(day):
+        return (dt.date.fromisoformat(day) + dt.timedelta(days=1)).isoformat()
+
+    days = {"0001-01-01"}
+    for h in m.holdings:
+        days |= {h.start} if h.start else set()
+        days |= {next_day(h.end)} if h.end else set()
+    for start, end in m.area_dates.values():
+        days |= {start, next_day(end)}
     systems = [a for a, k in m.areas.items() if k == "System"]
-    loaded = {s for s in systems for h in allocations if s in m.above(h.area)}
-    for s in loaded:
+    for s in systems:
         for f in m.functions:
-            if not any(h.function == f and (s in m.above(h.area) or h.area in m.above(s) - {s}) for h in allocations):
+            gap = False
+            for day in sorted(days):
+                if not any(in_force(h, day) and s in m.above(h.area) and linked(h.area, s, day) for h in allocations):
+                    continue  # the system is not loaded that day
+                if not any(
+                    h.function == f
+                    and in_force(h, day)
+                    and (
+                        (s in m.above(h.area) and linked(h.area, s, day))
+                        or (h.area in m.above(s) - {s} and linked(s, h.area, day))
+                    )
+                    for h in allocations
+                ):
+                    gap = True
+            if gap:
                 add("unowned-function", f, [s])
     for h in allocations:
         if not h.bodies:
@@ -382,8 +581,8 @@ def expected(m: Mapping) -> Counter:
         lowest, minimum, _, _ = m.functions[h.function]
         rank = rank_of_area[h.area]
         floor = min(RANK[lowest], RANK[minimum]) if minimum else RANK[lowest]
-        if rank < floor and not h.rationale.strip():
-            add("subsidiarity-above-lowest-level", h.iri)
+        if rank < floor and not h.level_reason:  # a rationale alone does not answer it
+            add("subsidiarity-undecided" if h.basis == "BasisDefault" else "subsidiarity-above-lowest-level", h.iri)
         if minimum and rank > RANK[minimum]:
             add("subsidiarity-below-required-scale", h.iri)
     # trust-not-in-collaborative; collaborative-lead
@@ -421,6 +620,18 @@ def expected(m: Mapping) -> Counter:
             if len(members) > 1 or graph.has_edge(members[0], members[0]):
                 add(rule, members[0], [*members[1:], *([group] if group else [])])
 
+    # accountable-without-legal-standing: an accountable body of a legal form other than
+    # statutory body, unless the law gives the function to that kind of body itself
+    for a in allocations:
+        for b in a.bodies:
+            if legal_form(m, b) != "StatutoryBody" and not classes_of(m, b) & m.holders[a.function]:
+                add("accountable-without-legal-standing", a.iri, [b])
+    # delegation-instrument-mismatch: the instrument does not fit the delegator and delegate
+    for d in delegations:
+        for to in d.bodies:
+            if instrument_mismatch(m, d.instrument, d.delegator, to):
+                add("delegation-instrument-mismatch", d.iri, [to])
+
     for f in m.functions:
         cycles("delegation-cycle", [(d.delegator, b) for d in delegations if d.function == f for b in d.bodies], f)
     cycles("dependency-cycle", sorted(m.depends_on), None)  # the kind of edge is no entity
@@ -431,9 +642,11 @@ RULES = [r for r in load_rules() if r.slug in MODELLED]
 SEVERITY = {r.slug: r.severity.name.lower() for r in RULES}
 
 
-def found_by_rules(tmp_path, m: Mapping, labels: int = 1, levels: bool = True, stored: bool = False) -> Counter:
-    path = tmp_path / f"mapping-{labels}-{levels}.nt"
-    path.write_text(to_ntriples(m, labels, levels), encoding="utf-8")
+def found_by_rules(
+    tmp_path, m: Mapping, labels: int = 1, levels: bool = True, stored: bool = False, forms: bool = True
+) -> Counter:
+    path = tmp_path / f"mapping-{labels}-{levels}-{forms}.nt"
+    path.write_text(to_ntriples(m, labels, levels, forms), encoding="utf-8")
     mapping = load_mapping([path])
     if stored:  # the same rules, unchanged, on an Oxigraph folder
         spec = StoreSpec("oxigraph", str(tmp_path / "store"))
@@ -475,6 +688,15 @@ def test_an_area_typed_in_rdf_without_its_level_is_at_its_type_s_level(tmp_path,
     states what an RDF file leaves to the type, so the level rules still see the area."""
     m = random_mapping(seed)
     assert found_by_rules(tmp_path, m, levels=False) == expected(m)
+
+
+@pytest.mark.parametrize("seed", range(0, 40, 4))
+def test_a_body_typed_in_rdf_without_its_legal_form_has_its_type_s_default(tmp_path, seed):
+    """A place committee is a committee, a PCN a network: the loader states the default
+    legal form of a body's type when an RDF file gives none, so the rules of legal
+    standing still see it."""
+    m = random_mapping(seed)
+    assert found_by_rules(tmp_path, m, forms=False) == expected(m)
 
 
 @pytest.mark.parametrize("seed", range(0, 40, 8))

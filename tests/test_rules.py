@@ -60,8 +60,92 @@ def test_unowned_function_in_a_mapped_system(tmp_path):
         """,
         "unowned-function",
     )
-    assert f.message == "Individual funding requests has no allocation anywhere in Shire"
+    # Shire is loaded for checking from 2022-07-01, when the clean fixture's allocations start.
+    assert f.message == "Individual funding requests has no allocation anywhere in Shire from 2022-07-01"
     assert f.location.file.endswith("extra.yaml") and f.location.line == 3
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        pytest.param(
+            # An undated allocation loads Shire from the start: ifr is never held, and
+            # chc and eprr only from 2022-07-01 (the clean fixture).
+            """
+            functions:
+              - {id: ifr, name: Individual funding requests, lowest_level: system, minimum_level: system}
+              - {id: ls, name: Local services, lowest_level: system, minimum_level: system}
+            allocations:
+              - {function: ls, area: shire, accountable: shire-icb}
+            """,
+            [
+                "Continuing healthcare has no allocation in Shire before 2022-07-01",
+                "Emergency preparedness has no allocation in Shire before 2022-07-01",
+                "Individual funding requests has no allocation anywhere in Shire",
+            ],
+            id="never-held-and-held-only-later",
+        ),
+        pytest.param(
+            """
+            functions:
+              - {id: ifr, name: Individual funding requests, lowest_level: system, minimum_level: system}
+            allocations:
+              - {function: ifr, area: shire, accountable: shire-icb, effective_from: 2022-07-01, effective_to: 2023-03-31}
+            """,
+            ["Individual funding requests has no allocation in Shire from 2023-04-01"],
+            id="held-then-lapses",
+        ),
+        pytest.param(
+            # Shire is loaded from 2021-04-01 (a council's chc), eprr held only from 2022-07-01:
+            # the gap comes first, and the message says when the function is first held.
+            """
+            allocations:
+              - {function: chc, area: north, accountable: north-council, effective_from: 2021-04-01, effective_to: 2022-06-30}
+            """,
+            ["Emergency preparedness has no allocation in Shire from 2021-04-01 (it is first held from 2022-07-01)"],
+            id="gap-before-it-is-first-held",
+        ),
+        pytest.param(
+            # ... but not when the function itself ends in law that day
+            """
+            functions:
+              - {id: ifr, name: Individual funding requests, lowest_level: system, minimum_level: system, in_force_to: 2023-03-31}
+            allocations:
+              - {function: ifr, area: shire, accountable: shire-icb, effective_from: 2022-07-01, effective_to: 2023-03-31}
+            """,
+            [],
+            id="near-miss-function-ends-in-law",
+        ),
+    ],
+)
+def test_unowned_function_names_the_first_day_of_the_gap(tmp_path, extra, expected):
+    assert sorted(f.message for f in findings(tmp_path, extra, "unowned-function")) == expected
+
+
+@pytest.mark.parametrize("scoped", [False, True])
+def test_a_function_a_system_defines_for_itself_is_not_asked_of_another(tmp_path, scoped):
+    applies = ", applies_in: [shire]" if scoped else ""
+    found = findings(
+        tmp_path,
+        f"""
+        areas:
+          - {{id: wold, name: The Wold, level: system, part_of: region}}
+        bodies:
+          - {{id: wold-icb, name: NHS Wold ICB, type: icb, operates_in: wold}}
+        functions:
+          - {{id: shire-sc, name: Shire strategic commissioning, lowest_level: system, minimum_level: system{applies}}}
+        allocations:
+          - {{function: shire-sc, area: shire, accountable: shire-icb, effective_from: 2022-07-01}}
+          - {{function: eprr, area: wold, accountable: wold-icb, effective_from: 2022-07-01}}
+        """,
+        "unowned-function",
+    )
+    messages = sorted(f.message for f in found)
+    # the national functions are asked of both systems either way
+    assert "Continuing healthcare has no allocation anywhere in The Wold from 2022-07-01" in messages
+    local = "Shire strategic commissioning has no allocation anywhere in The Wold from 2022-07-01"
+    assert (local in messages) is not scoped
+    assert not [m for m in messages if "in Shire" in m]
 
 
 def test_allocation_without_accountable_body(tmp_path):
@@ -71,7 +155,7 @@ def test_allocation_without_accountable_body(tmp_path):
         functions:
           - {id: ifr, name: Individual funding requests, lowest_level: system, minimum_level: system}
         allocations:
-          - {function: ifr, area: shire, rationale: x}
+          - {function: ifr, area: shire, rationale: x, effective_from: 2022-07-01}
         """,
         "unowned-function",
     )
@@ -119,7 +203,7 @@ def test_place_coverage_gap_names_the_missing_place(tmp_path):
           - {id: phm, name: Population health management, lowest_level: place, minimum_level: place}
         allocations:
           - {function: phm, area: shire, accountable: shire-icb, rationale: r, status: retired}
-          - {function: phm, area: north, accountable: shire-icb}
+          - {function: phm, area: north, accountable: shire-icb, effective_from: 2022-07-01}
         """,
         "place-coverage-gap",
     )
@@ -173,8 +257,11 @@ def test_near_miss_consecutive_periods(tmp_path):
         only(
             tmp_path,
             """
+        bodies:
+          - {id: shire-ccg, name: NHS Shire CCG, type: ccg, operates_in: shire, valid_to: 2022-06-30, successor: shire-icb}
         allocations:
           - {id: council-chc, function: chc, area: north, accountable: north-council, effective_from: 2020-01-01, effective_to: 2022-06-30}
+          - {function: eprr, area: shire, accountable: shire-ccg, effective_from: 2020-01-01, effective_to: 2022-06-30}
         """,
             "multiple-accountable",
         )
@@ -281,17 +368,18 @@ def test_above_lowest_level_without_rationale(tmp_path):
         functions:
           - {id: phm, name: Population health management, lowest_level: place, minimum_level: place}
         allocations:
-          - {function: phm, area: shire, accountable: shire-icb}
+          - {function: phm, area: shire, accountable: shire-icb, effective_from: 2022-07-01}
         """,
         "subsidiarity-above-lowest-level",
     )
     assert f.severity is Severity.WARNING
-    assert f.message.startswith(
-        "Population health management sits at system level in Shire, above the lowest level it could sit at (place)"
+    assert f.message == (
+        "Population health management sits at system level in Shire, above the lowest level it could sit at (place), "
+        "and no reason of scale (level_reason) is recorded"
     )
 
 
-def test_near_miss_above_lowest_level_with_rationale(tmp_path):
+def test_near_miss_above_lowest_level_with_a_level_reason(tmp_path):
     assert (
         only(
             tmp_path,
@@ -299,7 +387,7 @@ def test_near_miss_above_lowest_level_with_rationale(tmp_path):
         functions:
           - {id: phm, name: Population health management, lowest_level: place, minimum_level: place}
         allocations:
-          - {function: phm, area: shire, accountable: shire-icb, rationale: "needs system-wide data"}
+          - {function: phm, area: shire, accountable: shire-icb, effective_from: 2022-07-01, level_reason: population-scale, rationale: "needs system-wide data"}
         """,
             "subsidiarity-above-lowest-level",
         )
@@ -361,7 +449,7 @@ def test_delegator_lacks_function(tmp_path):
         tmp_path,
         """
         delegations:
-          - {function: chc, from: north-council, to: north-committee, area: north, instrument: s75-partnership}
+          - {function: chc, from: north-council, to: north-committee, area: north, instrument: other}
         """,
         "delegator-lacks-function",
     )
@@ -377,7 +465,7 @@ def test_near_miss_function_received_by_delegation_can_be_passed_on(tmp_path):
             tmp_path,
             """
         delegations:
-          - {function: chc, from: north-committee, to: north-council, area: north-1, instrument: s75-partnership, effective_from: 2022-07-01}
+          - {function: chc, from: north-committee, to: north-council, area: north-1, instrument: other, effective_from: 2022-07-01}
         """,
             "delegator-lacks-function",
         )
@@ -431,7 +519,7 @@ def test_near_miss_collaborative_operates_through_its_members(tmp_path):
             tmp_path,
             """
         delegations:
-          - {function: chc, from: shire-icb, to: shire-collab, area: north, instrument: lead-provider-contract}
+          - {function: chc, from: shire-icb, to: shire-collab, area: north, instrument: other}
         """,
             "delegate-outside-footprint",
         )
@@ -606,33 +694,94 @@ def test_icb_holds_function_before_icbs_do(tmp_path):
         """
         allocations:
           - {function: eprr, area: shire, accountable: shire-icb, effective_from: 2021-04-01, effective_to: 2022-06-30}
+          - {function: chc, area: north, accountable: north-council, effective_from: 2021-04-01, effective_to: 2022-06-30}
         """,
         "date-inconsistency",
     )
     assert "an ICB holds Emergency preparedness from 2021-04-01, before ICBs hold it (2022-07-01)" in f.message
 
 
-def test_near_miss_dates_in_order(tmp_path):
-    assert (
-        findings(
-            tmp_path,
-            """
-        areas:
-          - {id: new, name: New Place, level: place, part_of: shire, valid_from: 2022-07-01, valid_to: 2022-07-01}
-        allocations:
-          - {function: chc, area: new, accountable: shire-icb, effective_from: 2022-07-01}
-        """,
-            "date-inconsistency",
-        )
-        == []
+ONE_DAY_PLACE = """
+    areas:
+      - {{id: new, name: New Place, level: place, part_of: shire, valid_from: 2022-07-01, valid_to: 2022-07-01}}
+    allocations:
+      - {{function: chc, area: new, accountable: shire-icb, effective_from: 2022-07-01{extra}}}
+    """
+
+
+def test_allocation_in_force_when_its_area_does_not_exist(tmp_path):
+    (f,) = only(tmp_path, ONE_DAY_PLACE.format(extra=""), "date-inconsistency")
+    assert f.message == (
+        "chc--new--shire-icb--2022-07-01: in force on days when its area New Place does not exist "
+        "(it exists from 2022-07-01 to 2022-07-01)"
     )
+
+
+def test_near_miss_dates_in_order(tmp_path):
+    # a one-day place holding chc for that one day: in order, and no gap after it ends
+    assert only(tmp_path, ONE_DAY_PLACE.format(extra=", effective_to: 2022-07-01"), "date-inconsistency") == []
+
+
+# -- function-continuity ---------------------------------------------------------------
+
+# Shire before the ICB: its CCG holds everything until 30 June 2022, and the ICB (the
+# CCG's successor) takes it on from 1 July 2022, chc and eprr in the clean fixture.
+HANDOVER = """
+    functions:
+      - {{id: ifr, name: Individual funding requests, holder: icb, lowest_level: place, minimum_level: place, icb_from: 2022-07-01}}
+    bodies:
+      - {{id: shire-ccg, name: NHS Shire CCG, type: ccg, operates_in: shire, valid_to: 2022-06-30, successor: shire-icb}}
+    allocations:
+      - {{function: eprr, area: shire, accountable: shire-ccg, effective_to: 2022-06-30}}
+      - {{function: chc, area: north, accountable: shire-ccg, effective_to: 2022-06-30}}
+      - {{function: chc, area: south, accountable: shire-ccg, effective_to: 2022-06-30}}
+      - {{function: ifr, area: north, accountable: shire-ccg, effective_to: 2022-06-30}}
+      - {{function: ifr, area: south, accountable: shire-ccg, effective_to: 2022-06-30}}
+      - {{function: ifr, area: north, accountable: shire-icb, effective_from: 2022-07-01}}
+    {south}
+    """
+
+
+def test_function_continuity_a_place_left_behind_by_the_ccg(tmp_path):
+    (f,) = only(tmp_path, HANDOVER.format(south=""), "function-continuity")
+    assert f.severity is Severity.ERROR
+    assert f.message == (
+        "Individual funding requests is held in South Shire by NHS Shire CCG until 2022-06-30; "
+        "from 2022-07-01 nobody holds it in South Shire, and the successor NHS Shire ICB has no allocation there"
+    )
+    assert f.location.file.endswith("extra.yaml") and f.location.line == 11  # the allocation that ends
+
+
+def test_function_continuity_an_end_date_a_day_early(tmp_path):
+    (f,) = only(
+        tmp_path,
+        """
+        functions:
+          - {id: ifr, name: Individual funding requests, holder: icb, lowest_level: place, minimum_level: place}
+        allocations:
+          - {function: ifr, area: north, accountable: shire-icb, effective_from: 2022-07-01}
+          - {function: ifr, area: south, accountable: shire-icb, effective_from: 2022-07-01, effective_to: 2023-03-30}
+          - {function: ifr, area: south, accountable: shire-icb, effective_from: 2023-04-01}
+        """,
+        "function-continuity",
+    )
+    assert f.message == (
+        "Individual funding requests is held in South Shire by NHS Shire ICB until 2023-03-30; "
+        "from 2023-03-31 nobody holds it in South Shire"
+    )
+
+
+def test_near_miss_the_successor_icb_holds_it_from_the_next_day(tmp_path):
+    extra = HANDOVER.format(
+        south="  - {function: ifr, area: south, accountable: shire-icb, effective_from: 2022-07-01}"
+    )
+    assert only(tmp_path, extra, "function-continuity") == []
 
 
 @pytest.mark.parametrize("slug", sorted(RULES))
 def test_each_rule_has_a_trigger_test(slug):
-    """Guard: a new built-in rule needs tests here too."""
-    import inspect
-    import sys
+    """Guard: a new built-in rule needs tests here too (or in another tests/test_rules*.py)."""
+    from pathlib import Path
 
-    source = inspect.getsource(sys.modules[__name__])
+    source = "".join(p.read_text(encoding="utf-8") for p in sorted(Path(__file__).parent.glob("test_rules*.py")))
     assert f'"{slug}"' in source

@@ -58,12 +58,19 @@ CLEAN_SHEETS: dict[str, list[list]] = {
         ["assess", "ICB performance assessment", "nhs-england", "Yes", "national", "national", None],
     ],
     "Allocations": [
-        ["Function", "Area", "Accountable body", "Start date", "Rationale"],
-        ["assess", "england", "nhs-england", None, None],
-        ["Primary medical services", "England", "NHS England", None, "statutory holder; delegated to ICBs"],
-        ["eprr", "shire", "shire-icb", D, None],
-        ["chc", "north", "NHS Shire ICB", D, None],
-        ["continuing healthcare", "south", "shire-icb", D, None],
+        ["Function", "Area", "Accountable body", "Start date", "Rationale", "Level reason"],
+        ["assess", "england", "nhs-england", None, None, None],
+        [
+            "Primary medical services",
+            "England",
+            "NHS England",
+            None,
+            "statutory holder; delegated to ICBs",
+            "statutory requirement",
+        ],
+        ["eprr", "shire", "shire-icb", D, None, None],
+        ["chc", "north", "NHS Shire ICB", D, None, None],
+        ["continuing healthcare", "south", "shire-icb", D, None, None],
     ],
     "Delegations": [
         ["function", "Delegator", "Delegated to", "Area", "Legal instrument", "Effective from"],
@@ -500,13 +507,13 @@ def test_joint_accountability_legal_forms_and_held_jointly_in_cells(tmp_path):
     sheets["Functions"].append(
         ["jsna", "Joint strategic needs assessment", "icb; Local authority", None, "place", "place", None, D]
     )
-    sheets["Allocations"][0] += ["Joint", "Basis", "Level reason"]
+    sheets["Allocations"][0] += ["Joint", "Basis"]  # "Level reason" is a column of the clean sheet
     for row in sheets["Allocations"][1:]:
-        row += [None, None, None]
+        row += [None, None]
     sheets["Allocations"].append(
-        ["jsna", "north", "shire-icb; North Shire Council", D, None, "yes", None, "statutory-requirement"]
+        ["jsna", "north", "shire-icb; North Shire Council", D, None, "statutory-requirement", "yes", None]
     )
-    sheets["Allocations"].append(["eprr", "north", "shire-icb", D, None, None, "default", None])
+    sheets["Allocations"].append(["eprr", "north", "shire-icb", D, None, None, None, "default"])
     mapping = load_mapping([write_xlsx(tmp_path / "m.xlsx", sheets)])
     joint = mapping.select("SELECT ?b WHERE { ?a ics:joint true ; ics:accountableBody ?b }")
     assert sorted(r["b"].rsplit("/", 1)[1] for r in joint) == ["north-council", "shire-icb"]
@@ -517,7 +524,7 @@ def test_joint_accountability_legal_forms_and_held_jointly_in_cells(tmp_path):
         "ASK { ?a ics:levelReason ics:ReasonStatutoryRequirement }"
     )
     # two bodies without 'joint' is an error at the cell
-    sheets["Allocations"][-2][5] = None
+    sheets["Allocations"][-2][6] = None
     with pytest.raises(InputError) as raised:
         load_mapping([write_xlsx(tmp_path / "bad.xlsx", sheets)])
     (problem,) = raised.value.problems

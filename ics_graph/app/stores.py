@@ -27,4 +27,4 @@ def open_store(
             f"'ics-graph load PATH --store {store}')"
         )
     mapping = open_mapping(store, into_memory=whole)
-    return mapping if as_of is None else view_as_of(mapping, as_of)  # the store itself when nothing is dated out
+    return mapping if as_of is None else view_as_of(mapping, as_of)  # shares the store when nothing is dated out

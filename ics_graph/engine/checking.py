@@ -61,11 +61,18 @@ def _location(mapping, *iris):
     return None
 
 
+#: A rule that judges a timeline asks for the day of a ``--as-of`` check as ``?as_of``.
+_AS_OF = re.compile(r"[?$]as_of\b")
+
+
 def _rows(mapping, rule: Rule) -> list[dict] | None:
     """What a rule's query returns (None for a SHACL rule, which has no query). This is
     the part that runs in the store, and the part that runs in parallel."""
     if rule.kind == "shacl":
         return None
+    as_of = getattr(mapping, "as_of", None)
+    if as_of is not None and _AS_OF.search(rule.query):
+        return mapping.select(rule.query, bindings={"as_of": as_of})
     return mapping.select(rule.query)
 
 

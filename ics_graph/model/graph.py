@@ -8,6 +8,7 @@ spliced into query text (see :mod:`ics_graph.model.sparql`).
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
@@ -44,6 +45,9 @@ class Mapping:
     the store (a user's query or rule, a persistent store, the load cache) calls
     :meth:`write_sources` first; nothing writes them as a side effect of reading.
 
+    ``as_of`` is the day a mapping made by :func:`ics_graph.model.timeline.as_of` holds
+    (None for a whole mapping): rules that judge a timeline ask for it as ``?as_of``.
+
     ``findings_at_load``, for a mapping opened from a persistent store or the load
     cache, returns the findings of the built-in rules computed when it was loaded (or
     None if the rules have changed since); ``keep_findings`` is given them once computed
@@ -60,8 +64,10 @@ class Mapping:
         keep_findings: Callable[[list[Any]], None] | None = None,
         expansions: list[tuple[str, list[str]]] | None = None,
         sources: dict[str, dict[str, Location]] | None = None,
+        as_of: _dt.date | None = None,
     ) -> None:
         self.store = store
+        self.as_of = as_of
         self.sources = sources
         self.locations: Locations = {} if locations is None else locations
         self.files = [] if files is None else files

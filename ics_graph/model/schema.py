@@ -174,6 +174,7 @@ SECTIONS: dict[str, Section] = {
                 Field("icb_from", "date", ICS + "icbFrom"),
                 Field("in_force_from", "date", ICS + "inForceFrom"),
                 Field("in_force_to", "date", ICS + "inForceTo"),
+                Field("applies_in", "refs", ICS + "appliesIn", targets=("area",)),
                 *_COMMON,
             ),
         ),

@@ -6,6 +6,7 @@ spliced text; federated queries are refused, so every query runs offline.
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import re
 from collections.abc import Set
@@ -135,7 +136,7 @@ def bind(query: str, terms: dict[str, Any]) -> str:
 
 def rdf_term(value: Any, ox: Any) -> Any:
     """A Python value as a pyoxigraph term: booleans and integers typed, :class:`IRI` as an IRI,
-    anything else a plain literal; terms pass through."""
+    dates as xsd:date, anything else a plain literal; terms pass through."""
     if isinstance(value, (ox.NamedNode, ox.Literal, ox.BlankNode)):
         return value
     if isinstance(value, bool):
@@ -144,6 +145,8 @@ def rdf_term(value: Any, ox: Any) -> Any:
         return ox.Literal(str(value), datatype=ox.NamedNode(v.PREFIXES["xsd"] + "integer"))
     if isinstance(value, IRI):
         return ox.NamedNode(value)
+    if isinstance(value, _dt.date):
+        return ox.Literal(value.isoformat(), datatype=ox.NamedNode(v.PREFIXES["xsd"] + "date"))
     return ox.Literal(str(value))
 
 

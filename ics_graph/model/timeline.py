@@ -68,9 +68,10 @@ def as_of(mapping: Mapping, day: _dt.date) -> Mapping:
     does not include ``day``; then allocations and delegations that refer to a dropped
     function, area or body; and every statement about or pointing to a dropped entity.
     Source locations are kept, so findings still point at the files. When everything
-    is in force on ``day`` the mapping itself is returned, with what its store kept
-    (findings computed at load), and nothing is copied: a query as of today on a large
-    store with no history stays an index lookup.
+    is in force on ``day`` the view shares the mapping's store and nothing is copied: a
+    query as of today on a large store with no history stays an index lookup. The view
+    knows its day (``as_of``), so rules that judge a timeline judge that day alone, and
+    findings a store kept from a whole-timeline check are not reused for it.
     """
     import pyoxigraph as ox
 
@@ -81,8 +82,15 @@ def as_of(mapping: Mapping, day: _dt.date) -> Mapping:
         values = " ".join(f"<{iri}>" for iri in sorted(frontier))
         frontier = {row["e"] for row in mapping.select(_DEPENDENT % values)} - gone
         gone |= frontier
-    if not gone:
-        return mapping
+    if not gone:  # the same store, nothing copied; the view only knows its day
+        return Mapping(
+            store=mapping.store,
+            locations=mapping.locations,
+            files=mapping.files,
+            expansions=mapping.expansions,
+            sources=mapping.sources,
+            as_of=day,
+        )
     store = ox.Store()
     store.extend(
         q
@@ -96,4 +104,4 @@ def as_of(mapping: Mapping, day: _dt.date) -> Mapping:
             graph: {k: loc for k, loc in written.items() if k not in gone} for graph, written in mapping.sources.items()
         }
     )
-    return Mapping(store=store, locations=mapping.locations, files=mapping.files, sources=sources)
+    return Mapping(store=store, locations=mapping.locations, files=mapping.files, sources=sources, as_of=day)

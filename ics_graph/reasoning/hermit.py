@@ -7,18 +7,29 @@ the usual causes itself, without the reasoner, and says them in sentences that n
 entities by label and id:
 
 * an entity that belongs to two disjoint classes (asserted, or implied by the domain or
-  range of a property it is used with, or by an "only" restriction);
+  range of a property it is used with, or by an "only" restriction); a body whose type
+  the law gives one legal form and the data another (an ICB written as a partnership) is
+  said as such, naming the type and both legal forms;
 * a single-valued (functional) property with two different values, such as an area with
-  two levels or an allocation with two accountable bodies;
+  two levels;
+* a class implied by how many values a property has, whose fixed value is contradicted:
+  an allocation with two accountable bodies is a joint allocation, whose ``ics:joint`` is
+  true, so one that says ``ics:joint false`` is named with both bodies;
 * a value that contradicts a class's fixed value, such as a place whose level is
-  neighbourhood;
+  neighbourhood, or a delegation whose delegator does not remain accountable;
 * an entity used where the property allows only other kinds of thing;
 * a literal of the wrong datatype or out of its allowed range (for example an impact of 9).
 
 Distinct ids in the data are distinct things (the unique name assumption that OWL itself
-does not make): when a single-valued property has two different entity values, the
-reasoner is told they are different, so the contradiction is found rather than the two
-being silently merged.
+does not make): when a single-valued property, or one whose number of values matters
+(``ics:accountableBody``), has two different entity values, the reasoner is told they
+are different, so the contradiction is found rather than the two being silently merged.
+
+When the whole is consistent, HermiT realises (``-I``) the allocations, their accountable
+bodies and what they link to, and the allocations it puts in
+``ics:AllocationWithoutLegalStanding`` (an accountable body that
+is not a statutory body) are listed with the body and its legal form. They are not a
+contradiction; the rule ``accountable-without-legal-standing`` judges them.
 
 owlready2 and Java are only touched inside :func:`reason`, so importing this module is
 cheap. Nothing is written outside a private temporary folder, which is removed afterwards;
@@ -28,6 +39,7 @@ owlready2's quadstore is kept in memory.
 from __future__ import annotations
 
 import io
+import re
 import tempfile
 import threading
 import time
@@ -42,7 +54,7 @@ from ics_graph.model import vocabulary as v
 from ics_graph.util.errors import ReasoningError
 from ics_graph.util.resources import ontology_path
 
-__all__ = ["ReasoningError", "ReasoningReport", "reason"]
+__all__ = ["AllocationWithoutStanding", "ReasoningError", "ReasoningReport", "UnstatutoryBody", "reason"]
 
 RDF = v.PREFIXES["rdf"]
 RDFS = v.PREFIXES["rdfs"]
@@ -81,12 +93,68 @@ _CHECKED_DATATYPES = _DECIMAL_TYPES | {XSD + "string", XSD + "boolean", RDF + "P
 _LOCK = threading.Lock()  # tempfile.tempdir is process-wide while HermiT runs
 
 
+@dataclass(frozen=True)
+class UnstatutoryBody:
+    """An accountable body that is not a statutory body: its id, label and legal form."""
+
+    id: str
+    label: str | None
+    legal_form: str | None  # keyword (committee, partnership ...) or None when HermiT alone knows
+    legal_form_class: str | None  # e.g. 'Committee (ics:Committee)'
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "label": self.label, "legal_form": self.legal_form}
+
+
+@dataclass(frozen=True)
+class AllocationWithoutStanding:
+    """An allocation HermiT classifies as ``ics:AllocationWithoutLegalStanding``, with what
+    names it (id, label, function, area) and its accountable bodies of no legal standing."""
+
+    id: str
+    label: str | None
+    function: str | None
+    area: str | None
+    bodies: tuple[UnstatutoryBody, ...]
+
+    def __str__(self) -> str:
+        where = " in ".join(x for x in (self.function, self.area) if x)
+        if self.label:
+            named = f'"{self.label}" ({self.id}' + (f"; {where})" if where else ")")
+        else:
+            named = self.id + (f" ({where})" if where else "")
+        if not self.bodies:
+            return f"{named}: an accountable body is not a statutory body, so cannot hold the function in law."
+        parts = []
+        for body in self.bodies:
+            who = f'"{body.label}" ({body.id})' if body.label else body.id
+            form = _lower_first(body.legal_form_class) if body.legal_form_class else None
+            parts.append(
+                f"{who} is {_article(form)} {form}, not a statutory body" if form else f"{who} is not a statutory body"
+            )
+        noun = "body" if len(self.bodies) == 1 else "bodies"
+        return f"{named}: its accountable {noun} {' and '.join(parts)}, so cannot hold the function in law."
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "allocation": self.id,
+            "label": self.label,
+            "function": self.function,
+            "area": self.area,
+            "bodies": [b.as_dict() for b in self.bodies],
+            "text": str(self),
+        }
+
+
 @dataclass
 class ReasoningReport:
     """The verdict of HermiT on ontology + data.
 
     ``problems`` holds human sentences: why the graph is inconsistent (when it is), and any
-    class of the ontology that can have no members. ``elapsed`` is the whole call in seconds,
+    class of the ontology that can have no members. ``without_standing`` lists, for a
+    consistent graph, the allocations HermiT classifies as
+    ``ics:AllocationWithoutLegalStanding`` (an accountable body that is not a statutory
+    body); they are not a contradiction. ``elapsed`` is the whole call in seconds,
     ``reasoner_elapsed`` the part spent in HermiT (Java start-up included)."""
 
     consistent: bool
@@ -94,6 +162,25 @@ class ReasoningReport:
     elapsed: float = 0.0
     reasoner_elapsed: float = 0.0
     triples: int = 0
+    without_standing: list[AllocationWithoutStanding] = field(default_factory=list)
+
+    def standing_lines(self) -> list[str]:
+        """The allocations without legal standing, a heading and one line each (none: [])."""
+        if not self.without_standing:
+            return []
+        count = len(self.without_standing)
+        head = (
+            f"HermiT classifies {count} allocation{'' if count == 1 else 's'} as without legal standing "
+            "(ics:AllocationWithoutLegalStanding):"
+        )
+        return [head] + [f"  - {a}" for a in self.without_standing]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "consistent": self.consistent,
+            "problems": list(self.problems),
+            "without_legal_standing": [a.as_dict() for a in self.without_standing],
+        }
 
     def __str__(self) -> str:
         head = "consistent" if self.consistent else "INCONSISTENT"
@@ -102,6 +189,7 @@ class ReasoningReport:
             f"{self.elapsed:.2f} s ({self.reasoner_elapsed:.2f} s in HermiT)"
         ]
         lines += [f"  - {p}" for p in self.problems]
+        lines += self.standing_lines()
         return "\n".join(lines)
 
 
@@ -292,6 +380,21 @@ class _Graph:
                 filler = self.one(sup, OWL + "allValuesFrom")
                 if filler is not None:
                     self.all_values[c].append((prop, filler))
+        # (property, n, class): whatever has n or more different values of the property is in
+        # the class (a restriction that is a subclass of it: two accountable bodies make an
+        # allocation joint)
+        self.min_cardinality: list[tuple[str, int, str]] = []
+        for r, by_p in list(self.spo.items()):
+            prop = self.one(r, OWL + "onProperty")
+            bound = self.one(r, OWL + "minCardinality") or self.one(r, OWL + "minQualifiedCardinality")
+            if prop is None or not isinstance(bound, Lit) or self.one(r, OWL + "onClass") not in (None, OWL + "Thing"):
+                continue
+            try:
+                n = int(bound.value)
+            except ValueError:
+                continue
+            for c in by_p.get(RDFS + "subClassOf", ()):
+                self.min_cardinality.append((prop, n, c))
 
     def _pairwise(self, members: list) -> None:
         for i, a in enumerate(members):
@@ -316,6 +419,23 @@ class _Graph:
                         todo.append(y)
             self._supers[c] = found
         return found
+
+    def fixed_values(self, c) -> list[tuple]:
+        """(property, value) pairs that members of ``c`` must have: owl:hasValue restrictions
+        among its superclasses, also inside an equivalent intersection (a Joint allocation
+        is an Allocation whose joint is true)."""
+        found, todo, out = set(), [c], []
+        while todo:
+            x = todo.pop()
+            if x in found:
+                continue
+            found.add(x)
+            todo.extend(self.supers(x))
+            todo.extend(self.rdf_list(self.one(x, OWL + "intersectionOf")))
+            prop, value = self.one(x, OWL + "onProperty"), self.one(x, OWL + "hasValue")
+            if prop is not None and value is not None and (prop, value) not in out:
+                out.append((prop, value))
+        return out
 
     def prop_supers(self, p) -> set:
         found = self._prop_supers.get(p)
@@ -408,6 +528,11 @@ class _Graph:
     def plain(self, c) -> str:
         """A class by label only, for a second mention."""
         return self.label(c) or self.short(c)
+
+
+def _lower_first(text: str) -> str:
+    """'Joint committee (ics:JointCommittee)' -> 'joint committee (...)'; 'NHS England' stays."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 def _article(word: str) -> str:
@@ -650,6 +775,10 @@ def explain(g: _Graph) -> list[str]:
                 disjoint_reported = True
                 if why1 and not why2:
                     (c1, why1), (c2, why2), pair = (c2, why2), (c1, why1), (pair[1], pair[0])
+                legal = _legal_form_conflict(g, (c1, why1), (c2, why2), pair)
+                if legal:
+                    say(f"{who} {legal}")
+                    continue
                 first = g.a_cls(c1) + (f" ({why1})" if why1 else "")
                 second = g.a_cls(c2) + (f" ({why2})" if why2 else "")
                 if set(pair) == {c1, c2}:
@@ -671,6 +800,21 @@ def explain(g: _Graph) -> list[str]:
             if len(distinct) > 1:
                 listed = ", ".join(g.name(o) for o in distinct[:-1]) + " and " + g.name(distinct[-1])
                 say(f"{who} has {len(distinct)} different values for {g.prop(p)}, which allows only one: {listed}.")
+
+        # 2b. a class implied by how many values a property has, whose fixed value is contradicted
+        for p, n, c in g.min_cardinality:
+            many = sorted(_distinct_values(g.objects(x, p)), key=lambda o: (isinstance(o, Lit), str(o)))
+            if len(many) < n:
+                continue
+            for q, wanted in g.fixed_values(c):
+                if not g.is_functional(q):
+                    continue  # another value is no contradiction
+                for actual in g.objects(x, q):
+                    if actual == wanted or (
+                        isinstance(actual, Lit) and isinstance(wanted, Lit) and _same_literal(actual, wanted)
+                    ):
+                        continue
+                    say(_cardinality_sentence(g, x, p, many, n, c, q, wanted, actual))
 
         # 3. fixed values (hasValue) contradicted
         required: dict = defaultdict(list)
@@ -730,6 +874,77 @@ def explain(g: _Graph) -> list[str]:
     return problems
 
 
+_LEGAL_FORM_KEYWORDS = {v.ICS + local: word for word, local in v.LEGAL_FORMS.items()}
+_BODY_TYPE_KEYWORDS = {v.ICS + local: word for word, local in reversed(v.BODY_TYPES.items())}
+_NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
+
+
+def _legal_form_conflict(g: _Graph, first: tuple, second: tuple, pair: tuple) -> str | None:
+    """A body whose type the law gives one legal form, stated to have another (an ICB
+    written as a partnership): the words after the body's name, or None for other cases."""
+    if not all(d in _LEGAL_FORM_KEYWORDS for d in pair):
+        return None
+    for (kind, why_kind), (given, why_given), law in ((first, second, pair[0]), (second, first, pair[1])):
+        if why_given is None and given in _LEGAL_FORM_KEYWORDS and kind != law and given not in g.supers(kind):
+            type_word = _BODY_TYPE_KEYWORDS.get(kind)
+            kind_text = g.a_cls(kind)
+            if type_word is not None:
+                kind_text = f"{_article(g.plain(kind))} {g.plain(kind)} ({g.short(kind)}; type: {type_word})"
+            if why_kind:
+                kind_text += f" ({why_kind})"
+            given_text = f"{g.plain(given)} ({g.short(given)}; legal_form: {_LEGAL_FORM_KEYWORDS[given]})"
+            return (
+                f"is {kind_text}, which the law makes {g.a_cls(law)}, but its legal form is given as "
+                f"{given_text}, and a body has only one legal form (they are disjoint classes). Leave "
+                f"legal_form out ({_article(g.plain(kind))} {_lower_first(g.plain(kind))} is always "
+                f"{_LEGAL_FORM_KEYWORDS[law]}) or correct the body's type."
+            )
+    return None
+
+
+def _plural(word: str) -> str:
+    head, _, last = word.rpartition(" ")
+    if last.endswith("y") and last[-2:-1] not in ("a", "e", "i", "o", "u"):
+        last = last[:-1] + "ies"
+    elif last.endswith(("s", "x", "ch", "sh")):
+        last += "es"
+    else:
+        last += "s"
+    return f"{head} {last}" if head else last
+
+
+def _describe(g: _Graph, x) -> str:
+    """An entity by name, with the function and area of an allocation or delegation that
+    has no label of its own: 'allocation/x (Continuing healthcare in Shire)'."""
+    name = g.name(x)
+    if g.label(x) is None:
+        parts = [g.label(o) or g.short(o) for p in (v.ICS + "function", v.ICS + "area") for o in g.objects(x, p)[:1]]
+        if parts:
+            name += f" ({' in '.join(parts)})"
+    return name
+
+
+def _cardinality_sentence(g: _Graph, x, p, many: list, n: int, c, q, wanted, actual) -> str:
+    """Why an entity with ``n`` or more values of ``p`` is a ``c``, and ``c`` fixes ``q``."""
+    noun = _plural(g.label(p) or g.short(p))
+    listed = ", ".join(g.name(o) for o in many[:-1]) + " and " + g.name(many[-1])
+    domains = [d for d in g.domains(p) if _is_iri(d)]
+    owner = _lower_first(g.plain(domains[0])) if domains else ""
+    owner = f"{_article(owner)} {owner}" if owner else "it"
+    count, least = (_NUMBER_WORDS.get(k, str(k)) for k in (len(many), n))
+    text = (
+        f"{_describe(g, x)} has {count} {noun} ({g.short(p)}), {listed}, and {least} or more make {owner} "
+        f"{g.a_cls(c)}, whose {g.prop(q)} must be {g.name(wanted)}, but it says "
+        f"{g.label(q) or g.short(q)} {g.name(actual)}."
+    )
+    if q == v.ICS + "joint" and p == v.ICS + "accountableBody":
+        text += (
+            " If the bodies hold the function together (a joint duty, a pooled fund, a joint committee), "
+            "say joint: yes (ics:joint true); otherwise write one allocation for each body."
+        )
+    return text
+
+
 def _check_union(g: _Graph, x, closure: set, cls, role: str, say) -> None:
     members = g.union_members(cls) if isinstance(cls, str) and cls.startswith("_:") else None
     if not members:
@@ -750,11 +965,14 @@ def _check_union(g: _Graph, x, closure: set, cls, role: str, say) -> None:
 
 def unique_name_triples(g: _Graph) -> list:
     """owl:AllDifferent for the entity values of single-valued properties that have more
-    than one: distinct ids are distinct things, so the reasoner must not merge them."""
+    than one, and of properties whose number of values matters (two or more accountable
+    bodies make an allocation joint): distinct ids are distinct things, so the reasoner
+    must not merge them."""
     import pyoxigraph as ox
 
     out = []
-    for p in g.functional:
+    counted = {p for p, n, _ in g.min_cardinality if n >= 2}  # two accountable bodies are two
+    for p in sorted(g.functional | counted):
         if not g.is_object_prop(p):
             continue
         for by_p in list(g.spo.values()):
@@ -788,7 +1006,7 @@ def _ntriples(triples: Iterable) -> bytes:
     return data
 
 
-def _hermit_command(owlready2, nt_file: Path) -> list[str]:
+def _hermit_command(owlready2, nt_file: Path, types_file: Path | None = None) -> list[str]:
     from owlready2 import reasoning as owl_reasoning
 
     here = Path(owlready2.__file__).resolve().parent / "hermit"
@@ -803,21 +1021,40 @@ def _hermit_command(owlready2, nt_file: Path) -> list[str]:
         "-cp",
         classpath,
         "org.semanticweb.HermiT.cli.CommandLine",
-        "-k",
+        *(["-k"] if types_file is None else ["-N", "-I", "-o", str(types_file)]),
         "--ignoreUnsupportedDatatypes",
         nt_file.resolve().as_uri(),
     ]
 
 
-def _run_hermit(ontology_nt: bytes, data_nt: bytes, classify: bool = False) -> tuple[bool, list[str], float]:
-    """(consistent, IRIs of unsatisfiable ontology classes, seconds in HermiT).
+_TYPE_LINE = re.compile(r"^\s*(?:Type|ClassAssertion)\(\s*<([^>]*)>\s+<([^>]*)>\s*\)\s*$")
+
+
+def _read_types(text: str) -> dict[str, set[str]]:
+    """HermiT's realisation (``-I``): each named individual's most specific classes, from
+    lines 'Type( <individual> <class> )'."""
+    types: dict[str, set[str]] = defaultdict(set)
+    for line in text.splitlines():
+        match = _TYPE_LINE.match(line)
+        if match:
+            types[match.group(1)].add(match.group(2))
+    return dict(types)
+
+
+def _run_hermit(
+    ontology_nt: bytes, data_nt: bytes, classify: bool = False, realise: bool = False
+) -> tuple[bool, list[str], float, dict[str, set[str]]]:
+    """(consistent, IRIs of unsatisfiable ontology classes, seconds in HermiT, the classes
+    HermiT puts each named individual in).
 
     Both graphs are loaded into a fresh in-memory owlready2 World. By default HermiT is
     asked one question, whether the whole is consistent (``-k``): far less work than
     owlready2's ``sync_reasoner``, which also classifies every class and property and
-    realises every individual.
+    realises every individual. ``realise=True`` asks HermiT instead for each individual's
+    classes (``-I``, which fails as ``-k`` does when the whole is inconsistent): several
+    times the work of ``-k`` on a whole pack, so :func:`reason` asks it of a small part.
     ``classify=True`` runs ``sync_reasoner`` instead and also reports classes of the
-    ontology that can have no members."""
+    ontology that can have no members (and realises, whatever ``realise`` says)."""
     import subprocess
 
     import owlready2
@@ -832,6 +1069,7 @@ def _run_hermit(ontology_nt: bytes, data_nt: bytes, classify: bool = False) -> t
                 world.get_ontology(_DATA_ONTOLOGY_IRI).load(fileobj=io.BytesIO(data_nt), format="ntriples")
             started = time.perf_counter()
             unsatisfiable: list[str] = []
+            types: dict[str, set[str]] = {}
             if classify:
                 try:
                     owlready2.sync_reasoner_hermit(
@@ -848,37 +1086,53 @@ def _run_hermit(ontology_nt: bytes, data_nt: bytes, classify: bool = False) -> t
                     unsatisfiable = sorted(
                         {c.iri for c in world.inconsistent_classes() if getattr(c, "iri", "").startswith(v.ICS)}
                     )
+                    types = {
+                        ind.iri: {c.iri for c in getattr(ind, "is_a", ()) if isinstance(getattr(c, "iri", None), str)}
+                        for ind in world.search(iri=v.ID + "*")
+                    }
             else:
                 nt_file = Path(tmp) / "ontology-and-data.nt"
+                types_file = Path(tmp) / "types.txt" if realise else None
                 world.save(str(nt_file), format="ntriples")
                 try:
-                    run = subprocess.run(_hermit_command(owlready2, nt_file), capture_output=True, cwd=tmp)
+                    run = subprocess.run(_hermit_command(owlready2, nt_file, types_file), capture_output=True, cwd=tmp)
                 except OSError as exc:
                     raise ReasoningError(f"HermiT needs Java (17 or later) on the PATH: {exc}") from exc
                 output = (run.stdout + run.stderr).decode("utf-8", "replace")
-                if run.returncode == 0 and "is satisfiable" in output:
-                    consistent = True
-                elif "Inconsistent ontology" in output or "is not satisfiable" in output:
+                if "Inconsistent ontology" in output or "is not satisfiable" in output:
                     consistent = False
+                elif run.returncode == 0 and (
+                    "is satisfiable" in output if types_file is None else types_file.is_file()
+                ):
+                    consistent = True
+                    if types_file is not None:
+                        types = _read_types(types_file.read_text(encoding="utf-8", errors="replace"))
                 else:
                     raise ReasoningError(f"HermiT failed (exit code {run.returncode}): {output.strip()[:2000]}")
-            return consistent, unsatisfiable, time.perf_counter() - started
+            return consistent, unsatisfiable, time.perf_counter() - started, types
         finally:
             tempfile.tempdir = saved_tempdir
             world.close()
 
 
 def reason(
-    graph_ntriples: str | Path | bytes | Any, ontology: Path | None = None, *, classify: bool = False
+    graph_ntriples: str | Path | bytes | Any,
+    ontology: Path | None = None,
+    *,
+    classify: bool = False,
+    list_without_standing: bool = True,
 ) -> ReasoningReport:
     """Check a data graph against the ontology with HermiT.
 
     ``graph_ntriples`` is N-Triples text (Turtle also accepted), a path to an RDF file
     (format from its extension), or an rdflib Graph / pyoxigraph Store. ``ontology``
-    defaults to the packaged ``ics.ttl``. ``classify=True`` runs owlready2's full
-    ``sync_reasoner`` (classification and realisation; much slower on large data) and
-    also reports unsatisfiable classes. Raises :class:`ReasoningError` if HermiT cannot
-    run."""
+    defaults to the packaged ``ics.ttl``. When the whole is consistent, the allocations
+    HermiT classifies as ``ics:AllocationWithoutLegalStanding`` are listed in
+    ``without_standing`` (a second run of HermiT realises the allocations, their bodies and
+    what they link to, :func:`standing_module`; ``list_without_standing=False`` skips it).
+    ``classify=True`` runs owlready2's full ``sync_reasoner`` (classification and
+    realisation; much slower on large data) and also reports unsatisfiable classes.
+    Raises :class:`ReasoningError` if HermiT cannot run."""
     started = time.perf_counter()
     ontology_path = Path(ontology) if ontology is not None else _ontology_path()
     ontology_triples = _parse(ontology_path)
@@ -892,10 +1146,20 @@ def reason(
     # and reported below.
     ill_typed = [t for t in data_triples if type(t[2]).__name__ == "Literal" and not _lexically_valid(_key(t[2]))]
     well_typed = [t for t in data_triples if t not in ill_typed] if ill_typed else data_triples
-    consistent, unsatisfiable, seconds = _run_hermit(
-        _ntriples(ontology_triples), _ntriples(well_typed + extra), classify
-    )
+    ontology_nt = _ntriples(ontology_triples)
+    consistent, unsatisfiable, seconds, types = _run_hermit(ontology_nt, _ntriples(well_typed + extra), classify)
     consistent = consistent and not ill_typed
+    if consistent and list_without_standing and not classify:
+        # HermiT realises the part of the data that can make an allocation one without
+        # legal standing: a second, small run, where realising the whole data would take
+        # several times as long as checking it.
+        module, stands_for = standing_module(graph, well_typed)
+        if module:
+            _, _, more, types = _run_hermit(ontology_nt, _ntriples(module + extra), realise=True)
+            seconds += more
+            for one, alike in stands_for.items():
+                for other in alike:
+                    types[other] = types.get(one, set())
     problems: list[str] = []
     if not consistent:
         problems = explain(graph) or [
@@ -913,4 +1177,116 @@ def reason(
         elapsed=time.perf_counter() - started,
         reasoner_elapsed=seconds,
         triples=len(data_triples),
+        without_standing=without_standing(graph, types) if consistent and list_without_standing else [],
     )
+
+
+# ------------------------------------------------------------------------------------------
+# Allocations without legal standing
+# ------------------------------------------------------------------------------------------
+
+WITHOUT_STANDING = v.ICS + "AllocationWithoutLegalStanding"
+_STATUTORY = v.ICS + "StatutoryBody"
+
+
+def _standing_definition(g: _Graph) -> tuple[str, list]:
+    """The property and the classes of value that make an allocation one without legal
+    standing, read from the ontology's definition (accountable body, some committee or
+    joint committee or partnership ...)."""
+    for definition in g.objects(WITHOUT_STANDING, OWL + "equivalentClass"):
+        for part in g.rdf_list(g.one(definition, OWL + "intersectionOf")) or [definition]:
+            prop, filler = g.one(part, OWL + "onProperty"), g.one(part, OWL + "someValuesFrom")
+            if prop is not None and filler is not None:
+                return prop, g.union_members(filler) or [filler]
+    forms = [v.ICS + local for word, local in v.LEGAL_FORMS.items() if word != "statutory-body"]
+    return v.ICS + "accountableBody", forms
+
+
+def standing_module(g: _Graph, data_triples: list) -> tuple[list, dict[str, list[str]]]:
+    """The data that can make an allocation one without legal standing, and the allocations
+    each allocation in it stands for.
+
+    Allocations with the same types and the same accountable bodies are alike to the
+    reasoner here, so one of them stands for all. The part holds the types and accountable
+    bodies of those allocations; every triple about one of the bodies, and one triple of
+    each kind pointing to it (what a body is follows from its types and links: the domain
+    of ``ics:committeeOf``, the range of a property pointing to it); the types of
+    everything these name; and the data's own axioms, if any (blank nodes, classes,
+    properties). A part of a consistent graph is consistent, and what HermiT classifies in
+    the part it classifies in the whole; on every pack in ``data/`` the list is the one
+    that realising the whole gives, in a fraction of the time."""
+    prop, _ = _standing_definition(g)
+    allocations = sorted({s for by_s in g.pos.get(prop, {}).values() for s in by_s if _is_node(s)})
+    if not allocations:
+        return [], {}
+
+    def told(x) -> frozenset:
+        return frozenset(g.objects(x, RDF_TYPE))
+
+    stands_for: dict[str, list[str]] = {}
+    by_kind: dict = {}
+    for a in allocations:
+        bodies_of = frozenset(o for o in g.objects(a, prop) if _is_node(o))
+        stands_for.setdefault(by_kind.setdefault((told(a), bodies_of), a), []).append(a)
+    bodies = {o for a in stands_for for o in g.objects(a, prop) if _is_node(o)}
+    schema = g.classes | g.object_props | g.data_props
+    keep: dict = {}
+    named: set = set(stands_for)
+    pointing: set = set()
+    for t in data_triples:
+        s, p, o = _key(t[0]), t[1].value, _key(t[2])
+        if s in stands_for and p in (prop, RDF_TYPE):
+            keep[t] = None
+        elif s in bodies or s in schema or not _is_iri(s):
+            keep[t] = None
+            named.update(x for x in (s, o) if _is_node(x))
+        elif o in bodies and s not in by_kind.values() and (p, told(s), o) not in pointing:
+            pointing.add((p, told(s), o))
+            keep[t] = None
+            named.add(s)
+    for t in data_triples:
+        if t[1].value == RDF_TYPE and _key(t[0]) in named:
+            keep[t] = None
+    return list(keep), stands_for
+
+
+def without_standing(g: _Graph, types: dict[str, set[str]]) -> list[AllocationWithoutStanding]:
+    """The allocations HermiT put in ``ics:AllocationWithoutLegalStanding`` (``types``: its
+    realisation), by id, each naming its accountable bodies of no legal standing and their
+    legal form (HermiT's classes for each body and the ones the data gives, with their
+    superclasses)."""
+    prop, forms = _standing_definition(g)
+    found = []
+    for iri in sorted(types):
+        if not any(WITHOUT_STANDING in g.supers(c) for c in types[iri]):
+            continue
+        # bodies of a legal form that cannot hold a function; bodies of no stated legal form
+        known: list[UnstatutoryBody] = []
+        unknown: list[UnstatutoryBody] = []
+        for body in g.objects(iri, prop):
+            if not _is_node(body):
+                continue
+            classes = _closure(g, dict.fromkeys(types.get(body, set()) | set(g.objects(body, RDF_TYPE))))
+            form = next((f for f in forms if f in classes), None)
+            if form is None and _STATUTORY in classes:
+                continue  # the statutory body of a joint allocation
+            (known if form else unknown).append(
+                UnstatutoryBody(
+                    id=g.short(body),
+                    label=g.label(body),
+                    legal_form=_LEGAL_FORM_KEYWORDS.get(form) if form else None,
+                    legal_form_class=g.cls(form) if form else None,
+                )
+            )
+        bodies = known or unknown  # HermiT alone knows which of those of no stated form is meant
+        first = {p: g.objects(iri, v.ICS + p)[:1] for p in ("function", "area")}
+        found.append(
+            AllocationWithoutStanding(
+                id=g.short(iri),
+                label=g.label(iri),
+                function=next((g.label(o) or g.short(o) for o in first["function"]), None),
+                area=next((g.label(o) or g.short(o) for o in first["area"]), None),
+                bodies=tuple(sorted(bodies, key=lambda b: b.id)),
+            )
+        )
+    return found
