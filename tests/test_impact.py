@@ -7,6 +7,7 @@ no findings); the Northamptonshire pack is the real case.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import textwrap
@@ -18,6 +19,7 @@ from ics_graph.app.impact import impact
 from ics_graph.engine.rulefiles import load_rules
 from ics_graph.inputs.loader import load_mapping
 from ics_graph.model.graph import IRI
+from ics_graph.model.timeline import as_of
 from ics_graph.model.vocabulary import entity_iri, parse_level
 from ics_graph.queries.impact import DRY_RUN_GRAPH, moved_allocation_iri, moved_copy
 from ics_graph.util.errors import UsageError
@@ -137,7 +139,7 @@ def test_moving_a_place_function_to_system_closes_the_coverage_gap(tmp_path):
     assert move.level == "system"
     assert move.removed == [entity_iri("allocation", "phm--north--shire-icb--2022-07-01")]  # the retired one stays
     assert [(a.iri, a.area, a.accountable) for a in move.added] == [
-        (moved_allocation_iri(fn("phm"), area("shire")), area("shire"), entity_iri("body", "shire-icb"))
+        (moved_allocation_iri(fn("phm"), area("shire")), area("shire"), (entity_iri("body", "shire-icb"),))
     ]
     assert move.added[0].iri == "https://w3id.org/ics-graph/id/allocation/phm--moved--shire"
     assert [(c.rule, c.severity, c.message) for c in move.disappear] == [
@@ -198,7 +200,10 @@ def test_new_allocations_keep_accountable_body_status_and_dates(tmp_path):
         entity_iri("allocation", "ifr--south--south-committee--2023-04-01"),
     ]
     new = moved_allocation_iri(fn("ifr"), area("shire"))
-    assert added == [(new, area("shire"), entity_iri("body", "north-committee"))]  # from the first, sorted
+    # every body accountable in what it replaces; status and dates from the first, sorted; not
+    # joint, as neither was: the check after the move reports two bodies (multiple-accountable)
+    committees = (entity_iri("body", "north-committee"), entity_iri("body", "south-committee"))
+    assert added == [(new, area("shire"), committees, False)]
     rows = copy.select("SELECT ?p ?o WHERE { ?a ?p ?o } ORDER BY ?p", {"a": IRI(new)})
     assert {(r["p"].rsplit("#", 1)[-1], r["o"].rsplit("#", 1)[-1]) for r in rows} == {
         ("type", "Allocation"),
@@ -206,12 +211,40 @@ def test_new_allocations_keep_accountable_body_status_and_dates(tmp_path):
         ("area", area("shire")),
         ("level", "SystemLevel"),
         ("accountableBody", entity_iri("body", "north-committee")),
+        ("accountableBody", entity_iri("body", "south-committee")),
         ("status", "StatusShadow"),
         ("effectiveFrom", "2022-07-01"),
     }
     assert not copy.ask(
         "ASK WHERE { ?a ics:function ?f ; ics:area ?where FILTER(?where != id:area\\/shire) }", {"f": IRI(fn("ifr"))}
     )
+
+
+def test_moving_joint_allocations_up_keeps_every_body_jointly(northants):
+    # the BCF is the ICB's jointly with each council at each place (from 2022-07-01)
+    move = impact(as_of(northants, dt.date(2023, 1, 1)), fn("better-care-fund"), move_to="system", rules=RULES).move
+    (added,) = move.added
+    bodies = [entity_iri("body", b) for b in ("nhn-nnc", "nhn-wnc", "northamptonshire-icb")]
+    assert (added.area, added.accountable, added.joint) == (area("northamptonshire"), tuple(bodies), True)
+    assert "West Northamptonshire Council (jointly)" in added.accountable_text()
+    assert not [c for c in move.appear if c.rule == "multiple-accountable"]
+
+
+def test_moving_two_bodies_that_were_not_joint_says_so(tmp_path):
+    mapping = mapping_with(
+        tmp_path,
+        """
+        functions:
+          - {id: ifr, name: Individual funding requests, lowest_level: place, minimum_level: place}
+        allocations:
+          - {function: ifr, area: south, accountable: shire-icb, effective_from: 2022-07-01}
+          - {function: ifr, area: north, accountable: north-council, effective_from: 2022-07-01}
+        """,
+    )
+    (added,) = impact(mapping, fn("ifr"), move_to="system", rules=RULES).move.added
+    assert added.accountable_text() == ", accountable: NHS Shire ICB and North Shire Council (not joint)"
+    appear = impact(mapping, fn("ifr"), move_to="system", rules=RULES).move.appear
+    assert [c.rule for c in appear if c.rule == "multiple-accountable"] == ["multiple-accountable"]
 
 
 def test_a_move_to_one_area(tmp_path):
@@ -263,10 +296,18 @@ def test_a_function_with_no_allocation_needs_an_area(tmp_path):
             rules=RULES,
         )
     move = impact(mapping, fn("a"), move_to="system", area_iri=area("shire"), rules=RULES).move
-    assert [a.area for a in move.added] == [area("shire")] and move.added[0].accountable is None
-    # an allocation with no accountable body replaces "no allocation anywhere"
-    assert [c.rule for c in move.appear] == ["unowned-function"]
-    assert [c.rule for c in move.disappear] == ["unowned-function"]
+    assert [a.area for a in move.added] == [area("shire")] and move.added[0].accountable == ()
+    # an allocation with no accountable body replaces "no allocation anywhere"; being undated, it puts Shire
+    # under check on every day, so the functions held there only from 2022-07-01 are unowned before it
+    assert [(c.rule, c.message) for c in move.appear] == [
+        ("unowned-function", "Alpha is allocated without an accountable body in Shire"),
+        ("unowned-function", "Continuing healthcare has no allocation in Shire before 2022-07-01"),
+        ("unowned-function", "Emergency preparedness has no allocation in Shire before 2022-07-01"),
+    ]
+    assert move.appear[0].focus == moved_allocation_iri(fn("a"), area("shire"))
+    assert [(c.rule, c.message) for c in move.disappear] == [
+        ("unowned-function", "Alpha has no allocation anywhere in Shire from 2022-07-01")
+    ]
 
 
 def test_the_original_mapping_is_untouched_by_a_dry_run(tmp_path):
@@ -324,20 +365,43 @@ def test_northamptonshire_dependencies(northants):
 
 
 def test_northamptonshire_bcf_touches_both_places_and_councils(northants):
+    # the BCF is a joint duty at each place: the CCG (2021-22), then the ICB, with each council
     report = impact(northants, fn("better-care-fund"))
-    assert [(a.iri, a.level) for a in report.areas] == [(area("nhn-north"), "place"), (area("nhn-west"), "place")]
+    assert [(a.iri, a.level) for a in report.areas] == [
+        (area("nhn-north"), "place"),
+        (area("nhn-north-2021"), "place"),
+        (area("nhn-west"), "place"),
+        (area("nhn-west-2021"), "place"),
+    ]
     roles = {b.iri.rsplit("/", 1)[-1]: b.roles for b in report.bodies}
-    assert roles["northamptonshire-icb"][0] == "accountable"
-    assert "receives" in roles["nhn-nnc"] and "receives" in roles["nhn-wnc"]
+    assert roles == {
+        "ccg-78h": ("accountable",),
+        "northamptonshire-icb": ("accountable",),
+        "nhn-nnc": ("accountable",),
+        "nhn-wnc": ("accountable",),
+    }
+    # as of 2023 only the ICB era: the two places, the ICB and both councils
+    report = impact(as_of(northants, dt.date(2023, 1, 1)), fn("better-care-fund"))
+    assert [(a.iri, a.level) for a in report.areas] == [(area("nhn-north"), "place"), (area("nhn-west"), "place")]
+    assert [b.iri.rsplit("/", 1)[-1] for b in report.bodies] == ["northamptonshire-icb", "nhn-nnc", "nhn-wnc"]
+    assert all(b.roles == ("accountable",) for b in report.bodies)
 
 
-def test_northamptonshire_strategic_planning_at_place_is_below_scale(northants):
+def test_northamptonshire_estates_at_place_is_below_scale(northants):
+    # estates needs system scale in the catalogue (seed 003 keeps it with the ICS statutory body); strategic
+    # planning, which this test used before, may sit at place since the catalogue's minimum level became place
+    # both eras: the CCG's allocation goes to the 2021-22 places, the ICB's to the places of its footprint
     before = quads(northants)
-    move = impact(northants, fn("strategic-planning"), move_to="place", rules=RULES).move
-    assert move.removed == [entity_iri("allocation", "nhn-sys-strategic-planning")]
-    assert [a.area for a in move.added] == [area("nhn-north"), area("nhn-west")]
-    assert {a.accountable for a in move.added} == {entity_iri("body", "northamptonshire-icb")}
-    assert [(c.rule, c.severity) for c in move.appear] == [("subsidiarity-below-required-scale", "error")] * 2
+    move = impact(northants, fn("estates"), move_to="place", rules=RULES).move
+    assert move.removed == [entity_iri("allocation", "nhn-ccg-estates"), entity_iri("allocation", "nhn-sys-estates")]
+    icb, ccg = entity_iri("body", "northamptonshire-icb"), entity_iri("body", "ccg-78h")
+    assert [(a.area, a.accountable) for a in move.added] == [
+        (area("nhn-north"), (icb,)),
+        (area("nhn-north-2021"), (ccg,)),
+        (area("nhn-west"), (icb,)),
+        (area("nhn-west-2021"), (ccg,)),
+    ]
+    assert [(c.rule, c.severity) for c in move.appear] == [("subsidiarity-below-required-scale", "error")] * 4
     assert move.disappear == []
     assert quads(northants) == before
 
@@ -350,4 +414,4 @@ def test_northamptonshire_area_level_mismatch(northants):
 def test_moving_up_to_region_goes_to_the_region_containing_it():
     move = impact(load_mapping([CLEAN]), fn("chc"), move_to="regional", rules=RULES).move
     assert [a.area for a in move.added] == [area("region")]
-    assert [a.accountable_label for a in move.added] == ["NHS Shire ICB"]
+    assert [a.accountable_labels for a in move.added] == [("NHS Shire ICB",)]

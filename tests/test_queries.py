@@ -66,8 +66,8 @@ def test_ambiguous_and_unknown_names(northants):
     with pytest.raises(Ambiguous) as caught:
         resolve(northants, "function", "safeguarding")
     assert {c.ident for c in caught.value.candidates} == {"safeguarding-adults", "safeguarding-children"}
-    with pytest.raises(NoMatch):
-        resolve(northants, "body", "Nene CCG")
+    with pytest.raises(NoMatch):  # merged into NHS Northamptonshire CCG in 2020: not a body of the mapping
+        resolve(northants, "body", "Corby CCG")
 
 
 # -- as of --------------------------------------------------------------------------------
@@ -117,7 +117,8 @@ def test_where_as_of_a_date_shows_that_days_arrangement(shire):
 
 
 def test_where_on_the_real_pack_shows_nhs_england_delegating(northants):
-    report = where_is(northants, ID + "function/primary-medical-services").as_dict()
+    # the pack spans two eras: as of 2023 the ICB's footprint, where NHS England delegates to the ICB
+    report = where_is(as_of(northants, dt.date(2023, 1, 1)), ID + "function/primary-medical-services").as_dict()
     (system,) = report["systems"]
     (holding,) = system["holdings"]
     assert holding["accountable"] == "NHS England" and holding["covers_from_above"]
@@ -125,6 +126,16 @@ def test_where_on_the_real_pack_shows_nhs_england_delegating(northants):
         ("NHS Northamptonshire Integrated Care Board", "s65Z5 delegation", "2022-07-01")
     ]
     assert [p["area"] for p in system["places"]] == ["North Northamptonshire", "West Northamptonshire"]
+    # in 2021-22, the CCG's footprint: NHS England held it and delegated nothing (s65Z5 began on 1 July 2022)
+    report = where_is(as_of(northants, dt.date(2022, 2, 1)), ID + "function/primary-medical-services").as_dict()
+    (system,) = report["systems"]
+    (holding,) = system["holdings"]
+    assert system["area"] == "Northamptonshire STP/ICS footprint (2021-22)"
+    assert holding["accountable"] == "NHS England" and holding["covers_from_above"] and holding["chain"] == []
+    assert [p["area"] for p in system["places"]] == [
+        "North Northamptonshire (2021-22)",
+        "West Northamptonshire (2021-22)",
+    ]
 
 
 def test_where_attaches_findings(tmp_path):

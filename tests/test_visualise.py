@@ -102,7 +102,7 @@ def test_footprints(tmp_path):
     assert not {"area/south", "area/south-1", "function/pms", "body/south-committee"} & set(ids(north))
     # the allocation in South Shire is not drawn; the one in North Shire is
     accountable = [e for e in north["edges"] if e["kind"] == "accountable"]
-    assert [e["id"] for e in accountable] == ["accountable/allocation/chc--north--shire-icb--2022-07-01"]
+    assert [e["id"] for e in accountable] == ["accountable/allocation/chc--north--shire-icb--2022-07-01/body/shire-icb"]
     shire = graph_data(m, system="shire")
     assert {"area/south-1", "function/eprr", "body/nhs-england", "area/region"} <= set(ids(shire))
     # allocated nationally, so outside Shire; the delegation of pms into Shire is drawn
@@ -112,6 +112,23 @@ def test_footprints(tmp_path):
         graph_data(m, system="north")
     with pytest.raises(UsageError, match="no area"):
         graph_data(m, area="atlantis")
+
+
+def test_a_joint_allocation_draws_every_accountable_body(tmp_path):
+    # one edge per body, whatever order the store returns them in (a cached mapping's differs)
+    m = mapping(
+        tmp_path,
+        """
+        allocations:
+          - {function: eprr, area: north, accountable: [shire-icb, north-council], joint: yes, effective_from: 2022-07-01}
+        """,
+    )
+    data = graph_data(m)
+    joint = sorted(
+        (e["from"], e["id"]) for e in data["edges"] if e["kind"] == "accountable" and "eprr--north" in e["id"]
+    )
+    assert [body for body, _ in joint] == ["body/north-council", "body/shire-icb"]
+    assert all(edge_id.endswith("/" + body) for body, edge_id in joint)
 
 
 def test_focus_on_a_function(tmp_path):

@@ -148,8 +148,9 @@ class MovedAllocation:
     iri: str
     area: str
     area_label: str
-    accountable: str | None
-    accountable_label: str | None
+    accountable: tuple[str, ...]
+    accountable_labels: tuple[str, ...]
+    joint: bool = False  # several bodies answering as one
 
     def as_dict(self) -> dict:
         return {
@@ -157,9 +158,19 @@ class MovedAllocation:
             "id": _short(self.iri),
             "area": self.area,
             "area_label": self.area_label,
-            "accountable": self.accountable,
-            "accountable_label": self.accountable_label,
+            "accountable": list(self.accountable),
+            "accountable_labels": list(self.accountable_labels),
+            "joint": self.joint,
         }
+
+    def accountable_text(self) -> str:
+        """', accountable: A', 'A and B (jointly)' or 'A and B (not joint)', or ', no accountable body'."""
+        labels = sorted(self.accountable_labels)
+        if not labels:
+            return ", no accountable body"
+        if len(labels) == 1:
+            return f", accountable: {labels[0]}"
+        return f", accountable: {', '.join(labels[:-1])} and {labels[-1]} ({'jointly' if self.joint else 'not joint'})"
 
 
 @dataclass(frozen=True)
@@ -251,8 +262,7 @@ class ImpactReport:
             out += [f"    - {_short(iri)}" for iri in move.removed]
             out.append(f"  Adds {len(move.added)} allocation(s)" + (":" if move.added else ""))
             for added in move.added:
-                who = f", accountable: {added.accountable_label}" if added.accountable else ", no accountable body"
-                out.append(f"    + {added.area_label} ({_short(added.area)}){who}")
+                out.append(f"    + {added.area_label} ({_short(added.area)}){added.accountable_text()}")
 
             def changes(title: str, mark: str, items: list[FindingChange]) -> None:
                 out.append(f"  {title} ({len(items)}):" if items else f"  {title}: none")
@@ -421,12 +431,19 @@ def _targets(table: _Areas, live: dict[str, str], key: str, function_label: str)
 
 def moved_copy(
     mapping: Mapping, function_iri: str, move_to: str, area_iri: str | None = None
-) -> tuple[Mapping, list[str], list[tuple[str, str, str | None]]]:
+) -> tuple[Mapping, list[str], list[tuple[str, str, tuple[str, ...], bool]]]:
     """The modified copy a dry run checks: a new :class:`~ics_graph.model.graph.Mapping` in which
     the live allocations of ``function_iri`` (all of them, or with ``area_iri`` those in
     that area's system) are replaced by allocations at level ``move_to``. Returns
-    ``(copy, removed, added)``: the allocation IRIs removed, and ``(iri, area, accountable)``
-    of each allocation added. ``mapping`` is not changed."""
+    ``(copy, removed, added)``: the allocation IRIs removed, and ``(iri, area, accountable
+    bodies, joint)`` of each allocation added. ``mapping`` is not changed.
+
+    A new allocation is accountable to every body accountable in the removed allocations
+    it replaces (those in its system, or inside it above system level), jointly when any of
+    them was joint: moving two place allocations, each the ICB's jointly with its council,
+    to system gives one allocation of the ICB and both councils, jointly. Two bodies that
+    were not joint are not made so: the check after the move reports them
+    (multiple-accountable), as someone has to decide. Status and dates are the first one's."""
     import pyoxigraph as ox
 
     key = v.parse_level(move_to)
@@ -454,16 +471,16 @@ def moved_copy(
     # The template of each new allocation: the first (sorted) removed allocation in the
     # target's system (or, above system level, inside the target); else the first removed
     # one; else the first live one; else none.
-    def template(target: str) -> str | None:
+    def templates(target: str) -> list[str]:
         systems = table.systems_of(target)
         if systems:
             near = [a for a in removed if table.systems_of(live[a]) & systems]
         else:
             near = [a for a in removed if target in table.ancestors(live[a])]
-        for group in (near, removed, sorted(live)):
+        for group in (near, removed[:1], sorted(live)[:1]):
             if group:
-                return group[0]
-        return None
+                return group
+        return []
 
     store = ox.Store()
     store.extend(mapping.store)
@@ -478,7 +495,7 @@ def moved_copy(
     graph = ox.NamedNode(DRY_RUN_GRAPH)
     # every accountable body of a joint allocation moves with it, and so does 'joint'
     copied = [ics + "accountableBody", ics + "joint", ics + "status", ics + "effectiveFrom", ics + "effectiveTo"]
-    added_info: list[tuple[str, str, str | None]] = []
+    added_info: list[tuple[str, str, tuple[str, ...], bool]] = []
     for target in sorted(targets):
         new = ox.NamedNode(moved_allocation_iri(function_iri, target))
         quads = [
@@ -487,22 +504,27 @@ def moved_copy(
             ox.Quad(new, ox.NamedNode(ics + "area"), ox.NamedNode(target), graph),
             ox.Quad(new, ox.NamedNode(ics + "level"), ox.NamedNode(v.LEVELS[key].iri), graph),
         ]
-        source = template(target)
         values: dict[str, list[Any]] = {}
-        if source is not None:
-            # Read from the original mapping (the copy no longer holds removed allocations).
+        for n, source in enumerate(templates(target)):
+            # Read from the original mapping (the copy no longer holds removed allocations):
+            # the accountable bodies of every template, the rest from the first.
             for quad in mapping.store.quads_for_pattern(ox.NamedNode(source), None, None, None):
                 predicate = quad.predicate.value
-                if predicate in copied and quad.object not in values.setdefault(predicate, []):
+                if predicate not in copied or (n and predicate not in (ics + "accountableBody", ics + "joint")):
+                    continue
+                if quad.object not in values.setdefault(predicate, []):
                     values[predicate].append(quad.object)
         if not values.get(ics + "status"):
             values[ics + "status"] = [ox.NamedNode(ics + "StatusCurrent")]
+        if len(values.get(ics + "joint", [])) > 1:  # joint when any of those it replaces was
+            values[ics + "joint"] = [value for value in values[ics + "joint"] if value.value == "true"]
         for predicate in copied:
             for value in sorted(values.get(predicate, []), key=str):
                 quads.append(ox.Quad(new, ox.NamedNode(predicate), value, graph))
         store.extend(quads)
-        accountable = sorted(body.value for body in values.get(ics + "accountableBody", []))
-        added_info.append((new.value, target, accountable[0] if accountable else None))
+        accountable = tuple(sorted(body.value for body in values.get(ics + "accountableBody", [])))
+        joint = any(value.value == "true" for value in values.get(ics + "joint", []))
+        added_info.append((new.value, target, accountable, joint))
 
     gone = set(removed)
     sources = (
@@ -525,7 +547,7 @@ def move_result(
     mapping: Mapping,
     key: str,
     area_iri: str | None,
-    moved: tuple[list[str], list[tuple[str, str, str | None]]],
+    moved: tuple[list[str], list[tuple[str, str, tuple[str, ...], bool]]],
     before: list[Finding],
     after: list[Finding],
 ) -> MoveResult:
@@ -542,14 +564,14 @@ def move_result(
         ]
         return sorted(items, key=lambda c: (c.rule, c.message, c.fingerprint))
 
-    labels = mapping.labels([t for _, t, _ in added_info] + [b for _, _, b in added_info if b])
+    labels = mapping.labels([t for _, t, _, _ in added_info] + [b for _, _, bodies, _ in added_info for b in bodies])
     return MoveResult(
         level=key,
         area=area_iri,
         removed=removed,
         added=[
-            MovedAllocation(iri, target, labels[target], body, labels[body] if body else None)
-            for iri, target, body in added_info
+            MovedAllocation(iri, target, labels[target], bodies, tuple(labels[b] for b in bodies), joint)
+            for iri, target, bodies, joint in added_info
         ],
         appear=changes(after_found, before_found),
         disappear=changes(before_found, after_found),

@@ -146,7 +146,14 @@ def project(mapping: Mapping) -> PropertyGraph:
         edges.setdefault(edge_id, edge)
 
     for row in mapping.select(_ACCOUNTABLE):
-        add(f"accountable/{_short(row['a'])}", row["from"], row["to"], "accountable", label_of(row["area"]))
+        # one edge for each accountable body: a joint allocation has several
+        add(
+            f"accountable/{_short(row['a'])}/{_short(row['from'])}",
+            row["from"],
+            row["to"],
+            "accountable",
+            label_of(row["area"]),
+        )
     for row in mapping.select(_DELIVERS):
         add(
             f"delivers/{_short(row['a'])}/{_short(row['from'])}",
@@ -157,7 +164,7 @@ def project(mapping: Mapping) -> PropertyGraph:
         )
     for row in mapping.select(_DELEGATES):
         label = label_of(row["function"]) + (f": {row['instrument']}" if row.get("instrument") else "")
-        add(f"delegates/{_short(row['d'])}", row["from"], row["to"], "delegates", label)
+        add(f"delegates/{_short(row['d'])}/{_short(row['to'])}", row["from"], row["to"], "delegates", label)
     for kind, query in (
         ("depends-on", _DEPENDS),
         ("part-of", _PART_OF),

@@ -10,6 +10,12 @@ A CCG "held" a function when it was accountable in an allocation in force that d
 function has a destination when an allocation of it in force the next day covers the
 CCG's area, sits in it or covers part of it. Dates are compared as ISO text, on the
 whole timeline: the mapping is read without ``--as-of``.
+
+A CCG is of the system when it operates in the system or an area inside it, or when its
+successor does: several footprints changed on 1 July 2022 (ONS reissued their codes), so a
+pack may record a CCG's 2021-22 footprint as an area of its own, outside the 2022 tree.
+Such a CCG's functions passed to its successor for the whole system, so any allocation in
+the system, at or below the system, is a destination for them.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ SELECT ?ccg ?label ?code ?from ?to ?successor ?successor_label WHERE {
 }
 """
 _OPERATES_IN = "SELECT ?area WHERE { ?ccg ics:operatesIn ?area }"
+_SUCCESSOR_AREAS = "SELECT ?area WHERE { ?ccg ics:successor/ics:operatesIn ?area }"
 _FUNCTIONS = "SELECT ?f ?l WHERE { ?f a ics:Function ; rdfs:label ?l }"
 
 
@@ -113,8 +120,10 @@ def transition(mapping, system: str) -> TransitionReport:
     function_labels = {r["f"]: r["l"] for r in mapping.select(_FUNCTIONS)}
     ccgs = []
     for row in mapping.select(_CCGS):
-        areas = [r["area"] for r in mapping.select(_OPERATES_IN, {"ccg": IRI(row["ccg"])})]
-        if _in_force(row, LAST_CCG_DAY) and any(area in inside for area in areas):  # the CCG existed then
+        ccg_iri = IRI(row["ccg"])
+        areas = [r["area"] for r in mapping.select(_OPERATES_IN, {"ccg": ccg_iri})]
+        successor_areas = [r["area"] for r in mapping.select(_SUCCESSOR_AREAS, {"ccg": ccg_iri})]
+        if _in_force(row, LAST_CCG_DAY) and any(a in inside for a in areas + successor_areas):
             ccgs.append({**row, "areas": sorted(a for a in areas if a in inside)})
     ccgs.sort(key=lambda c: (c["label"], c["ccg"]))
     live = [r for r in context.allocations if (r.get("status") or "").lower() != _RETIRED]
@@ -124,6 +133,8 @@ def transition(mapping, system: str) -> TransitionReport:
         for before in sorted(held, key=lambda r: (r["function"], r["area"])):
             area = before["area"]
             related = {area, *tree.ancestors(area), *tree.inside(area)}
+            if area not in inside:  # an earlier footprint: the successor took it for the system
+                related |= inside
             after = [
                 r
                 for r in live

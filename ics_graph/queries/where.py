@@ -319,11 +319,16 @@ def where_is(mapping, function: str, *, findings=None) -> WhereReport:
         entities = {area} if area in allocated_areas else set()
         entities |= {r["a"] for r in context.allocations if r["area"] == area}
         entities |= {d["d"] for d in context.delegations if d["area"] == area}
-        shown = []
+        shown: list[dict] = []
+        seen: set[tuple] = set()
         for iri in sorted(entities):
             for f in by_entity.get(iri, []):
-                if (f.focus in relevant or set(f.related) & relevant) and _finding_dict(f) not in shown:
-                    shown.append(_finding_dict(f))
+                if f.focus in relevant or set(f.related) & relevant:
+                    row = _finding_dict(f)
+                    key = tuple(row.values())
+                    if key not in seen:
+                        seen.add(key)
+                        shown.append(row)
         return AreaAnswer(area=label, area_id=_short(area), level=level, holdings=holdings, findings=shown)
 
     # Mapped systems: those with an allocation or delegation (of any function) in or inside them.
