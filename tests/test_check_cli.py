@@ -171,6 +171,35 @@ def test_user_rules_from_a_folder(tmp_path):
     assert ("workstream-needs-rag", "workstream has no RAG status") in messages
 
 
+@pytest.mark.parametrize(
+    ("requires", "found"),
+    [
+        ("{ ?d a ics:Delegation ; ics:instrument ics:CommitteeOfBoard }", True),  # the fixture has one
+        ("{ ?d ics:effectiveTo ?end }", False),  # nothing in the fixture ends: the rule is not run
+    ],
+)
+def test_a_rule_runs_only_when_the_graph_holds_what_it_requires(tmp_path, requires, found):
+    rules = tmp_path / "my-rules"
+    rules.mkdir()
+    header_end = USER_RULE.index("# ---\nSELECT")
+    text = USER_RULE[:header_end] + f"# requires: {json.dumps(requires)}\n" + USER_RULE[header_end:]
+    (rules / "committee-receives-chc.rq").write_text(text)
+    data = json.loads(run("check", CLEAN, "--rules", rules, "--format", "json").output)
+    assert any(f["rule"] == "committee-receives-chc" for f in data["findings"]) is found
+
+
+def test_a_rule_whose_requires_is_not_a_pattern_is_an_input_error(tmp_path):
+    rules = tmp_path / "my-rules"
+    rules.mkdir()
+    header_end = USER_RULE.index("# ---\nSELECT")
+    (rules / "r.rq").write_text(
+        USER_RULE[:header_end] + '# requires: "{ ?d ics:effectiveTo "\n' + USER_RULE[header_end:]
+    )
+    result = run("rules", "--rules", rules)
+    assert result.exit_code == 2
+    assert "r.rq:1:1: 'requires' is not a SPARQL group pattern" in result.output
+
+
 def test_a_broken_rule_file_is_an_input_error(tmp_path):
     rules = tmp_path / "bad-rules"
     rules.mkdir()

@@ -70,6 +70,8 @@ def _rows(mapping, rule: Rule) -> list[dict] | None:
     the part that runs in the store, and the part that runs in parallel."""
     if rule.kind == "shacl":
         return None
+    if rule.requires is not None and not mapping.ask(f"ASK {{ {rule.requires} }}"):
+        return []  # the graph holds nothing the rule could find
     as_of = getattr(mapping, "as_of", None)
     if as_of is not None and _AS_OF.search(rule.query):
         return mapping.select(rule.query, bindings={"as_of": as_of})

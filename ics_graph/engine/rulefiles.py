@@ -31,6 +31,12 @@ projection of the graph, and the algorithm in :mod:`ics_graph.engine.algorithms`
 findings; its message may use ``{cycle}`` (written out), ``{circle}`` (the members in
 words), ``{members}``, ``{size}`` and ``{group_label}``. SPARQL cannot write out a cycle; that is the only Python in a rule.
 
+A rule may say what the graph must hold for it to find anything at all: ``requires:`` is a
+SPARQL group pattern (``{ ?x ics:effectiveTo ?d } UNION { ?x ics:validTo ?d }``), asked
+first (``ASK``); when the graph has no match the rule is not run and finds nothing. It is
+for a rule whose query is costly on graphs where it cannot match (function-continuity
+needs an arrangement that ends).
+
 A ``.ttl`` rule is a SHACL shapes graph; its shape carries ``ics:ruleSlug``,
 ``sh:severity``, ``sh:message``, ``rdfs:comment`` (rationale) and ``ics:fixHint``.
 """
@@ -54,7 +60,19 @@ from ics_graph.util.resources import ontology_path, rules_dir
 __all__ = ["ALGORITHMS", "HEADER_KEYS", "Rule", "load_rules", "rules_digest"]
 
 ALGORITHMS = ("strongly-connected-cycles",)
-HEADER_KEYS = ("slug", "severity", "title", "message", "rationale", "sources", "fix", "example", "algorithm", "tags")
+HEADER_KEYS = (
+    "slug",
+    "severity",
+    "title",
+    "message",
+    "rationale",
+    "sources",
+    "fix",
+    "example",
+    "algorithm",
+    "tags",
+    "requires",
+)
 _SLUG = re.compile(r"^[a-z][a-z0-9-]*$")
 
 
@@ -76,6 +94,7 @@ class Rule:
     sources: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     builtin: bool = False
+    requires: str | None = None  # a group pattern the graph must match for the rule to run
 
     def explain(self) -> str:
         """The rule's documentation as plain text (``ics-graph rules explain``)."""
@@ -247,9 +266,14 @@ def _rule_from_sparql(path: Path, shown: str, builtin: bool, problems: list[Prob
     if algorithm is None and not re.search(r"\?focus\b", query):
         problems.append(Problem(Location(shown, 1, 1), "the query must bind ?focus (the entity each finding is about)"))
         return None
+    requires = str(meta["requires"]).strip() if meta.get("requires") else None
     if not builtin:  # a user's query is parsed now, so that a typo is an error at its line, not a crash
         first = len(text.splitlines()) - len(query.split("\n")) + 1
         bad = _syntax_problem(query, PREFIXES, shown, first, 1)
+        if bad is None and requires is not None:
+            bad = _syntax_problem(f"ASK {{ {requires} }}", PREFIXES, shown, 1, 1)
+            if bad is not None:
+                bad = Problem(Location(shown, 1, 1), f"'requires' is not a SPARQL group pattern: {bad.message}")
         if bad is not None:
             problems.append(bad)
             return None
@@ -268,6 +292,7 @@ def _rule_from_sparql(path: Path, shown: str, builtin: bool, problems: list[Prob
         sources=tuple(str(s) for s in ([sources] if isinstance(sources, str) else sources)),
         tags=tuple(str(t) for t in (meta.get("tags") or ())),
         builtin=builtin,
+        requires=requires,
     )
 
 
