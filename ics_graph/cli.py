@@ -645,6 +645,75 @@ def check(
     sys.exit(EXIT_FINDINGS if run.failed else EXIT_OK)
 
 
+#: The extensions ``diff -o`` accepts for each format ("" for none).
+DIFF_EXTENSIONS = {"text": ["", ".txt", ".log"], "markdown": [".md", ".markdown"], "json": [".json"]}
+
+
+@main.command()
+@click.argument("base")
+@click.argument("head")
+@PATHS
+@click.option(
+    "--git",
+    "git",
+    is_flag=True,
+    help="BASE and HEAD are git revisions (branch, tag, commit) of the repository here; "
+    "PATHs are read at each without checking anything out.",
+)
+@ALLOW_OUTSIDE
+@TIMEOUT
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format (Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY).",
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Write the diff here (atomically)."
+)
+@FORCE
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info", "never"]),
+    default=None,
+    help="Exit 1 if a finding that appears is at or above this severity (default: error, or the configuration's).",
+)
+def diff(base, head, paths, git, fmt, output, force, fail_on, allow_outside):
+    """What a change to a mapping changes: BASE and HEAD compared.
+
+    BASE and HEAD are two folders, workbooks or files; with --git, two revisions of the
+    git repository here, and PATH... what to read at each. Entities are matched by id,
+    so a reordered or re-split file is no change. Reports, in plain words: functions
+    moved, accountability changed, allocations and delegations added, ended or changed,
+    bodies, areas and collaboratives added or ended, dependencies added or removed, then
+    the findings that appear and those resolved (matched by fingerprint, as a baseline
+    matches them). Exit 1 when a finding that appears is at or above --fail-on.
+    """
+    from ics_graph.app.diff import run_diff
+    from ics_graph.outputs.diff import render
+    from ics_graph.util.files import refuse_inputs, write_atomic
+
+    if paths and not git:
+        _fail("PATH arguments go with --git; without it, BASE and HEAD are the two paths to compare")
+    _target(output, DIFF_EXTENSIONS[fmt], f"a {fmt} diff", force)
+    if output and not git:
+        refuse_inputs(output, [base, head], [p for p in (base, head) if Path(p).is_dir()])
+    run = run_diff(base, head, paths, git=git, fail_on=fail_on, allow_outside=allow_outside)
+    text = render(run.diff, fmt, base=base, head=head, paths=list(paths), version=__version__)
+    if output:
+        try:
+            refuse_inputs(output, run.read, run.folders)
+            write_atomic(output, text, inputs=run.read)
+        except OSError as exc:
+            _fail(f"cannot write '{output}': {exc.strerror or exc}")
+        click.echo(f"Wrote the diff ({fmt}) to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(EXIT_FINDINGS if run.failing else EXIT_OK)
+
+
 @main.group(invoke_without_command=True)
 @click.option(
     "--rules",
