@@ -1101,6 +1101,48 @@ def visualise_command(paths, output, view, system, area, function, depth, collap
     click.echo(f"Wrote the {view} view from {len(mapping.files)} file(s) to {output}", err=True)
 
 
+@main.command("site")
+@PATHS
+@ALLOW_OUTSIDE
+@TIMEOUT
+@click.option(
+    "-o",
+    "--output",
+    "folder",
+    required=True,
+    type=click.Path(file_okay=False, path_type=str),
+    help="Folder to write the site into (created; its parent must exist).",
+)
+@AS_OF
+@click.option("--title", metavar="TITLE", help="The site's title (default: the systems mapped).")
+@click.option(
+    "--force", is_flag=True, help="Replace a non-empty output folder (only one holding nothing but a site's files)."
+)
+def site_command(paths, folder, as_of, title, force, allow_outside):
+    """A static website of a mapping, for people who never open a terminal.
+
+    One page per function, area, body and collaborative (where it sits, who is
+    accountable, who delivers it, delegation chains, findings with how to fix them, and
+    sources), a findings page grouped by rule, a Functions and Decisions Map per system,
+    the graph page, and an offline search that forgives typos. Open index.html in a
+    browser: it works from the folder, with no server and no network. Written into a
+    temporary folder and renamed into place; the same input gives byte-identical files.
+    """
+    from ics_graph.app.site import build_site
+
+    if not paths:
+        _fail("give the mapping: PATH (files or folders)")
+    try:
+        built = build_site(paths, folder, as_of=as_of, title=title, force=force, allow_outside=allow_outside)
+    except OSError as exc:
+        _fail(f"cannot write '{folder}': {exc.strerror or exc}")
+    click.echo(
+        f"Wrote a site of {built.pages} pages ({built.files} files, {built.findings} finding(s)) to {built.folder}; "
+        f"open {os.path.join(built.folder, 'index.html')}",
+        err=True,
+    )
+
+
 def run() -> None:
     """The installed ``ics-graph`` command: :func:`main`, then leave without freeing the
     graph object by object. Freeing a national graph held in memory takes longer than

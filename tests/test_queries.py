@@ -16,7 +16,7 @@ from ics_graph.inputs.loader import load_mapping
 from ics_graph.model.timeline import as_of
 from ics_graph.model.vocabulary import ID
 from ics_graph.queries.matching import Ambiguous, NoMatch, resolve
-from ics_graph.queries.where import body_report, what_sits_at, where_is
+from ics_graph.queries.where import body_report, projections, what_sits_at, where_is
 from ics_graph.util.errors import QueryError
 
 NORTHANTS = ROOT / "data" / "northamptonshire"
@@ -263,3 +263,20 @@ def test_impact_csv_lists_the_dry_run():
     assert lines[0] == "kind,id,label,depth,detail"
     assert "removed allocation,allocation/nhn-alloc-bcf-north,,," in lines
     assert any(line.startswith("finding would appear,subsidiarity-above-lowest-level,") for line in lines)
+
+
+def test_answers_from_shared_projections_are_the_answers(northants):
+    """A site answers every function, area and body from projections fetched once; each
+    answer is the one fetched on its own."""
+    shared = projections(northants)
+    findings = check(northants).findings
+    for function in ("continuing-healthcare", "better-care-fund", "primary-medical-services"):
+        iri = ID + "function/" + function
+        alone = where_is(northants, iri, findings=findings).as_dict()
+        assert where_is(northants, iri, findings=findings, context=shared).as_dict() == alone
+    for area in ("nhn-north", "nhn-west-2021", "northamptonshire"):
+        iri = ID + "area/" + area
+        assert what_sits_at(northants, iri, context=shared).as_dict() == what_sits_at(northants, iri).as_dict()
+    for body in ("northamptonshire-icb", "ccg-78h", "nhn-nnc"):
+        iri = ID + "body/" + body
+        assert body_report(northants, iri, context=shared).as_dict() == body_report(northants, iri).as_dict()

@@ -10,13 +10,14 @@ followed in Python.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 from ics_graph.model.sparql import IRI, iri_terms
 from ics_graph.model.vocabulary import short_id
 from ics_graph.queries.areas import AreaTree
 
-__all__ = ["AreaReport", "BodyReport", "WhereReport", "body_report", "what_sits_at", "where_is"]
+__all__ = ["AreaReport", "BodyReport", "WhereReport", "body_report", "projections", "what_sits_at", "where_is"]
 
 
 def _short(iri: str | None) -> str:
@@ -147,6 +148,16 @@ class _Context:
             self.delivered_by.setdefault(row["a"], []).append(row["label"])
         self.tree = AreaTree.of(mapping)
         self._onward: dict | None = None
+
+    def restricted(self, function: str) -> _Context:
+        """This context with ``function``'s allocations and delegations only (the area
+        tree and the rest shared): what ``_Context(mapping, function=function)`` fetches,
+        taken from projections fetched once for many functions."""
+        view = copy.copy(self)
+        view.allocations = [r for r in self.allocations if r["function"] == function]
+        view.delegations = [d for d in self.delegations if d["function"] == function]
+        view._onward = None
+        return view
 
     def ancestors(self, area: str) -> list[str]:
         """The area and the areas containing it, nearest first."""
@@ -296,19 +307,20 @@ SELECT ?part ?whole ?label ?lv WHERE { ?part a ics:Place ; ics:partOf ?whole ; r
 _LEVEL_LABELS = "SELECT ?lv ?level WHERE { ?lv a ics:SpatialLevel ; rdfs:label ?level }"
 
 
-def where_is(mapping, function: str, *, findings=None) -> WhereReport:
+def where_is(mapping, function: str, *, findings=None, context: _Context | None = None) -> WhereReport:
     """Where ``function`` (an IRI) sits in every system that is mapped, and in each of
     its places (and neighbourhoods that have their own allocation): the allocation that
     covers it, the accountable and delivering bodies, the delegation chain from the
     accountable (statutory) holder down, rationale, source line and findings.
 
     ``findings`` are the check findings to attach (run ``check`` once and pass them);
-    without them none are shown.
+    without them none are shown. ``context``, from :func:`projections`, saves fetching
+    the function's allocations and delegations again.
     """
     info = mapping.select(_FUNCTION, {"f": IRI(function)})
     details = info[0] if info else {"label": _short(function)}
     details = {"id": _short(function), "iri": function, **details, "source": _loc(mapping, function)}
-    context = _Context(mapping, function=function)
+    context = context.restricted(function) if context is not None else _Context(mapping, function=function)
     relevant = {function, *(r["a"] for r in context.allocations), *(d["d"] for d in context.delegations)}
     mapping.prefetch_locations(relevant)
     by_entity = _findings_by_entity(mapping, findings or [])
@@ -389,10 +401,19 @@ SELECT ?label ?level ?rank ?code WHERE { ?a rdfs:label ?label ; ics:level ?lv . 
 _CATEGORIES = "SELECT ?f ?label ?category WHERE { ?f a ics:Function ; rdfs:label ?label . OPTIONAL { ?f ics:category/rdfs:label ?category } }"
 
 
-def what_sits_at(mapping, area: str, *, level: str | None = None) -> AreaReport:
+def projections(mapping) -> _Context:
+    """The projections of the whole mapping that :func:`what_sits_at` and
+    :func:`body_report` read (allocations, delegations, deliverers, the area tree),
+    fetched once: given to them, many areas and bodies are answered without fetching them
+    again (a site answers every one)."""
+    return _Context(mapping)
+
+
+def what_sits_at(mapping, area: str, *, level: str | None = None, context: _Context | None = None) -> AreaReport:
     """Everything that sits in ``area`` (an IRI): allocations in the area itself, those
     held above it that cover it, and those in areas inside it; grouped by level (highest
-    first) and by function category. ``level`` keeps one level only."""
+    first) and by function category. ``level`` keeps one level only; ``context``, from
+    :func:`projections`, saves fetching the mapping's projections again."""
     info = mapping.select(_AREA, {"a": IRI(area)})
     details = {
         "id": _short(area),
@@ -400,7 +421,7 @@ def what_sits_at(mapping, area: str, *, level: str | None = None) -> AreaReport:
         **(info[0] if info else {"label": _short(area)}),
         "source": _loc(mapping, area),
     }
-    context = _Context(mapping)
+    context = context or _Context(mapping)
     covering = set(context.ancestors(area))
     inside = context.tree.inside(area)
     functions = {r["f"]: r for r in mapping.select(_CATEGORIES)}
@@ -468,9 +489,10 @@ SELECT ?c ?label ?model ?lead WHERE { ?c org:hasMember ?b ; rdfs:label ?label .
 """
 
 
-def body_report(mapping, body: str) -> BodyReport:
+def body_report(mapping, body: str, *, context: _Context | None = None) -> BodyReport:
     """What ``body`` (an IRI) is accountable for, delivers, has delegated, has received,
-    and which collaboratives it is a member of."""
+    and which collaboratives it is a member of. ``context``, from :func:`projections`,
+    saves fetching the mapping's projections again."""
     info = mapping.select(_BODY, {"b": IRI(body)})
     details = {
         "id": _short(body),
@@ -478,7 +500,7 @@ def body_report(mapping, body: str) -> BodyReport:
         **(info[0] if info else {"label": _short(body)}),
         "source": _loc(mapping, body),
     }
-    context = _Context(mapping)
+    context = context or _Context(mapping)
     functions = {r["f"]: r["label"] for r in mapping.select(_CATEGORIES)}
     live = [r for r in context.allocations if r.get("status") != _STATUS_RETIRED]
     delivered_rows = mapping.select("SELECT ?a WHERE { ?a a ics:Allocation ; ics:deliveredBy ?b }", {"b": IRI(body)})
