@@ -39,7 +39,8 @@ demo: setup
 	@echo "   $(OUT)/decisions.html, $(OUT)/decisions.md and the store $(OUT)/store."
 	@echo "   Try: $(BIN)/ics-graph rules explain dependency-cycle"
 
-# Java, Chromium and LibreOffice: present, or installed (as root, with apt-get), or stop.
+# Java, Chromium, LibreOffice and Node.js/npm: present, or installed (as root, with apt-get),
+# or stop; then axe-core, pinned in tests/js/package-lock.json (npm ci into tests/js/node_modules).
 require-tools:
 	@sh tests/require-tools.sh
 

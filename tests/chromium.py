@@ -154,10 +154,17 @@ class Browser:
         return result["result"].get("value")
 
     def wait_for(self, expression: str, timeout: float = 60) -> None:
+        """Until ``expression`` is true. While the page navigates, Chromium may answer an
+        evaluation with "Inspected target navigated or closed" (or no context yet): that
+        is a page still arriving, so ask again."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.evaluate(expression):
-                return
+            try:
+                if self.evaluate(expression):
+                    return
+            except RuntimeError as exc:
+                if "-32000" not in str(exc) and "navigated" not in str(exc) and "context" not in str(exc):
+                    raise
             self.pump(0.2)
         raise AssertionError(f"timed out waiting for {expression}")
 

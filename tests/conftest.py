@@ -23,15 +23,28 @@ MINI = FIXTURES / "mini"
 os.environ["ICS_GRAPH_TODAY"] = "2026-12-05"
 
 # -- programs some tests need ---------------------------------------------------------------
-# marker -> (what it is, the Debian package, how to find it). `make test` installs the
-# packages (tests/require-tools.sh); `make test-quick` leaves these tests out.
+#: axe-core (accessibility rules run in Chromium), pinned in tests/js/package-lock.json and
+#: installed there with `npm ci`; used by the tests only, never shipped.
+AXE_CORE = Path(__file__).resolve().parent / "js" / "node_modules" / "axe-core" / "axe.min.js"
+
+# marker -> (what it is, the command that installs it, how to find it). `make test` installs
+# them (tests/require-tools.sh); `make test-quick` leaves these tests out.
 TOOLS = {
-    "java": ("Java (HermiT, for `ics-graph reason`)", "default-jre-headless", lambda: shutil.which("java")),
-    "chromium": ("Chromium (the page in a real browser)", "chromium", find_chromium),
+    "java": (
+        "Java (HermiT, for `ics-graph reason`)",
+        "sudo apt-get install -y default-jre-headless",
+        lambda: shutil.which("java"),
+    ),
+    "chromium": ("Chromium (the page in a real browser)", "sudo apt-get install -y chromium", find_chromium),
     "libreoffice": (
         "LibreOffice (workbooks in a real spreadsheet program)",
-        "libreoffice-calc-nogui",
+        "sudo apt-get install -y libreoffice-calc-nogui",
         lambda: shutil.which("soffice") or shutil.which("libreoffice"),
+    ),
+    "axe": (
+        "axe-core (accessibility checks in Chromium)",
+        "npm ci --prefix tests/js",
+        lambda: str(AXE_CORE) if AXE_CORE.is_file() else None,
     ),
 }
 
@@ -58,8 +71,8 @@ def pytest_runtest_setup(item):
     """Outside CI, a test whose program is missing is skipped, saying how to install it."""
     missing = _missing_tools(item)
     if missing and not in_ci():
-        what, package, _ = TOOLS[missing[0]]
-        pytest.skip(f"{what} is not installed: sudo apt-get install -y {package}")
+        what, install, _ = TOOLS[missing[0]]
+        pytest.skip(f"{what} is not installed: {install}")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -68,11 +81,8 @@ def pytest_runtest_call(item):
     missing = _missing_tools(item)
     if missing:
         names = "; ".join(TOOLS[m][0] for m in missing)
-        packages = " ".join(TOOLS[m][1] for m in missing)
-        pytest.fail(
-            f"{names}: not installed, and in CI (CI=true) no test is skipped: apt-get install -y {packages}",
-            pytrace=False,
-        )
+        installs = "; ".join(TOOLS[m][1] for m in missing)
+        pytest.fail(f"{names}: not installed, and in CI (CI=true) no test is skipped: {installs}", pytrace=False)
 
 
 # -- fixtures -------------------------------------------------------------------------------

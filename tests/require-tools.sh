@@ -1,9 +1,12 @@
 #!/bin/sh
 # The programs the full test suite drives besides Python: Java (HermiT, `ics-graph reason`),
-# Chromium (the interactive page in a real browser) and LibreOffice (workbooks in a real
-# spreadsheet program). `make test` runs this first. When one is missing: as root on a
-# Debian-like machine it is installed with apt-get; otherwise this stops at once, saying the
-# one command that installs them (or `make test-quick`, the suite without those tests).
+# Chromium (the interactive page in a real browser), LibreOffice (workbooks in a real
+# spreadsheet program) and axe-core (accessibility checks run in Chromium; pinned in
+# tests/js/package-lock.json, installed into tests/js/node_modules, which git ignores, with
+# npm, itself installed with apt-get when missing). `make test` runs this first. When one is
+# missing: as root on a Debian-like machine it is installed with apt-get; otherwise this stops
+# at once, saying the one command that installs them (or `make test-quick`, the suite
+# without those tests).
 set -eu
 
 missing=""
@@ -16,19 +19,32 @@ if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1 \
 fi
 command -v soffice >/dev/null 2>&1 || command -v libreoffice >/dev/null 2>&1 \
   || missing="$missing libreoffice-calc-nogui"
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 
-[ -z "$missing" ] && exit 0
-
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "== Installing what the tests need:$missing"
-  apt-get update -qq
-  # shellcheck disable=SC2086  # one word per package
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
-  exit 0
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== Installing what the tests need:$missing"
+    apt-get update -qq
+    # shellcheck disable=SC2086  # one word per package
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+  else
+    echo "The test suite needs Java, Chromium, LibreOffice and Node.js with npm; missing (Debian packages):$missing" >&2
+    echo "Install them with:" >&2
+    echo "    sudo apt-get install -y default-jre-headless chromium libreoffice-calc-nogui nodejs npm" >&2
+    echo "or run the tests that need none of them with:  make test-quick" >&2
+    exit 1
+  fi
 fi
 
-echo "The test suite needs Java, Chromium and LibreOffice; missing (Debian packages):$missing" >&2
-echo "Install them with:" >&2
-echo "    sudo apt-get install -y default-jre-headless chromium libreoffice-calc-nogui" >&2
-echo "or run the tests that need none of them with:  make test-quick" >&2
-exit 1
+# axe-core, exactly the version in the lock file: `npm ci` when it is absent or another version.
+js="$(dirname "$0")/js"
+if ! (cd "$js" && node -e '
+  const want = require("./package-lock.json").packages["node_modules/axe-core"].version;
+  let have = null;
+  try { have = require("./node_modules/axe-core/package.json").version; } catch (e) {}
+  process.exit(have === want && require("fs").existsSync("node_modules/axe-core/axe.min.js") ? 0 : 1);
+'); then
+  echo "== Installing axe-core for the tests (npm ci in $js)"
+  (cd "$js" && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -350,8 +350,12 @@ def test_search_works_offline_in_a_browser(sites, tmp_path, artifacts):
         assert browser.evaluate("document.querySelector('h1').textContent") == "NHS continuing healthcare"
         browser.screenshot(artifacts / "site-function.png")
 
-        browser.evaluate(f"location.href = {json.dumps((folder / 'findings.html').as_uri())}")
-        browser.wait_for("document.readyState === 'complete' && !document.getElementById('filters').hidden")
+        browser.send("Page.navigate", {"url": (folder / "findings.html").as_uri()})
+        # the new page, not the one being left (which is also complete, and has no filters)
+        browser.wait_for(
+            "location.href.endsWith('findings.html') && document.readyState === 'complete'"
+            " && document.getElementById('filters') !== null && !document.getElementById('filters').hidden"
+        )
         total = browser.evaluate("document.querySelectorAll('li[data-severity]').length")
         browser.evaluate(
             "var s = document.getElementById('filter-severity'); s.value = 'error';s.dispatchEvent(new Event('change'))"

@@ -21,6 +21,7 @@ Guarantees, tested in ``tests/test_site.py``:
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import html
 import json
@@ -53,6 +54,7 @@ _FOLD_AFTER = 6
 # -- names and escaping ------------------------------------------------------------------
 
 
+@functools.cache  # pure, and asked for every link of every page
 def page_name(ident: str) -> str:
     """The file name of an entity's page from its ``kind/id``: lower-case letters, digits
     and hyphens only (safe on any filesystem, also case-insensitive ones); an id that had

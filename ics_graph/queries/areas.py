@@ -36,6 +36,7 @@ class AreaTree:
             children.setdefault(whole, set()).add(part)
         self.parents = {area: sorted(found) for area, found in parents.items()}
         self.children = {area: sorted(found) for area, found in children.items()}
+        self._ancestors: dict[str, tuple[str, ...]] = {}  # the tree does not change: walk each area once
 
     @classmethod
     def of(cls, mapping: Mapping) -> AreaTree:
@@ -50,7 +51,10 @@ class AreaTree:
     def ancestors(self, area: str) -> list[str]:
         """``area`` and every area it is part of, nearest first; each once, so a loop in
         the data ends the walk instead of running forever."""
-        return _walk(area, self.parents)
+        found = self._ancestors.get(area)
+        if found is None:
+            found = self._ancestors[area] = tuple(_walk(area, self.parents))
+        return list(found)
 
     def inside(self, area: str) -> set[str]:
         """``area`` and every area (transitively) part of it."""
