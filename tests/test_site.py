@@ -165,6 +165,11 @@ def test_findings_are_grouped_by_rule_explained_and_linked(sites):
     items = [i.split("</li>", 1)[0] for i in text.split('<li data-severity="')[1:]]
     linked = [i for i in items if re.search(r'About: <a href="(function|area|body|collaborative)-', i)]
     assert len(linked) >= len(items) * 0.9  # nearly every finding links to the entity it is about
+    # the system filter offers each mapped system, and each finding says the systems it concerns
+    assert '<option value="northamptonshire">Northamptonshire</option>' in text
+    assert '<option value="nhn-system-2021">' in text
+    systems = re.findall(r'data-systems="([^"]*)"', text)
+    assert len(systems) == len(items) and "northamptonshire" in systems and "nhn-system-2021" in systems
 
 
 def test_the_same_input_gives_the_same_bytes(tmp_path):
@@ -363,6 +368,15 @@ def test_search_works_offline_in_a_browser(sites, tmp_path, artifacts):
         shown = browser.evaluate("document.querySelectorAll('li[data-severity]:not([hidden])').length")
         errors = (folder / "findings.html").read_text(encoding="utf-8").count('<li data-severity="error"')
         assert shown == errors <= total
+        # then every severity, one system: the findings about that system's areas
+        browser.evaluate(
+            "var s = document.getElementById('filter-severity'); s.value = '';s.dispatchEvent(new Event('change'));"
+            "var y = document.getElementById('filter-system'); y.value = 'northamptonshire';"
+            "y.dispatchEvent(new Event('change'))"
+        )
+        shown = browser.evaluate("document.querySelectorAll('li[data-severity]:not([hidden])').length")
+        in_system = len(re.findall(r'data-systems="[^"]*\bnorthamptonshire\b', (folder / "findings.html").read_text()))
+        assert 0 < shown == in_system < total
         browser.screenshot(artifacts / "site-findings.png")
         assert browser.errors() == []
         others = [u for u in browser.requests() if not u.startswith(folder.as_uri() + "/")]

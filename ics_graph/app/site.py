@@ -22,7 +22,7 @@ from ics_graph.app.loading import open_files
 from ics_graph.engine.policy import WAIVER_RULES
 from ics_graph.model.findings import sort_findings
 from ics_graph.model.timeline import parse_date
-from ics_graph.model.vocabulary import short_id
+from ics_graph.model.vocabulary import ID, short_id
 from ics_graph.outputs.decisions import to_html
 from ics_graph.outputs.site import page_name, render_site, with_policy
 from ics_graph.outputs.visualise import visualise
@@ -76,12 +76,15 @@ def _refuse_inputs(target: Path, folder: str | Path, inputs: Sequence[str | Path
             raise UsageError(f"refusing to write into '{folder}': it holds the input '{one}'")
 
 
-def _finding(f, about: dict[str, dict[str, str]]) -> dict:
+def _finding(f, about: dict[str, dict[str, str]], system_of) -> dict:
     """A finding as the site shows it; one on an allocation or delegation is also about
-    its function and area, whose pages show it and link to it."""
+    its function and area, whose pages show it and link to it. ``systems``: the mapped
+    systems it concerns (those around any area it is about), for the findings filter."""
     record = about.get(f.focus, {})
     related = [*f.related, *(iri for iri in (record.get("function"), record.get("area")) if iri)]
+    systems = sorted({system for iri in (f.focus, *related) for system in system_of(iri)})
     return {
+        "systems": systems,
         "rule": f.rule,
         "severity": f.severity.word,
         "message": f.message,
@@ -143,6 +146,12 @@ def site_files(mapping, *, title: str | None = None, as_of: str = "") -> dict[st
             lists[key] = sorted(set(ids), key=lambda i: labels.get(i, (i, i)))
     by_iri = sources_of(mapping)
     about = records(mapping)
+    mapped = {ID + "area/" + s["id"]: s["id"] for s in summary["systems"]}
+
+    def system_of(iri: str) -> list[str]:
+        """The mapped systems (their ids) around an area; none for anything else."""
+        return [mapped[a] for a in shared.tree.ancestors(iri) if a in mapped]
+
     sources = {e.id: by_iri.get(e.iri, []) for e in entities}
     rules = {r.slug: {"title": r.title, "explain": r.explain()} for r in [*list_rules(), *WAIVER_RULES.values()]}
     decisions = decisions_map(mapping, as_of=as_of)
@@ -160,7 +169,7 @@ def site_files(mapping, *, title: str | None = None, as_of: str = "") -> dict[st
         entities=[e.__dict__ for e in entities],
         reports=reports,
         related=related,
-        findings=[_finding(f, about) for f in findings],
+        findings=[_finding(f, about, system_of) for f in findings],
         rules=rules,
         summary=summary,
         dates=key_dates(mapping),

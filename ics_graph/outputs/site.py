@@ -544,7 +544,7 @@ def _list_page(site: _Site, kind: str, entities: list[dict]) -> str:
     return site.page(file, plural, body)
 
 
-def _findings_page(site: _Site, findings: list[dict], rules: dict[str, dict]) -> str:
+def _findings_page(site: _Site, findings: list[dict], rules: dict[str, dict], systems: list[dict]) -> str:
     by_rule: dict[str, list[dict]] = {}
     for f in findings:
         by_rule.setdefault(f["rule"], []).append(f)
@@ -565,6 +565,10 @@ def _findings_page(site: _Site, findings: list[dict], rules: dict[str, dict]) ->
             '<select id="filter-rule"><option value="">all</option>',
             *(f'<option value="{_h(r)}">{_h(r)}</option>' for r in sorted(by_rule)),
             "</select>",
+            '<label for="filter-system">System</label>',
+            '<select id="filter-system"><option value="">all</option>',
+            *(f'<option value="{_h(s["id"])}">{_h(s["name"])}</option>' for s in systems),
+            "</select>",
             '<p id="filter-status" aria-live="polite"></p>',
             "</form>",
         ]
@@ -582,7 +586,8 @@ def _findings_page(site: _Site, findings: list[dict], rules: dict[str, dict]) ->
             )
         body.append('<ul class="findings">')
         body += [
-            f'<li data-severity="{_h(f["severity"])}" data-rule="{_h(rule)}">{_finding_item(site, f)}</li>'
+            f'<li data-severity="{_h(f["severity"])}" data-rule="{_h(rule)}"'
+            f' data-systems="{_h(" ".join(f.get("systems", [])))}">{_finding_item(site, f)}</li>'
             for f in items
         ]
         body += ["</ul>", "</section>"]
@@ -718,7 +723,8 @@ def render_site(
     ``reports``: by id, the ``as_dict()`` of ``where_is``, ``what_sits_at`` or
     ``body_report``; ``related``: by id, ``part_of``/``parts`` (areas) and ``members``
     (collaboratives), as ids; ``findings``: ``{"rule", "severity", "message", "hint",
-    "focus", "related", "location"}`` with ids; ``rules``: by slug, ``{"title", "explain"}``.
+    "focus", "related", "location", "systems"}`` with ids (``systems``: the ids of the
+    mapped systems a finding concerns, for the findings filter); ``rules``: by slug, ``{"title", "explain"}``.
     """
     site = _Site(title, as_of, entities, maps, graph)
     files = {
@@ -727,7 +733,7 @@ def render_site(
         "findings.js": _FINDINGS_JS.lstrip(),
         "search-index.js": search_index_js(entities),
         "index.html": _home_page(site, summary, findings, dates),
-        "findings.html": _findings_page(site, findings, rules),
+        "findings.html": _findings_page(site, findings, rules, summary.get("systems", [])),
     }
     for kind in KIND_TITLES:
         files[KIND_TITLES[kind][2]] = _list_page(site, kind, entities)
@@ -891,7 +897,7 @@ _FINDINGS_JS = """
   var form = document.getElementById("filters");
   if (!form) { return; }
   var severity = document.getElementById("filter-severity"), rule = document.getElementById("filter-rule"),
-      status = document.getElementById("filter-status");
+      system = document.getElementById("filter-system"), status = document.getElementById("filter-status");
   form.hidden = false;
   form.addEventListener("submit", function (event) { event.preventDefault(); });
   function apply() {
@@ -901,7 +907,9 @@ _FINDINGS_JS = """
       any = false;
       for (j = 0; j < items.length; j++) {
         ok = (!severity.value || items[j].getAttribute("data-severity") === severity.value) &&
-             (!rule.value || items[j].getAttribute("data-rule") === rule.value);
+             (!rule.value || items[j].getAttribute("data-rule") === rule.value) &&
+             (!system.value ||
+              (" " + items[j].getAttribute("data-systems") + " ").indexOf(" " + system.value + " ") >= 0);
         items[j].hidden = !ok;
         if (ok) { any = true; shown++; }
       }
@@ -911,6 +919,7 @@ _FINDINGS_JS = """
   }
   severity.addEventListener("change", apply);
   rule.addEventListener("change", apply);
+  system.addEventListener("change", apply);
   apply();
 })();
 """
