@@ -138,6 +138,9 @@ def test_every_internal_link_resolves_and_every_page_has_the_policy(sites, name)
             assert '<label for="search-input">' in (folder / page_file).read_text(encoding="utf-8")
         else:
             assert "script-src 'none'" in policies[0] and not page.scripts
+    for page_file in [*OTHER_OUTPUTS, *(p.name for p in folder.glob("decisions-*.html"))]:
+        assert "index.html" in parsed[page_file].links, f"{page_file} has no way back to the home page"
+        assert "nav" in parsed[page_file].landmarks, page_file
 
 
 def test_a_function_page_answers_where_it_sits_with_links(sites):

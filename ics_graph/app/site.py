@@ -15,16 +15,18 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from ics_graph.app.checking import list_rules
 from ics_graph.app.findings import default_findings
 from ics_graph.app.loading import open_files
 from ics_graph.engine.policy import WAIVER_RULES
 from ics_graph.model.findings import sort_findings
+from ics_graph.model.graph import Mapping
 from ics_graph.model.timeline import parse_date
 from ics_graph.model.vocabulary import ID, short_id
 from ics_graph.outputs.decisions import to_html
-from ics_graph.outputs.site import page_name, render_site, with_policy
+from ics_graph.outputs.site import page_name, render_site, with_home_link, with_policy
 from ics_graph.outputs.visualise import visualise
 from ics_graph.queries.decisions import DecisionsMap, decisions_map
 from ics_graph.queries.entities import entity_index, key_dates, records, sources_of
@@ -98,7 +100,8 @@ def _finding(f, about: dict[str, dict[str, str]], system_of) -> dict:
 class _Remembered:
     """``mapping``, its queries without bindings answered once: the answers for each
     area and body (``what_sits_at``, ``body_report``) read the same projections of the
-    whole mapping, hundreds of times for a site. Each caller gets its own copy of the rows."""
+    whole mapping, hundreds of times for a site, and the map, the graph page and the
+    summary ask many of the same. Each caller gets its own copy of the rows."""
 
     def __init__(self, mapping):
         self._mapping = mapping
@@ -111,6 +114,9 @@ class _Remembered:
             self._answers[query] = self._mapping.select(query)
         return [dict(row) for row in self._answers[query]]
 
+    def __len__(self) -> int:
+        return len(self._mapping)
+
     def __getattr__(self, name: str):
         return getattr(self._mapping, name)
 
@@ -118,13 +124,15 @@ class _Remembered:
 def site_files(mapping, *, title: str | None = None, as_of: str = "") -> dict[str, str]:
     """Every file of the site of ``mapping``: ``{name: text}``."""
     findings = sort_findings(default_findings(mapping))
-    graph = project(mapping)
-    entities = entity_index(mapping, graph)
-    summary = summarise(mapping).as_dict()
+    # Every answer below reads the mapping through this: the map, the graph page and
+    # the pages ask many of the same whole-mapping queries, which then run once.
+    remembered = _Remembered(mapping)
+    graph = project(cast(Mapping, remembered))  # it answers as the mapping does
+    entities = entity_index(remembered, graph)
+    summary = summarise(remembered).as_dict()
     names = [s["name"] for s in summary["systems"]]
     title = title or ("ICS functions map: " + ", ".join(names) if names else "ICS functions map")
     reports: dict[str, dict] = {}
-    remembered = _Remembered(mapping)
     shared = projections(remembered)  # every area and body answer reads the same projections
     for e in entities:
         if e.kind == "function":
@@ -144,8 +152,8 @@ def site_files(mapping, *, title: str | None = None, as_of: str = "") -> dict[st
     for lists in related.values():
         for key, ids in lists.items():
             lists[key] = sorted(set(ids), key=lambda i: labels.get(i, (i, i)))
-    by_iri = sources_of(mapping)
-    about = records(mapping)
+    by_iri = sources_of(remembered)
+    about = records(remembered)
     mapped = {ID + "area/" + s["id"]: s["id"] for s in summary["systems"]}
 
     def system_of(iri: str) -> list[str]:
@@ -154,15 +162,15 @@ def site_files(mapping, *, title: str | None = None, as_of: str = "") -> dict[st
 
     sources = {e.id: by_iri.get(e.iri, []) for e in entities}
     rules = {r.slug: {"title": r.title, "explain": r.explain()} for r in [*list_rules(), *WAIVER_RULES.values()]}
-    decisions = decisions_map(mapping, as_of=as_of)
+    decisions = decisions_map(remembered, as_of=as_of)
     pages: dict[str, str] = {}
     maps = []
     for system in decisions.systems:
         name = page_name("decisions/" + system.area_id.rsplit("/", 1)[-1])
         one = DecisionsMap([system], decisions.reserved, decisions.nhse_delegations, decisions.as_of)
-        pages[name] = with_policy(to_html(one))
+        pages[name] = with_policy(with_home_link(to_html(one), title))
         maps.append({"system": system.area_id.rsplit("/", 1)[-1], "nav": f"Map: {system.area}", "file": name})
-    pages[GRAPH_PAGE] = visualise(mapping, findings, title=title)
+    pages[GRAPH_PAGE] = with_home_link(visualise(remembered, findings, title=title), title)
     files = render_site(
         title=title,
         as_of=as_of,
@@ -172,7 +180,7 @@ def site_files(mapping, *, title: str | None = None, as_of: str = "") -> dict[st
         findings=[_finding(f, about, system_of) for f in findings],
         rules=rules,
         summary=summary,
-        dates=key_dates(mapping),
+        dates=key_dates(remembered),
         sources=sources,
         maps=maps,
         graph=GRAPH_PAGE,

@@ -34,6 +34,7 @@ __all__ = [
     "page_name",
     "render_site",
     "search_index_js",
+    "with_home_link",
     "with_policy",
 ]
 
@@ -67,7 +68,12 @@ def page_name(ident: str) -> str:
 
 
 def _h(text) -> str:
-    return html.escape(str(text), quote=True)
+    return _escaped(str(text))
+
+
+@functools.lru_cache(maxsize=1 << 16)  # a site escapes the same names thousands of times
+def _escaped(text: str) -> str:
+    return html.escape(text, quote=True)
 
 
 def fold(text: str) -> str:
@@ -107,6 +113,13 @@ def with_policy(page: str) -> str:
     return page.replace('<meta charset="utf-8">', '<meta charset="utf-8">\n' + meta, 1)
 
 
+def with_home_link(page: str, title: str) -> str:
+    """A page written by another output (the map, the graph page) with a way back: a
+    navigation landmark before anything else in its body, linking to the site's home."""
+    nav = f'<nav aria-label="Site"><p><a href="index.html">Back to {_h(title)}</a></p></nav>'
+    return page.replace("<body>", "<body>\n" + nav, 1)
+
+
 def _link_url(url: str) -> str:
     return url if re.match(r"^https?://", url, re.IGNORECASE) else ""
 
@@ -125,6 +138,8 @@ class _Site:
             labels.setdefault((e["kind"], e["label"]), set()).add(e["id"])
         #: (kind, label) -> id, where the label names one entity of that kind only
         self.by_label = {key: next(iter(ids)) for key, ids in labels.items() if len(ids) == 1}
+        self._named: dict[tuple[str, str], str] = {}
+        self._rows: dict[tuple, list[str]] = {}
 
     def link(self, ident: str, text: str | None = None) -> str:
         """A link to an entity's page, or its name as text when it has none."""
@@ -138,8 +153,28 @@ class _Site:
         """A name from an answer (answers carry labels), linked when it names one entity."""
         if not label:
             return ""
-        ident = self.by_label.get((kind, label))
-        return self.link(ident, label) if ident else _h(label)
+        known = self._named.get((kind, label))
+        if known is None:
+            ident = self.by_label.get((kind, label))
+            known = self._named[kind, label] = self.link(ident, label) if ident else _h(label)
+        return known
+
+    def holding_row(self, item: dict) -> list[str]:
+        """The cells of an area page's row for an item of the ``at`` answer. An
+        allocation shows in the page of every area it covers, with the same cells
+        wherever its relation to the area and its delegation chain are the same."""
+        key = (item["allocation"], item["relation"], *(s["delegation"] for s in item["chain"]))
+        row = self._rows.get(key)
+        if row is None:
+            row = self._rows[key] = [
+                self.link(item["function_id"], item["function"]),
+                f"{_h(item['relation'])} ({self.named('area', item['area'])})",
+                _h(item["accountable"]),
+                ", ".join(self.named("body", b) for b in item["delivered_by"]),
+                _h(f"{item['status'] or 'current'}, {_dates(item['start'], item['end'])}"),
+                ", ".join(self.named("body", s["to_body"]) for s in item["chain"]),
+            ]
+        return row
 
     def page(self, name: str, heading: str, body: list[str], *, scripts: Iterable[str] = ()) -> str:
         nav = [("index.html", "Home")]
@@ -419,18 +454,7 @@ def _area_page(site: _Site, entity: dict, report: dict, related: dict, findings,
     for group in report["groups"]:
         body.append(f"<h3>{_h(group['level'].capitalize())} level</h3>")
         for category in group["categories"]:
-            rows = []
-            for item in category["items"]:
-                rows.append(
-                    [
-                        site.link(item["function_id"], item["function"]),
-                        f"{_h(item['relation'])} ({site.named('area', item['area'])})",
-                        _h(item["accountable"]),
-                        ", ".join(site.named("body", b) for b in item["delivered_by"]),
-                        _h(f"{item['status'] or 'current'}, {_dates(item['start'], item['end'])}"),
-                        ", ".join(site.named("body", s["to_body"]) for s in item["chain"]),
-                    ]
-                )
+            rows = [site.holding_row(item) for item in category["items"]]
             body.append(f"<h4>{_h(category['category'])}</h4>")
             body += _table(headings, rows, "Nothing.")
     body.append("</section>")

@@ -148,6 +148,18 @@ class _Context:
             self.delivered_by.setdefault(row["a"], []).append(row["label"])
         self.tree = AreaTree.of(mapping)
         self._onward: dict | None = None
+        # (allocation, target) -> its holding (see holding()): an allocation's holding
+        # for an area is the same in every answer that shows it (a site shows each in
+        # many area pages). Shared with the restricted views, whose chains for that
+        # allocation are the same.
+        self._holdings: dict[tuple[str, str | bool], Holding] = {}
+        #: made by :func:`projections` for many answers: each entity's details are then
+        #: fetched for every entity at once (see :meth:`details`)
+        self.many = False
+        self._by_area: dict[str, list[dict]] | None = None
+        #: the items of area answers, by holding and relation (see what_sits_at)
+        self.items: dict[tuple, dict] = {}
+        self._details: dict[str, dict[str, list[dict]]] = {}
 
     def restricted(self, function: str) -> _Context:
         """This context with ``function``'s allocations and delegations only (the area
@@ -157,13 +169,57 @@ class _Context:
         view.allocations = [r for r in self.allocations if r["function"] == function]
         view.delegations = [d for d in self.delegations if d["function"] == function]
         view._onward = None
+        view._by_area = None
         return view
+
+    def details(self, query: str, var: str, iri: str) -> list[dict]:
+        """The rows of ``query`` with ``?var`` bound to ``iri`` (one entity's own
+        details), in no particular order. For many answers the query runs once, unbound,
+        for every entity (it projects ``?var``), instead of once for each."""
+        if not self.many:
+            return self.mapping.select(query, {var: IRI(iri)})
+        if query not in self._details:
+            index: dict[str, list[dict]] = {}
+            for row in self.mapping.select(query):
+                index.setdefault(row[var], []).append(row)
+            self._details[query] = index
+        return [dict(row) for row in self._details[query].get(iri, ())]
 
     def ancestors(self, area: str) -> list[str]:
         """The area and the areas containing it, nearest first."""
         return self.tree.ancestors(area)
 
+    def allocations_in(self, areas) -> list[dict]:
+        """The allocations in any of ``areas``, in no particular order."""
+        if self._by_area is None:
+            self._by_area = {}
+            for row in self.allocations:
+                self._by_area.setdefault(row["area"], []).append(row)
+        return [row for area in areas for row in self._by_area.get(area, ())]
+
+    def onward(self) -> dict[tuple[str, str], list[dict]]:
+        """The delegations by (function, delegator): a long chain stays linear."""
+        if self._onward is None:
+            self._onward = {}
+            for d in self.delegations:
+                self._onward.setdefault((d["function"], d["from"]), []).append(d)
+        return self._onward
+
+    def holding_key(self, row: dict, target: str) -> tuple[str, str | bool]:
+        """What the holding of ``row`` for ``target`` depends on: the target itself only
+        where the accountable bodies delegate the function (the chain then depends on it)."""
+        onward = self.onward()
+        delegated = any((row["function"], body) in onward for body in row["accountables"])
+        return (row["a"], target if delegated else row["area"] != target)
+
     def holding(self, row: dict, target: str) -> Holding:
+        """The allocation in ``row`` as it holds for ``target``. Without a delegation
+        from its accountable bodies, it is the same for every target it covers from
+        above, and is made once for all of them."""
+        key = self.holding_key(row, target)
+        known = self._holdings.get(key)
+        if known is not None:
+            return known
         holding = Holding(
             allocation=_short(row["a"]),
             area=row["area_label"],
@@ -181,6 +237,7 @@ class _Context:
         )
         for body in row["accountables"]:  # a joint allocation: each holder's own delegations
             holding.chain += self.chain(row["function"], body, target)
+        self._holdings[key] = holding
         return holding
 
     def chain(self, function: str, start_body: str, target: str) -> list[Step]:
@@ -188,16 +245,13 @@ class _Context:
         at each body, the live delegation whose area covers the target (the nearest
         area first). Stops at a body already visited, so a circular chain ends."""
         covering = self.ancestors(target)
-        if self._onward is None:  # delegations by (function, delegator): a long chain stays linear
-            self._onward = {}
-            for d in self.delegations:
-                self._onward.setdefault((d["function"], d["from"]), []).append(d)
+        onward = self.onward()
         steps: list[Step] = []
         body, seen = start_body, {start_body}
         while True:
             options = [
                 d
-                for d in self._onward.get((function, body), ())
+                for d in onward.get((function, body), ())
                 if d["area"] in covering and d.get("status") != _STATUS_RETIRED and d["to"] not in seen
             ]
             if not options:
@@ -229,6 +283,14 @@ class _Context:
         ]
         rows.sort(key=lambda r: (covering.index(r["area"]), r["a"]))
         return [self.holding(r, target) for r in rows]
+
+
+def _first(rows: list[dict], *order: str) -> dict | None:
+    """The first of ``rows`` by the values of ``order`` (then all of them): one row where
+    an entity has several (two codes, two classes), the same one on every run."""
+    if not rows:
+        return None
+    return min(rows, key=lambda r: ([str(r.get(k, "")) for k in order], sorted((k, str(x)) for k, x in r.items())))
 
 
 def _findings_by_entity(mapping, findings) -> dict[str, list]:
@@ -281,7 +343,7 @@ class WhereReport:
 
 
 _FUNCTION = """
-SELECT ?label ?code ?category ?holder ?reserved ?lowest ?minimum ?icb_from WHERE {
+SELECT ?f ?label ?code ?category ?holder ?reserved ?lowest ?minimum ?icb_from WHERE {
   ?f rdfs:label ?label .
   OPTIONAL { ?f skos:notation ?code } OPTIONAL { ?f ics:category/rdfs:label ?category }
   OPTIONAL { SELECT ?f (GROUP_CONCAT(?one; separator=" and ") AS ?holder) WHERE {
@@ -289,7 +351,7 @@ SELECT ?label ?code ?category ?holder ?reserved ?lowest ?minimum ?icb_from WHERE
   OPTIONAL { ?f ics:reserved ?reserved }
   OPTIONAL { ?f ics:lowestLevel/rdfs:label ?lowest } OPTIONAL { ?f ics:minimumLevel/rdfs:label ?minimum }
   OPTIONAL { ?f ics:icbFrom ?icb_from }
-} LIMIT 1
+}
 """
 # Areas with an allocation or a delegation (the walk up to their systems is done in
 # Python, on the area tree). ics:area belongs to allocations and delegations only; one
@@ -317,10 +379,11 @@ def where_is(mapping, function: str, *, findings=None, context: _Context | None 
     without them none are shown. ``context``, from :func:`projections`, saves fetching
     the function's allocations and delegations again.
     """
-    info = mapping.select(_FUNCTION, {"f": IRI(function)})
-    details = info[0] if info else {"label": _short(function)}
-    details = {"id": _short(function), "iri": function, **details, "source": _loc(mapping, function)}
     context = context.restricted(function) if context is not None else _Context(mapping, function=function)
+    info = _first(context.details(_FUNCTION, "f", function), "label", "code")
+    details = {"id": _short(function), "iri": function, **(info or {"label": _short(function)})}
+    details.pop("f", None)
+    details["source"] = _loc(mapping, function)
     relevant = {function, *(r["a"] for r in context.allocations), *(d["d"] for d in context.delegations)}
     mapping.prefetch_locations(relevant)
     by_entity = _findings_by_entity(mapping, findings or [])
@@ -395,8 +458,8 @@ class AreaReport:
 
 
 _AREA = """
-SELECT ?label ?level ?rank ?code WHERE { ?a rdfs:label ?label ; ics:level ?lv . ?lv rdfs:label ?level ; ics:rank ?rank .
-  OPTIONAL { ?a ics:onsCode ?code } } LIMIT 1
+SELECT ?a ?label ?level ?rank ?code WHERE { ?a rdfs:label ?label ; ics:level ?lv . ?lv rdfs:label ?level ; ics:rank ?rank .
+  OPTIONAL { ?a ics:onsCode ?code } }
 """
 _CATEGORIES = "SELECT ?f ?label ?category WHERE { ?f a ics:Function ; rdfs:label ?label . OPTIONAL { ?f ics:category/rdfs:label ?category } }"
 
@@ -406,7 +469,9 @@ def projections(mapping) -> _Context:
     :func:`body_report` read (allocations, delegations, deliverers, the area tree),
     fetched once: given to them, many areas and bodies are answered without fetching them
     again (a site answers every one)."""
-    return _Context(mapping)
+    context = _Context(mapping)
+    context.many = True
+    return context
 
 
 def what_sits_at(mapping, area: str, *, level: str | None = None, context: _Context | None = None) -> AreaReport:
@@ -414,36 +479,40 @@ def what_sits_at(mapping, area: str, *, level: str | None = None, context: _Cont
     held above it that cover it, and those in areas inside it; grouped by level (highest
     first) and by function category. ``level`` keeps one level only; ``context``, from
     :func:`projections`, saves fetching the mapping's projections again."""
-    info = mapping.select(_AREA, {"a": IRI(area)})
-    details = {
-        "id": _short(area),
-        "iri": area,
-        **(info[0] if info else {"label": _short(area)}),
-        "source": _loc(mapping, area),
-    }
     context = context or _Context(mapping)
+    info = _first(context.details(_AREA, "a", area), "label", "rank", "code")
+    details = {"id": _short(area), "iri": area, **(info or {"label": _short(area)})}
+    details.pop("a", None)
+    details["source"] = _loc(mapping, area)
     covering = set(context.ancestors(area))
     inside = context.tree.inside(area)
     functions = {r["f"]: r for r in mapping.select(_CATEGORIES)}
     by_level: dict[tuple[int, str], dict[str, list]] = {}
-    for row in context.allocations:
-        if row.get("status") == _STATUS_RETIRED or not (row["area"] in covering or row["area"] in inside):
+    for row in context.allocations_in(covering | inside):
+        if row.get("status") == _STATUS_RETIRED:
             continue
         if level and row["level"] != level:
             continue
         target = row["area"] if row["area"] in inside else area
-        holding = context.holding(row, target)
-        function = functions.get(row["function"], {"label": _short(row["function"])})
-        item = {
-            "function": function["label"],
-            "function_id": _short(row["function"]),
-            **holding.as_dict(),
-            "relation": "covers it from above"
+        relation = (
+            "covers it from above"
             if row["area"] in covering and row["area"] != area
             else "sits here"
             if row["area"] == area
-            else "sits inside it",
-        }
+            else "sits inside it"
+        )
+        function = functions.get(row["function"], {"label": _short(row["function"])})
+        # The same allocation is an item of many areas' answers (a site answers them all).
+        key = (context.holding_key(row, target), relation)
+        item = context.items.get(key)
+        if item is None:
+            item = context.items[key] = {
+                "function": function["label"],
+                "function_id": _short(row["function"]),
+                **context.holding(row, target).as_dict(),
+                "relation": relation,
+            }
+        item = dict(item)
         category = function.get("category", "(no category)")
         by_level.setdefault((row["rank"], row["level"]), {}).setdefault(category, []).append(item)
     groups = []
@@ -480,31 +549,28 @@ class BodyReport:
 
 
 _BODY = """
-SELECT ?label ?type ?code WHERE { ?b rdfs:label ?label ; a ?cls . ?cls rdfs:label ?type . ?cls rdfs:subClassOf* ics:Body .
-  OPTIONAL { ?b ics:odsCode ?code } } ORDER BY ?type LIMIT 1
+SELECT ?b ?label ?type ?code WHERE { ?b rdfs:label ?label ; a ?cls . ?cls rdfs:label ?type . ?cls rdfs:subClassOf* ics:Body .
+  OPTIONAL { ?b ics:odsCode ?code } }
 """
 _MEMBER_OF = """
-SELECT ?c ?label ?model ?lead WHERE { ?c org:hasMember ?b ; rdfs:label ?label .
-  OPTIONAL { ?c ics:collaborationModel/rdfs:label ?model } OPTIONAL { ?c ics:leadProvider ?lead } } ORDER BY ?label
+SELECT ?b ?c ?label ?model ?lead WHERE { ?c org:hasMember ?b ; rdfs:label ?label .
+  OPTIONAL { ?c ics:collaborationModel/rdfs:label ?model } OPTIONAL { ?c ics:leadProvider ?lead } }
 """
+_DELIVERS = "SELECT ?b ?a WHERE { ?a a ics:Allocation ; ics:deliveredBy ?b }"
 
 
 def body_report(mapping, body: str, *, context: _Context | None = None) -> BodyReport:
     """What ``body`` (an IRI) is accountable for, delivers, has delegated, has received,
     and which collaboratives it is a member of. ``context``, from :func:`projections`,
     saves fetching the mapping's projections again."""
-    info = mapping.select(_BODY, {"b": IRI(body)})
-    details = {
-        "id": _short(body),
-        "iri": body,
-        **(info[0] if info else {"label": _short(body)}),
-        "source": _loc(mapping, body),
-    }
     context = context or _Context(mapping)
+    info = _first(context.details(_BODY, "b", body), "type", "label", "code")
+    details = {"id": _short(body), "iri": body, **(info or {"label": _short(body)})}
+    details.pop("b", None)
+    details["source"] = _loc(mapping, body)
     functions = {r["f"]: r["label"] for r in mapping.select(_CATEGORIES)}
     live = [r for r in context.allocations if r.get("status") != _STATUS_RETIRED]
-    delivered_rows = mapping.select("SELECT ?a WHERE { ?a a ics:Allocation ; ics:deliveredBy ?b }", {"b": IRI(body)})
-    delivered = {r["a"] for r in delivered_rows}
+    delivered = {r["a"] for r in context.details(_DELIVERS, "b", body)}
 
     def allocation(row):
         return {
@@ -535,7 +601,7 @@ def body_report(mapping, body: str, *, context: _Context | None = None) -> BodyR
     order = lambda item: (item["function"], item["area"], item.get("allocation", item.get("delegation", "")))
     member_of = [
         {"collaborative": r["label"], "id": _short(r["c"]), "model": r.get("model", ""), "lead": r.get("lead") == body}
-        for r in mapping.select(_MEMBER_OF, {"b": IRI(body)})
+        for r in sorted(context.details(_MEMBER_OF, "b", body), key=lambda r: (r["label"], r["c"]))
     ]
     return BodyReport(
         body=details,
