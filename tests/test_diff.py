@@ -38,6 +38,7 @@ CHANGES = (
     "delegations_changed",
     "entities_added",
     "entities_ended",
+    "renamed",
     "dependencies_added",
     "dependencies_removed",
 )
@@ -239,6 +240,54 @@ def test_an_accountability_change_and_new_bodies_and_areas(tmp_path, monkeypatch
     assert "Areas added (1):\n  + South Two (area/south-2)\n" in out
 
 
+def test_a_new_function_a_renamed_one_and_who_delivers(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    base, head = tmp_path / "base", tmp_path / "head"
+    shutil.copytree(CLEAN, base)
+    shutil.copytree(CLEAN, head)
+    catalogue = (head / "catalogue.yaml").read_text(encoding="utf-8")
+    catalogue = catalogue.replace("name: Emergency preparedness,", "name: Emergency preparedness and resilience,")
+    catalogue = catalogue.replace(
+        "dependencies:",
+        "  - {id: ivf, name: Specialised fertility services, holder: icb, lowest_level: system}\ndependencies:",
+    )
+    (head / "catalogue.yaml").write_text(catalogue, encoding="utf-8")
+    text = (head / "mapping.yaml").read_text(encoding="utf-8")
+    before = "{function: chc, area: north, accountable: shire-icb, effective_from: 2022-07-01}"
+    assert before in text
+    text = text.replace(
+        before,
+        "{function: chc, area: north, accountable: shire-icb, delivered_by: [north-committee], effective_from: 2022-07-01}",
+    )
+    (head / "mapping.yaml").write_text(text, encoding="utf-8")
+    _code, out = run("base", "head")
+    assert (
+        "Allocations changed (1):\n  ~ Continuing healthcare (function/chc) in North Shire (area/north): "
+        "delivered_by nobody -> North Shire committee (body/north-committee)\n" in out
+    )
+    assert "Functions added (1):\n  + Specialised fertility services (function/ivf)\n" in out
+    assert "Renamed (1):\n  ~ Emergency preparedness -> Emergency preparedness and resilience (function/eprr)\n" in out
+    _code, out = run("base", "head", "--format", "json")
+    report = json.loads(out)
+    assert report["allocations_changed"][0]["changes"] == [
+        {"field": "delivered_by", "before": [], "after": ["body/north-committee"]}
+    ]
+    assert report["renamed"] == [
+        {
+            "kind": "function",
+            "entity": {
+                "id": "function/eprr",
+                "iri": "https://w3id.org/ics-graph/id/function/eprr",
+                "label": "Emergency preparedness and resilience",
+            },
+            "before": "Emergency preparedness",
+            "after": "Emergency preparedness and resilience",
+        }
+    ]
+    assert [e["entity"]["id"] for e in report["entities_added"]] == ["function/ivf"]
+    validate(report)
+
+
 # -- Markdown is escaped ---------------------------------------------------------------------
 
 HOSTILE = "<img src=x onerror=alert(1)> [click](https://evil.example) *bold* _it_ | `code` $x$ &amp;\nline"
@@ -405,7 +454,7 @@ def test_git_a_pack_new_in_head_is_all_added(repository):
     git(repository, "add", "-A")
     git(repository, "commit", "-q", "-m", "new pack")
     report = json.loads(diff_process("--git", "HEAD~1", "HEAD", "data/new", "--format", "json", cwd=repository).stdout)
-    assert len(report["entities_added"]) == 15  # the clean fixture's 7 areas, 7 bodies and 1 collaborative
+    assert len(report["entities_added"]) == 19  # the clean fixture's 4 functions, 7 areas, 7 bodies, 1 collaborative
     assert report["findings"]["appear"]
 
 

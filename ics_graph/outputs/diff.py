@@ -29,6 +29,7 @@ from ics_graph.queries.diff import (
     MappingDiff,
     Move,
     Placement,
+    Rename,
 )
 
 __all__ = ["as_dict", "render"]
@@ -103,6 +104,9 @@ def _allocation(w: _Words, a: AllocationItem) -> str:
 
 
 def _field(w: _Words, c: FieldChange) -> str:
+    if isinstance(c.before, tuple) or isinstance(c.after, tuple):  # bodies (delivered_by)
+        before, after = (w.refs(list(x)) if x else "nobody" for x in (c.before, c.after))
+        return f"{c.field} {before} -> {after}"
     shown = w.ref if c.field == "to" else w.value
     return f"{c.field} {shown(c.before)} -> {shown(c.after)}"
 
@@ -137,6 +141,10 @@ def _entity(w: _Words, e: EntityItem) -> str:
     return w.ref(e.iri) + (": removed" if e.how == "removed" else "")
 
 
+def _rename(w: _Words, r: Rename) -> str:
+    return f"{w.value(r.before)} -> {w.value(r.after)} ({w.value(short_id(r.iri))})"
+
+
 def _dependency(w: _Words, pair: tuple[str, str]) -> str:
     return f"{w.ref(pair[0])} depends on {w.ref(pair[1])}"
 
@@ -148,7 +156,7 @@ def _finding(w: _Words, f: FindingItem, markdown: bool) -> str:
     return f"{f.severity:<7}  {f.rule}  {f.message}{where}"
 
 
-_KINDS = {"body": "Bodies", "area": "Areas", "collaborative": "Collaboratives"}
+_KINDS = {"function": "Functions", "body": "Bodies", "area": "Areas", "collaborative": "Collaboratives"}
 
 
 def _sections(diff: MappingDiff, w: _Words, markdown: bool) -> list[tuple[str, str, list[str]]]:
@@ -167,6 +175,7 @@ def _sections(diff: MappingDiff, w: _Words, markdown: bool) -> list[tuple[str, s
         sections.append((f"{title} added", "+", [_entity(w, e) for e in diff.entities_added if e.kind == kind]))
         sections.append((f"{title} ended", "-", [_entity(w, e) for e in diff.entities_ended if e.kind == kind]))
     sections += [
+        ("Renamed", "~", [_rename(w, r) for r in diff.renamed]),
         ("Dependencies added", "+", [_dependency(w, d) for d in diff.dependencies_added]),
         ("Dependencies removed", "-", [_dependency(w, d) for d in diff.dependencies_removed]),
         ("Findings that appear", "+", [_finding(w, f, markdown) for f in diff.appear]),
@@ -240,7 +249,11 @@ def as_dict(diff: MappingDiff, base: str, head: str, paths: list[str], version: 
         }
 
     def change(c: FieldChange) -> dict[str, Any]:
-        shown = (lambda x: None if x is None else short_id(x)) if c.field == "to" else (lambda x: x)
+        def shown(value):
+            if isinstance(value, tuple):  # bodies (delivered_by)
+                return [short_id(iri) for iri in value]
+            return None if value is None else short_id(value) if c.field == "to" else value
+
         return {"field": c.field, "before": shown(c.before), "after": shown(c.after)}
 
     def delegation(d: DelegationItem) -> dict[str, Any]:
@@ -314,6 +327,9 @@ def as_dict(diff: MappingDiff, base: str, head: str, paths: list[str], version: 
         "entities_added": [{"kind": e.kind, "entity": entity(e.iri)} for e in diff.entities_added],
         "entities_ended": [
             {"kind": e.kind, "entity": entity(e.iri), "how": e.how, "end": e.end} for e in diff.entities_ended
+        ],
+        "renamed": [
+            {"kind": r.kind, "entity": entity(r.iri), "before": r.before, "after": r.after} for r in diff.renamed
         ],
         "dependencies_added": [{"function": entity(a), "depends_on": entity(b)} for a, b in diff.dependencies_added],
         "dependencies_removed": [

@@ -14,6 +14,9 @@ area and delegator (its delegate, instrument or dates changed). Allocations of a
 function still unmatched in one system on both sides have *moved* (to another area or
 level); the rest were added or removed.
 
+Functions, bodies, areas and collaboratives are also compared by name: one whose label
+changed is *renamed*.
+
 Findings are compared by fingerprint, as a baseline matches them: those that appear and
 those resolved.
 """
@@ -43,6 +46,7 @@ __all__ = [
     "MappingDiff",
     "Move",
     "Placement",
+    "Rename",
     "Snapshot",
     "compare",
     "finding_items",
@@ -50,10 +54,11 @@ __all__ = [
 ]
 
 _ALLOCATIONS = """
-SELECT ?a ?function ?area ?level ?body ?joint ?status ?start ?end WHERE {
+SELECT ?a ?function ?area ?level ?body ?delivered ?joint ?status ?start ?end WHERE {
   ?a a ics:Allocation ; ics:function ?function ; ics:area ?area .
   OPTIONAL { ?a ics:level ?level }
   OPTIONAL { ?a ics:accountableBody ?body }
+  OPTIONAL { ?a ics:deliveredBy ?delivered }
   OPTIONAL { ?a ics:joint ?joint }
   OPTIONAL { ?a ics:status ?status }
   OPTIONAL { ?a ics:effectiveFrom ?start }
@@ -73,13 +78,19 @@ SELECT ?d ?function ?area ?delegator ?delegate ?instrument ?status ?start ?end W
 }
 """
 
-#: Bodies, areas and collaboratives: the kinds whose entities are added and ended.
-ENTITY_KINDS = ("body", "area", "collaborative")
+#: The kinds whose entities are added, ended and renamed.
+ENTITY_KINDS = ("function", "body", "area", "collaborative")
 
 _ENTITIES = (
     "SELECT DISTINCT ?e ?start ?end WHERE { ?e a ?type . FILTER("
     + " || ".join(f'STRSTARTS(STR(?e), "{v.entity_iri(kind, "")}")' for kind in ENTITY_KINDS)
     + ") OPTIONAL { ?e ics:validFrom ?start } OPTIONAL { ?e ics:validTo ?end } }"
+)
+
+_NAMES = (
+    "SELECT ?e ?label WHERE { ?e rdfs:label ?label . FILTER("
+    + " || ".join(f'STRSTARTS(STR(?e), "{v.entity_iri(kind, "")}")' for kind in ENTITY_KINDS)
+    + ") }"
 )
 
 _AREA_LEVELS = "SELECT ?area ?level WHERE { ?area ics:level ?level . ?area a ?type . ?type rdfs:subClassOf* ics:Area }"
@@ -109,6 +120,7 @@ class Allocation:
     status: str | None
     start: str | None
     end: str | None
+    delivered_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,6 +145,7 @@ class Snapshot:
     delegations: dict[str, Delegation] = field(default_factory=dict)
     entities: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # IRI -> (valid from, to)
     dependencies: set[tuple[str, str]] = field(default_factory=set)
+    names: dict[str, str] = field(default_factory=dict)  # IRI -> label, for the ENTITY_KINDS
     system_of: dict[str, str] = field(default_factory=dict)  # area -> the system it is in (or itself)
 
     def group_of(self, area: str) -> str:
@@ -146,7 +159,7 @@ def _one(values: set[Any]) -> Any:
 
 
 def snapshot(mapping: Mapping) -> Snapshot:
-    """What the comparison reads of ``mapping``: seven queries, aggregated here."""
+    """What the comparison reads of ``mapping``: eight queries, aggregated here."""
     snap = Snapshot(mapping)
     levels = {
         row["area"]: v.LEVEL_BY_IRI[row["level"]].key
@@ -171,6 +184,7 @@ def snapshot(mapping: Mapping) -> Snapshot:
             status=_STATUS_WORDS.get(str(_one(values["status"]))),
             start=_text(_one(values["start"])),
             end=_text(_one(values["end"])),
+            delivered_by=tuple(sorted(values["delivered"])),
         )
 
     rows = defaultdict(lambda: defaultdict(set))
@@ -197,6 +211,10 @@ def snapshot(mapping: Mapping) -> Snapshot:
         starts.update([row["start"]] if "start" in row else [])
         ends.update([row["end"]] if "end" in row else [])
     snap.entities = {iri: (_text(_one(starts)), _text(_one(ends))) for iri, (starts, ends) in dates.items()}
+    names: dict[str, set[Any]] = defaultdict(set)
+    for row in mapping.select(_NAMES):
+        names[row["e"]].add(row["label"])
+    snap.names = {iri: str(_one(labels)) for iri, labels in names.items()}
 
     snap.dependencies = {
         (row["from"], row["to"])
@@ -264,17 +282,17 @@ class AccountabilityChange:
 class FieldChange:
     """One value of an allocation or delegation, before and after (None: not given).
     ``field`` is the YAML key (``to``, ``instrument``, ``effective_from`` ...); a body
-    (``to``) is an IRI."""
+    (``to``) is an IRI, and bodies (``delivered_by``) a tuple of IRIs."""
 
     field: str
-    before: str | None
-    after: str | None
+    before: str | tuple[str, ...] | None
+    after: str | tuple[str, ...] | None
 
 
 @dataclass(frozen=True)
 class AllocationChange:
-    """An allocation whose status or dates changed (its accountability: see
-    :class:`AccountabilityChange`)."""
+    """An allocation whose status, dates or delivering bodies changed (its
+    accountability: see :class:`AccountabilityChange`)."""
 
     allocation: str
     function: str
@@ -316,6 +334,14 @@ class EntityItem:
 
 
 @dataclass(frozen=True)
+class Rename:
+    iri: str
+    kind: str  # function, body, area, collaborative
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
 class FindingItem:
     rule: str
     severity: str
@@ -340,6 +366,7 @@ class MappingDiff:
     delegations_changed: list[DelegationChange] = field(default_factory=list)
     entities_added: list[EntityItem] = field(default_factory=list)
     entities_ended: list[EntityItem] = field(default_factory=list)
+    renamed: list[Rename] = field(default_factory=list)
     dependencies_added: list[tuple[str, str]] = field(default_factory=list)
     dependencies_removed: list[tuple[str, str]] = field(default_factory=list)
     appear: list[FindingItem] = field(default_factory=list)
@@ -361,6 +388,7 @@ class MappingDiff:
                 self.delegations_changed,
                 self.entities_added,
                 self.entities_ended,
+                self.renamed,
                 self.dependencies_added,
                 self.dependencies_removed,
             )
@@ -407,7 +435,12 @@ def _changes(old: Any, new: Any, fields: dict[str, str]) -> list[FieldChange]:
     ]
 
 
-_ALLOCATION_FIELDS = {"status": "status", "effective_from": "start", "effective_to": "end"}
+_ALLOCATION_FIELDS = {
+    "delivered_by": "delivered_by",
+    "status": "status",
+    "effective_from": "start",
+    "effective_to": "end",
+}
 _DELEGATION_FIELDS = {
     "to": "delegate",
     "instrument": "instrument",
@@ -511,6 +544,9 @@ def _compare_entities(base: Snapshot, head: Snapshot, diff: MappingDiff) -> None
             diff.entities_ended.append(EntityItem(iri, _kind(iri), "removed"))
         elif base.entities[iri][1] is None and head.entities[iri][1] is not None:
             diff.entities_ended.append(EntityItem(iri, _kind(iri), "ends", head.entities[iri][1]))
+    for iri in sorted(set(base.names) & set(head.names)):
+        if base.names[iri] != head.names[iri]:
+            diff.renamed.append(Rename(iri, _kind(iri), base.names[iri], head.names[iri]))
 
 
 def finding_items(findings: list[Finding], shown=lambda file: file) -> dict[str, FindingItem]:
@@ -558,6 +594,7 @@ def compare(
         *diff.delegations_ended,
         *diff.entities_added,
         *diff.entities_ended,
+        *diff.renamed,
     ]:
         wanted.update(_iris(item))
     wanted.update(iri for pair in [*diff.dependencies_added, *diff.dependencies_removed] for iri in pair)
@@ -603,8 +640,10 @@ def _sort(diff: MappingDiff) -> None:
     diff.delegations_changed.sort(
         key=lambda c: (label(c.delegation.function), label(c.delegation.area), c.delegation.iri)
     )
+    kind_order = lambda kind: ENTITY_KINDS.index(kind) if kind in ENTITY_KINDS else 9
     for entities in (diff.entities_added, diff.entities_ended):
-        entities.sort(key=lambda e: (ENTITY_KINDS.index(e.kind) if e.kind in ENTITY_KINDS else 9, label(e.iri)))
+        entities.sort(key=lambda e: (kind_order(e.kind), label(e.iri)))
+    diff.renamed.sort(key=lambda r: (kind_order(r.kind), r.after, r.iri))
     for deps in (diff.dependencies_added, diff.dependencies_removed):
         deps.sort(key=lambda d: (label(d[0]), label(d[1])))
     for findings in (diff.appear, diff.resolved):
