@@ -43,6 +43,7 @@ def no_parsing(monkeypatch):
 
     def arm():
         monkeypatch.setattr(loader, "load_mapping", refuse)
+        monkeypatch.setattr(cache, "load_mapping", refuse)  # the name the cache calls on a miss
         monkeypatch.setattr(checking, "check", refuse)
 
     return arm
@@ -87,6 +88,48 @@ def test_pages_and_maps_from_the_cache_are_identical(pack, folder, tmp_path, no_
     assert run("map", pack, "-o", warm_map).exit_code == 0
     assert warm_page.read_bytes() == cold_page.read_bytes()
     assert warm_map.read_bytes() == cold_map.read_bytes()
+
+
+@pytest.fixture
+def workbooks(pack, tmp_path) -> dict[str, Path]:
+    """The pack as an .xlsx workbook, and as a folder of CSV files (one per sheet)."""
+    import csv
+
+    import openpyxl
+
+    book = tmp_path / "book.xlsx"
+    assert run("export", pack, "--format", "xlsx", "-o", book).exit_code in (0, 1)
+    folder = tmp_path / "book-csv"
+    folder.mkdir()
+    for sheet in openpyxl.load_workbook(book, read_only=True).worksheets:
+        with open(folder / f"{sheet.title}.csv", "w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerows([["" if v is None else v for v in row] for row in sheet.values])
+    return {"xlsx": book, "csv": folder}
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "csv"])
+def test_a_workbook_is_answered_from_the_cache_like_yaml(kind, workbooks, folder, no_parsing):
+    args = ["where", "continuing healthcare", workbooks[kind], "--format", "json"]
+    first = run(*args)
+    assert first.exit_code == 0, first.output
+    assert '"cell": "Allocations!' in run("check", workbooks[kind], "--format", "json").output
+    no_parsing()
+    second = run(*args)
+    assert second.exit_code == 0, second.output
+    assert second.output == first.output
+
+
+def test_an_edited_csv_sheet_is_read_again(workbooks, folder):
+    book = workbooks["csv"]
+    before = run("at", "West Northamptonshire", book, "--format", "json")
+    assert before.exit_code == 0, before.output
+    areas = book / "Areas.csv"
+    areas.write_text(
+        areas.read_text(encoding="utf-8").replace("West Northamptonshire", "West Northants Place"), encoding="utf-8"
+    )
+    result = run("at", "West Northants Place", book, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert "West Northants Place" in result.output
 
 
 def test_check_reads_the_graph_back_but_always_runs_the_rules(pack, folder, monkeypatch):

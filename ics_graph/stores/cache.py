@@ -12,9 +12,11 @@ changes an answer: an entry whose files changed, or that is missing, damaged or
 unreadable, is a miss and the files are read as usual; ``ICS_GRAPH_CACHE=off`` turns
 it off. Entries are N-Quads and JSON (nothing is unpickled or executed), each is written
 atomically, the oldest beyond :data:`KEEP` are removed, and a cache folder that cannot
-be written is silently not used. Inputs are only read. Mappings with blank nodes,
-workbooks, more than :data:`LARGEST` quads, a graph over :data:`GROWTH` times its files'
-bytes, or more than :data:`LARGEST_BYTES` of files are
+be written is silently not used. Inputs are only read. Workbooks are kept like YAML
+(an ``.xlsx`` file by its bytes, a CSV workbook folder by its CSV files' names and
+bytes). Mappings with blank nodes, more than :data:`LARGEST` quads, a graph over
+:data:`GROWTH` times its files' bytes (a workbook's unpacked), or more than
+:data:`LARGEST_BYTES` of files are
 not cached (a persistent store is the answer for a national graph: see ``ics-graph load
 --store``); files that large are not even read for a key.
 """
@@ -87,7 +89,38 @@ def load_mapping_cached(paths: Sequence[str | Path], *, allow_outside: bool = Fa
 
 
 def _digest(path: Path) -> str:
+    """A file's content; for a CSV workbook folder, its CSV files' names and contents
+    (what the workbook reader reads)."""
+    if path.is_dir():
+        digest = hashlib.sha256(b"csv workbook\0")
+        for entry in _csv_files(path):
+            digest.update(entry.name.encode() + b"\0" + hashlib.sha256(entry.read_bytes()).digest())
+        return digest.hexdigest()
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _csv_files(folder: Path) -> list[Path]:
+    return sorted(
+        (entry for entry in folder.iterdir() if entry.is_file() and entry.suffix.lower() == ".csv"),
+        key=lambda p: p.name,
+    )
+
+
+def _size(path: Path) -> int:
+    """The bytes a load of ``path`` reads: a CSV workbook folder's CSV files; an ``.xlsx``
+    workbook's parts as they unpack (as its zip directory says: nothing is unpacked
+    here), since its graph grows from those, not from the compressed file."""
+    if path.is_dir():
+        return sum(entry.stat().st_size for entry in _csv_files(path))
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as book:
+                return max(path.stat().st_size, sum(info.file_size for info in book.infolist()))
+        except (zipfile.BadZipFile, ValueError):
+            pass
+    return path.stat().st_size
 
 
 _TOOL: list[str] = []
@@ -110,15 +143,15 @@ def _tool_digest() -> str:
 def _key(paths: Sequence[str | Path]) -> tuple[str, dict[str, str]] | None:
     """The key of a load: the tool, and each input file's name as shown and content, in
     order; with the digest of each file by its name as shown (read once, used again to
-    check and write the entry). None when the inputs cannot be cached (a workbook, more
-    than :data:`LARGEST_BYTES`) or are not all there (the loader then reports the problem)."""
+    check and write the entry). None when the inputs cannot be cached (more than
+    :data:`LARGEST_BYTES`) or are not all there (the loader then reports the problem)."""
 
     problems: list[Problem] = []
     files = [found for path in paths for found in expand(Path(path), None, problems)]
-    if problems or not files or any(f.is_dir() or f.suffix.lower() in WORKBOOK_SUFFIXES for f in files):
+    if problems or not files:
         return None
     try:
-        if sum(f.stat().st_size for f in files) > LARGEST_BYTES:
+        if sum(_size(f) for f in files) > LARGEST_BYTES:
             return None
     except OSError:
         return None
@@ -245,7 +278,7 @@ def _write(folder: Path, key: str, mapping: Mapping, digests: dict[str, str]) ->
         with tempfile.TemporaryDirectory(dir=folder):
             pass  # the folder is writable
         quads = store.dump(format=ox.RdfFormat.N_QUADS)
-        if len(quads) > GROWTH * sum(Path(shown).stat().st_size for shown in mapping.files) + GROWTH_ROOM:
+        if len(quads) > GROWTH * sum(_size(Path(shown)) for shown in mapping.files) + GROWTH_ROOM:
             return False
         files = [[shown, digests.get(shown) or _digest(Path(shown))] for shown in mapping.files]
         entry = {
