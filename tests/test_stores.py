@@ -83,6 +83,41 @@ def test_a_stored_pack_gives_the_same_findings_and_answers_as_memory(tmp_path, m
     assert at.exit_code == 0 and "West Northamptonshire" in at.output
 
 
+def test_check_reads_the_stores_copy_of_its_graphs_into_memory_and_only_its_own(tmp_path, monkeypatch):
+    """``check --store oxigraph:DIR`` parses the N-Quads copy written with the store
+    (faster than dumping the database); a copy that is damaged, missing or written for
+    other files is passed over for the dump, and the findings are the same every way."""
+    import hashlib
+    import re
+
+    from ics_graph.stores.persistent import MEMORY_COPY
+
+    monkeypatch.chdir(ROOT)
+    spec = StoreSpec("oxigraph", str(tmp_path / "store"))
+    in_memory = load_mapping([PACK.relative_to(ROOT)])
+    load_into(spec, in_memory)
+    expected = findings_json(in_memory)
+    copy = Path(spec.location) / MEMORY_COPY
+    original = copy.read_bytes()
+    header, _, body = original.partition(b"\n")
+    assert re.fullmatch(rb"# ics-graph memory copy of [0-9a-f]{64}; sha256 [0-9a-f]{64}", header)
+    assert b"urn:ics-graph:sources:" not in body  # where entities were written stays on disk
+    assert findings_json(open_mapping(spec, into_memory=True)) == expected
+    # The copy is what is read: a function left unowned, in a copy whose digest is right, shows.
+    orphan = b"<https://w3id.org/ics-graph/id/function/orphan> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/ics-graph/ontology#Function> <urn:ics-graph:file:x> .\n"
+    edited = body + orphan
+    forged = header[: header.rindex(b" ") + 1] + hashlib.sha256(edited).hexdigest().encode()
+    copy.write_bytes(forged + b"\n" + edited)
+    assert "function/orphan" in findings_json(open_mapping(spec, into_memory=True))
+    # Damaged (the digest no longer matches), missing, or made for other files: the dump.
+    copy.write_bytes(original + orphan)
+    assert findings_json(open_mapping(spec, into_memory=True)) == expected
+    copy.unlink()
+    assert findings_json(open_mapping(spec, into_memory=True)) == expected
+    copy.write_bytes(original.replace(header[27:91], b"0" * 64, 1))  # written for other units
+    assert findings_json(open_mapping(spec, into_memory=True)) == expected
+
+
 def test_reload_replaces_only_the_changed_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     folder = copy_mini(tmp_path)

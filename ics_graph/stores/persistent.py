@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
@@ -61,6 +62,14 @@ _STAGING = "urn:ics-graph:staging:"
 #: The findings of the built-in rules, computed at load, for where/visualise to show.
 FINDINGS_GRAPH = "urn:ics-graph:findings"
 _TIMEOUT = float(os.environ.get("ICS_GRAPH_SPARQL_TIMEOUT", "300"))
+#: In an Oxigraph store's folder, beside the database: its data and ontology graphs as
+#: N-Quads (not the sources graphs, manifest or findings), written with the store. A
+#: whole-graph job (``check``) parses it into memory instead of dumping the database (a
+#: dump walks every index, sources graphs included, then is parsed again). Its first
+#: line names the manifest's units it was written for and the digest of the rest, so a
+#: copy that is not the store's own, or is damaged, is never read.
+MEMORY_COPY = "ics-graph-memory.nq"
+_COPY_HEADER = re.compile(rb"# ics-graph memory copy of (\S+); sha256 ([0-9a-f]{64})\n")
 
 
 # -- what the manifest says -----------------------------------------------------------
@@ -338,6 +347,21 @@ def _replace(folder: Path, units: list[_Unit], payload: dict[str, bytes], findin
     shutil.rmtree(building, ignore_errors=True)  # now the old store (or the empty folder)
 
 
+def _units_digest(units: Iterable[_Unit]) -> str:
+    """What a store holds, as its manifest says: every unit's graph, digest and order."""
+    digest = hashlib.sha256()
+    for unit in sorted(units, key=lambda u: u.order):
+        digest.update(f"{unit.graph}\0{unit.digest}\0{unit.order}\n".encode())
+    return digest.hexdigest()
+
+
+def _as_quads(ntriples: bytes, graph: str) -> bytes:
+    """N-Triples (as pyoxigraph writes them: one triple a line, ending " .") in ``graph``."""
+    if not ntriples:
+        return b""
+    return ntriples.replace(b" .\n", f" <{graph}> .\n".encode())
+
+
 def _build(building: Path, units: list[_Unit], payload: dict[str, bytes], findings: str, stop: threading.Event):
     import gc
 
@@ -350,6 +374,10 @@ def _build(building: Path, units: list[_Unit], payload: dict[str, bytes], findin
                 if stop.is_set():
                     return
                 store.bulk_load(payload[name], format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(name))
+        copy = b"".join(_as_quads(payload[unit.graph], unit.graph) for unit in units)
+        header = f"# ics-graph memory copy of {_units_digest(units)}; sha256 {hashlib.sha256(copy).hexdigest()}\n"
+        (building / MEMORY_COPY).write_bytes(header.encode() + copy)
+        del copy
         for graph, text in ((MANIFEST_GRAPH, _manifest_ntriples(units)), (FINDINGS_GRAPH, findings)):
             store.bulk_load(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
         if not stop.is_set():
@@ -535,14 +563,13 @@ def open_mapping(spec: StoreSpec, *, into_memory: bool = False) -> Mapping:
     as ``check`` runs so much faster on Oxigraph's memory store than on its disk store
     that it saves more time than the copy takes.
     Targeted queries (where, at, body) stay on disk, where they are index lookups."""
-    import pyoxigraph as ox
 
+    on_disk = None
     if spec.scheme == "oxigraph":
         store = _open_local_read_only(Path(spec.location))
         if into_memory:
-            copy = ox.Store()
-            copy.bulk_load(store.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
-            store = copy
+            units = _read_manifest(_plain_rows(store.query(_MANIFEST_QUERY)))
+            on_disk, store = store, _into_memory(store, Path(spec.location), units)
     elif spec.scheme == "sparql":
         store = RemoteStore(spec.location)
     else:
@@ -556,9 +583,36 @@ def open_mapping(spec: StoreSpec, *, into_memory: bool = False) -> Mapping:
     if isinstance(store, RemoteStore):
         store.graphs = [name for unit in ordered for name in unit.graphs]
     files = [u.file for u in ordered if u.file is not None]
+    kept = on_disk or store  # where entities were written, and the findings, stay on disk
     return Mapping(
-        store=store, locations=StoredLocations(store, files), files=files, findings_at_load=_stored_findings(store)
+        store=store, locations=StoredLocations(kept, files), files=files, findings_at_load=_stored_findings(kept)
     )
+
+
+def _into_memory(store: Any, folder: Path, units: dict[str, _Unit]) -> Any:
+    """An in-memory copy of the graphs of an Oxigraph store that rules read (its data,
+    the ontology, and the manifest): parsed from the store's :data:`MEMORY_COPY` when it
+    was written for the units the manifest lists and is whole, else dumped from the
+    database (a store written before the copy existed)."""
+    import pyoxigraph as ox
+
+    memory = ox.Store()
+    try:
+        copy = (folder / MEMORY_COPY).read_bytes()
+    except OSError:
+        copy = b""
+    header = _COPY_HEADER.match(copy)
+    body = copy[header.end() :] if header else b""
+    if (
+        header
+        and header[1].decode() == _units_digest(units.values())
+        and header[2].decode() == hashlib.sha256(body).hexdigest()
+    ):
+        memory.bulk_load(body, format=ox.RdfFormat.N_QUADS)
+        memory.extend(store.quads_for_pattern(None, None, None, ox.NamedNode(MANIFEST_GRAPH)))
+    else:
+        memory.bulk_load(store.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+    return memory
 
 
 def _open_local_read_only(folder: Path):
