@@ -1,8 +1,8 @@
 # Two entry points: `make demo` (set up, then run ics-graph on a bundled example) and
 # `make test` (set up, then run the whole test suite). The demo needs only Python 3.11+ and
-# make; the whole test suite also drives Java, Chromium and LibreOffice: `make test` installs
-# them first when run as root on Debian/Ubuntu, otherwise stops saying the one command that
-# installs them. `make test-quick` runs every test that needs none of the three.
+# make; the whole test suite also drives Java, Chromium, LibreOffice and Virtuoso: `make test`
+# installs them first when run as root on Debian/Ubuntu, otherwise stops saying the one command
+# that installs them. `make test-quick` runs every test that needs none of them.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -56,7 +56,7 @@ lint: setup
 	$(BIN)/mkdocs build --strict --quiet --site-dir "$$(mktemp -d)"
 
 test-quick: setup
-	$(BIN)/python -m pytest -m "not java and not chromium and not libreoffice"
+	$(BIN)/python -m pytest -m "not java and not chromium and not libreoffice and not virtuoso"
 
 bench: setup
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"

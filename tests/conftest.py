@@ -1,5 +1,5 @@
 """Shared fixtures: paths to test data, a helper to write small mappings, the programs
-some tests drive (Java, Chromium, LibreOffice), and running the command line in a fresh
+some tests drive (Java, Chromium, LibreOffice, Virtuoso), and running the command line in a fresh
 process with a chosen hash seed."""
 
 from __future__ import annotations
@@ -40,6 +40,11 @@ TOOLS = {
         "LibreOffice (workbooks in a real spreadsheet program)",
         "sudo apt-get install -y libreoffice-calc-nogui",
         lambda: shutil.which("soffice") or shutil.which("libreoffice"),
+    ),
+    "virtuoso": (
+        "Virtuoso 7 (a SPARQL server for `--store sparql:`)",
+        "sudo apt-get install -y virtuoso-opensource",
+        lambda: shutil.which("virtuoso-t") if shutil.which("isql-vt") else None,
     ),
     "axe": (
         "axe-core (accessibility checks in Chromium)",

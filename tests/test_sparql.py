@@ -97,6 +97,21 @@ def test_shorten():
     assert shorten("https://example.org/x") == "<https://example.org/x>"
 
 
+def test_booleans_in_every_lexical_form():
+    """xsd:boolean is written true/false or 1/0 (Virtuoso answers with 1 and 0)."""
+    import pyoxigraph as ox
+
+    from ics_graph.model.sparql import term_value
+
+    boolean = ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")
+    assert [term_value(ox.Literal(word, datatype=boolean)) for word in ("true", "1", "false", "0")] == [
+        True,
+        True,
+        False,
+        False,
+    ]
+
+
 def test_ask(clean):
     yes = run_sparql(clean, "ASK { ?p a ics:Place ; ics:partOf ?s . ?s a ics:System }")
     assert (yes.kind, yes.boolean, yes.columns, yes.rows) == ("ask", True, ["ask"], [[True]])

@@ -51,8 +51,8 @@ def _plain_value(value: str, datatype: str | None) -> Any:
     """A lexical form and its datatype IRI as a plain Python value (see term_value)."""
     if datatype == _INTEGER:
         return int(value)
-    if datatype == _BOOLEAN:
-        return value == "true"
+    if datatype == _BOOLEAN:  # "1" and "0" are xsd:boolean too (Virtuoso answers with them)
+        return value in ("true", "1")
     return value
 
 

@@ -25,9 +25,12 @@ KIND_CLASSES = {
     "body": "ics:Body",
 }
 
+#: The entities of the kind are found in a subquery of their own: joined with the patterns
+#: below, the subClassOf* path makes Virtuoso 7 find (almost) nothing when the default graph
+#: is a list of graphs (as ics-graph names a mapping's).
 _NAMES = """
 SELECT ?e ?name ?label WHERE {
-  ?e a ?cls . ?cls rdfs:subClassOf* %s .
+  { SELECT DISTINCT ?e WHERE { ?e a ?cls . ?cls rdfs:subClassOf* %s } }
   ?e rdfs:label ?label .
   { ?e rdfs:label ?name } UNION { ?e skos:altLabel ?name } UNION { ?e skos:notation ?name }
   UNION { ?e ics:onsCode ?name } UNION { ?e ics:odsCode ?name }

@@ -41,6 +41,7 @@ from ics_graph.model import vocabulary as v
 from ics_graph.model.findings import from_records, to_records
 from ics_graph.model.graph import Mapping
 from ics_graph.model.sparql import plain_rows as _plain_rows
+from ics_graph.model.sparql import query_form as _query_form
 from ics_graph.model.turtle import literal as _literal
 from ics_graph.model.vocabulary import MANIFEST_GRAPH, ONTOLOGY_GRAPH, SOURCES_GRAPH, file_graph, sources_graph
 from ics_graph.stores.spec import StoreSpec
@@ -62,6 +63,8 @@ _STAGING = "urn:ics-graph:staging:"
 #: The findings of the built-in rules, computed at load, for where/visualise to show.
 FINDINGS_GRAPH = "urn:ics-graph:findings"
 _TIMEOUT = float(os.environ.get("ICS_GRAPH_SPARQL_TIMEOUT", "300"))
+#: Headers an endpoint's answer may have (Virtuoso sends one per graph of the default graph).
+_MAX_HEADERS = 100_000
 #: In an Oxigraph store's folder, beside the database: its data and ontology graphs as
 #: N-Quads (not the sources graphs, manifest or findings), written with the store. A
 #: whole-graph job (``check``) parses it into memory instead of dumping the database (a
@@ -731,6 +734,9 @@ class RemoteStore:
         import pyoxigraph as ox
 
         text = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in (prefixes or {}).items()) + query
+        # Triples are asked for as N-Triples only: Virtuoso answers a CONSTRUCT with JSON
+        # solutions (?s ?p ?o) when JSON results are acceptable at all.
+        graph_form = _query_form(query) in ("CONSTRUCT", "DESCRIBE")
         params = [("query", text)]
         if use_default_graph_as_union:
             params += [("default-graph-uri", g) for g in self.graphs]
@@ -740,7 +746,9 @@ class RemoteStore:
             urlencode(params).encode("utf-8"),
             {
                 "Content-Type": "application/x-www-form-urlencoded",
-                "Accept": "application/sparql-results+json, application/n-triples;q=0.9",
+                "Accept": "application/n-triples, text/plain;q=0.5"
+                if graph_form
+                else "application/sparql-results+json",
             },
         )
         try:
@@ -799,9 +807,15 @@ class RemoteStore:
 
 def _http(method: str, url: str, data: bytes | None, headers: dict[str, str]) -> tuple[bytes, str]:
     """One HTTP exchange; every failure becomes a :class:`StoreError` naming the endpoint."""
+    import http.client
     import urllib.error
     import urllib.request
 
+    # Virtuoso answers a query with one X-SPARQL-default-graph header per default-graph-uri
+    # it was given, and a national mapping names more graphs than http.client's limit of
+    # 100 headers (a module setting, read as each answer's headers are parsed).
+    if getattr(http.client, "_MAXHEADERS", 0) < _MAX_HEADERS:
+        setattr(http.client, "_MAXHEADERS", _MAX_HEADERS)  # noqa: B010 (a private name)
     request = urllib.request.Request(url, data=data, method=method, headers={"User-Agent": "ics-graph", **headers})
     try:
         with urllib.request.urlopen(request, timeout=_TIMEOUT) as response:
@@ -819,5 +833,5 @@ def _http(method: str, url: str, data: bytes | None, headers: dict[str, str]) ->
             f"the SPARQL endpoint {url} did not answer within {_TIMEOUT:g} s "
             f"(set ICS_GRAPH_SPARQL_TIMEOUT to wait longer)"
         ) from None
-    except (ConnectionError, OSError) as exc:
+    except (ConnectionError, OSError, http.client.HTTPException) as exc:
         raise StoreError(f"the connection to the SPARQL endpoint {url} failed: {exc}") from None
