@@ -19,7 +19,7 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -273,24 +273,19 @@ def main() -> None:
     """
 
 
-def _store_untouched(step: Callable[[], Any]) -> Any:
-    """``step()``, before a load writes to its store: Ctrl-C then says the store is untouched."""
+@contextlib.contextmanager
+def _reporting_store(state: Any) -> Iterator[None]:
+    """Around a whole ``load --store``: Ctrl-C at any moment says what became of the
+    store (``state``, which the load moves on), also after the load returned."""
     from ics_graph.util.threads import Interrupted, noting
 
-    said = "the store is as it was before this load"
     try:
-        with noting(lambda: said):
-            return step()
+        with noting(state.said):
+            yield
     except Interrupted:
         raise  # the load says what it left
     except KeyboardInterrupt:
-        raise Interrupted(said) from None
-
-
-def _into_store(spec: Any, mapping: Mapping, update_url: str | None, graph_store_url: str | None) -> Any:
-    from ics_graph.stores.persistent import load_into
-
-    return load_into(spec, mapping, update_url=update_url, graph_store_url=graph_store_url)
+        raise Interrupted(state.said()) from None
 
 
 @main.command()
@@ -339,7 +334,6 @@ def load(paths, output, fmt, force, store, update_url, graph_store_url, allow_ou
     interrupted load exits 130 saying which). With --store and no PATH, the mapping the
     store holds is written (-o FILE, or standard output), as from its files.
     """
-    from ics_graph.model.turtle import to_ntriples, to_turtle
     from ics_graph.stores.spec import parse_store
 
     spec = _option("--store", parse_store, store)
@@ -350,19 +344,32 @@ def load(paths, output, fmt, force, store, update_url, graph_store_url, allow_ou
     if fmt is None:
         fmt = "nt" if output and output.lower().endswith(".nt") else "ttl"
     _target(output, [f".{fmt}"], "Turtle" if fmt == "ttl" else "N-Triples", force)
-    if not paths:  # no PATH: the mapping the store holds, written as from its files
-        mapping = _load(paths, store)
-    elif spec is not None and spec.persistent:
-        mapping = _store_untouched(lambda: _load(paths, allow_outside=allow_outside))
-    else:
-        mapping = _load(paths, allow_outside=allow_outside)
-    if output:  # before the store is written: all or nothing
-        _refuse(output, mapping)
     if paths and spec is not None and spec.persistent:
-        report = _store_untouched(lambda: _into_store(spec, mapping, update_url, graph_store_url))
-        click.echo(report.render_text(), nl=False, err=True)
-        if not output:
-            return
+        from ics_graph.stores.persistent import LoadState, load_into
+        from ics_graph.util.threads import interrupts_ignored_from_now
+
+        state = LoadState()
+        with _reporting_store(state):
+            mapping = _load(paths, allow_outside=allow_outside)
+            if output:  # before the store is written: all or nothing
+                _refuse(output, mapping)
+            report = load_into(spec, mapping, update_url=update_url, graph_store_url=graph_store_url, state=state)
+            click.echo(report.render_text(), nl=False, err=True)
+            if output:
+                _write_canonical(mapping, output, fmt)
+            interrupts_ignored_from_now()  # inside: no moment when Ctrl-C could say less
+        return
+    # no PATH: the mapping the store holds, written as from its files
+    mapping = _load(paths, store) if not paths else _load(paths, allow_outside=allow_outside)
+    if output:
+        _refuse(output, mapping)
+    _write_canonical(mapping, output, fmt)
+
+
+def _write_canonical(mapping: Mapping, output: str | None, fmt: str) -> None:
+    """The mapping as canonical Turtle or N-Triples, to ``output`` or standard output."""
+    from ics_graph.model.turtle import to_ntriples, to_turtle
+
     text = (to_ntriples if fmt == "nt" else to_turtle)(mapping.data_triples())
     if output:
         _write(output, text, mapping)

@@ -348,3 +348,40 @@ def test_ctrl_c_while_the_command_line_is_imported_is_one_line_and_exit_130():
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert (done.returncode, done.stderr) == (130, "interrupted\n")
+
+
+@pytest.mark.parametrize(
+    ("patched", "moment"),
+    [("persistent.LoadReport", "render_text"), ("threads", "interrupts_ignored_from_now")],
+    ids=["while-reporting", "after-reporting"],
+)
+def test_ctrl_c_after_the_swap_says_the_store_was_updated(tmp_path, patched, moment):
+    """Deterministic: a real SIGINT once the new store is in place, while the command
+    prints its report (it then says the store was updated), or once the report is out
+    (ignored: the command has finished and said what it did)."""
+    shutil.copytree(MINI, tmp_path / "mapping")
+    _ics("load", "mapping", "--store", "oxigraph:store", cwd=tmp_path)
+    _edit(tmp_path)
+    script = (
+        "import os, runpy, signal, sys\n"
+        "from ics_graph.stores import persistent\n"
+        "from ics_graph.util import threads\n"
+        f"real = {patched}.{moment}\n"
+        "def then_ctrl_c(*args, **kwargs):\n"
+        "    result = real(*args, **kwargs)\n"
+        "    open('signalled', 'w').close()\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    return result\n"
+        f"{patched}.{moment} = then_ctrl_c\n"
+        "sys.argv = ['ics-graph', 'load', 'mapping', '--store', 'oxigraph:store']\n"
+        "runpy.run_module('ics_graph', run_name='__main__')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True)
+    assert (tmp_path / "signalled").exists(), done.stderr
+    if moment == "render_text":
+        assert done.returncode == 130, done.stderr
+        assert done.stderr.strip().splitlines()[-1] == AFTER, done.stderr
+    else:
+        assert done.returncode == 0, done.stderr
+        assert done.stderr.startswith("Loaded into") and "interrupted" not in done.stderr, done.stderr
+    assert "Shire Board" in _written(tmp_path / "store", tmp_path, "after.nt").decode("utf-8")

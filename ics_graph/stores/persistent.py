@@ -217,19 +217,33 @@ _STATES = {
 }
 
 
+class LoadState:
+    """Where a load has got to with its store, for what Ctrl-C reports. A caller that
+    goes on after the load (the command line prints its report) holds one across the
+    whole command, so that Ctrl-C after the store was swapped says so too."""
+
+    def __init__(self) -> None:
+        self.now = "before"
+
+    def said(self) -> str:
+        return _STATES[self.now]
+
+
 def load_into(
-    spec: StoreSpec, mapping: Mapping, *, update_url: str | None = None, graph_store_url: str | None = None
+    spec: StoreSpec,
+    mapping: Mapping,
+    *,
+    update_url: str | None = None,
+    graph_store_url: str | None = None,
+    state: LoadState | None = None,
 ) -> LoadReport:
     """Write an in-memory mapping into a persistent store, replacing only the files whose
     content changed. All or nothing: after an error, Ctrl-C or a kill at any moment, an
     ``oxigraph:`` store holds exactly what it held before or exactly the new mapping.
     Ctrl-C raises :class:`~ics_graph.util.threads.Interrupted` saying which, and a query
     past the time limit :class:`~ics_graph.util.threads.QueryTimeout` (nothing written)."""
-    state = ["before"]
-
-    def said() -> str:
-        return _STATES[state[0]]
-
+    state = LoadState() if state is None else state
+    said = state.said
     with noting(said):  # what Ctrl-C reports, even when the main thread cannot hear it
         try:
             return _load(spec, mapping, update_url, graph_store_url, state)
@@ -239,7 +253,7 @@ def load_into(
             raise Interrupted(said()) from None
 
 
-def _load(spec: StoreSpec, mapping: Mapping, update_url, graph_store_url, state: list[str]) -> LoadReport:
+def _load(spec: StoreSpec, mapping: Mapping, update_url, graph_store_url, state: LoadState) -> LoadReport:
     if spec.scheme not in ("oxigraph", "sparql"):
         raise StoreError("'memory' is not a persistent store: give oxigraph:DIR or sparql:URL")
     units, payload = _units_of(mapping)
@@ -282,7 +296,7 @@ def _compare(
 # repairs what an interrupted one left (see _recover).
 
 
-def _load_local(folder: Path, spec: StoreSpec, units, payload, findings, state: list[str]) -> LoadReport:
+def _load_local(folder: Path, spec: StoreSpec, units, payload, findings, state: LoadState) -> LoadReport:
     import gc
 
     import pyoxigraph as ox
@@ -322,7 +336,7 @@ def _load_local(folder: Path, spec: StoreSpec, units, payload, findings, state: 
         return report
 
 
-def _replace(folder: Path, units: list[_Unit], payload: dict[str, bytes], findings: str, state: list[str]) -> None:
+def _replace(folder: Path, units: list[_Unit], payload: dict[str, bytes], findings: str, state: LoadState) -> None:
     """Build the store beside ``folder`` (a bulk load, faster than a transaction, on a
     thread, so that Ctrl-C is heard), then swap it into place."""
     import shutil
@@ -343,7 +357,7 @@ def _replace(folder: Path, units: list[_Unit], payload: dict[str, bytes], findin
     try:
         with interrupts_deferred():  # the swap and the note of it happen together
             _swap(building, folder)
-            state[0] = "after"
+            state.now = "after"
     except OSError as exc:
         shutil.rmtree(building, ignore_errors=True)
         raise StoreError(f"cannot move the new store into '{folder}', nothing was changed: {exc}") from None
@@ -502,7 +516,7 @@ def _leftover_staging(remote: RemoteStore) -> list[str]:
     return sorted(row["g"] for row in rows)
 
 
-def _sync(remote: RemoteStore, spec: StoreSpec, units, payload, findings, state: list[str]) -> LoadReport:
+def _sync(remote: RemoteStore, spec: StoreSpec, units, payload, findings, state: LoadState) -> LoadReport:
     """A load into a SPARQL endpoint. The protocol has no transaction across requests:
     changed graphs are PUT as staging graphs, then one update request (atomic, as SPARQL
     1.1 Update asks of every service) moves them into place and rewrites the manifest.
@@ -538,13 +552,13 @@ def _sync(remote: RemoteStore, spec: StoreSpec, units, payload, findings, state:
     operations.append(f"INSERT DATA {{ GRAPH <{FINDINGS_GRAPH}> {{\n{findings()}}} }}")
     try:
         for stage, name in staged.items():
-            state[0] = "staged"
+            state.now = "staged"
             remote.put(stage, payload[name])
-        state[0] = "unknown"  # from here until the endpoint answers
+        state.now = "unknown"  # from here until the endpoint answers
         remote.update(" ;\n".join(operations))
-        state[0] = "after"
+        state.now = "after"
     except (StoreError, OSError, ValueError) as exc:
-        state[0] = "before"  # the endpoint answered with an error: it applied nothing
+        state.now = "before"  # the endpoint answered with an error: it applied nothing
         try:
             if staged:
                 remote.update(" ;\n".join(f"DROP SILENT GRAPH <{stage}>" for stage in staged))

@@ -39,6 +39,7 @@ __all__ = [
     "import_soon",
     "in_order",
     "interrupts_deferred",
+    "interrupts_ignored_from_now",
     "noting",
     "query_timeout",
     "set_query_timeout",
@@ -54,6 +55,7 @@ _limit: list[float | None] = [None]  # the longest a query may run, in seconds (
 _abandoned = threading.Event()  # work was left running: leave with os._exit, never wait for it
 _exit_claimed = threading.Lock()  # taken by whoever reports the end of the process (main or watchdog)
 _notes: list[Callable[[], str]] = []  # what to add to "interrupted", innermost last
+_guarded = threading.Event()  # guard_interrupts has taken Ctrl-C over in this process
 
 
 class QueryTimeout(QueryError):
@@ -309,9 +311,21 @@ def guard_interrupts(exit_code: int = 130) -> None:
     except (OSError, ValueError, AttributeError):
         return
     signal.signal(signal.SIGINT, on_interrupt)
+    _guarded.set()
     threading.Thread(
         target=_watch, args=(read, int(signal.SIGINT), exit_code), name="ics-graph-watch", daemon=True
     ).start()
+
+
+def interrupts_ignored_from_now() -> None:
+    """The command has done its work and said so (a store swapped in and reported): a
+    Ctrl-C from here would only interrupt leaving, and its one line could no longer say
+    what the store holds, so it is ignored. Only in a process :func:`guard_interrupts`
+    set up (the installed command), never in a program that calls the library."""
+    if _guarded.is_set() and threading.current_thread() is threading.main_thread():
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _watch(read: int, signum: int, exit_code: int) -> None:
