@@ -33,7 +33,9 @@ from ics_graph.queries.entities import entity_index, key_dates, records, sources
 from ics_graph.queries.info import summarise
 from ics_graph.queries.projection import project
 from ics_graph.queries.where import body_report, projections, what_sits_at, where_is
+from ics_graph.util.collector import no_cyclic_collection
 from ics_graph.util.errors import UsageError
+from ics_graph.util.threads import Background
 
 __all__ = ["SITE_SUFFIXES", "SiteBuilt", "build_site", "site_files"]
 
@@ -123,7 +125,15 @@ class _Remembered:
 
 def site_files(mapping, *, title: str | None = None, as_of: str = "") -> dict[str, str]:
     """Every file of the site of ``mapping``: ``{name: text}``."""
-    findings = sort_findings(default_findings(mapping))
+    with no_cyclic_collection():  # the answers are many small objects, and no cycles
+        return _site_files(mapping, title=title, as_of=as_of)
+
+
+def _site_files(mapping, *, title: str | None, as_of: str) -> dict[str, str]:
+    # The checks run mostly inside the store, with the interpreter lock released: on
+    # another thread they take the other core while this one answers the area and body
+    # pages, which do not show findings.
+    checking = Background(default_findings, mapping, name="ics-graph-site-check")
     # Every answer below reads the mapping through this: the map, the graph page and
     # the pages ask many of the same whole-mapping queries, which then run once.
     remembered = _Remembered(mapping)
@@ -135,12 +145,14 @@ def site_files(mapping, *, title: str | None = None, as_of: str = "") -> dict[st
     reports: dict[str, dict] = {}
     shared = projections(remembered)  # every area and body answer reads the same projections
     for e in entities:
-        if e.kind == "function":
-            reports[e.id] = where_is(remembered, e.iri, findings=findings, context=shared).as_dict()
-        elif e.kind == "area":
+        if e.kind == "area":
             reports[e.id] = what_sits_at(remembered, e.iri, context=shared).as_dict()
         elif e.kind == "body":
             reports[e.id] = body_report(remembered, e.iri, context=shared).as_dict()
+    findings = sort_findings(checking.result())
+    for e in entities:
+        if e.kind == "function":
+            reports[e.id] = where_is(remembered, e.iri, findings=findings, context=shared).as_dict()
     related: dict[str, dict[str, list[str]]] = {}
     for edge in graph.edges:
         if edge.kind == "part-of":

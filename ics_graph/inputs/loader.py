@@ -13,11 +13,9 @@ inputs are only ever read.
 from __future__ import annotations
 
 import errno
-import gc
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +36,7 @@ from ics_graph.model import vocabulary as v
 from ics_graph.model.graph import Mapping
 from ics_graph.model.schema import printable
 from ics_graph.model.turtle import escape
+from ics_graph.util.collector import no_cyclic_collection
 from ics_graph.util.errors import InputError, Location, Problem
 from ics_graph.util.paths import display_path, is_inside, mapping_roots
 from ics_graph.util.resources import ontology_path
@@ -264,24 +263,6 @@ def _subject_lines(text: str) -> dict[str, int]:
     return lines
 
 
-@contextmanager
-def _no_cyclic_collection() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a mapping is read and converted.
-
-    Reading builds millions of small objects (parsed YAML, marks, triples) that all live
-    until the store is loaded, and hold no reference cycles worth collecting: the
-    collector would scan the growing heap again and again (about 40% of the time of a
-    million-triple YAML load) and free nothing. Reference counting still frees what dies;
-    the collector resumes, as it was, when the loader returns or fails."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def load_mapping(paths: Iterable[str | Path], *, with_ontology: bool = True, allow_outside: bool = False) -> Mapping:
     """Load files and folders into a :class:`ics_graph.model.graph.Mapping`.
 
@@ -290,7 +271,7 @@ def load_mapping(paths: Iterable[str | Path], *, with_ontology: bool = True, all
     ``imports:`` and symbolic links may not lead outside the first path's folder tree
     (or its git work tree) unless ``allow_outside``.
     """
-    with _no_cyclic_collection():
+    with no_cyclic_collection():  # see ics_graph.util.collector
         return _load_mapping(paths, with_ontology=with_ontology, allow_outside=allow_outside)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from typing import Any
 
 from ics_graph.model.sparql import IRI, iri_terms
 from ics_graph.model.vocabulary import short_id
@@ -148,29 +149,85 @@ class _Context:
             self.delivered_by.setdefault(row["a"], []).append(row["label"])
         self.tree = AreaTree.of(mapping)
         self._onward: dict | None = None
-        # (allocation, target) -> its holding (see holding()): an allocation's holding
+        # holding_key() -> the holding (see holding()): an allocation's holding
         # for an area is the same in every answer that shows it (a site shows each in
         # many area pages). Shared with the restricted views, whose chains for that
         # allocation are the same.
-        self._holdings: dict[tuple[str, str | bool], Holding] = {}
+        self._holdings: dict[tuple, Holding] = {}
         #: made by :func:`projections` for many answers: each entity's details are then
         #: fetched for every entity at once (see :meth:`details`)
         self.many = False
         self._by_area: dict[str, list[dict]] | None = None
         #: the items of area answers, by holding and relation (see what_sits_at)
         self.items: dict[tuple, dict] = {}
+        #: allocation -> whether its accountable bodies delegate its function (see holding_key)
+        self._delegated: dict[str, bool] = {}
+        self._delegated_in: dict[str, set[str]] | None = None
         self._details: dict[str, dict[str, list[dict]]] = {}
+        self._by_function: dict[tuple[str, str], list[dict]] | None = None  # see restricted()
+        # What mapped() and findings_by_entity() found, the same for every function:
+        # shared with the restricted views.
+        self._shared: dict[str, Any] = {}
+        self._by_body: dict[str, dict[str, list[dict]]] | None = None  # see by_body()
+        self._live: dict[str, list[dict]] | None = None  # see live()
 
     def restricted(self, function: str) -> _Context:
         """This context with ``function``'s allocations and delegations only (the area
         tree and the rest shared): what ``_Context(mapping, function=function)`` fetches,
         taken from projections fetched once for many functions."""
+        if self._by_function is None:
+            self._by_function = {}
+            for key, rows in (("allocations", self.allocations), ("delegations", self.delegations)):
+                for row in rows:
+                    self._by_function.setdefault((key, row["function"]), []).append(row)
         view = copy.copy(self)
-        view.allocations = [r for r in self.allocations if r["function"] == function]
-        view.delegations = [d for d in self.delegations if d["function"] == function]
+        view.allocations = list(self._by_function.get(("allocations", function), ()))
+        view.delegations = list(self._by_function.get(("delegations", function), ()))
         view._onward = None
         view._by_area = None
+        view._delegated_in = None
+        view._by_body = view._live = None
         return view
+
+    def mapped(self) -> set[str]:
+        """The areas with an allocation or delegation (of any function) in or inside them."""
+        if "mapped" not in self._shared:
+            rows = self.mapping.select(_MAPPED_AREAS)
+            self._shared["mapped"] = {a for area in (row["in"] for row in rows) for a in self.ancestors(area)}
+        return self._shared["mapped"]
+
+    def findings_by_entity(self, findings: list) -> dict[str, list]:
+        """``findings`` by each entity they are about (their focus and related entities),
+        indexed once for the answers that show the same findings."""
+        known = self._shared.get("findings")
+        if known is None or known[0] is not findings:  # held, so never another list at its address
+            index: dict[str, list] = {}
+            for finding in findings:
+                for iri in {finding.focus, *finding.related}:
+                    index.setdefault(iri, []).append(finding)
+            known = self._shared["findings"] = (findings, index)
+        return known[1]
+
+    def by_body(self) -> dict[str, dict[str, list[dict]]]:
+        """For each body, the live allocations it is accountable for ("accountable"), and
+        the delegations it made ("delegated") and received ("received")."""
+        if self._by_body is None:
+            index: dict[str, dict[str, list[dict]]] = {}
+            for row in self.allocations:
+                if row.get("status") != _STATUS_RETIRED:
+                    for body in set(row["accountables"]):
+                        index.setdefault(body, {}).setdefault("accountable", []).append(row)
+            for row in self.delegations:
+                index.setdefault(row["from"], {}).setdefault("delegated", []).append(row)
+                index.setdefault(row["to"], {}).setdefault("received", []).append(row)
+            self._by_body = index
+        return self._by_body
+
+    def live(self, allocation: str) -> list[dict]:
+        """The allocation's row, unless it is retired (then none)."""
+        if self._live is None:
+            self._live = {r["a"]: [r] for r in self.allocations if r.get("status") != _STATUS_RETIRED}
+        return self._live.get(allocation, [])
 
     def details(self, query: str, var: str, iri: str) -> list[dict]:
         """The rows of ``query`` with ``?var`` bound to ``iri`` (one entity's own
@@ -205,12 +262,29 @@ class _Context:
                 self._onward.setdefault((d["function"], d["from"]), []).append(d)
         return self._onward
 
-    def holding_key(self, row: dict, target: str) -> tuple[str, str | bool]:
-        """What the holding of ``row`` for ``target`` depends on: the target itself only
-        where the accountable bodies delegate the function (the chain then depends on it)."""
-        onward = self.onward()
-        delegated = any((row["function"], body) in onward for body in row["accountables"])
-        return (row["a"], target if delegated else row["area"] != target)
+    def holding_key(self, row: dict, target: str) -> tuple:
+        """What the holding of ``row`` for ``target`` depends on: whether it covers the
+        target from above, and, where the accountable bodies delegate the function, which
+        of the areas it is delegated in contain the target, nearest first (the chain is
+        chosen from those alone: see :meth:`chain`)."""
+        delegated = self._delegated.get(row["a"])
+        if delegated is None:
+            onward = self.onward()
+            delegated = self._delegated[row["a"]] = any(
+                (row["function"], body) in onward for body in row["accountables"]
+            )
+        if not delegated:
+            return (row["a"], row["area"] != target)
+        areas = self.delegated_in().get(row["function"], ())
+        return (row["a"], row["area"] != target, tuple(a for a in self.ancestors(target) if a in areas))
+
+    def delegated_in(self) -> dict[str, set[str]]:
+        """The areas each function is delegated in."""
+        if self._delegated_in is None:
+            self._delegated_in = {}
+            for d in self.delegations:
+                self._delegated_in.setdefault(d["function"], set()).add(d["area"])
+        return self._delegated_in
 
     def holding(self, row: dict, target: str) -> Holding:
         """The allocation in ``row`` as it holds for ``target``. Without a delegation
@@ -291,14 +365,6 @@ def _first(rows: list[dict], *order: str) -> dict | None:
     if not rows:
         return None
     return min(rows, key=lambda r: ([str(r.get(k, "")) for k in order], sorted((k, str(x)) for k, x in r.items())))
-
-
-def _findings_by_entity(mapping, findings) -> dict[str, list]:
-    index: dict[str, list] = {}
-    for finding in findings:
-        for iri in {finding.focus, *finding.related}:
-            index.setdefault(iri, []).append(finding)
-    return index
 
 
 def _finding_dict(finding) -> dict:
@@ -386,7 +452,7 @@ def where_is(mapping, function: str, *, findings=None, context: _Context | None 
     details["source"] = _loc(mapping, function)
     relevant = {function, *(r["a"] for r in context.allocations), *(d["d"] for d in context.delegations)}
     mapping.prefetch_locations(relevant)
-    by_entity = _findings_by_entity(mapping, findings or [])
+    by_entity = context.findings_by_entity(findings or [])
     allocated_areas = {r["area"] for r in context.allocations}
 
     def answer(area: str, label: str, level: str) -> AreaAnswer:
@@ -407,7 +473,7 @@ def where_is(mapping, function: str, *, findings=None, context: _Context | None 
         return AreaAnswer(area=label, area_id=_short(area), level=level, holdings=holdings, findings=shown)
 
     # Mapped systems: those with an allocation or delegation (of any function) in or inside them.
-    mapped = {a for area in (row["in"] for row in mapping.select(_MAPPED_AREAS)) for a in context.ancestors(area)}
+    mapped = context.mapped()
     level_label = {row["lv"]: row["level"] for row in mapping.select(_LEVEL_LABELS)}
     parts: dict[str, list[dict]] = {}
     for part in mapping.select(_PLACES):
@@ -501,7 +567,7 @@ def what_sits_at(mapping, area: str, *, level: str | None = None, context: _Cont
             if row["area"] == area
             else "sits inside it"
         )
-        function = functions.get(row["function"], {"label": _short(row["function"])})
+        function = functions.get(row["function"]) or {"label": _short(row["function"])}
         # The same allocation is an item of many areas' answers (a site answers them all).
         key = (context.holding_key(row, target), relation)
         item = context.items.get(key)
@@ -569,7 +635,7 @@ def body_report(mapping, body: str, *, context: _Context | None = None) -> BodyR
     details.pop("b", None)
     details["source"] = _loc(mapping, body)
     functions = {r["f"]: r["label"] for r in mapping.select(_CATEGORIES)}
-    live = [r for r in context.allocations if r.get("status") != _STATUS_RETIRED]
+    own = context.by_body().get(body, {})
     delivered = {r["a"] for r in context.details(_DELIVERS, "b", body)}
 
     def allocation(row):
@@ -605,9 +671,9 @@ def body_report(mapping, body: str, *, context: _Context | None = None) -> BodyR
     ]
     return BodyReport(
         body=details,
-        accountable_for=sorted((allocation(r) for r in live if body in r["accountables"]), key=order),
-        delivers=sorted((allocation(r) for r in live if r["a"] in delivered), key=order),
-        delegated=sorted((delegation(r) for r in context.delegations if r["from"] == body), key=order),
-        received=sorted((delegation(r) for r in context.delegations if r["to"] == body), key=order),
+        accountable_for=sorted(map(allocation, own.get("accountable", ())), key=order),
+        delivers=sorted((allocation(r) for a in sorted(delivered) for r in context.live(a)), key=order),
+        delegated=sorted(map(delegation, own.get("delegated", ())), key=order),
+        received=sorted(map(delegation, own.get("received", ())), key=order),
         member_of=member_of,
     )
