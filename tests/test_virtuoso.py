@@ -156,10 +156,20 @@ def same_check(paths, store: list[str], *options: str) -> str:
         on_server = run("check", *store, "--format", fmt, *options)
         assert from_files.exit_code == 1, from_files.stderr
         assert on_server.exit_code == 1, on_server.stderr
-        assert on_server.output == from_files.output
+        assert on_server.output == from_files.output, (
+            _differences(on_server.output, from_files.output) if fmt == "json" else fmt
+        )
         if fmt == "json":
             found = from_files.output
     return found
+
+
+def _differences(on_server: str, from_files: str) -> str:
+    """The findings only one side has, to say which rule differs."""
+    server, files = (
+        Counter((f["rule"], f["message"]) for f in json.loads(text)["findings"]) for text in (on_server, from_files)
+    )
+    return f"only on the server: {sorted(server - files)}; only from the files: {sorted(files - server)}"
 
 
 IGNORE = ("--ignore", ",".join(NOT_ON_VIRTUOSO))
