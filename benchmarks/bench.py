@@ -127,6 +127,12 @@ def _stolen_ticks() -> int:
         return 0
 
 
+def steal_pct() -> float:
+    """The host's steal while the steps measured since STOLEN was last reset ran, in
+    percent of one core."""
+    return 100 * STOLEN["ticks"] / os.sysconf("SC_CLK_TCK") / max(STOLEN["wall_s"], 1e-9)
+
+
 def _measure_once(argv: list[str], timeout: float) -> dict:
     """Run a command; wall time, peak memory (MiB: the largest resident set of the process
     and any child it waited for, from the kernel's accounting), its last stdout line.
@@ -303,7 +309,7 @@ def bench_size(name: str, work: Path) -> dict:
         row["shacl_rs_s"] = None
         print("  the Rust 'shacl' package is not installed: pip install '.[bench]'", file=sys.stderr)
     # Stolen CPU time per second of the steps' wall time, in percent of one core.
-    row["host_steal_pct"] = round(100 * STOLEN["ticks"] / os.sysconf("SC_CLK_TCK") / max(STOLEN["wall_s"], 1e-9), 1)
+    row["host_steal_pct"] = round(steal_pct(), 1)
     return row
 
 
