@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import NATIONAL_ABOVE_LOWEST
 
 from ics_graph.engine.checking import check
 from ics_graph.inputs.loader import load_mapping
@@ -60,22 +61,7 @@ _UNDECIDED = [
 
 #: NHS England's national holdings in the national frame (data/national/nhs-england-functions.yaml),
 #: reported in every pack that imports the frame; see the README, "Findings".
-_NATIONAL = [
-    "armed-forces-healthcare",
-    "dental-services",
-    "general-ophthalmic-services",
-    "health-and-justice",
-    "icb-performance-assessment",
-    "nhs-oversight-framework",
-    "performers-lists",
-    "pharmaceutical-services",
-    "primary-care-networks",
-    "primary-medical-services",
-    "screening-and-immunisation",
-    "specialised-mental-health-provider-collaboratives",
-    "specialised-services",
-]
-_NATIONAL_ON_BOTH_DAYS = _NATIONAL
+_NATIONAL = NATIONAL_ABOVE_LOWEST
 
 _COLLABORATIVES = [
     ("collaborative-lead", "collaborative/cp-acute-collab"),
@@ -88,25 +74,14 @@ _INT_AT_PLACE = [
 ]
 
 
-def _national(functions):
-    return [
-        ("subsidiarity-above-lowest-level", f"allocation/{function}--england--nhs-england--always")
-        for function in functions
-    ]
-
-
 def _undecided(prefix):
     return [("subsidiarity-undecided", f"allocation/{prefix}-{function}") for function in _UNDECIDED]
 
 
 #: (rule, focus id) of every finding; see data/cambridgeshire-peterborough/README.md, "Findings".
-EXPECTED_DEFAULT = sorted(
-    _COLLABORATIVES + _INT_AT_PLACE + _national(_NATIONAL) + _undecided("cp-ccg") + _undecided("cp-sys")
-)
-EXPECTED_AS_OF_PAPER = sorted(
-    _COLLABORATIVES + _INT_AT_PLACE + _national(_NATIONAL_ON_BOTH_DAYS) + _undecided("cp-ccg")
-)
-EXPECTED_AS_OF_ICB = sorted(_COLLABORATIVES + _national(_NATIONAL_ON_BOTH_DAYS) + _undecided("cp-sys"))
+EXPECTED_DEFAULT = sorted(_COLLABORATIVES + _INT_AT_PLACE + _NATIONAL + _undecided("cp-ccg") + _undecided("cp-sys"))
+EXPECTED_AS_OF_PAPER = sorted(_COLLABORATIVES + _INT_AT_PLACE + _NATIONAL + _undecided("cp-ccg"))
+EXPECTED_AS_OF_ICB = sorted(_COLLABORATIVES + _NATIONAL + _undecided("cp-sys"))
 
 
 @pytest.fixture(scope="module")

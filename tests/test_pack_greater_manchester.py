@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import NATIONAL_ABOVE_LOWEST
 
 from ics_graph.engine.checking import check
 from ics_graph.inputs.loader import load_mapping
@@ -54,28 +55,11 @@ PER_COUNCIL_DUTIES = (
     "s75",
 )
 
-#: NHS England's national allocations with no reason of scale: from data/national, in every pack (README)
-NATIONAL = [
-    ("subsidiarity-above-lowest-level", f"allocation/{function}--england--nhs-england--always")
-    for function in (
-        "armed-forces-healthcare",
-        "dental-services",
-        "general-ophthalmic-services",
-        "health-and-justice",
-        "icb-performance-assessment",
-        "nhs-oversight-framework",
-        "performers-lists",
-        "pharmaceutical-services",
-        "primary-care-networks",
-        "primary-medical-services",
-        "screening-and-immunisation",
-        "specialised-mental-health-provider-collaboratives",
-        "specialised-services",
-    )
-]
+#: NHS England's national allocations with no verified reason of scale: from data/national, in every pack (README)
+NATIONAL = NATIONAL_ABOVE_LOWEST
 
-#: the whole timeline, and the same as of 2023-01-01 (README, "Default run")
-EXPECTED_DEFAULT = sorted(
+#: as of 2023-01-01 (README, "--as-of 2023-01-01"): the whole timeline's findings but the 2021-22 one
+EXPECTED_AFTER = sorted(
     [
         ("collaborative-lead", "collaborative/gm-oldham-provider-collaborative"),
         ("subsidiarity-above-lowest-level", "allocation/gm-people-plan-icb"),
@@ -102,12 +86,18 @@ EXPECTED_DEFAULT = sorted(
     ]
 )
 
-#: as of 2021-06-30 (README, "--as-of 2021-06-30"): the national frame's GM system starts 2022-07-01, so the
-#: localities sit in no system; function-continuity asks about two days and is silent under --as-of
+#: 2021-22: the paper names no GM-wide provider collaborative (README, "Default run")
+UNOWNED_2021 = [("unowned-function", "function/provider-collaboratives")]
+
+#: the whole timeline (README, "Default run")
+EXPECTED_DEFAULT = sorted([*EXPECTED_AFTER, *UNOWNED_2021])
+
+#: as of 2021-06-30 (README, "--as-of 2021-06-30"): the localities sit in the 2021-22 footprint (gm-system-2021);
+#: function-continuity asks about two days and is silent under --as-of
 EXPECTED_SEED_DATE = sorted(
     [
         ("collaborative-lead", "collaborative/gm-oldham-provider-collaborative"),
-        *[("area-hierarchy", f"area/gm-{borough}") for borough in BOROUGHS],
+        *UNOWNED_2021,
         *NATIONAL,
     ]
 )
@@ -135,8 +125,20 @@ def test_as_of_the_seed_date_finds_exactly_the_explained_findings(mapping):
     assert _found(as_of(mapping, SEED_DATE)) == EXPECTED_SEED_DATE
 
 
-def test_after_the_icb_began_the_findings_are_the_default_runs(mapping):
-    assert _found(as_of(mapping, AFTER)) == EXPECTED_DEFAULT
+def test_after_the_icb_began_the_findings_are_the_default_runs_but_2021s(mapping):
+    assert _found(as_of(mapping, AFTER)) == EXPECTED_AFTER
+
+
+def test_each_locality_is_in_one_system_on_each_day(mapping):
+    """The localities name both footprints (part_of), and each footprint's dates say when: the 2021-22 one
+    on the paper's date, the ICB's after 1 July 2022."""
+    from ics_graph.queries.areas import AreaTree
+
+    for day, system in ((SEED_DATE, "gm-system-2021"), (AFTER, "greater-manchester")):
+        tree = AreaTree.of(as_of(mapping, day))
+        for borough in BOROUGHS:
+            parents = [p.rsplit("/", 1)[-1] for p in tree.parents[f"https://w3id.org/ics-graph/id/area/gm-{borough}"]]
+            assert parents == [system], (day, borough, parents)
 
 
 def test_every_ccg_function_has_a_destination_on_1_july_2022(mapping):

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import NATIONAL_ABOVE_LOWEST
 
 from ics_graph.engine.checking import check
 from ics_graph.inputs.loader import load_mapping
@@ -97,24 +98,7 @@ _ICB_UNDECIDED = [("subsidiarity-undecided", f"allocation/lsc-icb-{f}") for f in
 
 #: NHS England's national holdings in the national frame (data/national/nhs-england-functions.yaml),
 #: reported in every pack that imports the frame; not this pack's (see the README, "Findings").
-_NATIONAL = [
-    ("subsidiarity-above-lowest-level", f"allocation/{function}--england--nhs-england--always")
-    for function in [
-        "armed-forces-healthcare",
-        "dental-services",
-        "general-ophthalmic-services",
-        "health-and-justice",
-        "icb-performance-assessment",
-        "nhs-oversight-framework",
-        "performers-lists",
-        "pharmaceutical-services",
-        "primary-care-networks",
-        "primary-medical-services",
-        "screening-and-immunisation",
-        "specialised-mental-health-provider-collaboratives",
-        "specialised-services",
-    ]
-]
+_NATIONAL = NATIONAL_ABOVE_LOWEST
 
 #: Two 2020-21 system arrangements end on 31 March 2021 and what follows is held per CCG footprint
 #: (sub-ICB locations); the council and ICP places are parallel footprints of the same system, which

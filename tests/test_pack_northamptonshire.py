@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import NATIONAL_ABOVE_LOWEST
 
 from ics_graph.engine.checking import check
 from ics_graph.inputs.loader import load_mapping
@@ -90,24 +91,7 @@ _CYCLE = [("dependency-cycle", "workstream/nhn-ws-collaboratives")]
 
 #: NHS England's national holdings in the national frame (data/national/nhs-england-functions.yaml),
 #: reported in every pack that imports the frame; not this pack's (see the README, "Findings").
-_NATIONAL = [
-    ("subsidiarity-above-lowest-level", f"allocation/{function}--england--nhs-england--always")
-    for function in (
-        "armed-forces-healthcare",
-        "dental-services",
-        "general-ophthalmic-services",
-        "health-and-justice",
-        "icb-performance-assessment",
-        "nhs-oversight-framework",
-        "performers-lists",
-        "pharmaceutical-services",
-        "primary-care-networks",
-        "primary-medical-services",
-        "screening-and-immunisation",
-        "specialised-mental-health-provider-collaboratives",
-        "specialised-services",
-    )
-]
+_NATIONAL = NATIONAL_ABOVE_LOWEST
 
 #: (rule, focus id) of every finding; see data/northamptonshire/README.md, "Findings".
 EXPECTED_DEFAULT = sorted(_COLLABORATIVES + _CYCLE + _NATIONAL + _ABOVE_LOWEST + _CCG_UNDECIDED + _ICB_UNDECIDED)

@@ -597,13 +597,27 @@ def expected(m: Mapping) -> Counter:
             add("collaborative-lead", c, [lead], "warning")
         if model == "UndecidedModel":
             add("collaborative-lead", c, severity="info")
-    # area-hierarchy: one system per place, one place per neighbourhood, part-of one level up, declared levels
+
+    # area-hierarchy: a system per place, a place per neighbourhood, one at a time (two parents whose own
+    # periods overlap: one finding per pair), part-of one level up, declared levels
+    def overlap(one: str, other: str) -> bool:
+        one_from, one_to = m.area_dates.get(one, (None, None))
+        other_from, other_to = m.area_dates.get(other, (None, None))
+        return (one_from is None or other_to is None or one_from <= other_to) and (
+            other_from is None or one_to is None or other_from <= one_to
+        )
+
     for a, kind in m.areas.items():
         parents = m.part_of.get(a, set())
         if kind in ("Place", "Neighbourhood"):
             above = "System" if kind == "Place" else "Place"
-            if len({p for p in parents if m.areas.get(p) == above}) != 1:
+            ups = sorted(p for p in parents if m.areas.get(p) == above)
+            if not ups:
                 add("area-hierarchy", a)
+            for i, one in enumerate(ups):
+                for other in ups[i + 1 :]:
+                    if overlap(one, other):
+                        add("area-hierarchy", a, [one, other])
         for p in parents:
             if rank_of_area[a] - rank_of_area[p] != 1:
                 add("area-hierarchy", a, [p])

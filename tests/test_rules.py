@@ -542,10 +542,44 @@ def test_place_outside_any_system_and_level_skipping(tmp_path):
     )
     messages = sorted(f.message for f in found)
     assert messages == [
-        "Loose Place: a place must be part of exactly one system, but is part of 0",
-        "Skipping Neighbourhood: a neighbourhood must be part of exactly one place, but is part of 0",
+        "Loose Place: a place must be part of exactly one system, but is part of none",
+        "Skipping Neighbourhood: a neighbourhood must be part of exactly one place, but is part of none",
         "Skipping Neighbourhood: a neighbourhood-level area is part of Shire, a system-level area; part-of must link to the level directly above",
     ]
+
+
+SUCCESSIVE_SYSTEMS = """
+        areas:
+          - {id: shire-2021, name: Shire STP (2021-22), level: system, valid_to: 2022-06-30}
+          - {id: shire-2022, name: Shire ICS, level: system, valid_from: %s}
+          - {id: moved, name: Moved Place, level: place, part_of: [shire-2021, shire-2022]}
+          - {id: moved-n, name: Moved Neighbourhood, level: neighbourhood, part_of: [north, moved]}
+        """
+
+
+def test_an_area_may_move_between_parents_one_at_a_time(tmp_path):
+    """A council area in its STP footprint until 30 June 2022 and in its ICB's from
+    1 July: two parents, one on each day, is no finding on the whole timeline or on
+    either day."""
+    text = SUCCESSIVE_SYSTEMS % "2022-07-01"
+    found = findings(tmp_path, text, "area-hierarchy")
+    assert [f.message for f in found if f.focus.endswith("/moved")] == []
+    # the neighbourhood names two undated places: it is in both at once
+    assert [f.message for f in found if f.focus.endswith("/moved-n")] == [
+        "Moved Neighbourhood: is part of Moved Place and of North Shire at the same time (their periods overlap); "
+        "an area is in one parent at a time"
+    ]
+
+
+def test_parents_whose_periods_overlap_are_reported(tmp_path):
+    (found,) = [
+        f for f in findings(tmp_path, SUCCESSIVE_SYSTEMS % "2022-06-30", "area-hierarchy") if f.focus.endswith("/moved")
+    ]
+    assert found.message == (
+        "Moved Place: is part of Shire STP (2021-22) and of Shire ICS at the same time (their periods overlap); "
+        "an area is in one parent at a time"
+    )
+    assert [r.rsplit("/", 1)[-1] for r in found.related] == ["shire-2021", "shire-2022"]
 
 
 def test_allocation_level_disagrees_with_area(tmp_path):

@@ -480,6 +480,35 @@ def test_a_filled_in_template_is_checked_with_findings_at_cells(tmp_path):
     assert "Emergency preparedness sits at place level in North Shire" in below["message"]
 
 
+def test_an_area_that_moved_names_both_parents_in_one_cell(tmp_path):
+    """part_of takes ids separated by ';' in a cell, as in YAML's list: both parents are loaded, and their
+    own dates keep the place in one system a day (no area-hierarchy finding)."""
+    import openpyxl
+    from click.testing import CliRunner
+
+    from ics_graph.cli import main
+
+    template = tmp_path / "mapping.xlsx"
+    assert CliRunner().invoke(main, ["template", str(template)]).exit_code == 0
+    book = openpyxl.load_workbook(template)
+    ws = book["Areas"]
+    headers = [cell.value for cell in ws[1]]
+    rows = [
+        {"id": "shire-2021", "name": "Shire STP", "level": "system", "valid_to": "2022-06-30"},
+        {"id": "shire", "name": "Shire", "level": "system", "valid_from": "2022-07-01"},
+        {"id": "north", "name": "North Shire", "level": "place", "part_of": "shire-2021; shire"},
+    ]
+    for number, row in enumerate(rows, start=2):
+        for key, value in row.items():
+            ws.cell(row=number, column=headers.index(key) + 1, value=value)
+    book.save(template)
+    mapping = load_mapping([template])
+    parents = mapping.select("SELECT ?p WHERE { <https://w3id.org/ics-graph/id/area/north> ics:partOf ?p }")
+    assert sorted(str(r["p"]).rsplit("/", 1)[-1] for r in parents) == ["shire", "shire-2021"]
+    result = CliRunner().invoke(main, ["check", str(template), "--select", "area-hierarchy", "--format", "json"])
+    assert json.loads(result.output)["findings"] == [], result.output
+
+
 def test_template_is_byte_identical_across_runs(tmp_path):
     """Here and in two processes with different hash seeds, a second or more apart."""
     import time

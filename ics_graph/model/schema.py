@@ -115,7 +115,8 @@ SECTIONS: dict[str, Section] = {
                 Field("name", "text", RDFS + "label", required=True),
                 Field("level", "level", ICS + "level", required=True),
                 Field("type", "special", vocab={k: c for k, (c, _) in v.AREA_TYPES.items()}),
-                Field("part_of", "ref", ICS + "partOf", targets=("area",)),
+                # several when an area moved between parents: each parent's own dates date the link
+                Field("part_of", "refs", ICS + "partOf", targets=("area",)),
                 Field("codes", "codes"),
                 *_DATED,
                 *_COMMON,
