@@ -44,6 +44,7 @@ JSON; targets are reported, never asserted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -52,6 +53,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -115,6 +117,18 @@ def measure(argv: list[str], timeout: float = 7200) -> dict:
 STOLEN = {"ticks": 0, "wall_s": 0.0}  # the host's share while steps ran (see _stolen_ticks)
 
 
+@contextlib.contextmanager
+def counting_steal() -> Iterator[None]:
+    """Add the host's steal, and the wall time, of what runs inside to STOLEN."""
+    stolen = _stolen_ticks()
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        STOLEN["ticks"] += _stolen_ticks() - stolen
+        STOLEN["wall_s"] += time.perf_counter() - start
+
+
 def _stolen_ticks() -> int:
     """CPU time the hypervisor gave to other guests while this machine's CPUs wanted to
     run ("steal" in /proc/stat, in clock ticks, all CPUs): it says how busy the host was
@@ -141,14 +155,14 @@ def _measure_once(argv: list[str], timeout: float) -> dict:
     20 ms, as earlier runs did, takes the process's memory-map lock and slowed a
     million-triple check by a fifth. Every step is one process (check runs its rules in
     threads), so its own peak is the step's peak."""
-    stolen = _stolen_ticks()
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=ROOT, env={**os.environ, "ICS_GRAPH_CACHE": CACHE})
-        _pid, status, usage = os.wait4(proc.pid, 0)
+        with counting_steal():
+            proc = subprocess.Popen(
+                argv, stdout=out, stderr=err, cwd=ROOT, env={**os.environ, "ICS_GRAPH_CACHE": CACHE}
+            )
+            _pid, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
-        STOLEN["ticks"] += _stolen_ticks() - stolen
-        STOLEN["wall_s"] += wall
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)

@@ -11,7 +11,7 @@ the process (start-up and imports left out): reading the YAML files, and `check`
 read from N-Triples; with `--step site`, `ics-graph site` of the folders given (loading them,
 with the load cache off, answering every page and writing the folder). Rounds alternate (before, after, before, ...) so that whatever else the
 host does falls on both alike. Prints one line per step and version: median, min-max, and
-the ratio of the medians.
+the ratio of the medians; then the host's steal while the rounds ran (how busy it was).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
+
+from bench import counting_steal, steal_pct
 
 _LOAD_YAML = """
 import glob, sys, time
@@ -50,9 +52,15 @@ DEFAULT_STEPS = ["load YAML (s)", "check N-Triples (s)"]
 
 def _run(tree: Path, code: str, graphs: list[Path]) -> list[str]:
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    done = subprocess.run(
-        [sys.executable, "-c", code, *map(str, graphs)], env=env, capture_output=True, text=True, check=True, cwd="/"
-    )
+    with counting_steal():
+        done = subprocess.run(
+            [sys.executable, "-c", code, *map(str, graphs)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd="/",
+        )
     return done.stdout.split()
 
 
@@ -83,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"  ({len(values)} rounds{extra.get(side, '')})"
             )
         print(f"{step:22} after / before: {medians['after'] / medians['before']:.2f}x")
+    print(f"host's steal: {steal_pct():.1f}% of a core")
     return 0
 
 

@@ -223,7 +223,7 @@ def test_every_function_the_ccg_held_on_30_june_2022_passes_to_the_icb_on_1_july
     the ICB (or the statutory ICP) is accountable, in the ICB's footprint or the same council area."""
     rows = _allocations(mapping)
     same_place = {"nhn-system-2021": {"northamptonshire", "nhn-north", "nhn-west"}}
-    same_place |= {f"nhn-{p}-2021": {f"nhn-{p}", "northamptonshire"} for p in ("north", "west")}
+    same_place |= {f"nhn-{p}": {f"nhn-{p}", "northamptonshire"} for p in ("north", "west")}
     held = {(r["f"], r["area"].split("/")[-1]) for r in rows if CCG in r["bodies"] and r.get("to") == "2022-06-30"}
     after = {
         (r["f"], r["area"].split("/")[-1])
@@ -254,7 +254,7 @@ def test_as_of_the_paper_the_ccg_holds_the_functions_and_the_places_are_in_its_f
     chc = where_is(day, ID + "function/continuing-healthcare").as_dict()
     text = repr(chc)
     assert "Northamptonshire STP/ICS footprint (2021-22)" in text and "NHS Northamptonshire CCG" in text
-    place = what_sits_at(day, ID + "area/nhn-west-2021").as_dict()
+    place = what_sits_at(day, ID + "area/nhn-west").as_dict()
     items = [i for g in place["groups"] for c in g["categories"] for i in c["items"]]
     jsna = [i for i in items if i["function"] == "Joint strategic needs assessment"]
     assert jsna and "West Northamptonshire Council" in repr(jsna) and "NHS Northamptonshire CCG" in repr(jsna)

@@ -5,9 +5,11 @@ is loaded once per module.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ics_graph.inputs.loader import load_mapping
 from ics_graph.util.errors import InputError
@@ -73,3 +75,22 @@ def test_every_allocation_and_delegation_of_the_pack_has_a_source(packs, name):
     assert own, f"no allocation or delegation found in data/{name}'s own files"
     missing = sorted(row["x"] for row in mapping.select(_WITHOUT_SOURCE) if _defined_in_pack(mapping, row["x"], name))
     assert missing == []
+
+
+def test_national_holdings_above_their_lowest_level_quote_the_statute_that_puts_them_there():
+    """NHS England's holdings that give a reason of scale give the statute (data/national/README.md, "Reasons
+    of scale"): a legislation source with a locator, and the rationale's quoted words are in that locator, so
+    the reason can be checked against the text read."""
+    document = yaml.safe_load((DATA / "national" / "nhs-england-functions.yaml").read_text(encoding="utf-8"))
+    reasoned = [a for a in document["allocations"] if a.get("level_reason")]
+    assert len(reasoned) == 8
+    for allocation in reasoned:
+        assert allocation["level_reason"] == "statutory-requirement", allocation["function"]
+        cited = [
+            s["locator"]
+            for s in allocation["source"]
+            if isinstance(s, dict) and s.get("locator") and s["ref"].startswith(("nat-leg-", "cat-leg-"))
+        ]
+        assert cited, f"{allocation['function']}: no legislation source with a locator"
+        for quoted in re.findall(r'"([^"]+)"', allocation["rationale"]):
+            assert any(quoted in locator for locator in cited), (allocation["function"], quoted)

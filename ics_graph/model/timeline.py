@@ -19,7 +19,7 @@ import os
 from ics_graph.model.graph import Mapping
 from ics_graph.util.errors import UsageError
 
-__all__ = ["TODAY_VARIABLE", "as_of", "parse_date", "today"]
+__all__ = ["TODAY_VARIABLE", "as_of", "overlap", "parse_date", "today"]
 
 #: The environment variable that overrides the system's date as "today".
 TODAY_VARIABLE = "ICS_GRAPH_TODAY"
@@ -47,6 +47,23 @@ def parse_date(text: str) -> _dt.date:
         return _dt.date.fromisoformat(text.strip())
     except ValueError:
         raise UsageError(f"'{text}' is not a date: write YYYY-MM-DD, for example 2022-07-01") from None
+
+
+def overlap(first: tuple[str, str], second: tuple[str, str]) -> bool:
+    """Whether two periods ``(from, to)`` share a day: ISO dates, inclusive, "" where a
+    period has no start (always was) or no end (still is). An allocation and the
+    footprint it is in, or the two systems an area was part of in turn, are compared so
+    (the rule area-hierarchy says the same in SPARQL).
+
+    >>> overlap(("", "2022-06-30"), ("2022-07-01", ""))
+    False
+    >>> overlap(("2021-04-01", ""), ("", "2021-04-01"))
+    True
+    """
+    (first_from, first_to), (second_from, second_to) = first, second
+    return (not first_from or not second_to or first_from <= second_to) and (
+        not second_from or not first_to or second_from <= first_to
+    )
 
 
 def today() -> _dt.date:

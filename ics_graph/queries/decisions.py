@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from ics_graph.model import vocabulary as v
+from ics_graph.model.timeline import overlap
 from ics_graph.queries.where import _Context, _short, accountable_text
 
 __all__ = ["TITLE", "DecisionsMap", "PlaceSection", "Row", "SystemSection", "decisions_map"]
@@ -93,8 +94,9 @@ SELECT ?f ?label ?category ?reserved ?holder WHERE { ?f a ics:Function .
   OPTIONAL { ?f ics:reserved ?reserved } OPTIONAL { ?f ics:statutoryHolder/rdfs:label ?holder } }
 """
 _AREAS = """
-SELECT ?area ?label ?level ?rank ?place WHERE { ?area ics:level ?lv . ?lv rdfs:label ?level ; ics:rank ?rank .
+SELECT ?area ?label ?level ?rank ?place ?valid_from ?valid_to WHERE { ?area ics:level ?lv . ?lv rdfs:label ?level ; ics:rank ?rank .
   OPTIONAL { ?area rdfs:label ?label }
+  OPTIONAL { ?area ics:validFrom ?valid_from } OPTIONAL { ?area ics:validTo ?valid_to }
   BIND(EXISTS { ?area a ics:Place } AS ?place) }
 """
 _NHSE_TO_ICB = """
@@ -162,16 +164,34 @@ def decisions_map(mapping, *, as_of: str = "") -> DecisionsMap:
     def ordered(rows: list[Row]) -> list[Row]:
         return sorted(rows, key=lambda r: (r.category == _NO_CATEGORY, r.category, r.function, r.area, r.allocation))
 
-    def system_of(area):
-        return next((a for a in context.ancestors(area) if rank(a) == _SYSTEM_RANK), None)
+    def overlaps(allocation, area) -> bool:
+        """Whether ``allocation`` is in force on some day ``area`` exists."""
+        found = areas.get(area, {})
+        return overlap(
+            (allocation.get("from", ""), allocation.get("to", "")),
+            (found.get("valid_from", ""), found.get("valid_to", "")),
+        )
+
+    def system_of(allocation):
+        """The system an allocation's area is in while it is in force: a place that moved from
+        one system to another (part of both, in turn) is in the one of its era."""
+        found = [a for a in context.ancestors(allocation["area"]) if rank(a) == _SYSTEM_RANK]
+        return next((a for a in found if overlaps(allocation, a)), found[0] if found else None)
 
     def place_of(area):
         return next((a for a in context.ancestors(area) if rank(a) == _PLACE_RANK), None)
 
     systems: dict[str, SystemSection] = {}
-    places: dict[str, PlaceSection] = {}
+    places: dict[tuple[str, str], PlaceSection] = {}  # by (system, place): a place that moved has one in each
+
+    def place_section(system: str, place: str) -> PlaceSection:
+        level = areas.get(place, {}).get("level", "place")
+        return places.setdefault(
+            (system, place), PlaceSection(area=area_label(place), area_id=_short(place), level=level)
+        )
+
     for allocation in live:
-        system = system_of(allocation["area"])
+        system = system_of(allocation)
         if system is None:
             continue  # held above system level (national, regional), or outside any system
         section = systems.setdefault(system, SystemSection(area=area_label(system), area_id=_short(system)))
@@ -181,20 +201,16 @@ def decisions_map(mapping, *, as_of: str = "") -> DecisionsMap:
         place = place_of(allocation["area"])
         if place is None:
             continue
-        entry = places.setdefault(
-            place,
-            PlaceSection(
-                area=area_label(place), area_id=_short(place), level=areas.get(place, {}).get("level", "place")
-            ),
-        )
-        entry.rows.append(row(allocation, allocation["area"]))
+        place_section(system, place).rows.append(row(allocation, allocation["area"]))
     # Every place of a mapped system gets a section (saying so when nothing is allocated there).
     for area, info in areas.items():
-        if info.get("place") and rank(area) == _PLACE_RANK and context.tree.parent(area) in systems:
-            places.setdefault(area, PlaceSection(area=area_label(area), area_id=_short(area), level=info["level"]))
-    for place, entry in places.items():
+        if info.get("place") and rank(area) == _PLACE_RANK:
+            for parent in context.tree.parents.get(area, ()):
+                if parent in systems:
+                    place_section(parent, area)
+    for (system, _place), entry in places.items():
         entry.rows = ordered(entry.rows)
-        systems[system_of(place)].places.append(entry)
+        systems[system].places.append(entry)
     for section in systems.values():
         section.rows = ordered(section.rows)
         section.places.sort(key=lambda p: (p.area, p.area_id))

@@ -30,6 +30,7 @@ from typing import Any
 from ics_graph.model import vocabulary as v
 from ics_graph.model.findings import Finding, Severity
 from ics_graph.model.graph import Mapping
+from ics_graph.model.timeline import overlap
 from ics_graph.queries.areas import AreaTree
 
 __all__ = [
@@ -146,11 +147,22 @@ class Snapshot:
     entities: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # IRI -> (valid from, to)
     dependencies: set[tuple[str, str]] = field(default_factory=set)
     names: dict[str, str] = field(default_factory=dict)  # IRI -> label, for the ENTITY_KINDS
-    system_of: dict[str, str] = field(default_factory=dict)  # area -> the system it is in (or itself)
+    systems_of: dict[str, list[str]] = field(default_factory=dict)  # area -> the systems it is in, nearest first
 
-    def group_of(self, area: str) -> str:
-        """The system an area is in (the first, sorted), or the area itself above system level."""
-        return self.system_of.get(area, area)
+    def group_of(self, allocation: Allocation) -> str:
+        """The system an allocation's area is in while the allocation is in force (an area
+        part of two systems in turn is in the one of its era), or the area itself above
+        system level."""
+        found = self.systems_of.get(allocation.area)
+        if not found:
+            return allocation.area
+        period = (allocation.start or "", allocation.end or "")
+
+        def exists(system: str) -> tuple[str, str]:
+            start, end = self.entities.get(system, (None, None))
+            return start or "", end or ""
+
+        return next((s for s in found if overlap(period, exists(s))), found[0])
 
 
 def _one(values: set[Any]) -> Any:
@@ -227,7 +239,7 @@ def snapshot(mapping: Mapping) -> Snapshot:
     for area in {a.area for a in snap.allocations.values()}:
         found = [up for up in tree.ancestors(area) if up in systems]
         if found:
-            snap.system_of[area] = found[0]
+            snap.systems_of[area] = found
     return snap
 
 
@@ -479,7 +491,7 @@ def _compare_allocations(base: Snapshot, head: Snapshot, diff: MappingDiff) -> N
             diff.moved.append(
                 Move(
                     now.function,
-                    head.group_of(now.area),
+                    head.group_of(now),
                     (Placement(old.area, old.level),),
                     (Placement(now.area, now.level),),
                 )
@@ -491,9 +503,9 @@ def _compare_allocations(base: Snapshot, head: Snapshot, diff: MappingDiff) -> N
     removed: dict[tuple[str, str], list[Allocation]] = defaultdict(list)
     added: dict[tuple[str, str], list[Allocation]] = defaultdict(list)
     for a in gone:
-        removed[(a.function, base.group_of(a.area))].append(a)
+        removed[(a.function, base.group_of(a))].append(a)
     for a in new:
-        added[(a.function, head.group_of(a.area))].append(a)
+        added[(a.function, head.group_of(a))].append(a)
     for key in sorted(set(removed) | set(added)):
         if key in removed and key in added:
             diff.moved.append(

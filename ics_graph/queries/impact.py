@@ -25,6 +25,7 @@ from ics_graph.model import vocabulary as v
 from ics_graph.model.findings import Finding
 from ics_graph.model.graph import Mapping
 from ics_graph.model.sparql import IRI
+from ics_graph.model.timeline import overlap
 from ics_graph.queries.areas import AreaTree
 from ics_graph.util.errors import UsageError
 
@@ -279,9 +280,11 @@ class ImpactReport:
 # -- helpers ----------------------------------------------------------------------------
 
 
-def moved_allocation_iri(function_iri: str, area_iri: str) -> str:
-    """The deterministic IRI of an allocation a dry run adds."""
-    return v.entity_iri("allocation", f"{_tail(function_iri)}--moved--{_tail(area_iri)}")
+def moved_allocation_iri(function_iri: str, area_iri: str, era: str = "") -> str:
+    """The deterministic IRI of an allocation a dry run adds (``era``, when the move adds
+    several to one area, one per system the area was part of in turn: that system's IRI)."""
+    tail = f"--in--{_tail(era)}" if era else ""
+    return v.entity_iri("allocation", f"{_tail(function_iri)}--moved--{_tail(area_iri)}{tail}")
 
 
 def _tail(iri: str) -> str:
@@ -443,7 +446,10 @@ def moved_copy(
     them was joint: moving two place allocations, each the ICB's jointly with its council,
     to system gives one allocation of the ICB and both councils, jointly. Two bodies that
     were not joint are not made so: the check after the move reports them
-    (multiple-accountable), as someone has to decide. Status and dates are the first one's."""
+    (multiple-accountable), as someone has to decide. An area part of two systems in turn
+    (a CCG's footprint until 30 June 2022, an ICB's from 1 July) gets one new allocation per
+    system, from the allocations in force while it was in that system: the eras are not
+    merged. Status and dates are the first one's."""
     import pyoxigraph as ox
 
     key = v.parse_level(move_to)
@@ -468,19 +474,47 @@ def moved_copy(
         removed = sorted(live)
         targets = _targets(table, live, key, function_label)
 
-    # The template of each new allocation: the first (sorted) removed allocation in the
-    # target's system (or, above system level, inside the target); else the first removed
-    # one; else the first live one; else none.
-    def templates(target: str) -> list[str]:
-        systems = table.systems_of(target)
+    ics = v.ICS
+
+    # The templates of each new allocation: the removed allocations in the target's system
+    # while they are in force (or, above system level, inside the target); else the first
+    # removed one; else the first live one; else none.
+    def dates(node: str, start: str, end: str) -> tuple[str, str]:
+        """A node's first ``start`` and ``end`` dates ("" where it has none)."""
+        found = []
+        for predicate in (start, end):
+            values = [
+                q.object.value
+                for q in mapping.store.quads_for_pattern(ox.NamedNode(node), ox.NamedNode(predicate), None, None)
+            ]
+            found.append(min(values) if values else "")
+        return found[0], found[1]
+
+    def in_force_in(allocation: str, system: str) -> bool:
+        """Whether ``allocation`` is inside ``system`` and in force while it exists."""
+        if system not in table.systems_of(live[allocation]):
+            return False
+        return overlap(
+            dates(allocation, ics + "effectiveFrom", ics + "effectiveTo"),
+            dates(system, ics + "validFrom", ics + "validTo"),
+        )
+
+    def templates(target: str) -> list[tuple[str, list[str]]]:
+        """The allocations each new one at ``target`` takes its bodies from, by era: one
+        group (named "") unless the target was part of several systems in turn."""
+        systems = sorted(table.systems_of(target))
         if systems:
-            near = [a for a in removed if table.systems_of(live[a]) & systems]
+            eras = [(s, [a for a in removed if in_force_in(a, s)]) for s in systems]
+            eras = [(s, group) for s, group in eras if group]
+            if len(eras) > 1:
+                return eras
+            near = eras[0][1] if eras else []
         else:
             near = [a for a in removed if target in table.ancestors(live[a])]
         for group in (near, removed[:1], sorted(live)[:1]):
             if group:
-                return group
-        return []
+                return [("", group)]
+        return [("", [])]
 
     store = ox.Store()
     store.extend(mapping.store)
@@ -491,13 +525,13 @@ def moved_copy(
         for quad in list(store.quads_for_pattern(None, None, node, None)):
             store.remove(quad)
 
-    ics = v.ICS
     graph = ox.NamedNode(DRY_RUN_GRAPH)
     # every accountable body of a joint allocation moves with it, and so does 'joint'
     copied = [ics + "accountableBody", ics + "joint", ics + "status", ics + "effectiveFrom", ics + "effectiveTo"]
     added_info: list[tuple[str, str, tuple[str, ...], bool]] = []
-    for target in sorted(targets):
-        new = ox.NamedNode(moved_allocation_iri(function_iri, target))
+
+    for target, (era, from_allocations) in ((t, group) for t in sorted(targets) for group in templates(t)):
+        new = ox.NamedNode(moved_allocation_iri(function_iri, target, era))
         quads = [
             ox.Quad(new, ox.NamedNode(v.PREFIXES["rdf"] + "type"), ox.NamedNode(ics + "Allocation"), graph),
             ox.Quad(new, ox.NamedNode(ics + "function"), ox.NamedNode(function_iri), graph),
@@ -505,7 +539,7 @@ def moved_copy(
             ox.Quad(new, ox.NamedNode(ics + "level"), ox.NamedNode(v.LEVELS[key].iri), graph),
         ]
         values: dict[str, list[Any]] = {}
-        for n, source in enumerate(templates(target)):
+        for n, source in enumerate(from_allocations):
             # Read from the original mapping (the copy no longer holds removed allocations):
             # the accountable bodies of every template, the rest from the first.
             for quad in mapping.store.quads_for_pattern(ox.NamedNode(source), None, None, None):
