@@ -26,7 +26,6 @@ NATIONAL_ABOVE_LOWEST = [
         "dental-services",
         "nhs-oversight-framework",
         "primary-care-networks",
-        "screening-and-immunisation",
         "specialised-mental-health-provider-collaboratives",
     )
 ]

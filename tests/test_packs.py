@@ -83,13 +83,13 @@ def test_national_holdings_above_their_lowest_level_quote_the_statute_that_puts_
     the reason can be checked against the text read."""
     document = yaml.safe_load((DATA / "national" / "nhs-england-functions.yaml").read_text(encoding="utf-8"))
     reasoned = [a for a in document["allocations"] if a.get("level_reason")]
-    assert len(reasoned) == 8
+    assert len(reasoned) == 9
     for allocation in reasoned:
         assert allocation["level_reason"] == "statutory-requirement", allocation["function"]
         cited = [
             s["locator"]
             for s in allocation["source"]
-            if isinstance(s, dict) and s.get("locator") and s["ref"].startswith(("nat-leg-", "cat-leg-"))
+            if isinstance(s, dict) and s.get("locator") and s["ref"].startswith(("nat-leg-", "cat-leg-", "nat-dhsc-"))
         ]
         assert cited, f"{allocation['function']}: no legislation source with a locator"
         for quoted in re.findall(r'"([^"]+)"', allocation["rationale"]):
