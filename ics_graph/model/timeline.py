@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+from collections.abc import Callable, Sequence
 
 from ics_graph.model.graph import Mapping
 from ics_graph.util.errors import UsageError
 
-__all__ = ["TODAY_VARIABLE", "as_of", "overlap", "parse_date", "today"]
+__all__ = ["TODAY_VARIABLE", "as_of", "era_of", "overlap", "parse_date", "today"]
 
 #: The environment variable that overrides the system's date as "today".
 TODAY_VARIABLE = "ICS_GRAPH_TODAY"
@@ -64,6 +65,19 @@ def overlap(first: tuple[str, str], second: tuple[str, str]) -> bool:
     return (not first_from or not second_to or first_from <= second_to) and (
         not second_from or not first_to or second_from <= first_to
     )
+
+
+def era_of(candidates: Sequence[str], period: tuple[str, str], exists: Callable[[str], tuple[str, str]]) -> str | None:
+    """The first of ``candidates`` (the systems an area is part of, nearest first) that
+    exists on some day of ``period``: an area part of two systems in turn is in the one of
+    that era. The first candidate when none does (dates that contradict each other, which
+    date-inconsistency reports); None when there is none.
+
+    >>> eras = {"stp": ("", "2022-06-30"), "icb": ("2022-07-01", "")}
+    >>> era_of(["icb", "stp"], ("", "2022-06-30"), eras.__getitem__)
+    'stp'
+    """
+    return next((c for c in candidates if overlap(period, exists(c))), candidates[0] if candidates else None)
 
 
 def today() -> _dt.date:

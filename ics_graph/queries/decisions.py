@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from ics_graph.model import vocabulary as v
-from ics_graph.model.timeline import overlap
+from ics_graph.model.timeline import era_of
 from ics_graph.queries.where import _Context, _short, accountable_text
 
 __all__ = ["TITLE", "DecisionsMap", "PlaceSection", "Row", "SystemSection", "decisions_map"]
@@ -164,19 +164,14 @@ def decisions_map(mapping, *, as_of: str = "") -> DecisionsMap:
     def ordered(rows: list[Row]) -> list[Row]:
         return sorted(rows, key=lambda r: (r.category == _NO_CATEGORY, r.category, r.function, r.area, r.allocation))
 
-    def overlaps(allocation, area) -> bool:
-        """Whether ``allocation`` is in force on some day ``area`` exists."""
+    def exists(area) -> tuple[str, str]:
         found = areas.get(area, {})
-        return overlap(
-            (allocation.get("from", ""), allocation.get("to", "")),
-            (found.get("valid_from", ""), found.get("valid_to", "")),
-        )
+        return found.get("valid_from", ""), found.get("valid_to", "")
 
     def system_of(allocation):
-        """The system an allocation's area is in while it is in force: a place that moved from
-        one system to another (part of both, in turn) is in the one of its era."""
+        """The system an allocation's area is in while it is in force (of its era)."""
         found = [a for a in context.ancestors(allocation["area"]) if rank(a) == _SYSTEM_RANK]
-        return next((a for a in found if overlaps(allocation, a)), found[0] if found else None)
+        return era_of(found, (allocation.get("from", ""), allocation.get("to", "")), exists)
 
     def place_of(area):
         return next((a for a in context.ancestors(area) if rank(a) == _PLACE_RANK), None)

@@ -30,7 +30,7 @@ from typing import Any
 from ics_graph.model import vocabulary as v
 from ics_graph.model.findings import Finding, Severity
 from ics_graph.model.graph import Mapping
-from ics_graph.model.timeline import overlap
+from ics_graph.model.timeline import era_of
 from ics_graph.queries.areas import AreaTree
 
 __all__ = [
@@ -153,16 +153,13 @@ class Snapshot:
         """The system an allocation's area is in while the allocation is in force (an area
         part of two systems in turn is in the one of its era), or the area itself above
         system level."""
-        found = self.systems_of.get(allocation.area)
-        if not found:
-            return allocation.area
-        period = (allocation.start or "", allocation.end or "")
 
         def exists(system: str) -> tuple[str, str]:
             start, end = self.entities.get(system, (None, None))
             return start or "", end or ""
 
-        return next((s for s in found if overlap(period, exists(s))), found[0])
+        found = era_of(self.systems_of.get(allocation.area, []), (allocation.start or "", allocation.end or ""), exists)
+        return found or allocation.area
 
 
 def _one(values: set[Any]) -> Any:

@@ -17,6 +17,7 @@ functions) and walked breadth-first in Python, so cycles cannot loop.
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -479,8 +480,9 @@ def moved_copy(
     # The templates of each new allocation: the removed allocations in the target's system
     # while they are in force (or, above system level, inside the target); else the first
     # removed one; else the first live one; else none.
+    @functools.cache
     def dates(node: str, start: str, end: str) -> tuple[str, str]:
-        """A node's first ``start`` and ``end`` dates ("" where it has none)."""
+        """A node's first ``start`` and ``end`` dates ("" where it has none), read once."""
         found = []
         for predicate in (start, end):
             values = [
