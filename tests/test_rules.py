@@ -812,6 +812,44 @@ def test_near_miss_the_successor_icb_holds_it_from_the_next_day(tmp_path):
     assert only(tmp_path, extra, "function-continuity") == []
 
 
+# A council's area beside the NHS places of the same system: two geographies that overlap
+# without nesting (as Lancashire's council area and its CCG footprints did). The system
+# holds ifr until 31 March 2023; from 1 April 2023 North and South hold it, and {held}.
+PARALLEL = """
+    functions:
+      - {{id: ifr, name: Individual funding requests, holder: icb, lowest_level: place, minimum_level: place, icb_from: 2022-07-01}}
+    areas:
+      - {{id: shire-council, name: Shire council area, level: place, part_of: shire{covered_by}}}
+    allocations:
+      - {{function: ifr, area: shire, accountable: shire-icb, effective_from: 2022-07-01, effective_to: 2023-03-31, level_reason: financial-risk}}
+      - {{function: ifr, area: north, accountable: shire-icb, effective_from: 2023-04-01}}
+      {south}
+    """
+SOUTH_HOLDS = "- {function: ifr, area: south, accountable: shire-icb, effective_from: 2023-04-01}"
+
+
+def continuity(tmp_path, extra: str) -> list[str]:
+    """The function-continuity messages (the council's area, with no allocation of its
+    own, is also a place-coverage gap, which is not the point here)."""
+    return [f.message for f in findings(tmp_path, extra) if f.rule == "function-continuity"]
+
+
+def test_function_continuity_an_area_covered_by_areas_of_another_geography(tmp_path):
+    # recorded as covered by North and South, each held from 1 April 2023: nothing lapses
+    covered = PARALLEL.format(covered_by=", covered_by: [north, south]", south=SOUTH_HOLDS)
+    assert continuity(tmp_path / "covered", covered) == []
+    # without covered_by, nothing says the council's area is held: it is reported
+    assert continuity(tmp_path / "unrecorded", PARALLEL.format(covered_by="", south=SOUTH_HOLDS)) == [
+        "Individual funding requests is held in Shire by NHS Shire ICB until 2023-03-31; "
+        "from 2023-04-01 nobody holds it in Shire council area"
+    ]
+    # covered by North and South, and South not held: both are reported
+    assert continuity(tmp_path / "south", PARALLEL.format(covered_by=", covered_by: [north, south]", south="")) == [
+        "Individual funding requests is held in Shire by NHS Shire ICB until 2023-03-31; "
+        "from 2023-04-01 nobody holds it in Shire council area, South Shire"
+    ]
+
+
 @pytest.mark.parametrize("slug", sorted(RULES))
 def test_each_rule_has_a_trigger_test(slug):
     """Guard: a new built-in rule needs tests here too (or in another tests/test_rules*.py)."""

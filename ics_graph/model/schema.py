@@ -117,6 +117,8 @@ SECTIONS: dict[str, Section] = {
                 Field("type", "special", vocab={k: c for k, (c, _) in v.AREA_TYPES.items()}),
                 # several when an area moved between parents: each parent's own dates date the link
                 Field("part_of", "refs", ICS + "partOf", targets=("area",)),
+                # areas of another geography that together cover this one (CCG footprints covering a council's area)
+                Field("covered_by", "refs", ICS + "coveredBy", targets=("area",)),
                 Field("codes", "codes"),
                 *_DATED,
                 *_COMMON,

@@ -468,6 +468,7 @@ _VOCAB_COLUMNS = {
 #: Reference columns -> the sheet whose ids they take.
 _ID_COLUMNS = {
     ("Areas", "part_of"): "Areas",
+    ("Areas", "covered_by"): "Areas",
     ("Bodies", "operates_in"): "Areas",
     ("Bodies", "committee_of"): "Bodies",
     ("Bodies", "successor"): "Bodies",
