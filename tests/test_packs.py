@@ -6,11 +6,14 @@ is loaded once per module.
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
+from ics_graph.cli import main
 from ics_graph.inputs.loader import load_mapping
 from ics_graph.util.errors import InputError
 
@@ -94,3 +97,29 @@ def test_national_holdings_above_their_lowest_level_quote_the_statute_that_puts_
         assert cited, f"{allocation['function']}: no legislation source with a locator"
         for quoted in re.findall(r'"([^"]+)"', allocation["rationale"]):
             assert any(quoted in locator for locator in cited), (allocation["function"], quoted)
+
+
+def _walk_through(readme: Path) -> list[list[str]]:
+    """The commands of a pack README's ``sh`` blocks (``.venv/bin/ics-graph ...`` lines)."""
+    commands, inside = [], False
+    for line in readme.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            inside = line.strip() == "```sh"
+            continue
+        if inside and line.startswith(".venv/bin/ics-graph "):
+            commands.append(shlex.split(line, comments=True)[1:])
+    return commands
+
+
+@pytest.mark.parametrize("pack", PACKS)
+def test_each_pack_readme_walk_through_runs_as_written(pack, monkeypatch):
+    """A new user types the README's commands from the repository root: each runs, and the
+    seed-date and 2023 questions (`where`, `at`, `check --as-of`) and `transition` are there."""
+    monkeypatch.chdir(ROOT)
+    commands = _walk_through(ROOT / "data" / pack / "README.md")
+    asked = {args[0] for args in commands} | {f"{args[0]} --as-of" for args in commands if "--as-of" in args}
+    assert {"info", "check", "check --as-of", "where --as-of", "at --as-of", "transition"} <= asked, asked
+    for args in commands:
+        result = CliRunner().invoke(main, args, catch_exceptions=False)
+        assert result.exit_code in (0, 1), (args, result.output)  # 1: check's findings at the fail level
+        assert result.output.strip(), args
