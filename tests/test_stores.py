@@ -436,3 +436,70 @@ def test_commands_that_need_a_copy_work_on_the_server_too(server, monkeypatch):
         from_files, from_server = run(*args, pack), run(*args, *remote)
         assert from_server.exit_code == from_files.exit_code == 0, from_server.stderr
         assert from_server.output == from_files.output
+
+
+def test_findings_kept_as_of_the_load_day_answer_every_day_of_its_era(tmp_path, monkeypatch):
+    """`where`, `at` and `body` answer as of today, and a view as of a day is checked
+    again (its rules judge that day): a national store kept the findings as of the day
+    it was loaded, for the span of days in which nothing the mapping states changes."""
+    import datetime as dt
+
+    import ics_graph.app.findings as app_findings
+    from ics_graph.model.timeline import as_of, era
+
+    monkeypatch.chdir(ROOT)
+    pack = Path("data/lancashire-south-cumbria")
+    day = dt.date(2021, 1, 15)  # between the seed paper (2 December 2020) and 31 March 2021
+    monkeypatch.setenv("ICS_GRAPH_TODAY", day.isoformat())
+    spec = StoreSpec("oxigraph", str(tmp_path / "store"))
+    files = load_mapping([pack])
+    load_into(spec, files)
+    first, last = era(files, day)
+    assert first == dt.date(2020, 12, 3) and last == dt.date(2021, 3, 30)
+    on_day = check(as_of(files, day)).findings
+    assert on_day != check(files).findings  # a day's question differs from the timeline's
+    for inside in (first, day, last):
+        assert open_mapping(spec).findings_on(inside) == on_day
+        assert check(as_of(files, inside)).findings == on_day  # what the span promises
+    for outside in (first - dt.timedelta(days=1), last + dt.timedelta(days=1)):
+        assert open_mapping(spec).findings_on(outside) is None
+    # the store's view as of a day of the span is not checked again, and answers as the files do
+    from_files = run("where", "resource-allocation", pack, "--as-of", "2021-03-30").output
+    monkeypatch.setattr(app_findings, "check", lambda mapping: pytest.fail("checked again"))
+    store = f"oxigraph:{spec.location}"
+    assert run("where", "resource-allocation", "--store", store, "--as-of", "2021-03-30").output == from_files
+
+
+def test_findings_as_of_a_day_with_nothing_dated_out_rerun_only_the_rules_that_judge_a_day(tmp_path, monkeypatch):
+    """Nothing is dated out on the load day, so the view is the same graph: the findings
+    of the rules that do not ask for the day are taken from the whole timeline's, and
+    the stored findings are still exactly those of a check of the view."""
+    import datetime as dt
+
+    from ics_graph.model.timeline import as_of
+
+    folder = tmp_path / "mapping"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "clean", folder)
+    (folder / "extra.yaml").write_text(
+        """
+functions:
+  - {id: ifr, name: Individual funding requests, holder: icb, lowest_level: place, minimum_level: place}
+  - {id: new-duty, name: A duty from 2030, holder: icb, lowest_level: system, minimum_level: system, in_force_from: 2030-01-01}
+allocations:
+  - {function: ifr, area: shire, accountable: shire-icb}
+""",
+        encoding="utf-8",
+    )
+    day = dt.date(2026, 12, 6)
+    monkeypatch.setenv("ICS_GRAPH_TODAY", day.isoformat())
+    files = load_mapping([folder])
+    view = as_of(files, day)
+    assert view.store is files.store  # nothing dated out: the shared graph
+    on_day = check(view).findings
+    rules = {f.rule for f in on_day}
+    assert {"subsidiarity-above-lowest-level"} <= rules  # a rule that does not judge a day
+    whole = check(files).findings
+    assert [f for f in whole if f.rule == "unowned-function"] and on_day != whole  # the 2030 duty
+    spec = StoreSpec("oxigraph", str(tmp_path / "store"))
+    load_into(spec, files)
+    assert open_mapping(spec).findings_on(day) == on_day

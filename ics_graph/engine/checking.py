@@ -25,7 +25,7 @@ from ics_graph.model.turtle import to_ntriples
 from ics_graph.util.errors import InputError, Location, Problem, did_you_mean
 from ics_graph.util.threads import QueryTimeout, bounded, in_order
 
-__all__ = ["check", "run_rule", "run_rules"]
+__all__ = ["check", "judges_one_day", "run_rule", "run_rules"]
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -65,6 +65,12 @@ def _location(mapping, *iris):
 _AS_OF = re.compile(r"[?$]as_of\b")
 
 
+def judges_one_day(rule: Rule) -> bool:
+    """Whether the rule asks for the day of a view as of a date (``?as_of``): on the same
+    graph, only such a rule can find otherwise as of a day than over the whole timeline."""
+    return rule.kind == "sparql" and _AS_OF.search(rule.query) is not None
+
+
 def _rows(mapping, rule: Rule) -> list[dict] | None:
     """What a rule's query returns (None for a SHACL rule, which has no query). This is
     the part that runs in the store, and the part that runs in parallel."""
@@ -73,7 +79,7 @@ def _rows(mapping, rule: Rule) -> list[dict] | None:
     if rule.requires is not None and not mapping.ask(f"ASK {{ {rule.requires} }}"):
         return []  # the graph holds nothing the rule could find
     as_of = getattr(mapping, "as_of", None)
-    if as_of is not None and _AS_OF.search(rule.query):
+    if as_of is not None and judges_one_day(rule):
         return mapping.select(rule.query, bindings={"as_of": as_of})
     return mapping.select(rule.query)
 

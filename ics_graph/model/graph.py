@@ -51,8 +51,10 @@ class Mapping:
     ``findings_at_load``, for a mapping opened from a persistent store or the load
     cache, returns the findings of the built-in rules computed when it was loaded (or
     None if the rules have changed since); ``keep_findings`` is given them once computed
-    (the load cache keeps them). Both are data a store hands over, not behaviour of
-    the mapping: :func:`ics_graph.app.findings.default_findings` uses them.
+    (the load cache keeps them); ``findings_on(day)`` returns the findings of the mapping
+    as of ``day`` when a store kept them for a span of days including it (else None).
+    They are data a store hands over, not behaviour of the mapping:
+    :func:`ics_graph.app.findings.default_findings` uses them.
     """
 
     def __init__(
@@ -62,6 +64,7 @@ class Mapping:
         files: list[str] | None = None,
         findings_at_load: Callable[[], list[Any] | None] | None = None,
         keep_findings: Callable[[list[Any]], None] | None = None,
+        findings_on: Callable[[_dt.date], list[Any] | None] | None = None,
         expansions: list[tuple[str, list[str]]] | None = None,
         sources: dict[str, dict[str, Location]] | None = None,
         as_of: _dt.date | None = None,
@@ -73,6 +76,7 @@ class Mapping:
         self.files = [] if files is None else files
         self.findings_at_load = findings_at_load
         self.keep_findings = keep_findings
+        self.findings_on = findings_on
         self.expansions = [] if expansions is None else expansions
 
     def write_sources(self) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from ics_graph.model.graph import Mapping
 from ics_graph.util.errors import UsageError
 
-__all__ = ["TODAY_VARIABLE", "as_of", "era_of", "overlap", "parse_date", "today"]
+__all__ = ["TODAY_VARIABLE", "as_of", "era", "era_of", "overlap", "parse_date", "today"]
 
 #: The environment variable that overrides the system's date as "today".
 TODAY_VARIABLE = "ICS_GRAPH_TODAY"
@@ -39,6 +39,13 @@ SELECT DISTINCT ?e WHERE {
   ?e ?p ?gone .
   VALUES ?gone { %s }
 }
+"""
+
+
+# Every date the mapping states (periods, function in force, decisions ...): the days on
+# which what is in force, or what a rule judging one day compares, can change.
+_DATES = """
+SELECT DISTINCT ?d WHERE { ?s ?p ?d FILTER(DATATYPE(?d) = xsd:date) }
 """
 
 
@@ -92,6 +99,32 @@ def today() -> _dt.date:
         raise UsageError(f"{TODAY_VARIABLE}: {exc}") from None
 
 
+def era(mapping: Mapping, day: _dt.date) -> tuple[_dt.date | None, _dt.date | None]:
+    """The first and last day (None: unbounded) of the span around ``day`` in which the
+    mapping as of any day is the mapping as of ``day``, and so are its findings.
+
+    What is in force on a day, and what the rules that judge one day compare it with,
+    depend on the day only through ``from <= day`` and ``day <= to`` for dates the
+    mapping states; so they can change only on such a date or the day after one. A
+    store keeps the findings as of the day it was loaded for this span, and a question
+    as of any day in it reuses them instead of checking a national graph again. (Each
+    stated date and the day after it both bound a span: finer than needed for a date
+    that only starts or only ends something, never coarser.)
+    """
+    days = set()
+    for row in mapping.select(_DATES):
+        try:
+            stated = _dt.date.fromisoformat(str(row["d"]))
+        except ValueError:  # not a date the calendar has (the loader refuses them; RDF may hold one)
+            continue
+        days.add(stated)
+        if stated < _dt.date.max:
+            days.add(stated + _dt.timedelta(days=1))
+    first = max((d for d in days if d <= day), default=None)
+    after = min((d for d in days if d > day), default=None)
+    return first, (None if after is None else after - _dt.timedelta(days=1))
+
+
 def as_of(mapping: Mapping, day: _dt.date) -> Mapping:
     """A new :class:`~ics_graph.model.graph.Mapping` holding only what is in force on ``day``.
 
@@ -102,7 +135,8 @@ def as_of(mapping: Mapping, day: _dt.date) -> Mapping:
     is in force on ``day`` the view shares the mapping's store and nothing is copied: a
     query as of today on a large store with no history stays an index lookup. The view
     knows its day (``as_of``), so rules that judge a timeline judge that day alone, and
-    findings a store kept from a whole-timeline check are not reused for it.
+    findings a store kept from a whole-timeline check are not reused for it; those it
+    kept as of a day of the same :func:`era` are.
     """
     import pyoxigraph as ox
 
@@ -121,6 +155,7 @@ def as_of(mapping: Mapping, day: _dt.date) -> Mapping:
             expansions=mapping.expansions,
             sources=mapping.sources,
             as_of=day,
+            findings_at_load=_findings_on(mapping, day),
         )
     store = ox.Store()
     store.extend(
@@ -135,4 +170,17 @@ def as_of(mapping: Mapping, day: _dt.date) -> Mapping:
             graph: {k: loc for k, loc in written.items() if k not in gone} for graph, written in mapping.sources.items()
         }
     )
-    return Mapping(store=store, locations=mapping.locations, files=mapping.files, sources=sources, as_of=day)
+    return Mapping(
+        store=store,
+        locations=mapping.locations,
+        files=mapping.files,
+        sources=sources,
+        as_of=day,
+        findings_at_load=_findings_on(mapping, day),
+    )
+
+
+def _findings_on(mapping: Mapping, day: _dt.date) -> Callable[[], list | None] | None:
+    """The view's findings as the store kept them for ``day``'s era, if it did."""
+    found = mapping.findings_on
+    return None if found is None else (lambda: found(day))

@@ -28,12 +28,14 @@ KIND_CLASSES = {
 #: The entities of the kind are found in a subquery of their own: joined with the patterns
 #: below, the subClassOf* path makes Virtuoso 7 find (almost) nothing when the default graph
 #: is a list of graphs (as ics-graph names a mapping's).
+# Each name is looked up from the entities found first (a UNION of the name properties
+# would be evaluated on its own, over every label of a national graph: 0.24 s against
+# 0.01 s for the functions of a million triples).
 _NAMES = """
 SELECT ?e ?name ?label WHERE {
-  { SELECT DISTINCT ?e WHERE { ?e a ?cls . ?cls rdfs:subClassOf* %s } }
-  ?e rdfs:label ?label .
-  { ?e rdfs:label ?name } UNION { ?e skos:altLabel ?name } UNION { ?e skos:notation ?name }
-  UNION { ?e ics:onsCode ?name } UNION { ?e ics:odsCode ?name }
+  { SELECT DISTINCT ?e ?label WHERE { ?e a ?cls . ?cls rdfs:subClassOf* %s . ?e rdfs:label ?label } }
+  VALUES ?name_property { rdfs:label skos:altLabel skos:notation ics:onsCode ics:odsCode }
+  ?e ?name_property ?name .
 }
 """
 

@@ -35,13 +35,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ics_graph.engine.checking import check
-from ics_graph.engine.rulefiles import rules_digest
+from ics_graph.engine.checking import check, judges_one_day
+from ics_graph.engine.rulefiles import load_rules, rules_digest
 from ics_graph.model import vocabulary as v
-from ics_graph.model.findings import from_records, to_records
+from ics_graph.model.findings import from_records, sort_findings, to_records
 from ics_graph.model.graph import Mapping
 from ics_graph.model.sparql import plain_rows as _plain_rows
 from ics_graph.model.sparql import query_form as _query_form
+from ics_graph.model.timeline import as_of, era, today
 from ics_graph.model.turtle import literal as _literal
 from ics_graph.model.vocabulary import MANIFEST_GRAPH, ONTOLOGY_GRAPH, SOURCES_GRAPH, file_graph, sources_graph
 from ics_graph.stores.spec import StoreSpec
@@ -141,12 +142,40 @@ def _units_of(mapping) -> tuple[list[_Unit], dict[str, bytes]]:
     return units, payload
 
 
-def _findings_ntriples(findings, digest: str) -> str:
+def _findings_ntriples(findings, digest: str, on_day=None) -> str:
+    """The findings graph: the whole timeline's findings, and ``on_day`` = (findings, first
+    day, last day): those as of the day of the load, for every day of its era (see
+    :func:`ics_graph.model.timeline.era`; None for an open end)."""
     import json
 
-    text = json.dumps(to_records(findings), ensure_ascii=False, separators=(",", ":"))
+    def records(found) -> str:
+        return _literal(json.dumps(to_records(found), ensure_ascii=False, separators=(",", ":")))
+
     node = f"<{FINDINGS_GRAPH}>"
-    return f"{node} <{v.ICS}rulesDigest> {_literal(digest)} .\n{node} <{v.ICS}findingsJson> {_literal(text)} .\n"
+    lines = [f"{node} <{v.ICS}rulesDigest> {_literal(digest)} .", f"{node} <{v.ICS}findingsJson> {records(findings)} ."]
+    if on_day is not None:
+        found, first, last = on_day
+        lines.append(f"{node} <{v.ICS}dayFindingsJson> {records(found)} .")
+        for name, day in (("dayFindingsFrom", first), ("dayFindingsTo", last)):
+            if day is not None:
+                lines.append(f'{node} <{v.ICS}{name}> "{day.isoformat()}"^^<http://www.w3.org/2001/XMLSchema#date> .')
+    return "".join(line + "\n" for line in lines)
+
+
+def _findings_as_of(mapping: Mapping, day, whole: list) -> list:
+    """The built-in rules' findings as of ``day``. When nothing is dated out that day the
+    view is the same graph, and only the rules that judge one day can find otherwise than
+    over the whole timeline (``whole``): only they run again (at a million triples the
+    view's check would otherwise double the load)."""
+    view = as_of(mapping, day)
+    if view.store is not mapping.store:
+        return check(view).findings
+    rules = load_rules([])
+    again = [rule.slug for rule in rules if judges_one_day(rule)]
+    if not again:
+        return whole
+    kept = [finding for finding in whole if finding.rule not in again]
+    return sort_findings(kept + check(view, select=again, rules=rules).findings)
 
 
 def _stored_findings(store):
@@ -162,6 +191,30 @@ def _stored_findings(store):
             )
         )
         if not rows or rows[0]["digest"] != rules_digest():
+            return None
+        return from_records(json.loads(rows[0]["json"]))
+
+    return load
+
+
+def _stored_day_findings(store):
+    """A loader for the findings the store kept as of a day, for the days of the era of
+    the day it was loaded: None for a day outside it, or when the rules have changed."""
+    import json
+
+    def load(day):
+        rows = _plain_rows(
+            store.query(
+                f"SELECT ?digest ?json ?first ?last WHERE {{ GRAPH <{FINDINGS_GRAPH}> {{ "
+                f"<{FINDINGS_GRAPH}> <{v.ICS}rulesDigest> ?digest ; <{v.ICS}dayFindingsJson> ?json "
+                f"OPTIONAL {{ <{FINDINGS_GRAPH}> <{v.ICS}dayFindingsFrom> ?first }} "
+                f"OPTIONAL {{ <{FINDINGS_GRAPH}> <{v.ICS}dayFindingsTo> ?last }} }} }}"
+            )
+        )
+        if not rows or rows[0]["digest"] != rules_digest():
+            return None
+        first, last = rows[0].get("first"), rows[0].get("last")
+        if (first is not None and day.isoformat() < str(first)) or (last is not None and day.isoformat() > str(last)):
             return None
         return from_records(json.loads(rows[0]["json"]))
 
@@ -259,7 +312,11 @@ def _load(spec: StoreSpec, mapping: Mapping, update_url, graph_store_url, state:
     units, payload = _units_of(mapping)
 
     def findings() -> str:  # computed only when something changed, before anything is written
-        return _findings_ntriples(check(mapping).findings, rules_digest())
+        # and as of today, for the questions (where, at, body) that answer as of today by
+        # default: they reuse these until the next date the mapping states
+        whole = check(mapping).findings
+        day = today()
+        return _findings_ntriples(whole, rules_digest(), (_findings_as_of(mapping, day, whole), *era(mapping, day)))
 
     if spec.scheme == "oxigraph":
         return _load_local(Path(spec.location), spec, units, payload, findings, state)
@@ -602,7 +659,11 @@ def open_mapping(spec: StoreSpec, *, into_memory: bool = False) -> Mapping:
     files = [u.file for u in ordered if u.file is not None]
     kept = on_disk or store  # where entities were written, and the findings, stay on disk
     return Mapping(
-        store=store, locations=StoredLocations(kept, files), files=files, findings_at_load=_stored_findings(kept)
+        store=store,
+        locations=StoredLocations(kept, files),
+        files=files,
+        findings_at_load=_stored_findings(kept),
+        findings_on=_stored_day_findings(kept),
     )
 
 
