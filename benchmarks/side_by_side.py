@@ -2,6 +2,7 @@
 
     python benchmarks/side_by_side.py BEFORE_TREE AFTER_TREE --graph DIR [--rounds 5]
     python benchmarks/side_by_side.py BEFORE_TREE AFTER_TREE --step site --graph DIR [DIR ...]
+    python benchmarks/side_by_side.py BEFORE_TREE AFTER_TREE --step store --graph DIR [--rounds 5]
 
 BEFORE_TREE and AFTER_TREE are source trees (a checkout, or `git worktree add /tmp/before
 REV`); each step runs in a fresh process with that tree first on PYTHONPATH, so the two share
@@ -9,7 +10,11 @@ the installed dependencies and differ only in ics-graph. DIR is a folder made by
 `benchmarks/generate.py --ntriples` (graph.nt beside the YAML files). The steps, timed inside
 the process (start-up and imports left out): reading the YAML files, and `check` of the graph
 read from N-Triples; with `--step site`, `ics-graph site` of the folders given (loading them,
-with the load cache off, answering every page and writing the folder). Rounds alternate (before, after, before, ...) so that whatever else the
+with the load cache off, answering every page and writing the folder); with `--step store`,
+the questions a transition lead asks of a national store (`where` a function, `at` a place
+and a system, `body` an ICB, each as of today), timed as whole processes as a user waits for
+them, on an `oxigraph:` store that each version first loads from graph.nt itself (untimed:
+a store keeps what its version computed at load). Rounds alternate (before, after, before, ...) so that whatever else the
 host does falls on both alike. Prints one line per step and version: median, min-max, and
 the ratio of the medians; then the host's steal while the rounds ran (how busy it was).
 """
@@ -21,6 +26,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from bench import counting_steal, steal_pct
@@ -47,6 +53,13 @@ with tempfile.TemporaryDirectory() as folder:
     print(time.perf_counter() - start, built.pages)
 """
 STEPS = {"load YAML (s)": _LOAD_YAML, "check N-Triples (s)": _CHECK_NT, "site (s)": _SITE}
+#: --step store: the questions, on ids every preset of benchmarks/generate.py has.
+STORE_QUESTIONS = {
+    "where, store (s)": ["where", "f0003"],
+    "at a place, store (s)": ["at", "s000-p4"],
+    "at a system, store (s)": ["at", "s000"],
+    "body (an ICB), store (s)": ["body", "s000-icb"],
+}
 DEFAULT_STEPS = ["load YAML (s)", "check N-Triples (s)"]
 
 
@@ -64,16 +77,66 @@ def _run(tree: Path, code: str, graphs: list[Path]) -> list[str]:
     return done.stdout.split()
 
 
+def _store(tree: Path, graph: Path, side: str) -> str:
+    """An oxigraph: store of graph.nt made by the version in ``tree`` (made again each run)."""
+    import shutil
+
+    folder = graph / f".side-by-side-store-{side}"
+    shutil.rmtree(folder, ignore_errors=True)
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    load = [sys.executable, "-m", "ics_graph", "load", str(graph / "graph.nt"), "--store", f"oxigraph:{folder}"]
+    subprocess.run(load, env=env, check=True, capture_output=True, cwd="/")
+    return f"oxigraph:{folder}"
+
+
+def _ask(tree: Path, store: str, question: list[str]) -> float:
+    """One question as a whole process, in seconds."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    with counting_steal():
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "ics_graph", *question, "--store", store],
+            env=env,
+            check=True,
+            capture_output=True,
+            cwd="/",
+        )
+        return time.perf_counter() - start
+
+
+def _store_step(before: Path, after: Path, graph: Path, rounds: int) -> None:
+    stores = {side: _store(tree, graph, side) for side, tree in (("before", before), ("after", after))}
+    for step, question in STORE_QUESTIONS.items():
+        times: dict[str, list[float]] = {"before": [], "after": []}
+        for _ in range(rounds):
+            for side, tree in (("before", before), ("after", after)):
+                times[side].append(_ask(tree, stores[side], question))
+        _report(step, times)
+
+
+def _report(step: str, times: dict[str, list[float]], extra: dict[str, str] | None = None) -> None:
+    medians = {side: statistics.median(values) for side, values in times.items()}
+    for side, values in times.items():
+        print(
+            f"{step:26} {side:6} median {medians[side]:6.2f}  range {min(values):.2f}-{max(values):.2f}"
+            f"  ({len(values)} rounds{(extra or {}).get(side, '')})",
+            flush=True,
+        )
+    print(f"{step:26} after / before: {medians['after'] / medians['before']:.2f}x", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("before", type=Path)
     parser.add_argument("after", type=Path)
     parser.add_argument("--graph", type=Path, nargs="+", required=True)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--step", choices=["load", "check", "site"], action="append")
+    parser.add_argument("--step", choices=["load", "check", "site", "store"], action="append")
     args = parser.parse_args(argv)
     chosen = [s for s in STEPS if s.split()[0] in args.step] if args.step else DEFAULT_STEPS
     graphs = [g.resolve() for g in args.graph]
+    if args.step and "store" in args.step:
+        _store_step(args.before.resolve(), args.after.resolve(), graphs[0], args.rounds)
     for step in chosen:
         code = STEPS[step]
         times: dict[str, list[float]] = {"before": [], "after": []}
@@ -84,13 +147,7 @@ def main(argv: list[str] | None = None) -> int:
                 times[side].append(float(out[0]))
                 if len(out) > 1:
                     extra[side] = f", {out[1]} {'pages' if step == 'site (s)' else 'findings'}"
-        medians = {side: statistics.median(values) for side, values in times.items()}
-        for side, values in times.items():
-            print(
-                f"{step:22} {side:6} median {medians[side]:6.2f}  range {min(values):.2f}-{max(values):.2f}"
-                f"  ({len(values)} rounds{extra.get(side, '')})"
-            )
-        print(f"{step:22} after / before: {medians['after'] / medians['before']:.2f}x")
+        _report(step, times, extra)
     print(f"host's steal: {steal_pct():.1f}% of a core")
     return 0
 
