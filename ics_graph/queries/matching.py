@@ -25,15 +25,15 @@ KIND_CLASSES = {
     "body": "ics:Body",
 }
 
-#: The entities of the kind are found in a subquery of their own: joined with the patterns
-#: below, the subClassOf* path makes Virtuoso 7 find (almost) nothing when the default graph
-#: is a list of graphs (as ics-graph names a mapping's).
-# The entities of a kind with their labels, then their other names. The labels are found
-# with the entities (a UNION of every name property is evaluated on its own, over every
-# label of a national graph: 0.24 s for the functions of a million triples, against
-# 0.01 s; a VALUES or a FILTER on the property finds no names on Virtuoso 7.2, or scans
-# the graph on Oxigraph).
-_LABELLED = "SELECT DISTINCT ?e ?label WHERE { ?e a ?cls . ?cls rdfs:subClassOf* %s . ?e rdfs:label ?label }"
+# The entities of a kind with their labels, then their other names. The entities are
+# found in a subquery of their own: joined with further patterns, the subClassOf* path
+# makes Virtuoso 7 find (almost) nothing when the default graph is a list of graphs (as
+# ics-graph names a mapping's). The other names are looked up in a query of their own:
+# with the labels, a UNION of every name property is evaluated on its own, over every
+# label of a national graph (0.24 s for the functions of a million triples, against
+# 0.01 s), and a VALUES or a FILTER on the property finds no names on Virtuoso 7.2, or
+# scans the graph on Oxigraph.
+_LABELLED = "SELECT ?e ?label WHERE { { SELECT DISTINCT ?e WHERE { ?e a ?cls . ?cls rdfs:subClassOf* %s } } ?e rdfs:label ?label }"
 _OTHER_NAMES = """
 SELECT ?e ?name WHERE {
   { SELECT DISTINCT ?e WHERE { ?e a ?cls . ?cls rdfs:subClassOf* %s } }

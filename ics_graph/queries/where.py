@@ -73,8 +73,8 @@ SELECT ?a ?who ?label WHERE { %s ?a a ics:Allocation ; ics:deliveredBy ?who . ?w
 # or received.
 _OF_BODY = "{ SELECT DISTINCT ?a WHERE { { ?a ics:accountableBody ?body } UNION { ?a ics:deliveredBy ?body } } }"
 _DELEGATIONS_OF_BODY = "{ ?d ics:delegator ?body } UNION { ?d ics:delegate ?body }"
-#: An answer about this many areas or fewer fetches only their allocations (and the
-#: delegations of those functions); about more, everything at once.
+#: An answer about this many areas or fewer fetches only the allocations and delegations
+#: in them; about more, everything at once.
 _MOST_AREAS_FETCHED_ALONE = 5000
 _DELEGATIONS = """
 SELECT ?d ?function ?from ?from_label ?to ?to_label ?area ?area_label ?instrument ?status ?start ?end ?rationale WHERE {
