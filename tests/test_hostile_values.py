@@ -337,7 +337,7 @@ def test_values_shown_in_messages_are_escaped_and_cut(tmp_path):
     problems = _problems(folder)
     assert problems == [
         f"{folder / 'extra.yaml'}:4:5: unknown key '\\x1b[31mred' in areas; allowed: id, name, level, type, "
-        "part_of, codes, valid_from, valid_to, source, notes",
+        "part_of, covered_by, codes, valid_from, valid_to, source, notes",
         f"{folder / 'extra.yaml'}:5:14: unknown area '\\x1b]0;title\\x07\\u202e' in 'part_of'",
         f"{folder / 'extra.yaml'}:6:12: invalid level '{'p' * 76}... (2,000,002 characters); allowed: national, "
         "regional, system, place, neighbourhood",

@@ -256,7 +256,11 @@ def test_a_store_is_queried_in_place_as_of_today(tmp_path, monkeypatch):
     (whole,) = opened
     assert whole.findings_at_load is not None and whole.findings_at_load() is not None  # the store kept findings
     assert mapping.store is whole.store  # nothing dated out: the store itself, not a copy
-    assert mapping.as_of == dt.date(2026, 12, 5) and mapping.findings_at_load is None  # judged for the day
+    assert mapping.as_of == dt.date(2026, 12, 5)  # judged for the day: with the findings the load
+    # kept as of its day (ICS_GRAPH_TODAY, the same day), which are that day's, not the timeline's
+    from ics_graph.engine.checking import check
+
+    assert mapping.findings_at_load is not None and mapping.findings_at_load() == check(mapping).findings
 
 
 def test_places_that_only_repeat_the_system_answer_are_named_on_one_line():
