@@ -11,6 +11,11 @@ and a share of deliberate defects (unowned functions, gaps, cycles, bad dates) s
     python benchmarks/generate.py --preset 1m -o /tmp/national --ntriples  # about a million
     python benchmarks/generate.py --extremes 100000 -o /tmp/extremes       # a 100,000-step chain and cycle
     python benchmarks/generate.py --extremes 100000 --ntriples -o /tmp/x   # the same, as extremes.nt only
+    python benchmarks/generate.py --preset 1m -o /tmp/national --csv-workbook  # and workbook/*.csv
+
+With --csv-workbook the same mapping is also written as a CSV workbook (a folder of
+CSV files, one per sheet, as `ics-graph import` and every other command read it): the
+sheets `export --format xlsx` writes, in ``workbook/`` beside the YAML files.
 """
 
 from __future__ import annotations
@@ -332,6 +337,11 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--ntriples", action="store_true", help="also write graph.nt (the same graph as N-Triples)")
     parser.add_argument(
+        "--csv-workbook",
+        action="store_true",
+        help="also write workbook/ (the same mapping as a folder of CSV files, one per sheet)",
+    )
+    parser.add_argument(
         "--extremes",
         type=int,
         metavar="STEPS",
@@ -355,14 +365,32 @@ def main(argv=None) -> int:
         args.defect_rate,
         args.seed,
     )
-    if args.ntriples:
+    if args.ntriples or args.csv_workbook:
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
         from ics_graph.inputs.loader import load_mapping
         from ics_graph.model.turtle import to_ntriples
 
         mapping = load_mapping(sorted(args.output.glob("*.yaml")), with_ontology=False)
-        (args.output / "graph.nt").write_text(to_ntriples(mapping.data_triples()), encoding="utf-8")
+        if args.ntriples:
+            (args.output / "graph.nt").write_text(to_ntriples(mapping.data_triples()), encoding="utf-8")
+        if args.csv_workbook:
+            write_csv_workbook(mapping, args.output / "workbook")
     return 0
+
+
+def write_csv_workbook(mapping, folder: Path) -> None:
+    """``mapping`` as a CSV workbook in ``folder``: one UTF-8 file per sheet of the
+    workbook format, with the headers and rows ``export --format xlsx`` writes."""
+    import csv
+
+    from ics_graph.outputs.xlsx import workbook_rows
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for sheet, (headers, rows) in workbook_rows(mapping).items():
+        with open(folder / f"{sheet}.csv", "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(headers)
+            writer.writerows(["" if value is None else value for value in row] for row in rows)
 
 
 if __name__ == "__main__":

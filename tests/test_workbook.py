@@ -7,18 +7,22 @@ import csv
 import datetime as dt
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import openpyxl
 import pytest
 import rdflib
-from conftest import FIXTURES, HASH_SEEDS, cli_process
+from conftest import FIXTURES, HASH_SEEDS, ROOT, cli_process
 from rdflib.compare import isomorphic
 
 from ics_graph.inputs.loader import load_mapping
 from ics_graph.model.turtle import to_turtle
 from ics_graph.model.vocabulary import ID
 from ics_graph.util.errors import InputError, UsageError
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from generate import generate, write_csv_workbook
 
 CLEAN = FIXTURES / "clean"
 D = dt.date(2022, 7, 1)
@@ -558,3 +562,16 @@ def test_joint_accountability_legal_forms_and_held_jointly_in_cells(tmp_path):
         load_mapping([write_xlsx(tmp_path / "bad.xlsx", sheets)])
     (problem,) = raised.value.problems
     assert problem.location.cell == "Allocations!C7" and "add 'joint: yes'" in problem.message
+
+
+def test_a_generated_mapping_written_as_a_csv_workbook_is_the_same_graph(tmp_path):
+    """benchmarks/paths.py compares checking the YAML with checking the CSV workbook of the
+    same generated mapping: the two must be one graph, or the comparison says nothing."""
+    generate(tmp_path, 2, 3, 2, 40, 1.5, 0.05, 7)  # two systems, deliberate defects included
+    from_yaml = load_mapping(sorted(tmp_path.glob("*.yaml")), with_ontology=False)
+    write_csv_workbook(from_yaml, tmp_path / "workbook")
+    assert {p.name for p in (tmp_path / "workbook").iterdir()} >= {"Allocations.csv", "Delegations.csv", "Areas.csv"}
+    from_csv = load_mapping([tmp_path / "workbook"], with_ontology=False)
+    yaml_triples = sorted(from_yaml.data_triples())
+    assert len(yaml_triples) > 1000
+    assert sorted(from_csv.data_triples()) == yaml_triples

@@ -68,13 +68,18 @@ def _items(
             problems.append(Problem(loc, f"each entry of '{name}' must be a mapping of keys to values"))
 
 
+_DATE_AS_ID = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ]00:00(?::00(?:\.0+)?)?(?:Z|[+-]00:?00)?)?")
+
+
 def _date_text(value: Any) -> str | None:
     """A date as an id part: ``2022-07-01`` whether written as a date, a date at
     midnight (``2022-07-01T00:00:00``, an Excel date cell) or a date string with spaces
     around it; None for anything else (another time of day, text, a number)."""
     if isinstance(value, str):
         text = value.strip()
-        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ]00:00(?::00(?:\.0+)?)?(?:Z|[+-]00:?00)?)?", text):
+        # most values asked about are ids (every part of a made allocation id is): the
+        # first character turns them away before the pattern is tried
+        if not text[:1].isdigit() or not _DATE_AS_ID.fullmatch(text):
             return None
         try:
             return _dt.date.fromisoformat(text[:10]).isoformat()

@@ -44,6 +44,7 @@ import codecs
 import contextlib
 import csv
 import datetime as _dt
+import functools
 import io
 import os
 import re
@@ -374,6 +375,7 @@ def _norm(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", stripped.lower()).split())
 
 
+@functools.cache  # asked once per cell; a sheet has a handful of columns
 def _column_letter(index: int) -> str:
     """1 -> A, 27 -> AA."""
     letters = ""

@@ -51,6 +51,9 @@ def split_list(text: str) -> list[str]:
     >>> split_list(r"C:\files\paper.pdf")
     ['C:\\files\\paper.pdf']
     """
+    if ";" not in text and "\\" not in text:  # one item, nothing escaped: most cells
+        item = text.strip()
+        return [item] if item else []
     items = []
     for match in _ITEM.finditer(text):
         if match.start() and text[match.start() - 1] != ";":
