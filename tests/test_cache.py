@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from ics_graph.app import findings
 from ics_graph.cli import main
 from ics_graph.engine import checking
 from ics_graph.inputs import loader
@@ -45,6 +46,7 @@ def no_parsing(monkeypatch):
         monkeypatch.setattr(loader, "load_mapping", refuse)
         monkeypatch.setattr(cache, "load_mapping", refuse)  # the name the cache calls on a miss
         monkeypatch.setattr(checking, "check", refuse)
+        monkeypatch.setattr(findings, "check", refuse)  # the name where and visualise call
 
     return arm
 
@@ -76,6 +78,34 @@ def test_a_second_run_is_answered_from_the_cache_byte_for_byte(command, pack, fo
     second = run(*args)
     assert second.exit_code == 0, second.output
     assert second.output == first.output
+
+
+def test_findings_as_of_a_day_are_kept_for_its_span_only(pack, folder, monkeypatch, no_parsing):
+    """A question as of a day shows that day's findings. The entry keeps them for the span
+    of days in which the mapping stays the same (an answer as of another day in it is
+    served without checking again), and never serves them for a day outside it."""
+    monkeypatch.setenv("ICS_GRAPH_TODAY", "2024-01-15")
+    where = ["where", "continuing healthcare", pack, "--format", "json"]
+    today = run(*where)
+    assert today.exit_code == 0, today.output
+    (entry,) = folder.glob("*.json")
+    kept = json.loads(entry.read_text("utf-8"))["day_findings"]
+    assert kept["from"] <= "2024-01-15" and (kept["to"] is None or kept["to"] >= "2024-01-15")
+    assert kept["findings"]
+    # before ICBs: another span, so computed again, and the same answer as with no cache
+    before_icbs = run(*where, "--as-of", "2021-06-30")
+    monkeypatch.setenv("ICS_GRAPH_CACHE", "off")
+    assert before_icbs.output == run(*where, "--as-of", "2021-06-30").output
+    assert before_icbs.output != today.output
+    monkeypatch.setenv("ICS_GRAPH_CACHE", str(folder))
+    kept_now = json.loads(entry.read_text("utf-8"))["day_findings"]
+    assert kept_now["to"] is not None and kept_now["to"] < "2022-07-01"  # the span asked about last
+    no_parsing()  # a day in that span is answered from the cache, findings too
+    again = run(*where, "--as-of", kept_now["to"])
+    assert again.exit_code == 0, again.output
+    monkeypatch.undo()  # rules and loader back: the same answer checked afresh
+    monkeypatch.setenv("ICS_GRAPH_CACHE", "off")
+    assert again.output == run(*where, "--as-of", kept_now["to"]).output
 
 
 def test_pages_and_maps_from_the_cache_are_identical(pack, folder, tmp_path, no_parsing):

@@ -52,7 +52,9 @@ class Mapping:
     cache, returns the findings of the built-in rules computed when it was loaded (or
     None if the rules have changed since); ``keep_findings`` is given them once computed
     (the load cache keeps them); ``findings_on(day)`` returns the findings of the mapping
-    as of ``day`` when a store kept them for a span of days including it (else None).
+    as of ``day`` when a store kept them for a span of days including it (else None), and
+    ``keep_findings_on(day, findings)`` is given those of the mapping as of ``day`` once
+    computed (the load cache keeps them for the span of days around it).
     They are data a store hands over, not behaviour of the mapping:
     :func:`ics_graph.app.findings.default_findings` uses them.
     """
@@ -65,6 +67,7 @@ class Mapping:
         findings_at_load: Callable[[], list[Any] | None] | None = None,
         keep_findings: Callable[[list[Any]], None] | None = None,
         findings_on: Callable[[_dt.date], list[Any] | None] | None = None,
+        keep_findings_on: Callable[[_dt.date, list[Any]], None] | None = None,
         expansions: list[tuple[str, list[str]]] | None = None,
         sources: dict[str, dict[str, Location]] | None = None,
         as_of: _dt.date | None = None,
@@ -77,6 +80,7 @@ class Mapping:
         self.findings_at_load = findings_at_load
         self.keep_findings = keep_findings
         self.findings_on = findings_on
+        self.keep_findings_on = keep_findings_on
         self.expansions = [] if expansions is None else expansions
 
     def write_sources(self) -> None:

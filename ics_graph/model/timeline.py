@@ -156,6 +156,7 @@ def as_of(mapping: Mapping, day: _dt.date) -> Mapping:
             sources=mapping.sources,
             as_of=day,
             findings_at_load=_findings_on(mapping, day),
+            keep_findings=_keep_findings_on(mapping, day),
         )
     store = ox.Store()
     store.extend(
@@ -177,6 +178,7 @@ def as_of(mapping: Mapping, day: _dt.date) -> Mapping:
         sources=sources,
         as_of=day,
         findings_at_load=_findings_on(mapping, day),
+        keep_findings=_keep_findings_on(mapping, day),
     )
 
 
@@ -184,3 +186,10 @@ def _findings_on(mapping: Mapping, day: _dt.date) -> Callable[[], list | None] |
     """The view's findings as the store kept them for ``day``'s era, if it did."""
     found = mapping.findings_on
     return None if found is None else (lambda: found(day))
+
+
+def _keep_findings_on(mapping: Mapping, day: _dt.date) -> Callable[[list], None] | None:
+    """Where the view's findings go once computed: to the mapping's store (the load
+    cache keeps them for ``day``'s era), if it keeps them."""
+    keep = mapping.keep_findings_on
+    return None if keep is None else (lambda found: keep(day, found))

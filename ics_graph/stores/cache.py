@@ -23,6 +23,7 @@ not cached (a persistent store is the answer for a national graph: see ``ics-gra
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import json
 import os
@@ -34,6 +35,7 @@ from ics_graph.engine.rulefiles import rules_digest
 from ics_graph.inputs.loader import WORKBOOK_SUFFIXES, expand, load_mapping
 from ics_graph.model.findings import Finding, from_records, to_records
 from ics_graph.model.graph import Mapping
+from ics_graph.model.timeline import era
 from ics_graph.model.vocabulary import ONTOLOGY_GRAPH
 from ics_graph.util.errors import Location, Problem
 from ics_graph.util.files import write_atomic
@@ -81,8 +83,16 @@ def load_mapping_cached(paths: Sequence[str | Path], *, allow_outside: bool = Fa
     if mapping is None:
         mapping = load_mapping(paths)
         if _write(folder, key, mapping, digests):
-            mapping.keep_findings = lambda found: _keep_findings(folder, key, found)
+            _keeps_findings(mapping, folder, key)
     return mapping
+
+
+def _keeps_findings(mapping: Mapping, folder: Path, key: str) -> None:
+    """Hand ``mapping`` the hooks by which its entry keeps its findings once computed:
+    those of the whole mapping, and those as of a day (every question asks as of today
+    by default) for the span of days around it in which they stay the same."""
+    mapping.keep_findings = lambda found: _keep_findings(folder, key, found)
+    mapping.keep_findings_on = lambda day, found: _keep_day_findings(folder, key, mapping, day, found)
 
 
 # -- keys -------------------------------------------------------------------------------
@@ -196,7 +206,8 @@ def _read(folder: Path, key: str, digests: dict[str, str]) -> Mapping | None:
         return None  # missing, damaged or of another shape: a miss, never an error
     mapping = Mapping(store=store, locations=locations, files=files, expansions=entry["expansions"])
     mapping.findings_at_load = lambda: _cached_findings(entry)
-    mapping.keep_findings = lambda found: _keep_findings(folder, key, found)
+    mapping.findings_on = lambda day: _cached_day_findings(entry, day)
+    _keeps_findings(mapping, folder, key)
     return mapping
 
 
@@ -209,6 +220,22 @@ def _cached_findings(entry: dict[str, Any]) -> list[Finding] | None:
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
     return found if found is None or all(_is_finding(f) for f in found) else None
+
+
+def _cached_day_findings(entry: dict[str, Any], day: _dt.date) -> list[Finding] | None:
+    """The findings kept with an entry as of a day whose span includes ``day``, for the
+    current rules; else None (computed again)."""
+    try:
+        kept = entry.get("day_findings") or {}
+        first, last = kept.get("from"), kept.get("to")
+        if kept.get("rules") != rules_digest() or not isinstance(kept.get("findings"), list):
+            return None
+        if (first is not None and day.isoformat() < first) or (last is not None and day.isoformat() > last):
+            return None
+        found = from_records(kept["findings"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return found if all(_is_finding(f) for f in found) else None
 
 
 def _strings(value: Any) -> bool:
@@ -307,6 +334,27 @@ def _keep_findings(folder: Path, key: str, found: list[Finding]) -> None:
         if not isinstance(entry, dict) or entry.get("key") != key:
             return
         entry["findings"] = {rules_digest(): to_records(found)}
+        write_atomic(entry_path, json.dumps(entry, ensure_ascii=False).encode("utf-8"))
+    except (OSError, ValueError):
+        return
+
+
+def _keep_day_findings(folder: Path, key: str, mapping: Mapping, day: _dt.date, found: list[Finding]) -> None:
+    """Keep the built-in rules' findings of ``mapping`` as of ``day`` with its entry, for
+    every day of ``day``'s era (:func:`ics_graph.model.timeline.era`: the mapping as of
+    any of them is the same); one span is kept, the last asked about."""
+    first, last = era(mapping, day)
+    entry_path = folder / f"{key}.json"
+    try:
+        entry = json.loads(entry_path.read_text("utf-8"))
+        if not isinstance(entry, dict) or entry.get("key") != key:
+            return
+        entry["day_findings"] = {
+            "rules": rules_digest(),
+            "from": None if first is None else first.isoformat(),
+            "to": None if last is None else last.isoformat(),
+            "findings": to_records(found),
+        }
         write_atomic(entry_path, json.dumps(entry, ensure_ascii=False).encode("utf-8"))
     except (OSError, ValueError):
         return
