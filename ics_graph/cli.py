@@ -334,11 +334,14 @@ def load(paths, output, fmt, force, store, update_url, graph_store_url, allow_ou
     interrupted load exits 130 saying which). With --store and no PATH, the mapping the
     store holds is written (-o FILE, or standard output), as from its files.
     """
-    from ics_graph.stores.spec import parse_store
+    from ics_graph.stores.spec import parse_store, refuse_credentials_in
 
     spec = _option("--store", parse_store, store)
     if (update_url or graph_store_url) and (spec is None or spec.scheme != "sparql"):
         _fail("--update-url and --graph-store-url go with --store sparql:URL")
+    for option, url in (("--update-url", update_url), ("--graph-store-url", graph_store_url)):
+        if url:
+            _option(option, refuse_credentials_in, url)
     if not paths and (spec is None or not spec.persistent):
         _fail("give the mapping to load: PATH (files or folders)")
     if fmt is None:

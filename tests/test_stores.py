@@ -5,6 +5,7 @@ files; failures leave the store as it was."""
 
 from __future__ import annotations
 
+import base64
 import http.server
 import shutil
 import socket
@@ -27,7 +28,7 @@ from ics_graph.engine.checking import check
 from ics_graph.inputs.loader import load_mapping
 from ics_graph.model.turtle import to_ntriples
 from ics_graph.outputs.renderers import render
-from ics_graph.stores.persistent import load_into, open_mapping
+from ics_graph.stores.persistent import RemoteStore, load_into, open_mapping
 from ics_graph.stores.spec import StoreSpec, parse_store
 from ics_graph.util.errors import InputError, StoreError, UsageError
 
@@ -299,10 +300,11 @@ class _FailingUpdates(http.server.BaseHTTPRequestHandler):
     requests, which fail: the step that would make a load visible."""
 
     target = ""
+    refuse_updates = True
 
     def _forward(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if self.path.startswith("/update") and b"ADD" in body:
+        if self.refuse_updates and self.path.startswith("/update") and b"ADD" in body:
             self.send_response(500)
             self.end_headers()
             self.wfile.write(b"update refused by the test proxy")
@@ -356,6 +358,75 @@ def test_a_failing_endpoint_leaves_no_partial_writes(server, tmp_path, monkeypat
     # mapping's graphs are as they were.
     assert _graphs(server) == graphs_before
     assert to_ntriples(open_mapping(parse_store(f"sparql:{server}/query")).data_triples()) == before
+
+
+class _AsksWhoIsCalling(_FailingUpdates):
+    """A proxy in front of the server that asks for HTTP Basic credentials (as a
+    reverse proxy guarding a graph server does) and passes on only requests that give the
+    right ones; it counts the requests that came with credentials."""
+
+    refuse_updates = False
+    expected = "Basic " + base64.b64encode(b"transition-lead:s3cret pass").decode()
+    with_credentials = 0
+
+    def _forward(self):
+        if self.headers.get("Authorization") != self.expected:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="ics"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        type(self).with_credentials += 1
+        del self.headers["Authorization"]
+        super()._forward()
+
+    do_GET = do_POST = do_PUT = do_DELETE = _forward
+
+
+def test_credentials_come_from_the_environment_and_only_when_asked(server, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    copy_mini(tmp_path)
+    _AsksWhoIsCalling.target = server
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _AsksWhoIsCalling)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    guarded = f"sparql:http://127.0.0.1:{proxy.server_port}/query"
+    try:
+        # none given: a clear error naming the variables, exit 2
+        monkeypatch.delenv("ICS_GRAPH_SPARQL_USER", raising=False)
+        monkeypatch.delenv("ICS_GRAPH_SPARQL_PASSWORD", raising=False)
+        refused = run("load", "mapping", "--store", guarded)
+        assert refused.exit_code == 2
+        assert "asks who is calling (HTTP 401)" in refused.stderr and "ICS_GRAPH_SPARQL_USER" in refused.stderr
+        # wrong ones: refused, and the password is never shown
+        monkeypatch.setenv("ICS_GRAPH_SPARQL_USER", "transition-lead")
+        monkeypatch.setenv("ICS_GRAPH_SPARQL_PASSWORD", "wrong guess")
+        wrong = run("check", "--store", guarded)
+        assert wrong.exit_code == 2 and "refused the user name and password" in wrong.stderr
+        assert "wrong guess" not in wrong.stderr
+        # the right ones: load and check through the proxy, the files' findings
+        monkeypatch.setenv("ICS_GRAPH_SPARQL_PASSWORD", "s3cret pass")
+        loaded = run("load", "mapping", "--store", guarded)
+        assert loaded.exit_code == 0, loaded.stderr
+        checked = run("check", "--store", guarded, "--format", "json")
+        assert checked.output == run("check", "mapping", "--format", "json").output
+        assert _AsksWhoIsCalling.with_credentials > 3
+    finally:
+        proxy.shutdown()
+    # in a URL they would be seen by anyone listing processes: refused, not repeated
+    for args in (
+        ["check", "--store", "sparql:http://transition-lead:s3cret@127.0.0.1:9/query"],
+        ["load", "mapping", "--store", guarded, "--update-url", "http://transition-lead:s3cret@127.0.0.1:9/update"],
+    ):
+        result = run(*args)
+        assert (
+            result.exit_code == 2
+            and "user name or password" in result.stderr
+            and "ICS_GRAPH_SPARQL_PASSWORD" in result.stderr
+        )
+        assert "s3cret" not in result.stderr
+    with pytest.raises(StoreError, match="graph store URL: the URL holds a user name"):
+        RemoteStore(f"{server}/query", graph_store_url="https://a:b@example.org/store")
 
 
 def test_a_read_only_endpoint_refuses_the_load_and_nothing_changes(tmp_path, monkeypatch):

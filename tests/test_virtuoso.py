@@ -238,3 +238,36 @@ def test_the_rules_virtuoso_cannot_run(virtuoso, rule, monkeypatch):
     from_files = run("check", *FOLDERS, "--format", "json", "--select", rule)
     assert on_server.exit_code == from_files.exit_code, on_server.stderr
     assert on_server.output == from_files.output
+
+
+def test_the_guarded_endpoints_take_credentials_from_the_environment(virtuoso, tmp_path, monkeypatch):
+    """Virtuoso's /sparql-auth and /sparql-graph-crud-auth ask for HTTP Digest credentials:
+    a load and questions through them, as dba, with the credentials in the environment
+    (no grant to the anonymous SPARQL user needed for these)."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(FIXTURES / "clean", tmp_path / "mapping")
+    guarded = ["--store", f"sparql:{virtuoso}/sparql-auth"]
+    monkeypatch.delenv("ICS_GRAPH_SPARQL_USER", raising=False)
+    monkeypatch.delenv("ICS_GRAPH_SPARQL_PASSWORD", raising=False)
+    asked = run("where", "continuing healthcare", *guarded)
+    assert asked.exit_code == 2 and "asks who is calling (HTTP 401)" in asked.stderr
+    monkeypatch.setenv("ICS_GRAPH_SPARQL_USER", "dba")
+    monkeypatch.setenv("ICS_GRAPH_SPARQL_PASSWORD", "dba")
+    loaded = run(
+        "load",
+        "mapping",
+        *guarded,
+        "--update-url",
+        f"{virtuoso}/sparql-auth",
+        "--graph-store-url",
+        f"{virtuoso}/sparql-graph-crud-auth",
+    )
+    assert loaded.exit_code == 0, loaded.stderr
+    assert "added: mapping/" in loaded.stderr  # written through the guarded graph store
+    question = ["where", "continuing healthcare", "--format", "json"]
+    on_server = run(*question, *guarded)
+    assert on_server.exit_code == 0, on_server.stderr
+    assert on_server.output == run(*question, "mapping").output
+    monkeypatch.setenv("ICS_GRAPH_SPARQL_PASSWORD", "not the password")
+    refused = run(*question, *guarded)
+    assert refused.exit_code == 2 and "refused the user name and password" in refused.stderr

@@ -45,8 +45,8 @@ from ics_graph.model.sparql import query_form as _query_form
 from ics_graph.model.timeline import as_of, era, today
 from ics_graph.model.turtle import literal as _literal
 from ics_graph.model.vocabulary import MANIFEST_GRAPH, ONTOLOGY_GRAPH, SOURCES_GRAPH, file_graph, sources_graph
-from ics_graph.stores.spec import StoreSpec
-from ics_graph.util.errors import Location, StoreError
+from ics_graph.stores.spec import PASSWORD_VARIABLE, USER_VARIABLE, StoreSpec, refuse_credentials_in
+from ics_graph.util.errors import Location, StoreError, UsageError
 from ics_graph.util.resources import ontology_path
 from ics_graph.util.threads import Background, Interrupted, QueryTimeout, interrupts_deferred, noting
 
@@ -788,6 +788,11 @@ class RemoteStore:
     graphs is the default graph, named by ``default-graph-uri`` as the protocol allows."""
 
     def __init__(self, query_url: str, *, update_url: str | None = None, graph_store_url: str | None = None) -> None:
+        for role, url in (("query", query_url), ("update", update_url), ("graph store", graph_store_url)):
+            try:
+                refuse_credentials_in(url or "")
+            except UsageError as exc:
+                raise StoreError(f"the SPARQL {role} URL: {exc}") from None
         self.query_url = query_url
         self._update_url, self._graph_store_url = update_url, graph_store_url
         self.graphs: list[str] = []
@@ -880,6 +885,37 @@ class RemoteStore:
         )
 
 
+def _opener(url: str):
+    """The HTTP client for one exchange with ``url``: with the credentials of
+    :data:`~ics_graph.stores.spec.USER_VARIABLE` and
+    :data:`~ics_graph.stores.spec.PASSWORD_VARIABLE` when they are set, given (by HTTP
+    Basic or Digest, whichever the endpoint asks for) only when it asks, and only to that
+    URL: a redirect elsewhere does not carry them."""
+    import urllib.request
+
+    user = os.environ.get(USER_VARIABLE, "")
+    if not user:
+        return urllib.request.build_opener()
+    passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+    passwords.add_password(None, url, user, os.environ.get(PASSWORD_VARIABLE, ""))
+    return urllib.request.build_opener(
+        urllib.request.HTTPBasicAuthHandler(passwords), urllib.request.HTTPDigestAuthHandler(passwords)
+    )
+
+
+def _unauthorised(url: str) -> str:
+    """What to say when an endpoint answers 401: it asks who is calling, or refused who we said."""
+    if not os.environ.get(USER_VARIABLE, ""):
+        return (
+            f"the SPARQL endpoint {url} asks who is calling (HTTP 401): set the environment variables "
+            f"{USER_VARIABLE} and {PASSWORD_VARIABLE}"
+        )
+    return (
+        f"the SPARQL endpoint {url} refused the user name and password in {USER_VARIABLE} and "
+        f"{PASSWORD_VARIABLE} (HTTP 401)"
+    )
+
+
 def _http(method: str, url: str, data: bytes | None, headers: dict[str, str]) -> tuple[bytes, str]:
     """One HTTP exchange; every failure becomes a :class:`StoreError` naming the endpoint."""
     import http.client
@@ -893,11 +929,13 @@ def _http(method: str, url: str, data: bytes | None, headers: dict[str, str]) ->
         setattr(http.client, "_MAXHEADERS", _MAX_HEADERS)  # noqa: B010 (a private name)
     request = urllib.request.Request(url, data=data, method=method, headers={"User-Agent": "ics-graph", **headers})
     try:
-        with urllib.request.urlopen(request, timeout=_TIMEOUT) as response:
+        with _opener(url).open(request, timeout=_TIMEOUT) as response:
             kind = response.headers.get_content_type()
             return response.read(), kind
     except urllib.error.HTTPError as exc:
         detail = exc.read()[:400].decode("utf-8", errors="replace").strip()
+        if exc.code == 401:
+            raise StoreError(_unauthorised(url)) from None
         raise StoreError(
             f"the SPARQL endpoint {url} answered HTTP {exc.code} {exc.reason}" + (f": {detail}" if detail else "")
         ) from None

@@ -8,7 +8,12 @@ from dataclasses import dataclass
 
 from ics_graph.util.errors import UsageError
 
-__all__ = ["StoreSpec", "parse_store"]
+__all__ = ["PASSWORD_VARIABLE", "USER_VARIABLE", "StoreSpec", "parse_store", "refuse_credentials_in"]
+
+#: Who to be at a SPARQL endpoint that asks who is calling (HTTP Basic or Digest
+#: authentication): read from the environment, never from the command line, where other
+#: users of the machine (``ps``) and shell histories would see the password.
+USER_VARIABLE, PASSWORD_VARIABLE = "ICS_GRAPH_SPARQL_USER", "ICS_GRAPH_SPARQL_PASSWORD"
 
 
 @dataclass(frozen=True)
@@ -35,9 +40,27 @@ def parse_store(text: str) -> StoreSpec:
     if scheme == "oxigraph" and rest:
         return StoreSpec("oxigraph", rest)
     if scheme == "sparql" and rest.startswith(("http://", "https://")) and len(rest) > len("https://"):
+        refuse_credentials_in(rest)
         return StoreSpec("sparql", rest)
     if scheme == "sparql":
         raise UsageError(f"'{text}': give the endpoint's query URL, for example sparql:http://localhost:7878/query")
     raise UsageError(
         f"unknown store '{text}': use memory, oxigraph:DIR (a folder) or sparql:URL (an http or https SPARQL endpoint)"
     )
+
+
+def refuse_credentials_in(url: str) -> None:
+    """A UsageError, which does not repeat the URL, for a URL that carries a user name or
+    password (``https://user:secret@host/sparql``): credentials come from
+    :data:`USER_VARIABLE` and :data:`PASSWORD_VARIABLE` only."""
+    from urllib.parse import urlsplit
+
+    try:
+        carries = urlsplit(url).username is not None
+    except ValueError:  # a malformed address part: left to the HTTP client to refuse
+        carries = "@" in url.split("/", 3)[2] if url.count("/") >= 2 else False
+    if carries:
+        raise UsageError(
+            f"the URL holds a user name or password: give them in the environment "
+            f"variables {USER_VARIABLE} and {PASSWORD_VARIABLE} instead, never on the command line"
+        )
