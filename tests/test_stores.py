@@ -429,6 +429,38 @@ def test_credentials_come_from_the_environment_and_only_when_asked(server, tmp_p
         RemoteStore(f"{server}/query", graph_store_url="https://a:b@example.org/store")
 
 
+class _AsksForAToken(http.server.BaseHTTPRequestHandler):
+    """An endpoint that wants a bearer token, which ics-graph does not give."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", 'Bearer realm="graphs"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("user", [None, "transition-lead"])
+def test_an_endpoint_asking_for_another_kind_of_credentials_says_so(user, monkeypatch):
+    if user is None:
+        monkeypatch.delenv("ICS_GRAPH_SPARQL_USER", raising=False)
+    else:
+        monkeypatch.setenv("ICS_GRAPH_SPARQL_USER", user)
+        monkeypatch.setenv("ICS_GRAPH_SPARQL_PASSWORD", "s3cret")
+    endpoint = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _AsksForAToken)
+    threading.Thread(target=endpoint.serve_forever, daemon=True).start()
+    try:
+        result = run("check", "--store", f"sparql:http://127.0.0.1:{endpoint.server_port}/query")
+    finally:
+        endpoint.shutdown()
+    assert result.exit_code == 2, result.output
+    assert "asks for" in result.stderr and "Bearer" in result.stderr and "Basic and Digest" in result.stderr
+    assert "Traceback" not in result.output + result.stderr and "s3cret" not in result.stderr
+
+
 def test_a_read_only_endpoint_refuses_the_load_and_nothing_changes(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     copy_mini(tmp_path)

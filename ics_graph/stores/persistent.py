@@ -40,6 +40,7 @@ from ics_graph.engine.rulefiles import load_rules, rules_digest
 from ics_graph.model import vocabulary as v
 from ics_graph.model.findings import from_records, sort_findings, to_records
 from ics_graph.model.graph import Mapping
+from ics_graph.model.schema import printable
 from ics_graph.model.sparql import plain_rows as _plain_rows
 from ics_graph.model.sparql import query_form as _query_form
 from ics_graph.model.timeline import as_of, era, today
@@ -903,8 +904,15 @@ def _opener(url: str):
     )
 
 
-def _unauthorised(url: str) -> str:
-    """What to say when an endpoint answers 401: it asks who is calling, or refused who we said."""
+def _unauthorised(url: str, challenge: str) -> str:
+    """What to say when an endpoint answers 401: it asks who is calling in a way we cannot
+    answer, or asks and we were not told, or refused who we said."""
+    scheme = challenge.split(None, 1)[0] if challenge.strip() else ""
+    if scheme and scheme.lower() not in ("basic", "digest"):
+        return (
+            f"the SPARQL endpoint {url} asks for {printable(scheme, 40)} authentication (HTTP 401), which "
+            f"ics-graph cannot give: it answers Basic and Digest, with {USER_VARIABLE} and {PASSWORD_VARIABLE}"
+        )
     if not os.environ.get(USER_VARIABLE, ""):
         return (
             f"the SPARQL endpoint {url} asks who is calling (HTTP 401): set the environment variables "
@@ -935,12 +943,17 @@ def _http(method: str, url: str, data: bytes | None, headers: dict[str, str]) ->
     except urllib.error.HTTPError as exc:
         detail = exc.read()[:400].decode("utf-8", errors="replace").strip()
         if exc.code == 401:
-            raise StoreError(_unauthorised(url)) from None
+            raise StoreError(_unauthorised(url, exc.headers.get("WWW-Authenticate") or "")) from None
         raise StoreError(
             f"the SPARQL endpoint {url} answered HTTP {exc.code} {exc.reason}" + (f": {detail}" if detail else "")
         ) from None
     except urllib.error.URLError as exc:
         raise StoreError(f"cannot reach the SPARQL endpoint {url}: {exc.reason}") from None
+    except ValueError as exc:  # urllib's Digest handler, challenged in a scheme it does not know
+        raise StoreError(
+            f"the SPARQL endpoint {url} asks for authentication ics-graph cannot give: it answers Basic and "
+            f"Digest only ({printable(str(exc), 120)})"
+        ) from None
     except TimeoutError:
         raise StoreError(
             f"the SPARQL endpoint {url} did not answer within {_TIMEOUT:g} s "

@@ -5,6 +5,7 @@ deciding what to load."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from ics_graph.util.errors import UsageError
 
@@ -53,13 +54,11 @@ def refuse_credentials_in(url: str) -> None:
     """A UsageError, which does not repeat the URL, for a URL that carries a user name or
     password (``https://user:secret@host/sparql``): credentials come from
     :data:`USER_VARIABLE` and :data:`PASSWORD_VARIABLE` only."""
-    from urllib.parse import urlsplit
-
     try:
-        carries = urlsplit(url).username is not None
-    except ValueError:  # a malformed address part: left to the HTTP client to refuse
-        carries = "@" in url.split("/", 3)[2] if url.count("/") >= 2 else False
-    if carries:
+        authority = urlsplit(url).netloc
+    except ValueError:  # a malformed address (left to the HTTP client to refuse): as written
+        authority = url.partition("//")[2].split("/", 1)[0]
+    if "@" in authority:
         raise UsageError(
             f"the URL holds a user name or password: give them in the environment "
             f"variables {USER_VARIABLE} and {PASSWORD_VARIABLE} instead, never on the command line"
