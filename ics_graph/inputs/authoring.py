@@ -37,6 +37,9 @@ class Registry:
 
     def __init__(self) -> None:
         self.where: dict[tuple[str, str], Location] = {}
+        # the id declare() made for each entry (by the entry's identity: entries live as
+        # long as the load), so that convert() does not make it again
+        self.made: dict[int, str | None] = {}
 
     def add(self, kind: str, ident: str, location: Location) -> Problem | None:
         first = self.where.get((kind, ident))
@@ -164,7 +167,7 @@ def declare(value: Any, path: str, registry: Registry, problems: list[Problem]) 
             )
     for name, section in SECTIONS.items():
         for item, _loc in _items(value.get(name), value.value_locations.get(name, value.location), name, problems):
-            ident = entity_id(section, item)
+            ident = registry.made[id(item)] = entity_id(section, item)
             if ident is None:
                 continue
             if item.get("id") is not None and not _id_text(item["id"]):
@@ -291,7 +294,8 @@ class _Converter:
             self.error(item.location, f"{section.kind} is missing required key '{key}'")
         if missing:
             return
-        ident = entity_id(section, item)
+        made = self.registry.made
+        ident = made[id(item)] if id(item) in made else entity_id(section, item)
         if section.name == "dependencies":
             self.dependency(section, item)
             return
