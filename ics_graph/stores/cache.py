@@ -35,7 +35,7 @@ from ics_graph.engine.rulefiles import rules_digest
 from ics_graph.inputs.loader import WORKBOOK_SUFFIXES, expand, load_mapping
 from ics_graph.model.findings import Finding, from_records, to_records
 from ics_graph.model.graph import Mapping
-from ics_graph.model.timeline import era
+from ics_graph.model.timeline import era, overlap
 from ics_graph.model.vocabulary import ONTOLOGY_GRAPH
 from ics_graph.util.errors import Location, Problem
 from ics_graph.util.files import write_atomic
@@ -227,10 +227,9 @@ def _cached_day_findings(entry: dict[str, Any], day: _dt.date) -> list[Finding] 
     current rules; else None (computed again)."""
     try:
         kept = entry.get("day_findings") or {}
-        first, last = kept.get("from"), kept.get("to")
         if kept.get("rules") != rules_digest() or not isinstance(kept.get("findings"), list):
             return None
-        if (first is not None and day.isoformat() < first) or (last is not None and day.isoformat() > last):
+        if not overlap((day.isoformat(), day.isoformat()), (kept.get("from") or "", kept.get("to") or "")):
             return None
         found = from_records(kept["findings"])
     except (KeyError, TypeError, ValueError, AttributeError):
@@ -326,17 +325,8 @@ def _write(folder: Path, key: str, mapping: Mapping, digests: dict[str, str]) ->
 
 
 def _keep_findings(folder: Path, key: str, found: list[Finding]) -> None:
-    """Keep the built-in rules' findings with an entry; an entry that is gone or of
-    another shape is left as it is (the next read is a miss)."""
-    entry_path = folder / f"{key}.json"
-    try:
-        entry = json.loads(entry_path.read_text("utf-8"))
-        if not isinstance(entry, dict) or entry.get("key") != key:
-            return
-        entry["findings"] = {rules_digest(): to_records(found)}
-        write_atomic(entry_path, json.dumps(entry, ensure_ascii=False).encode("utf-8"))
-    except (OSError, ValueError):
-        return
+    """Keep the built-in rules' findings with an entry."""
+    _update_entry(folder, key, "findings", {rules_digest(): to_records(found)})
 
 
 def _keep_day_findings(folder: Path, key: str, mapping: Mapping, day: _dt.date, found: list[Finding]) -> None:
@@ -344,17 +334,24 @@ def _keep_day_findings(folder: Path, key: str, mapping: Mapping, day: _dt.date, 
     every day of ``day``'s era (:func:`ics_graph.model.timeline.era`: the mapping as of
     any of them is the same); one span is kept, the last asked about."""
     first, last = era(mapping, day)
+    kept = {
+        "rules": rules_digest(),
+        "from": None if first is None else first.isoformat(),
+        "to": None if last is None else last.isoformat(),
+        "findings": to_records(found),
+    }
+    _update_entry(folder, key, "day_findings", kept)
+
+
+def _update_entry(folder: Path, key: str, name: str, value: Any) -> None:
+    """Set ``name`` in an entry and write it back atomically; an entry that is gone or of
+    another shape is left as it is (the next read is a miss)."""
     entry_path = folder / f"{key}.json"
     try:
         entry = json.loads(entry_path.read_text("utf-8"))
         if not isinstance(entry, dict) or entry.get("key") != key:
             return
-        entry["day_findings"] = {
-            "rules": rules_digest(),
-            "from": None if first is None else first.isoformat(),
-            "to": None if last is None else last.isoformat(),
-            "findings": to_records(found),
-        }
+        entry[name] = value
         write_atomic(entry_path, json.dumps(entry, ensure_ascii=False).encode("utf-8"))
     except (OSError, ValueError):
         return

@@ -43,7 +43,7 @@ from ics_graph.model.graph import Mapping
 from ics_graph.model.schema import printable
 from ics_graph.model.sparql import plain_rows as _plain_rows
 from ics_graph.model.sparql import query_form as _query_form
-from ics_graph.model.timeline import as_of, era, today
+from ics_graph.model.timeline import as_of, era, overlap, today
 from ics_graph.model.turtle import literal as _literal
 from ics_graph.model.vocabulary import MANIFEST_GRAPH, ONTOLOGY_GRAPH, SOURCES_GRAPH, file_graph, sources_graph
 from ics_graph.stores.spec import PASSWORD_VARIABLE, USER_VARIABLE, StoreSpec, refuse_credentials_in
@@ -214,8 +214,8 @@ def _stored_day_findings(store):
         )
         if not rows or rows[0]["digest"] != rules_digest():
             return None
-        first, last = rows[0].get("first"), rows[0].get("last")
-        if (first is not None and day.isoformat() < str(first)) or (last is not None and day.isoformat() > str(last)):
+        span = (str(rows[0].get("first") or ""), str(rows[0].get("last") or ""))
+        if not overlap((day.isoformat(), day.isoformat()), span):
             return None
         return from_records(json.loads(rows[0]["json"]))
 
