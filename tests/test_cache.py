@@ -18,7 +18,7 @@ from ics_graph.app import findings
 from ics_graph.cli import main
 from ics_graph.engine import checking
 from ics_graph.inputs import loader
-from ics_graph.stores import cache
+from ics_graph.stores import cache, fingerprint
 
 ROOT = Path(__file__).resolve().parent.parent
 PACK = ROOT / "data" / "northamptonshire"
@@ -280,7 +280,7 @@ def test_files_too_large_to_cache_are_not_even_read_for_a_key(pack, folder, monk
     def refuse(path):
         raise AssertionError(f"{path} was hashed")
 
-    monkeypatch.setattr(cache, "_digest", refuse)
+    monkeypatch.setattr(fingerprint, "file_digest", refuse)
     result = run("where", "continuing healthcare", pack, "--format", "json")
     assert result.exit_code == 0 and "continuing" in result.output
     assert not list(folder.glob("*.json"))

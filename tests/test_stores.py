@@ -28,7 +28,7 @@ from ics_graph.engine.checking import check
 from ics_graph.inputs.loader import load_mapping
 from ics_graph.model.turtle import to_ntriples
 from ics_graph.outputs.renderers import render
-from ics_graph.stores.persistent import RemoteStore, load_into, open_mapping
+from ics_graph.stores.persistent import MEMORY_COPY, RemoteStore, load_into, open_mapping
 from ics_graph.stores.spec import StoreSpec, parse_store
 from ics_graph.util.errors import InputError, StoreError, UsageError
 
@@ -202,6 +202,115 @@ def test_a_reload_with_bad_input_leaves_the_store_as_it_was(tmp_path, monkeypatc
     assert to_ntriples(open_mapping(spec).data_triples()) == before
 
 
+# -- a load of files that have not changed ------------------------------------------------
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """Each time the files are read as a mapping (the load cache off, so that every
+    load that reads them shows here)."""
+    from ics_graph.stores import cache
+
+    monkeypatch.setenv("ICS_GRAPH_CACHE", "off")
+    seen: list[list[str]] = []
+    real = cache.load_mapping
+
+    def reading(paths, **options):
+        seen.append([str(p) for p in paths])
+        return real(paths, **options)
+
+    monkeypatch.setattr(cache, "load_mapping", reading)
+    return seen
+
+
+def _load_ok(*args) -> str:
+    result = run("load", *args)
+    assert result.exit_code == 0, result.stderr
+    return result.stderr
+
+
+def test_loading_files_that_have_not_changed_reads_none_of_them(tmp_path, monkeypatch, reads):
+    monkeypatch.chdir(tmp_path)
+    folder = copy_mini(tmp_path)
+    spec = StoreSpec("oxigraph", "store")
+    assert "2 added" in _load_ok("mapping", "--store", "oxigraph:store") and len(reads) == 1
+    stored = to_ntriples(open_mapping(spec).data_triples())
+
+    said = _load_ok("mapping", "--store", "oxigraph:store")
+    assert len(reads) == 1 and "0 replaced, 0 removed, 2 unchanged" in said and "none was read again" in said
+    assert to_ntriples(open_mapping(spec).data_triples()) == stored
+
+    # A comment added: the files are read; the graph is the same, so the store is not
+    # rebuilt, only the manifest's note of what was read, and the next load reads none.
+    copy, built = Path("store") / MEMORY_COPY, Path("store").stat().st_ino
+    written = copy.stat().st_mtime_ns
+    with (folder / "mapping.yaml").open("a", encoding="utf-8") as text:
+        text.write("# reviewed on Monday\n")
+    said = _load_ok("mapping", "--store", "oxigraph:store")
+    assert len(reads) == 2 and "2 unchanged" in said and "none was read" not in said
+    assert copy.stat().st_mtime_ns == written and Path("store").stat().st_ino == built
+    assert "none was read again" in _load_ok("mapping", "--store", "oxigraph:store") and len(reads) == 2
+
+    # A file added to the folder, then removed: read both times.
+    (folder / "extra.yaml").write_text(
+        "functions:\n  - {id: extra-fn, name: Extra function, category: corporate}\n", encoding="utf-8"
+    )
+    assert "1 added" in _load_ok("mapping", "--store", "oxigraph:store") and len(reads) == 3
+    (folder / "extra.yaml").unlink()
+    assert "1 removed" in _load_ok("mapping", "--store", "oxigraph:store") and len(reads) == 4
+
+    # An edit of the graph: read and replaced, as always.
+    mapping_file = folder / "mapping.yaml"
+    mapping_file.write_text(mapping_file.read_text(encoding="utf-8").replace("Shire ICB", "Shire Board"), "utf-8")
+    assert "1 replaced" in _load_ok("mapping", "--store", "oxigraph:store") and len(reads) == 5
+    assert open_mapping(spec).label("https://w3id.org/ics-graph/id/body/shire-icb") == "NHS Shire Board"
+
+    # The canonical output (-o) is written from the files, so they are read.
+    said = _load_ok("mapping", "--store", "oxigraph:store", "-o", "mapping.ttl")
+    assert len(reads) == 6 and "2 unchanged" in said and Path("mapping.ttl").read_text(encoding="utf-8")
+    assert to_ntriples(open_mapping(spec).data_triples()) == to_ntriples(load_mapping(["mapping"]).data_triples())
+
+
+def test_a_load_reads_the_files_again_whenever_it_could_answer_otherwise(tmp_path, monkeypatch, reads):
+    import ics_graph.stores.persistent as stores
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".git").mkdir()  # a checkout: the pack imports ../catalogue, inside it
+    for name in ("northamptonshire", "catalogue", "national"):
+        shutil.copytree(ROOT / "data" / name, tmp_path / "data" / name)
+    pack = "data/northamptonshire"
+    _load_ok(pack, "--store", "oxigraph:store")
+    assert "none was read again" in _load_ok(pack, "--store", "oxigraph:store") and len(reads) == 1
+
+    # A file the pack imports (not given on the command line) was edited.
+    functions = tmp_path / "data" / "catalogue" / "functions.yaml"
+    functions.write_text(functions.read_text(encoding="utf-8") + "# checked\n", encoding="utf-8")
+    assert "none was read" not in _load_ok(pack, "--store", "oxigraph:store") and len(reads) == 2
+    assert "none was read again" in _load_ok(pack, "--store", "oxigraph:store") and len(reads) == 2
+
+    # Another ics-graph (its rules changed): the findings must be computed again.
+    with monkeypatch.context() as patched:
+        patched.setattr(stores, "rules_digest", lambda: "sha256:other-rules")
+        assert "none was read" not in _load_ok(pack, "--store", "oxigraph:store") and len(reads) == 3
+
+    # A load that may reach outside the mapping's folders reads them, and what it writes
+    # (here: the findings of the real rules again) is not noted as read from these
+    # files, so the next load without --allow-outside reads them, to refuse what it must.
+    _load_ok(pack, "--store", "oxigraph:store", "--allow-outside")
+    assert len(reads) == 4
+    assert "none was read" not in _load_ok(pack, "--store", "oxigraph:store") and len(reads) == 5
+    assert "none was read again" in _load_ok(pack, "--store", "oxigraph:store") and len(reads) == 5
+
+    # The same bytes, but now through a link leading outside the folder tree: refused.
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.yaml"
+    shutil.copy(functions, outside)
+    functions.unlink()
+    functions.symlink_to(outside)
+    refused = run("load", pack, "--store", "oxigraph:store")
+    assert refused.exit_code == 2 and "leads outside" in refused.stderr and len(reads) == 6
+    outside.unlink()
+
+
 # -- a SPARQL endpoint: the Oxigraph server on loopback ------------------------------------
 
 
@@ -278,6 +387,22 @@ def test_the_server_gives_the_same_findings_as_memory_and_the_folder(server, tmp
     )
     # Nothing but the mapping's own graphs: no staging graph left behind.
     assert not [g for g in _graphs(server) if "staging" in g]
+
+
+def test_loading_unchanged_files_into_the_server_reads_none_of_them(server, tmp_path, monkeypatch, reads):
+    monkeypatch.chdir(tmp_path)
+    folder = copy_mini(tmp_path)
+    store = f"sparql:{server}/query"
+    assert "2 added" in _load_ok("mapping", "--store", store)
+    assert "none was read again" in _load_ok("mapping", "--store", store) and len(reads) == 1
+    with (folder / "catalogue.yaml").open("a", encoding="utf-8") as text:
+        text.write("# reviewed\n")
+    said = _load_ok("mapping", "--store", store)  # read; the graph is the same: only the note is rewritten
+    assert len(reads) == 2 and "2 unchanged" in said and "none was read" not in said
+    assert "none was read again" in _load_ok("mapping", "--store", store) and len(reads) == 2
+    assert to_ntriples(open_mapping(parse_store(store)).data_triples()) == to_ntriples(
+        load_mapping(["mapping"]).data_triples()
+    )
 
 
 def test_an_unreachable_endpoint_is_a_clear_error(tmp_path, monkeypatch):

@@ -32,15 +32,15 @@ from pathlib import Path
 from typing import Any
 
 from ics_graph.engine.rulefiles import rules_digest
-from ics_graph.inputs.loader import WORKBOOK_SUFFIXES, expand, load_mapping
+from ics_graph.inputs.loader import load_mapping
 from ics_graph.model.findings import Finding, from_records, to_records
 from ics_graph.model.graph import Mapping
 from ics_graph.model.timeline import era, overlap
 from ics_graph.model.vocabulary import ONTOLOGY_GRAPH
-from ics_graph.util.errors import Location, Problem
+from ics_graph.stores.fingerprint import files_read, input_key, read_size, still_as_read
+from ics_graph.util.errors import Location
 from ics_graph.util.files import write_atomic
-from ics_graph.util.paths import display_path
-from ics_graph.util.resources import ontology_path, rules_dir
+from ics_graph.util.paths import mapping_roots
 
 __all__ = ["GROWTH", "GROWTH_ROOM", "KEEP", "LARGEST", "LARGEST_BYTES", "cache_folder", "load_mapping_cached"]
 
@@ -75,11 +75,11 @@ def load_mapping_cached(paths: Sequence[str | Path], *, allow_outside: bool = Fa
     does (a load with problems is never cached)."""
 
     folder = cache_folder()
-    keyed = _key(paths) if folder is not None else None
+    keyed = input_key(paths, largest=LARGEST_BYTES) if folder is not None else None
     if folder is None or keyed is None or allow_outside:  # a load reaching outside is never kept
         return load_mapping(paths, allow_outside=allow_outside)
     key, digests = keyed
-    mapping = _read(folder, key, digests)
+    mapping = _read(folder, key, digests, mapping_roots(paths))
     if mapping is None:
         mapping = load_mapping(paths)
         if _write(folder, key, mapping, digests):
@@ -95,92 +95,10 @@ def _keeps_findings(mapping: Mapping, folder: Path, key: str) -> None:
     mapping.keep_findings_on = lambda day, found: _keep_day_findings(folder, key, mapping, day, found)
 
 
-# -- keys -------------------------------------------------------------------------------
-
-
-def _digest(path: Path) -> str:
-    """A file's content; for a CSV workbook folder, its CSV files' names and contents
-    (what the workbook reader reads)."""
-    if path.is_dir():
-        digest = hashlib.sha256(b"csv workbook\0")
-        for entry in _csv_files(path):
-            digest.update(entry.name.encode() + b"\0" + hashlib.sha256(entry.read_bytes()).digest())
-        return digest.hexdigest()
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _csv_files(folder: Path) -> list[Path]:
-    return sorted(
-        (entry for entry in folder.iterdir() if entry.is_file() and entry.suffix.lower() == ".csv"),
-        key=lambda p: p.name,
-    )
-
-
-def _size(path: Path) -> int:
-    """The bytes a load of ``path`` reads: a CSV workbook folder's CSV files; an ``.xlsx``
-    workbook's parts as they unpack (as its zip directory says: nothing is unpacked
-    here), since its graph grows from those, not from the compressed file."""
-    if path.is_dir():
-        return sum(entry.stat().st_size for entry in _csv_files(path))
-    if path.suffix.lower() in WORKBOOK_SUFFIXES:
-        import zipfile
-
-        try:
-            with zipfile.ZipFile(path) as book:
-                return max(path.stat().st_size, sum(info.file_size for info in book.infolist()))
-        except (zipfile.BadZipFile, ValueError):
-            pass
-    return path.stat().st_size
-
-
-_TOOL: list[str] = []
-
-
-def _tool_digest() -> str:
-    """What ics-graph is: its modules, ontology and built-in rules. Any change (an
-    upgrade, an edited rule) makes every earlier entry a miss."""
-    if not _TOOL:
-        digest = hashlib.sha256(f"ics-graph load cache {FORMAT}\0".encode())
-        package = Path(__file__).resolve().parent.parent  # the whole ics_graph package
-        for path in [*sorted(package.rglob("*.py")), ontology_path(), *sorted(rules_dir().glob("*"))]:
-            if path.is_file():
-                name = path.relative_to(package).as_posix() if path.is_relative_to(package) else path.name
-                digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
-        _TOOL.append(digest.hexdigest())
-    return _TOOL[0]
-
-
-def _key(paths: Sequence[str | Path]) -> tuple[str, dict[str, str]] | None:
-    """The key of a load: the tool, and each input file's name as shown and content, in
-    order; with the digest of each file by its name as shown (read once, used again to
-    check and write the entry). None when the inputs cannot be cached (more than
-    :data:`LARGEST_BYTES`) or are not all there (the loader then reports the problem)."""
-
-    problems: list[Problem] = []
-    files = [found for path in paths for found in expand(Path(path), None, problems)]
-    if problems or not files:
-        return None
-    try:
-        if sum(_size(f) for f in files) > LARGEST_BYTES:
-            return None
-    except OSError:
-        return None
-    digest = hashlib.sha256(_tool_digest().encode() + b"\0" + os.getcwd().encode() + b"\0")
-    digests: dict[str, str] = {}
-    try:
-        for found in files:
-            shown = display_path(found)
-            digests[shown] = _digest(found)
-            digest.update(shown.encode() + b"\0" + digests[shown].encode() + b"\0")
-    except OSError:
-        return None
-    return digest.hexdigest(), digests
-
-
 # -- reading ----------------------------------------------------------------------------
 
 
-def _read(folder: Path, key: str, digests: dict[str, str]) -> Mapping | None:
+def _read(folder: Path, key: str, digests: dict[str, str], roots: list[Path]) -> Mapping | None:
     import pyoxigraph as ox
 
     entry_path, quads_path = folder / f"{key}.json", folder / f"{key}.nq"
@@ -188,12 +106,8 @@ def _read(folder: Path, key: str, digests: dict[str, str]) -> Mapping | None:
         entry = json.loads(entry_path.read_text("utf-8"))
         if not _shaped(entry) or entry.get("format") != FORMAT or entry.get("key") != key:
             return None
-        for shown, digest in entry["files"]:  # imported files are not in the key: check them too
-            if (digests.get(shown) or _digest(Path(shown))) != digest:
-                return None
-        for path, named in entry["expansions"]:  # and no file was added to (or left) a folder
-            if [str(found) for found in expand(Path(path), None, [])] != named:
-                return None
+        if not still_as_read(entry["files"], entry["expansions"], digests, roots):
+            return None  # an imported file changed, or a file was added to (or left) a folder
         quads = quads_path.read_bytes()
         if hashlib.sha256(quads).hexdigest() != entry["quads"]:
             return None
@@ -304,9 +218,9 @@ def _write(folder: Path, key: str, mapping: Mapping, digests: dict[str, str]) ->
         with tempfile.TemporaryDirectory(dir=folder):
             pass  # the folder is writable
         quads = store.dump(format=ox.RdfFormat.N_QUADS)
-        if len(quads) > GROWTH * sum(_size(Path(shown)) for shown in mapping.files) + GROWTH_ROOM:
+        if len(quads) > GROWTH * sum(read_size(Path(shown)) for shown in mapping.files) + GROWTH_ROOM:
             return False
-        files = [[shown, digests.get(shown) or _digest(Path(shown))] for shown in mapping.files]
+        files = files_read(mapping.files, digests)
         entry = {
             "format": FORMAT,
             "key": key,

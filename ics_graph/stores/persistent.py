@@ -9,7 +9,9 @@ its place in the load order.
 
 Loading into a store (``ics-graph load PATH --store ...``) parses and validates every
 source as always (a reference into another file must still resolve), then compares
-each file's digest with the manifest's: nothing is written when nothing changed. Writes
+each file's digest with the manifest's: nothing is written when nothing changed. The
+manifest also notes what the load read (:class:`Inputs`), so that a load of files none
+of which changed is known as such before they are read (:func:`loaded_already`). Writes
 are all or nothing, whatever stops them (an error, Ctrl-C, a kill). An Oxigraph folder
 is never changed in place: the new store is bulk-loaded in a folder beside it and the
 two are swapped in one step, so it holds exactly the old mapping or exactly the new one.
@@ -46,17 +48,21 @@ from ics_graph.model.sparql import query_form as _query_form
 from ics_graph.model.timeline import as_of, era, overlap, today
 from ics_graph.model.turtle import literal as _literal
 from ics_graph.model.vocabulary import MANIFEST_GRAPH, ONTOLOGY_GRAPH, SOURCES_GRAPH, file_graph, sources_graph
+from ics_graph.stores.fingerprint import files_read, still_as_read
 from ics_graph.stores.spec import PASSWORD_VARIABLE, USER_VARIABLE, StoreSpec, refuse_credentials_in
 from ics_graph.util.errors import Location, StoreError, UsageError
 from ics_graph.util.resources import ontology_path
 from ics_graph.util.threads import Background, Interrupted, QueryTimeout, interrupts_deferred, noting
 
 __all__ = [
+    "Inputs",
     "LoadReport",
     "RemoteStore",
     "StoreError",
     "StoredLocations",
+    "inputs_of",
     "load_into",
+    "loaded_already",
     "open_mapping",
 ]
 
@@ -107,7 +113,7 @@ def _read_manifest(rows: list[dict]) -> dict[str, _Unit]:
     return {row["g"]: _Unit(row["g"], row.get("file"), row["digest"], int(row["order"])) for row in rows}
 
 
-def _manifest_ntriples(units: list[_Unit]) -> str:
+def _manifest_ntriples(units: list[_Unit], inputs: Inputs | None = None) -> str:
     ics, integer = v.ICS, v.PREFIXES["xsd"] + "integer"
     lines = []
     for unit in sorted(units, key=lambda u: u.order):
@@ -116,7 +122,7 @@ def _manifest_ntriples(units: list[_Unit]) -> str:
         lines.append(f'<{unit.graph}> <{ics}loadOrder> "{unit.order}"^^<{integer}> .')
         if unit.file is not None:
             lines.append(f"<{unit.graph}> <{ics}definedInFile> {_literal(unit.file)} .")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + (inputs.ntriples() if inputs is not None else "")
 
 
 def _units_of(mapping) -> tuple[list[_Unit], dict[str, bytes]]:
@@ -222,6 +228,56 @@ def _stored_day_findings(store):
     return load
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """What a load of files read, as :mod:`ics_graph.stores.fingerprint` says: the key
+    of its inputs, and every file it read (imports too) with its digest and every
+    folder with the files it named. The manifest keeps it, so that loading the same
+    files again is known to change nothing without reading them as a mapping."""
+
+    key: str
+    files: list[list[str]]
+    expansions: list[list[Any]]
+
+    def ntriples(self) -> str:
+        import json
+
+        node, text = f"<{MANIFEST_GRAPH}>", json.dumps({"files": self.files, "expansions": self.expansions})
+        return f"{node} <{v.ICS}inputKey> {_literal(self.key)} .\n{node} <{v.ICS}inputsReadJson> {_literal(text)} .\n"
+
+
+def inputs_of(mapping: Mapping, key: str, digests: dict[str, str]) -> Inputs:
+    """What the load of ``mapping`` read: the key and digests
+    :func:`~ics_graph.stores.fingerprint.input_key` gave for its inputs before it was
+    read, and the files its ``imports:`` reached."""
+    return Inputs(key, files_read(mapping.files, digests), [[path, list(named)] for path, named in mapping.expansions])
+
+
+def _stored_inputs(query) -> Inputs | None:
+    """What the last load into a store read, as its manifest says (None: not said, as
+    after a load of a mapping that reached outside its folder, or of another shape)."""
+    import json
+
+    rows = _plain_rows(
+        query(
+            f"SELECT ?key ?read WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ "
+            f"<{MANIFEST_GRAPH}> <{v.ICS}inputKey> ?key ; <{v.ICS}inputsReadJson> ?read }} }}"
+        )
+    )
+    if len(rows) != 1:
+        return None
+    try:
+        read = json.loads(rows[0]["read"])
+        files, expansions = read["files"], read["expansions"]
+        if not all(isinstance(f, list) and len(f) == 2 and all(isinstance(x, str) for x in f) for f in files):
+            return None
+        if not all(isinstance(e, list) and len(e) == 2 and isinstance(e[0], str) for e in expansions):
+            return None
+    except (ValueError, KeyError, TypeError):
+        return None
+    return Inputs(str(rows[0]["key"]), files, expansions)
+
+
 def _current_rules_digest(query) -> str | None:
     rows = _plain_rows(
         query(
@@ -240,6 +296,8 @@ class LoadReport:
     replaced: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    #: False when no file had changed since the last load, so none was read as a mapping.
+    read_again: bool = True
 
     def render_text(self) -> str:
         def names(items):
@@ -252,6 +310,8 @@ class LoadReport:
             f"{len(self.unchanged)} unchanged",
         ]
         lines = [f"Loaded into {self.store}: " + ", ".join(parts) + " (files)."]
+        if not self.read_again:
+            lines.append("  no file changed since the last load into it: none was read again")
         for word, items in (("added", self.added), ("replaced", self.replaced), ("removed", self.removed)):
             if items:
                 lines.append(f"  {word}: {names(items)}")
@@ -290,24 +350,90 @@ def load_into(
     update_url: str | None = None,
     graph_store_url: str | None = None,
     state: LoadState | None = None,
+    inputs: Inputs | None = None,
 ) -> LoadReport:
     """Write an in-memory mapping into a persistent store, replacing only the files whose
     content changed. All or nothing: after an error, Ctrl-C or a kill at any moment, an
     ``oxigraph:`` store holds exactly what it held before or exactly the new mapping.
     Ctrl-C raises :class:`~ics_graph.util.threads.Interrupted` saying which, and a query
-    past the time limit :class:`~ics_graph.util.threads.QueryTimeout` (nothing written)."""
+    past the time limit :class:`~ics_graph.util.threads.QueryTimeout` (nothing written).
+    ``inputs`` (see :func:`inputs_of`) is kept in the manifest, for
+    :func:`loaded_already` to compare the next load's files with."""
     state = LoadState() if state is None else state
     said = state.said
     with noting(said):  # what Ctrl-C reports, even when the main thread cannot hear it
         try:
-            return _load(spec, mapping, update_url, graph_store_url, state)
+            return _load(spec, mapping, update_url, graph_store_url, state, inputs)
         except QueryTimeout as exc:
             raise QueryTimeout(exc.seconds, exc.what, note=said()) from None
         except KeyboardInterrupt:
             raise Interrupted(said()) from None
 
 
-def _load(spec: StoreSpec, mapping: Mapping, update_url, graph_store_url, state: LoadState) -> LoadReport:
+def loaded_already(
+    spec: StoreSpec,
+    key: str,
+    digests: dict[str, str],
+    roots: list[Path],
+    *,
+    update_url: str | None = None,
+    graph_store_url: str | None = None,
+) -> LoadReport | None:
+    """The report of a load that changes nothing, when the store was last loaded from
+    exactly these files (``key`` and ``digests``: see
+    :func:`~ics_graph.stores.fingerprint.input_key`), none of what they imported has
+    changed, no folder gained or lost a file, and nothing inside ``roots`` now leads
+    outside them; else None, and the files are read and loaded as usual. The same ics-graph
+    (code, ontology, rules) reading the same bytes builds the same graph, so the store
+    already holds it: a national mapping is not parsed, validated and checked again to
+    learn that. Anything unusual (no store yet, an interrupted load to repair, a store
+    that cannot be read, staging graphs left on an endpoint) is None too: the full load
+    deals with it and says what is wrong."""
+    try:
+        if spec.scheme == "oxigraph":
+            folder = Path(spec.location).absolute()
+            if not folder.is_dir():
+                return None
+            with _locked(folder):
+                _recover(folder)
+                _require_store_folder(folder)
+                store = _open_local_read_only(folder)
+                try:
+                    found = _as_loaded(store.query)
+                    if any(getattr(graph, "value", "").startswith(_STAGING) for graph in store.named_graphs()):
+                        return None
+                finally:
+                    del store
+        elif spec.scheme == "sparql":
+            remote = RemoteStore(spec.location, update_url=update_url, graph_store_url=graph_store_url)
+            found = _as_loaded(remote.query)
+            if found is not None and _leftover_staging(remote):
+                return None
+        else:
+            return None
+    except (StoreError, OSError, ValueError):
+        return None
+    if found is None:
+        return None
+    units, stored = found
+    if stored.key != key or not still_as_read(stored.files, stored.expansions, digests, roots):
+        return None
+    return LoadReport(str(spec), unchanged=[u.file for u in units if u.file is not None], read_again=False)
+
+
+def _as_loaded(query) -> tuple[list[_Unit], Inputs] | None:
+    """The units a store holds and what their load read, when its findings are for the
+    current rules."""
+    units = _read_manifest(_plain_rows(query(_MANIFEST_QUERY)))
+    stored = _stored_inputs(query)
+    if not units or stored is None or _current_rules_digest(query) != rules_digest():
+        return None
+    return sorted(units.values(), key=lambda u: u.order), stored
+
+
+def _load(
+    spec: StoreSpec, mapping: Mapping, update_url, graph_store_url, state: LoadState, inputs: Inputs | None
+) -> LoadReport:
     if spec.scheme not in ("oxigraph", "sparql"):
         raise StoreError("'memory' is not a persistent store: give oxigraph:DIR or sparql:URL")
     units, payload = _units_of(mapping)
@@ -320,9 +446,9 @@ def _load(spec: StoreSpec, mapping: Mapping, update_url, graph_store_url, state:
         return _findings_ntriples(whole, rules_digest(), (_findings_as_of(mapping, day, whole), *era(mapping, day)))
 
     if spec.scheme == "oxigraph":
-        return _load_local(Path(spec.location), spec, units, payload, findings, state)
+        return _load_local(Path(spec.location), spec, units, payload, findings, state, inputs)
     remote = RemoteStore(spec.location, update_url=update_url, graph_store_url=graph_store_url)
-    return _sync(remote, spec, units, payload, findings, state)
+    return _sync(remote, spec, units, payload, findings, state, inputs)
 
 
 def _compare(
@@ -354,7 +480,9 @@ def _compare(
 # repairs what an interrupted one left (see _recover).
 
 
-def _load_local(folder: Path, spec: StoreSpec, units, payload, findings, state: LoadState) -> LoadReport:
+def _load_local(
+    folder: Path, spec: StoreSpec, units, payload, findings, state: LoadState, inputs: Inputs | None
+) -> LoadReport:
     import gc
 
     import pyoxigraph as ox
@@ -368,7 +496,7 @@ def _load_local(folder: Path, spec: StoreSpec, units, payload, findings, state: 
         _recover(folder)
         if not folder.exists() or (folder.is_dir() and not any(folder.iterdir())):
             report = LoadReport(str(spec), added=[u.file for u in units if u.file is not None])
-            _replace(folder, units, payload, findings(), state)
+            _replace(folder, units, payload, findings(), state, inputs)
             return report
         _require_store_folder(folder)
         try:
@@ -381,6 +509,12 @@ def _load_local(folder: Path, spec: StoreSpec, units, payload, findings, state: 
         stored_digest = _current_rules_digest(store.query)
         # Staging graphs an earlier version of ics-graph left when interrupted: a rebuild drops them.
         stale = any(getattr(graph, "value", "").startswith(_STAGING) for graph in store.named_graphs())
+        report, changed = _compare(spec, units, current, stored_digest)
+        if current and not changed and not stale and inputs is not None and _stored_inputs(store.query) != inputs:
+            # the same content from files that read differently (a comment edited, a
+            # file renamed, an upgrade): only the manifest's note of them is rewritten,
+            # in one transaction, so that the next load of these files is known unchanged
+            store.update(_noting_update(inputs))
         del store
         gc.collect()  # closed before anything else opens the folder
         if not current:
@@ -388,20 +522,30 @@ def _load_local(folder: Path, spec: StoreSpec, units, payload, findings, state: 
                 f"'{folder}' is an Oxigraph store but holds no ics-graph mapping (no manifest graph); "
                 f"give an empty or new folder"
             )
-        report, changed = _compare(spec, units, current, stored_digest)
         if changed or stale:
-            _replace(folder, units, payload, findings(), state)
+            _replace(folder, units, payload, findings(), state, inputs)
         return report
 
 
-def _replace(folder: Path, units: list[_Unit], payload: dict[str, bytes], findings: str, state: LoadState) -> None:
+def _noting_update(inputs: Inputs) -> str:
+    """The SPARQL Update that replaces the manifest's note of what the last load read."""
+    node = f"<{MANIFEST_GRAPH}>"
+    return (
+        f"DELETE WHERE {{ GRAPH {node} {{ {node} ?p ?o }} }} ;\n"
+        f"INSERT DATA {{ GRAPH {node} {{\n{inputs.ntriples()}}} }}"
+    )
+
+
+def _replace(
+    folder: Path, units: list[_Unit], payload: dict[str, bytes], findings: str, state: LoadState, inputs: Inputs | None
+) -> None:
     """Build the store beside ``folder`` (a bulk load, faster than a transaction, on a
     thread, so that Ctrl-C is heard), then swap it into place."""
     import shutil
 
     building = _beside(folder, f".loading-{os.getpid()}")
     stop = threading.Event()
-    task = Background(_build, building, units, payload, findings, stop, name="ics-graph-build")
+    task = Background(_build, building, units, payload, findings, inputs, stop, name="ics-graph-build")
     try:
         task.result()
     except OSError as exc:
@@ -437,7 +581,14 @@ def _as_quads(ntriples: bytes, graph: str) -> bytes:
     return ntriples.replace(b" .\n", f" <{graph}> .\n".encode())
 
 
-def _build(building: Path, units: list[_Unit], payload: dict[str, bytes], findings: str, stop: threading.Event):
+def _build(
+    building: Path,
+    units: list[_Unit],
+    payload: dict[str, bytes],
+    findings: str,
+    inputs: Inputs | None,
+    stop: threading.Event,
+):
     import gc
 
     import pyoxigraph as ox
@@ -453,7 +604,7 @@ def _build(building: Path, units: list[_Unit], payload: dict[str, bytes], findin
         header = f"# ics-graph memory copy of {_units_digest(units)}; sha256 {hashlib.sha256(copy).hexdigest()}\n"
         (building / MEMORY_COPY).write_bytes(header.encode() + copy)
         del copy
-        for graph, text in ((MANIFEST_GRAPH, _manifest_ntriples(units)), (FINDINGS_GRAPH, findings)):
+        for graph, text in ((MANIFEST_GRAPH, _manifest_ntriples(units, inputs)), (FINDINGS_GRAPH, findings)):
             store.bulk_load(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
         if not stop.is_set():
             store.optimize()  # compact the bulk-loaded tables: reads of an uncompacted store crawl
@@ -574,7 +725,9 @@ def _leftover_staging(remote: RemoteStore) -> list[str]:
     return sorted(row["g"] for row in rows)
 
 
-def _sync(remote: RemoteStore, spec: StoreSpec, units, payload, findings, state: LoadState) -> LoadReport:
+def _sync(
+    remote: RemoteStore, spec: StoreSpec, units, payload, findings, state: LoadState, inputs: Inputs | None
+) -> LoadReport:
     """A load into a SPARQL endpoint. The protocol has no transaction across requests:
     changed graphs are PUT as staging graphs, then one update request (atomic, as SPARQL
     1.1 Update asks of every service) moves them into place and rewrites the manifest.
@@ -586,6 +739,8 @@ def _sync(remote: RemoteStore, spec: StoreSpec, units, payload, findings, state:
     current = _read_manifest(_plain_rows(remote.query(_MANIFEST_QUERY)))
     report, changed = _compare(spec, units, current, _current_rules_digest(remote.query))
     if not changed:
+        if current and inputs is not None and _stored_inputs(remote.query) != inputs:
+            remote.update(_noting_update(inputs))  # one request: atomic (see _load_local)
         return report
     staged: dict[str, str] = {}  # staging graph -> target graph
     token = uuid.uuid4().hex
@@ -605,7 +760,7 @@ def _sync(remote: RemoteStore, spec: StoreSpec, units, payload, findings, state:
         if graph not in kept:
             operations.extend(f"DROP SILENT GRAPH <{name}>" for name in unit.graphs)
     operations.append(f"DROP SILENT GRAPH <{MANIFEST_GRAPH}>")
-    operations.append(f"INSERT DATA {{ GRAPH <{MANIFEST_GRAPH}> {{\n{_manifest_ntriples(units)}}} }}")
+    operations.append(f"INSERT DATA {{ GRAPH <{MANIFEST_GRAPH}> {{\n{_manifest_ntriples(units, inputs)}}} }}")
     operations.append(f"DROP SILENT GRAPH <{FINDINGS_GRAPH}>")
     operations.append(f"INSERT DATA {{ GRAPH <{FINDINGS_GRAPH}> {{\n{findings()}}} }}")
     try:
