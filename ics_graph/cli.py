@@ -458,14 +458,14 @@ def where(function, paths, as_of, all_dates, fmt, store, allow_outside):
     accountable and delivering bodies, the delegation chain from the holder down with
     the instrument at each step, status and dates, rationale, source and findings.
     """
-    from ics_graph.app.findings import default_findings
+    from ics_graph.app.findings import findings_about
     from ics_graph.outputs.answers import where_rows, where_text
     from ics_graph.queries.where import where_is
 
     day = _answer_day(as_of, all_dates)
     mapping = _load(paths, store, as_of=day, allow_outside=allow_outside)
     target = _resolve(mapping, "function", function, day)
-    report = where_is(mapping, target.iri, findings=default_findings(mapping)).as_dict()
+    report = where_is(mapping, target.iri, findings=lambda about: findings_about(mapping, about)).as_dict()
     _emit(_say_when(report, day), fmt, _dated_text(where_text), where_rows)
 
 

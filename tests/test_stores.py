@@ -698,6 +698,40 @@ def test_findings_kept_as_of_the_load_day_answer_every_day_of_its_era(tmp_path, 
     assert run("where", "resource-allocation", "--store", store, "--as-of", "2021-03-30").output == from_files
 
 
+def test_where_on_a_store_reads_only_the_findings_it_shows(tmp_path, monkeypatch):
+    """A national store keeps thousands of findings; `where` shows those about one
+    function's allocations and delegations, and reads only those (kept by entity)."""
+    import ics_graph.stores.persistent as stores
+
+    monkeypatch.chdir(ROOT)
+    pack = PACK.relative_to(ROOT)
+    spec = StoreSpec("oxigraph", str(tmp_path / "store"))
+    store = f"oxigraph:{spec.location}"
+    _load_ok(pack, "--store", store)
+    stored = open_mapping(spec)
+    kept = stored.findings_at_load()
+    target = next(f for f in kept if f.related)
+    assert stored.findings_about([target.focus, *target.related]) == [
+        f for f in kept if {f.focus, *f.related} & {target.focus, *target.related}
+    ]
+    assert stored.findings_about(["_:b0"]) is None  # kept by IRI only: every finding is read instead
+    asked = [
+        [function, *when]
+        for function in ("integrated-neighbourhood-teams", "strategic-planning", "continuing-healthcare")
+        for when in ([], ["--all-dates"], ["--as-of", "2021-06-30"])
+    ]
+    expected = {tuple(args): run("where", *args, pack, "--format", "json").output for args in asked}
+    assert sum(text.count('"rule"') for text in expected.values()) >= 4  # findings are shown
+    outside = [args for args in expected if "--as-of" in args]  # a day outside the span kept: computed
+    for args in outside:
+        assert run("where", *args, "--store", store, "--format", "json").output == expected[args]
+    monkeypatch.setattr(stores._KeptFindings, "whole", lambda self: pytest.fail("read every finding"))
+    monkeypatch.setattr(stores._KeptFindings, "on", lambda self, day: pytest.fail("read every finding"))
+    for args, text in expected.items():
+        if args not in outside:
+            assert run("where", *args, "--store", store, "--format", "json").output == text
+
+
 def test_findings_as_of_a_day_with_nothing_dated_out_rerun_only_the_rules_that_judge_a_day(tmp_path, monkeypatch):
     """Nothing is dated out on the load day, so the view is the same graph: the findings
     of the rules that do not ask for the day are taken from the whole timeline's, and

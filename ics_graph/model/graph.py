@@ -55,6 +55,10 @@ class Mapping:
     as of ``day`` when a store kept them for a span of days including it (else None), and
     ``keep_findings_on(day, findings)`` is given those of the mapping as of ``day`` once
     computed (the load cache keeps them for the span of days around it).
+    ``findings_about(entities)`` and ``findings_on_about(day, entities)`` return only
+    those of ``findings_at_load()`` and ``findings_on(day)`` about any of ``entities``
+    (their focus or a related entity), in the same order, when a store can read just
+    those (a national store keeps thousands; a question shows a few).
     They are data a store hands over, not behaviour of the mapping:
     :func:`ics_graph.app.findings.default_findings` uses them.
     """
@@ -68,6 +72,8 @@ class Mapping:
         keep_findings: Callable[[list[Any]], None] | None = None,
         findings_on: Callable[[_dt.date], list[Any] | None] | None = None,
         keep_findings_on: Callable[[_dt.date, list[Any]], None] | None = None,
+        findings_about: Callable[[Iterable[str]], list[Any] | None] | None = None,
+        findings_on_about: Callable[[_dt.date, Iterable[str]], list[Any] | None] | None = None,
         expansions: list[tuple[str, list[str]]] | None = None,
         sources: dict[str, dict[str, Location]] | None = None,
         as_of: _dt.date | None = None,
@@ -81,6 +87,8 @@ class Mapping:
         self.keep_findings = keep_findings
         self.findings_on = findings_on
         self.keep_findings_on = keep_findings_on
+        self.findings_about = findings_about
+        self.findings_on_about = findings_on_about
         self.expansions = [] if expansions is None else expansions
 
     def write_sources(self) -> None:

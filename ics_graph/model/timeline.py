@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from ics_graph.model.graph import Mapping
 from ics_graph.util.errors import UsageError
@@ -157,6 +157,7 @@ def as_of(mapping: Mapping, day: _dt.date) -> Mapping:
             as_of=day,
             findings_at_load=_findings_on(mapping, day),
             keep_findings=_keep_findings_on(mapping, day),
+            findings_about=_findings_on_about(mapping, day),
         )
     store = ox.Store()
     store.extend(
@@ -179,6 +180,7 @@ def as_of(mapping: Mapping, day: _dt.date) -> Mapping:
         as_of=day,
         findings_at_load=_findings_on(mapping, day),
         keep_findings=_keep_findings_on(mapping, day),
+        findings_about=_findings_on_about(mapping, day),
     )
 
 
@@ -186,6 +188,12 @@ def _findings_on(mapping: Mapping, day: _dt.date) -> Callable[[], list | None] |
     """The view's findings as the store kept them for ``day``'s era, if it did."""
     found = mapping.findings_on
     return None if found is None else (lambda: found(day))
+
+
+def _findings_on_about(mapping: Mapping, day: _dt.date) -> Callable[[Iterable[str]], list | None] | None:
+    """Those of the view's kept findings about some entities, if the store reads just those."""
+    found = mapping.findings_on_about
+    return None if found is None else (lambda entities: found(day, entities))
 
 
 def _keep_findings_on(mapping: Mapping, day: _dt.date) -> Callable[[list], None] | None:

@@ -494,8 +494,10 @@ def where_is(mapping, function: str, *, findings=None, context: _Context | None 
     covers it, the accountable and delivering bodies, the delegation chain from the
     accountable (statutory) holder down, rationale, source line and findings.
 
-    ``findings`` are the check findings to attach (run ``check`` once and pass them);
-    without them none are shown. ``context``, from :func:`projections`, saves fetching
+    ``findings`` are the check findings to attach (run ``check`` once and pass them),
+    or a function giving those about a set of entities (all of them will do: only those
+    about the function, its allocations and delegations are shown); without them none
+    are shown. ``context``, from :func:`projections`, saves fetching
     the function's allocations and delegations again.
     """
     context = context.restricted(function) if context is not None else _Context(mapping, function=function)
@@ -505,6 +507,8 @@ def where_is(mapping, function: str, *, findings=None, context: _Context | None 
     details["source"] = _loc(mapping, function)
     relevant = {function, *(r["a"] for r in context.allocations), *(d["d"] for d in context.delegations)}
     mapping.prefetch_locations(relevant)
+    if callable(findings):
+        findings = findings(relevant)
     by_entity = context.findings_by_entity(findings or [])
     allocated_areas = {r["area"] for r in context.allocations}
 

@@ -160,13 +160,31 @@ def _findings_ntriples(findings, digest: str, on_day=None) -> str:
 
     node = f"<{FINDINGS_GRAPH}>"
     lines = [f"{node} <{v.ICS}rulesDigest> {_literal(digest)} .", f"{node} <{v.ICS}findingsJson> {records(findings)} ."]
+    lines.extend(_by_entity("whole", findings))
     if on_day is not None:
         found, first, last = on_day
         lines.append(f"{node} <{v.ICS}dayFindingsJson> {records(found)} .")
         for name, day in (("dayFindingsFrom", first), ("dayFindingsTo", last)):
             if day is not None:
                 lines.append(f'{node} <{v.ICS}{name}> "{day.isoformat()}"^^<http://www.w3.org/2001/XMLSchema#date> .')
+        lines.extend(_by_entity("day", found))
     return "".join(line + "\n" for line in lines)
+
+
+def _by_entity(kept: str, findings) -> Iterator[str]:
+    """Each finding of those ``kept`` ("whole" or "day") again, on its own node
+    (``urn:ics-graph:findings:KEPT:N``, N its place in their order) with each entity it
+    is about (its focus and related entities, IRIs only): a question reads those about
+    its entities alone (see :class:`_KeptFindings`)."""
+    import json
+
+    for number, record in enumerate(to_records(findings)):
+        finding = f"<{FINDINGS_GRAPH}:{kept}:{number}>"
+        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        yield f"{finding} <{v.ICS}findingJson> {_literal(text)} ."
+        about = {findings[number].focus, *findings[number].related}
+        for iri in sorted(iri for iri in about if iri and _PLAIN_IRI.fullmatch(iri)):
+            yield f"{finding} <{v.ICS}aboutEntity> <{iri}> ."
 
 
 def _findings_as_of(mapping: Mapping, day, whole: list) -> list:
@@ -185,47 +203,80 @@ def _findings_as_of(mapping: Mapping, day, whole: list) -> list:
     return sort_findings(kept + check(view, select=again, rules=rules).findings)
 
 
-def _stored_findings(store):
-    """A loader for the findings kept in the store, or None when there are none or the
-    rules have changed since they were computed."""
-    import json
+class _KeptFindings:
+    """The findings a load kept in the store (see :func:`_findings_ntriples`), read when
+    asked: all of them, or only those about some entities (a question shows a few of a
+    national graph's thousands). Each reader gives None when the rules have changed
+    since they were computed, or, for those as of a day, when the day is outside the
+    span kept: they are then computed again."""
 
-    def load():
+    _ABOUT = (
+        f"SELECT ?f ?json WHERE {{ GRAPH <{FINDINGS_GRAPH}> {{ VALUES ?e {{ %s }} "
+        f"?f <{v.ICS}aboutEntity> ?e ; <{v.ICS}findingJson> ?json }} }}"
+    )
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def _header(self, names: str) -> dict[str, Any] | None:
+        """The findings node's values ``names`` (of the current rules), or None."""
+        optional = " ".join(f"OPTIONAL {{ <{FINDINGS_GRAPH}> <{v.ICS}{name}> ?{name} }}" for name in names.split())
         rows = _plain_rows(
-            store.query(
-                f"SELECT ?digest ?json WHERE {{ GRAPH <{FINDINGS_GRAPH}> {{ "
-                f"<{FINDINGS_GRAPH}> <{v.ICS}rulesDigest> ?digest ; <{v.ICS}findingsJson> ?json }} }}"
+            self.store.query(
+                f"SELECT * WHERE {{ GRAPH <{FINDINGS_GRAPH}> {{ "
+                f"<{FINDINGS_GRAPH}> <{v.ICS}rulesDigest> ?rulesDigest {optional} }} }}"
             )
         )
-        if not rows or rows[0]["digest"] != rules_digest():
+        return rows[0] if rows and rows[0]["rulesDigest"] == rules_digest() else None
+
+    def _day_header(self, day, names: str) -> dict[str, Any] | None:
+        header = self._header(f"dayFindingsFrom dayFindingsTo {names}")
+        if header is None:
             return None
-        return from_records(json.loads(rows[0]["json"]))
+        span = (str(header.get("dayFindingsFrom") or ""), str(header.get("dayFindingsTo") or ""))
+        return header if overlap((day.isoformat(), day.isoformat()), span) else None
 
-    return load
+    def whole(self) -> list | None:
+        header = self._header("findingsJson")
+        return None if header is None or "findingsJson" not in header else _records(header["findingsJson"])
+
+    def on(self, day) -> list | None:
+        header = self._day_header(day, "dayFindingsJson")
+        return None if header is None or "dayFindingsJson" not in header else _records(header["dayFindingsJson"])
+
+    def whole_about(self, entities: Iterable[str]) -> list | None:
+        return None if self._header("") is None else self._about("whole", entities)
+
+    def on_about(self, day, entities: Iterable[str]) -> list | None:
+        return None if self._day_header(day, "") is None else self._about("day", entities)
+
+    def _about(self, kept: str, entities: Iterable[str]) -> list | None:
+        """Those of the findings ``kept`` ("whole" or "day") whose focus or a related
+        entity is one of ``entities``, in their order; None when one of them is not an
+        IRI (findings are kept by IRI only) or the store kept none by entity."""
+        import json
+
+        wanted = sorted(set(entities))
+        if not all(_PLAIN_IRI.fullmatch(iri) for iri in wanted):
+            return None
+        prefix = f"{FINDINGS_GRAPH}:{kept}:"
+        records: dict[int, str] = {}
+        for start in range(0, len(wanted), 500):
+            values = " ".join(f"<{iri}>" for iri in wanted[start : start + 500])
+            for row in _plain_rows(self.store.query(self._ABOUT % values)):
+                if row["f"].startswith(prefix):
+                    records[int(row["f"][len(prefix) :])] = row["json"]
+        return from_records([json.loads(records[n]) for n in sorted(records)])
 
 
-def _stored_day_findings(store):
-    """A loader for the findings the store kept as of a day, for the days of the era of
-    the day it was loaded: None for a day outside it, or when the rules have changed."""
+#: An IRI as findings name entities, that can go between < and > in a query as it is.
+_PLAIN_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>\"{}|^`\\]*")
+
+
+def _records(text: str) -> list:
     import json
 
-    def load(day):
-        rows = _plain_rows(
-            store.query(
-                f"SELECT ?digest ?json ?first ?last WHERE {{ GRAPH <{FINDINGS_GRAPH}> {{ "
-                f"<{FINDINGS_GRAPH}> <{v.ICS}rulesDigest> ?digest ; <{v.ICS}dayFindingsJson> ?json "
-                f"OPTIONAL {{ <{FINDINGS_GRAPH}> <{v.ICS}dayFindingsFrom> ?first }} "
-                f"OPTIONAL {{ <{FINDINGS_GRAPH}> <{v.ICS}dayFindingsTo> ?last }} }} }}"
-            )
-        )
-        if not rows or rows[0]["digest"] != rules_digest():
-            return None
-        span = (str(rows[0].get("first") or ""), str(rows[0].get("last") or ""))
-        if not overlap((day.isoformat(), day.isoformat()), span):
-            return None
-        return from_records(json.loads(rows[0]["json"]))
-
-    return load
+    return from_records(json.loads(text))
 
 
 @dataclass(frozen=True)
@@ -814,12 +865,15 @@ def open_mapping(spec: StoreSpec, *, into_memory: bool = False) -> Mapping:
         store.graphs = [name for unit in ordered for name in unit.graphs]
     files = [u.file for u in ordered if u.file is not None]
     kept = on_disk or store  # where entities were written, and the findings, stay on disk
+    found = _KeptFindings(kept)
     return Mapping(
         store=store,
         locations=StoredLocations(kept, files),
         files=files,
-        findings_at_load=_stored_findings(kept),
-        findings_on=_stored_day_findings(kept),
+        findings_at_load=found.whole,
+        findings_on=found.on,
+        findings_about=found.whole_about,
+        findings_on_about=found.on_about,
     )
 
 
