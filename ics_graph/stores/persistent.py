@@ -12,9 +12,11 @@ source as always (a reference into another file must still resolve), then compar
 each file's digest with the manifest's: nothing is written when nothing changed. The
 manifest also notes what the load read (:class:`Inputs`), so that a load of files none
 of which changed is known as such before they are read (:func:`loaded_already`). Writes
-are all or nothing, whatever stops them (an error, Ctrl-C, a kill). An Oxigraph folder
-is never changed in place: the new store is bulk-loaded in a folder beside it and the
-two are swapped in one step, so it holds exactly the old mapping or exactly the new one.
+are all or nothing, whatever stops them (an error, Ctrl-C, a kill). An Oxigraph folder's
+mapping is never changed in place: the new store is bulk-loaded in a folder beside it and
+the two are swapped in one step, so it holds exactly the old mapping or exactly the new
+one (only the manifest's note of what was read is rewritten in place, in one transaction,
+when the files changed but their graph did not).
 An endpoint gets the changed graphs as staging graphs first, then one SPARQL Update
 request (atomic, as SPARQL 1.1 Update asks of every service) moves them into place and
 rewrites the manifest; staging graphs an interrupted load left are dropped by the next.
@@ -253,7 +255,8 @@ class _KeptFindings:
     def _about(self, kept: str, entities: Iterable[str]) -> list | None:
         """Those of the findings ``kept`` ("whole" or "day") whose focus or a related
         entity is one of ``entities``, in their order; None when one of them is not an
-        IRI (findings are kept by IRI only) or the store kept none by entity."""
+        IRI (findings are kept by IRI only). A store written before findings were kept
+        by entity is never asked: its rules digest covers an older ontology."""
         import json
 
         wanted = sorted(set(entities))
@@ -563,7 +566,7 @@ def _load_local(
         report, changed = _compare(spec, units, current, stored_digest)
         if current and not changed and not stale and inputs is not None and _stored_inputs(store.query) != inputs:
             # the same content from files that read differently (a comment edited, a
-            # file renamed, an upgrade): only the manifest's note of them is rewritten,
+            # list reordered, an upgrade): only the manifest's note of them is rewritten,
             # in one transaction, so that the next load of these files is known unchanged
             store.update(_noting_update(inputs))
         del store
