@@ -348,9 +348,9 @@ def load(paths, output, fmt, force, store, update_url, graph_store_url, allow_ou
         fmt = "nt" if output and output.lower().endswith(".nt") else "ttl"
     _target(output, [f".{fmt}"], "Turtle" if fmt == "ttl" else "N-Triples", force)
     if paths and spec is not None and spec.persistent:
+        from ics_graph.app.storing import inputs_of, loaded_already
         from ics_graph.stores.fingerprint import input_key
-        from ics_graph.stores.persistent import LoadState, inputs_of, load_into, loaded_already
-        from ics_graph.util.paths import mapping_roots
+        from ics_graph.stores.persistent import LoadState, load_into
         from ics_graph.util.threads import interrupts_ignored_from_now
 
         state = LoadState()
@@ -361,12 +361,12 @@ def load(paths, output, fmt, force, store, update_url, graph_store_url, allow_ou
             urls = {"update_url": update_url, "graph_store_url": graph_store_url}
             report = None
             if keyed is not None and not output:
-                report = loaded_already(spec, *keyed, mapping_roots(paths), **urls)
+                report = loaded_already(spec, paths, keyed, **urls)
             if report is None:
                 mapping = _load(paths, allow_outside=allow_outside)
                 if output:  # before the store is written: all or nothing
                     _refuse(output, mapping)
-                inputs = None if keyed is None else inputs_of(mapping, *keyed)
+                inputs = None if keyed is None else inputs_of(mapping, keyed)
                 report = load_into(spec, mapping, state=state, inputs=inputs, **urls)
                 click.echo(report.render_text(), nl=False, err=True)
                 if output:

@@ -171,6 +171,36 @@ def test_help_imports_no_heavy_library():
     assert "HEAVY=\n" in result.stdout
 
 
+def test_a_question_on_a_store_never_imports_the_readers_nor_one_on_files_the_store(tmp_path):
+    """Two use cases (ics_graph.app.stores, ics_graph.app.loading): each command pays
+    only for the modules its case needs."""
+    store = f"oxigraph:{tmp_path / 'store'}"
+    loaded = subprocess.run(
+        [sys.executable, "-m", "ics_graph", "load", "tests/fixtures/mini", "--store", store],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    code = (
+        "import sys\n"
+        "from ics_graph.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit: pass\n"
+        "print('MODULES=' + ' '.join(sorted(m for m in sys.modules if m.startswith('ics_graph.'))))"
+    )
+
+    def modules(*args: str) -> set[str]:
+        result = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True)
+        assert "Shire" in result.stdout, result.stderr  # it answered
+        return set(result.stdout.split("MODULES=")[1].split())
+
+    on_store = modules("where", "chc", "--store", store)
+    assert "ics_graph.queries.where" in on_store and not {m for m in on_store if m.startswith("ics_graph.inputs")}
+    on_files = modules("where", "chc", "tests/fixtures/mini")
+    assert "ics_graph.inputs.loader" in on_files and "ics_graph.stores.persistent" not in on_files
+
+
 def test_packaged_install_finds_ontology_outside_the_checkout(tmp_path):
     """A non-editable install carries the ontology and rules inside the package. It is made
     from a copy of the checkout: building in place would write build/ and *.egg-info there."""

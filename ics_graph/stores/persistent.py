@@ -11,7 +11,7 @@ Loading into a store (``ics-graph load PATH --store ...``) parses and validates 
 source as always (a reference into another file must still resolve), then compares
 each file's digest with the manifest's: nothing is written when nothing changed. The
 manifest also notes what the load read (:class:`Inputs`), so that a load of files none
-of which changed is known as such before they are read (:func:`loaded_already`). Writes
+of which changed is known as such before they are read (:func:`last_load`). Writes
 are all or nothing, whatever stops them (an error, Ctrl-C, a kill). An Oxigraph folder's
 mapping is never changed in place: the new store is bulk-loaded in a folder beside it and
 the two are swapped in one step, so it holds exactly the old mapping or exactly the new
@@ -50,7 +50,6 @@ from ics_graph.model.sparql import query_form as _query_form
 from ics_graph.model.timeline import as_of, era, overlap, today
 from ics_graph.model.turtle import literal as _literal
 from ics_graph.model.vocabulary import MANIFEST_GRAPH, ONTOLOGY_GRAPH, SOURCES_GRAPH, file_graph, sources_graph
-from ics_graph.stores.fingerprint import files_read, still_as_read
 from ics_graph.stores.spec import PASSWORD_VARIABLE, USER_VARIABLE, StoreSpec, refuse_credentials_in
 from ics_graph.util.errors import Location, StoreError, UsageError
 from ics_graph.util.resources import ontology_path
@@ -62,9 +61,8 @@ __all__ = [
     "RemoteStore",
     "StoreError",
     "StoredLocations",
-    "inputs_of",
+    "last_load",
     "load_into",
-    "loaded_already",
     "open_mapping",
 ]
 
@@ -300,13 +298,6 @@ class Inputs:
         return f"{node} <{v.ICS}inputKey> {_literal(self.key)} .\n{node} <{v.ICS}inputsReadJson> {_literal(text)} .\n"
 
 
-def inputs_of(mapping: Mapping, key: str, digests: dict[str, str]) -> Inputs:
-    """What the load of ``mapping`` read: the key and digests
-    :func:`~ics_graph.stores.fingerprint.input_key` gave for its inputs before it was
-    read, and the files its ``imports:`` reached."""
-    return Inputs(key, files_read(mapping.files, digests), [[path, list(named)] for path, named in mapping.expansions])
-
-
 def _stored_inputs(query) -> Inputs | None:
     """What the last load into a store read, as its manifest says (None: not said, as
     after a load of a mapping that reached outside its folder, or of another shape)."""
@@ -411,8 +402,8 @@ def load_into(
     ``oxigraph:`` store holds exactly what it held before or exactly the new mapping.
     Ctrl-C raises :class:`~ics_graph.util.threads.Interrupted` saying which, and a query
     past the time limit :class:`~ics_graph.util.threads.QueryTimeout` (nothing written).
-    ``inputs`` (see :func:`inputs_of`) is kept in the manifest, for
-    :func:`loaded_already` to compare the next load's files with."""
+    ``inputs`` is kept in the manifest, for the next load to compare its files with
+    (see :func:`last_load`)."""
     state = LoadState() if state is None else state
     said = state.said
     with noting(said):  # what Ctrl-C reports, even when the main thread cannot hear it
@@ -424,25 +415,16 @@ def load_into(
             raise Interrupted(said()) from None
 
 
-def loaded_already(
-    spec: StoreSpec,
-    key: str,
-    digests: dict[str, str],
-    roots: list[Path],
-    *,
-    update_url: str | None = None,
-    graph_store_url: str | None = None,
-) -> LoadReport | None:
-    """The report of a load that changes nothing, when the store was last loaded from
-    exactly these files (``key`` and ``digests``: see
-    :func:`~ics_graph.stores.fingerprint.input_key`), none of what they imported has
-    changed, no folder gained or lost a file, and nothing inside ``roots`` now leads
-    outside them; else None, and the files are read and loaded as usual. The same ics-graph
-    (code, ontology, rules) reading the same bytes builds the same graph, so the store
-    already holds it: a national mapping is not parsed, validated and checked again to
-    learn that. Anything unusual (no store yet, an interrupted load to repair, a store
-    that cannot be read, staging graphs left on an endpoint) is None too: the full load
-    deals with it and says what is wrong."""
+def last_load(
+    spec: StoreSpec, *, update_url: str | None = None, graph_store_url: str | None = None
+) -> tuple[list[str], Inputs] | None:
+    """The files a store holds, in load order, and what the load that wrote them read,
+    for the next load to compare its files with (see
+    :func:`ics_graph.app.storing.loaded_already`): if the same ics-graph would read the
+    same bytes, the store already holds what it would write. None when that cannot be
+    said: no store yet, no note (a load that reached outside its folders), findings of
+    other rules, an interrupted load to repair, staging graphs left on an endpoint, a
+    store that cannot be read. The full load then deals with it and says what is wrong."""
     try:
         if spec.scheme == "oxigraph":
             folder = Path(spec.location).absolute()
@@ -470,9 +452,7 @@ def loaded_already(
     if found is None:
         return None
     units, stored = found
-    if stored.key != key or not still_as_read(stored.files, stored.expansions, digests, roots):
-        return None
-    return LoadReport(str(spec), unchanged=[u.file for u in units if u.file is not None], read_again=False)
+    return [u.file for u in units if u.file is not None], stored
 
 
 def _as_loaded(query) -> tuple[list[_Unit], Inputs] | None:
