@@ -49,6 +49,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -139,6 +140,11 @@ def _stolen_ticks() -> int:
         return int(fields[8]) if fields[0] == "cpu" and len(fields) > 8 else 0
     except (OSError, ValueError):
         return 0
+
+
+def median_range(values: list[float]) -> str:
+    """The median of ``values`` and their range, as the docs report them."""
+    return f"{statistics.median(values):6.2f} ({min(values):.2f}-{max(values):.2f})"
 
 
 def steal_pct() -> float:

@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import FLOOR, counting_steal, steal_pct
+from bench import FLOOR, counting_steal, median_range, steal_pct
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,10 +77,6 @@ def _run(code: str, args: list[Path]) -> tuple[float, float, float, str, float]:
     return float(inside), float(load), wall, counted, usage.ru_maxrss / 1024
 
 
-def _range(values: list[float]) -> str:
-    return f"{statistics.median(values):6.2f} ({min(values):.2f}-{max(values):.2f})"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", type=Path, help="made by generate.py --ntriples --csv-workbook")
@@ -109,8 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|---|---|")
     for name, done in runs.items():
         print(
-            f"| {name} | {_range([r[0] for r in done])} | {statistics.median(r[1] for r in done):.2f} "
-            f"| {_range([r[2] for r in done])} | {max(r[4] for r in done):.0f} "
+            f"| {name} | {median_range([r[0] for r in done])} | {statistics.median(r[1] for r in done):.2f} "
+            f"| {median_range([r[2] for r in done])} | {max(r[4] for r in done):.0f} "
             f"| {medians[name] / medians[floor]:.1f}x, {walls[name] / walls[floor]:.1f}x "
             f"| {medians[name] / medians[check_nt]:.2f}x, {walls[name] / walls[check_nt]:.2f}x |"
         )

@@ -24,14 +24,13 @@ import argparse
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench import counting_steal, steal_pct
+from bench import counting_steal, median_range, steal_pct
 
 ROOT = Path(__file__).resolve().parent.parent
 _PLACE = re.compile(r"(name: System \d+ Place 0)(?: \(round \d+\))?,")
@@ -55,10 +54,6 @@ def _load(workspace: Path, files: list[str]) -> tuple[float, float, str]:
     if any("none was read again" in line for line in lines):
         summary += " (none read again)"
     return wall, usage.ru_maxrss / 1024, summary
-
-
-def _range(values: list[float]) -> str:
-    return f"{statistics.median(values):6.2f} ({min(values):.2f}-{max(values):.2f})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|")
     for step, done in runs.items():
         said = sorted({r[2] for r in done})
-        print(f"| {step} | {_range([r[0] for r in done])} | {max(r[1] for r in done):.0f} | {'; '.join(said)} |")
+        print(f"| {step} | {median_range([r[0] for r in done])} | {max(r[1] for r in done):.0f} | {'; '.join(said)} |")
     print(f"host's steal: {steal_pct():.1f}% of a core")
     return 0
 
