@@ -271,6 +271,28 @@ def test_loading_files_that_have_not_changed_reads_none_of_them(tmp_path, monkey
     assert to_ntriples(open_mapping(spec).data_triples()) == to_ntriples(load_mapping(["mapping"]).data_triples())
 
 
+def test_a_note_of_another_shape_in_the_store_is_never_compared(tmp_path, monkeypatch, reads):
+    import gc
+
+    import pyoxigraph as ox
+
+    monkeypatch.chdir(tmp_path)
+    copy_mini(tmp_path)
+    _load_ok("mapping", "--store", "oxigraph:store")
+    store = ox.Store("store")  # what another program wrote there: the files' digests as numbers
+    node, ics = "<urn:ics-graph:manifest>", "https://w3id.org/ics-graph/ontology#"
+    store.update(
+        f"DELETE WHERE {{ GRAPH {node} {{ {node} <{ics}inputsReadJson> ?o }} }} ; "
+        f'INSERT DATA {{ GRAPH {node} {{ {node} <{ics}inputsReadJson> "{{\\"files\\": [[1, 2]], '
+        f'\\"expansions\\": []}}" }} }}'
+    )
+    del store
+    gc.collect()
+    said = _load_ok("mapping", "--store", "oxigraph:store")
+    assert len(reads) == 2 and "2 unchanged" in said and "none was read" not in said
+    assert "none was read again" in _load_ok("mapping", "--store", "oxigraph:store") and len(reads) == 2
+
+
 def test_a_load_reads_the_files_again_whenever_it_could_answer_otherwise(tmp_path, monkeypatch, reads):
     import ics_graph.stores.persistent as stores
 

@@ -41,7 +41,7 @@ def loaded_already(
     files, stored = found
     key, digests = keyed
     if stored.key != key or not still_as_read(stored.files, stored.expansions, digests, mapping_roots(paths)):
-        return None
+        return None  # (a note of another shape is not as read either)
     return LoadReport(str(spec), unchanged=files, read_again=False)
 
 

@@ -37,7 +37,7 @@ from ics_graph.model.findings import Finding, from_records, to_records
 from ics_graph.model.graph import Mapping
 from ics_graph.model.timeline import era, overlap
 from ics_graph.model.vocabulary import ONTOLOGY_GRAPH
-from ics_graph.stores.fingerprint import files_read, input_key, read_size, still_as_read
+from ics_graph.stores.fingerprint import files_read, input_key, read_size, still_as_read, well_formed
 from ics_graph.util.errors import Location
 from ics_graph.util.files import write_atomic
 from ics_graph.util.paths import mapping_roots
@@ -151,10 +151,6 @@ def _cached_day_findings(entry: dict[str, Any], day: _dt.date) -> list[Finding] 
     return found if all(_is_finding(f) for f in found) else None
 
 
-def _strings(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(item, str) for item in value)
-
-
 def _is_location(where: Any) -> bool:
     """Whether ``where`` is a location as :func:`_write` keeps it: file, line, column, cell."""
     return (
@@ -172,11 +168,7 @@ def _shaped(entry: Any) -> bool:
     try:
         return (
             isinstance(entry, dict)
-            and all(isinstance(f, list) and len(f) == 2 and _strings(f) for f in entry["files"])
-            and all(
-                isinstance(e, list) and len(e) == 2 and isinstance(e[0], str) and _strings(e[1])
-                for e in entry["expansions"]
-            )
+            and well_formed(entry["files"], entry["expansions"])
             and isinstance(entry["quads"], str)
             and isinstance(entry["locations"], dict)
             and all(_is_location(where) for where in entry["locations"].values())

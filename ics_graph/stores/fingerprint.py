@@ -16,13 +16,23 @@ import hashlib
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from ics_graph.inputs.loader import WORKBOOK_SUFFIXES, expand
 from ics_graph.util.errors import Problem
 from ics_graph.util.paths import display_path, is_inside
 from ics_graph.util.resources import ontology_path, rules_dir
 
-__all__ = ["csv_files", "file_digest", "files_read", "input_key", "read_size", "still_as_read", "tool_digest"]
+__all__ = [
+    "csv_files",
+    "file_digest",
+    "files_read",
+    "input_key",
+    "read_size",
+    "still_as_read",
+    "tool_digest",
+    "well_formed",
+]
 
 #: Changed whenever what a key covers changes, so that older keys never match.
 FORMAT = 1
@@ -108,6 +118,22 @@ def files_read(shown_files: Iterable[str], digests: dict[str, str]) -> list[list
     """Every file a load read (its inputs and what they imported) with its digest, to be
     kept beside the key: imported files are not in the key, so they are checked apart."""
     return [[shown, digests.get(shown) or file_digest(Path(shown))] for shown in shown_files]
+
+
+def well_formed(files: Any, expansions: Any) -> bool:
+    """Whether ``files`` and ``expansions`` read back from a load cache entry have the
+    shape :func:`files_read` and a load give them: [name, digest] pairs, and [path,
+    [file, ...]] pairs (an entry of another shape is a miss)."""
+    return (
+        isinstance(files, list)
+        and isinstance(expansions, list)
+        and all(isinstance(f, list) and len(f) == 2 and _strings(f) for f in files)
+        and all(isinstance(e, list) and len(e) == 2 and isinstance(e[0], str) and _strings(e[1]) for e in expansions)
+    )
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 def still_as_read(

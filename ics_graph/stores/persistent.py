@@ -153,10 +153,9 @@ def _findings_ntriples(findings, digest: str, on_day=None) -> str:
     """The findings graph: the whole timeline's findings, and ``on_day`` = (findings, first
     day, last day): those as of the day of the load, for every day of its era (see
     :func:`ics_graph.model.timeline.era`; None for an open end)."""
-    import json
 
     def records(found) -> str:
-        return _literal(json.dumps(to_records(found), ensure_ascii=False, separators=(",", ":")))
+        return _json_literal(to_records(found))
 
     node = f"<{FINDINGS_GRAPH}>"
     lines = [f"{node} <{v.ICS}rulesDigest> {_literal(digest)} .", f"{node} <{v.ICS}findingsJson> {records(findings)} ."]
@@ -171,17 +170,25 @@ def _findings_ntriples(findings, digest: str, on_day=None) -> str:
     return "".join(line + "\n" for line in lines)
 
 
+def _json_literal(value: Any) -> str:
+    """``value`` as compact JSON in an N-Triples literal."""
+    import json
+
+    return _literal(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+
+#: An IRI as findings name entities, that can go between < and > in a query as it is.
+_PLAIN_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>\"{}|^`\\]*")
+
+
 def _by_entity(kept: str, findings) -> Iterator[str]:
     """Each finding of those ``kept`` ("whole" or "day") again, on its own node
     (``urn:ics-graph:findings:KEPT:N``, N its place in their order) with each entity it
     is about (its focus and related entities, IRIs only): a question reads those about
     its entities alone (see :class:`_KeptFindings`)."""
-    import json
-
     for number, record in enumerate(to_records(findings)):
         finding = f"<{FINDINGS_GRAPH}:{kept}:{number}>"
-        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-        yield f"{finding} <{v.ICS}findingJson> {_literal(text)} ."
+        yield f"{finding} <{v.ICS}findingJson> {_json_literal(record)} ."
         about = {findings[number].focus, *findings[number].related}
         for iri in sorted(iri for iri in about if iri and _PLAIN_IRI.fullmatch(iri)):
             yield f"{finding} <{v.ICS}aboutEntity> <{iri}> ."
@@ -270,10 +277,6 @@ class _KeptFindings:
         return from_records([json.loads(records[n]) for n in sorted(records)])
 
 
-#: An IRI as findings name entities, that can go between < and > in a query as it is.
-_PLAIN_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>\"{}|^`\\]*")
-
-
 def _records(text: str) -> list:
     import json
 
@@ -292,15 +295,13 @@ class Inputs:
     expansions: list[list[Any]]
 
     def ntriples(self) -> str:
-        import json
-
-        node, text = f"<{MANIFEST_GRAPH}>", json.dumps({"files": self.files, "expansions": self.expansions})
-        return f"{node} <{v.ICS}inputKey> {_literal(self.key)} .\n{node} <{v.ICS}inputsReadJson> {_literal(text)} .\n"
+        node, read = f"<{MANIFEST_GRAPH}>", _json_literal({"files": self.files, "expansions": self.expansions})
+        return f"{node} <{v.ICS}inputKey> {_literal(self.key)} .\n{node} <{v.ICS}inputsReadJson> {read} .\n"
 
 
 def _stored_inputs(query) -> Inputs | None:
     """What the last load into a store read, as its manifest says (None: not said, as
-    after a load of a mapping that reached outside its folder, or of another shape)."""
+    after a load of a mapping that reached outside its folder, or not JSON of that form)."""
     import json
 
     rows = _plain_rows(
@@ -314,13 +315,9 @@ def _stored_inputs(query) -> Inputs | None:
     try:
         read = json.loads(rows[0]["read"])
         files, expansions = read["files"], read["expansions"]
-        if not all(isinstance(f, list) and len(f) == 2 and all(isinstance(x, str) for x in f) for f in files):
-            return None
-        if not all(isinstance(e, list) and len(e) == 2 and isinstance(e[0], str) for e in expansions):
-            return None
     except (ValueError, KeyError, TypeError):
         return None
-    return Inputs(str(rows[0]["key"]), files, expansions)
+    return Inputs(str(rows[0]["key"]), files, expansions)  # compared as read: any other shape is not as read
 
 
 def _current_rules_digest(query) -> str | None:
