@@ -32,7 +32,7 @@ FOLDERS = [
 ]
 #: Rules whose queries Virtuoso 7.2 cannot run (its SPARQL compiler refuses them: see
 #: docs/stores.md); every other built-in rule finds on the server what it finds in memory.
-NOT_ON_VIRTUOSO = ("function-continuity", "unowned-function")
+NOT_ON_VIRTUOSO = ("function-continuity",)
 
 
 def run(*args):
@@ -194,12 +194,15 @@ def test_questions_on_virtuoso_answer_as_from_the_files(virtuoso, monkeypatch):
         assert on_server.output == from_files.output
 
 
-#: Beside the clean fixture, cases of the rules rewritten for Virtuoso (none of which the
-#: five folders trigger): dates out of order, a delegation before its delegator holds the
+#: Beside the clean fixture, cases of the rules rewritten for Virtuoso (most of which the
+#: five folders do not trigger): dates out of order, a delegation before its delegator holds the
 #: function, an ICB before ICBs, a place in force one day; a delegate outside its footprint
 #: (and a collaborative inside it through its members); an s65Z6 arrangement with a joint
-#: committee of someone else (and one with a joint committee of the delegator).
+#: committee of someone else (and one with a joint committee of the delegator); functions
+#: unowned before they are first held and after one lapses.
 CASES = """\
+functions:
+  - {id: lapsed, name: Lapsed function, holder: icb, lowest_level: system, minimum_level: system}
 areas:
   - {id: old, name: Old Place, level: place, part_of: shire, valid_from: 2022-07-01, valid_to: 2021-03-31}
   - {id: new, name: New Place, level: place, part_of: shire, valid_from: 2022-07-01, valid_to: 2022-07-01}
@@ -209,6 +212,7 @@ bodies:
 allocations:
   - {function: eprr, area: shire, accountable: shire-icb, effective_from: 2021-04-01, effective_to: 2022-06-30}
   - {function: chc, area: new, accountable: shire-icb, effective_from: 2022-07-01}
+  - {function: lapsed, area: shire, accountable: shire-icb, effective_to: 2023-03-31}
 delegations:
   - {function: chc, from: shire-icb, to: south-committee, area: south, instrument: committee-of-board,
      effective_from: 2022-04-01, effective_to: 2022-03-01}
@@ -223,10 +227,20 @@ def test_the_rewritten_rules_find_the_same_on_virtuoso(virtuoso, tmp_path, monke
     monkeypatch.chdir(tmp_path)
     shutil.copytree(FIXTURES / "clean", tmp_path / "mapping")
     (tmp_path / "mapping" / "extra.yaml").write_text(CASES, encoding="utf-8")
-    found = json.loads(same_check(["mapping"], load(virtuoso, "mapping"), *IGNORE))["findings"]
+    store = load(virtuoso, "mapping")
+    found = json.loads(same_check(["mapping"], store, *IGNORE))["findings"]
     rules = Counter(f["rule"] for f in found)
     assert rules["date-inconsistency"] == 5 and rules["delegate-outside-footprint"] == 1
     assert rules["delegation-instrument-mismatch"] == 1
+    unowned = sorted(f["message"] for f in found if f["rule"] == "unowned-function")
+    assert unowned == [
+        "Continuing healthcare has no allocation in Shire before 2022-07-01",
+        "Emergency preparedness has no allocation in Shire before 2021-04-01",
+        "Lapsed function has no allocation in Shire from 2023-04-01",
+    ]
+    # as of one day: the mapping as it stood then, and that day's question
+    found = json.loads(same_check(["mapping"], store, *IGNORE, "--as-of", "2023-06-01"))["findings"]
+    assert "Lapsed function has no allocation anywhere in Shire" in {f["message"] for f in found}
 
 
 @pytest.mark.parametrize("rule", NOT_ON_VIRTUOSO)
