@@ -12,6 +12,12 @@ and a share of deliberate defects (unowned functions, gaps, cycles, bad dates) s
     python benchmarks/generate.py --extremes 100000 -o /tmp/extremes       # a 100,000-step chain and cycle
     python benchmarks/generate.py --extremes 100000 --ntriples -o /tmp/x   # the same, as extremes.nt only
     python benchmarks/generate.py --preset 1m -o /tmp/national --csv-workbook  # and workbook/*.csv
+    python benchmarks/generate.py --preset 1m --ending 0.02 -o /tmp/ending --ntriples  # 2% end
+
+With --ending a share of the allocations end on 31 March 2024, half of them followed by
+the same arrangement from the next day and half by nothing (a gap `function-continuity`
+reports): real mappings of the transition have such ends, the generated ones otherwise
+none.
 
 With --csv-workbook the same mapping is also written as a CSV workbook (a folder of
 CSV files, one per sheet, as `ics-graph import` and every other command read it): the
@@ -54,6 +60,16 @@ def _section(name: str, rows: list[dict]) -> str:
     return f"{name}:\n" + "".join(_flow(r) for r in rows) if rows else ""
 
 
+def _ending(row: dict, ending: float, rng: random.Random) -> list[dict]:
+    """``row``, or with --ending (a share of the allocations) ``row`` ending on 31 March
+    2024, and for half of those the same arrangement again from the next day (the rest
+    are left in a gap): real mappings of the transition have such ends."""
+    if not ending or rng.random() >= ending:
+        return [row]
+    ended = {**row, "effective_to": "2024-03-31"}
+    return [ended, {**row, "effective_from": "2024-04-01"}] if rng.random() < 0.5 else [ended]
+
+
 def generate(
     out: Path,
     systems: int,
@@ -63,8 +79,11 @@ def generate(
     dependency_density: float = 1.5,
     defect_rate: float = 0.02,
     seed: int = 1,
+    ending: float = 0.0,
 ) -> None:
     rng = random.Random(seed)
+    # its own stream, so that a mapping without endings is the same as before the option
+    ending_rng = random.Random(seed + 1)
     out.mkdir(parents=True, exist_ok=True)
     levels = {}
     catalogue = []
@@ -173,13 +192,15 @@ def generate(
             rationale = {"rationale": "scale"} if LEVELS.index(where) < floor else {}
             base = {"function": fid, "accountable": f"{sid}-icb", "status": "current", "effective_from": "2022-07-01"}
             if where == "system":
-                allocations.append({**base, "area": sid, **rationale, "delivered_by": [f"{sid}-collab"]})
+                allocations += _ending(
+                    {**base, "area": sid, **rationale, "delivered_by": [f"{sid}-collab"]}, ending, ending_rng
+                )
             else:
                 for pid in place_ids:
                     if where == "place":
                         if rng.random() < defect_rate:
                             continue  # a coverage gap
-                        allocations.append({**base, "area": pid, **rationale})
+                        allocations += _ending({**base, "area": pid, **rationale}, ending, ending_rng)
                         delegations.append(
                             {
                                 "function": fid,
@@ -192,7 +213,7 @@ def generate(
                         )
                     else:
                         for nid in hoods[pid]:
-                            allocations.append({**base, "area": nid})
+                            allocations += _ending({**base, "area": nid}, ending, ending_rng)
         (out / f"{sid}.yaml").write_text(
             _section("areas", areas)
             + _section("bodies", bodies)
@@ -335,6 +356,13 @@ def main(argv=None) -> int:
     parser.add_argument("--dependency-density", type=float, default=1.5)
     parser.add_argument("--defect-rate", type=float, default=0.02)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--ending",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="the share of allocations that end on 2024-03-31 (half of them taken over the next day)",
+    )
     parser.add_argument("--ntriples", action="store_true", help="also write graph.nt (the same graph as N-Triples)")
     parser.add_argument(
         "--csv-workbook",
@@ -364,6 +392,7 @@ def main(argv=None) -> int:
         args.dependency_density,
         args.defect_rate,
         args.seed,
+        args.ending,
     )
     if args.ntriples or args.csv_workbook:
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

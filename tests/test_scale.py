@@ -1,6 +1,8 @@
 """Robust at size: a 100,000-step delegation chain and a 100,000-function dependency
 cycle are checked, and the chain is followed by ``where``, with no recursion error and
-within the 2 GB memory bound (both run in a fresh process, so the peak is theirs)."""
+within the 2 GB memory bound (both run in a fresh process, so the peak is theirs). And
+the generated mapping in which arrangements end (the national graph
+`function-continuity` is measured on) has the gaps it says it has."""
 
 from __future__ import annotations
 
@@ -8,10 +10,15 @@ import json
 import subprocess
 import sys
 
+import yaml
 from conftest import ROOT
 
+from ics_graph.engine.checking import check
+from ics_graph.inputs.loader import load_mapping
+from ics_graph.model.vocabulary import ID
+
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from generate import extremes_ntriples
+from generate import extremes_ntriples, generate
 
 STEPS = 100_000
 
@@ -50,3 +57,19 @@ def test_a_100000_step_chain_and_cycle_are_checked_without_recursion(tmp_path):
     # where follows the whole chain from the ICB down, stopping where it comes round again.
     assert out["chain"] == STEPS and out["last"] == f"Body {STEPS}"
     assert out["peak_mib"] < 2048
+
+
+def test_generated_arrangements_that_end_leave_the_gaps_continuity_reports(tmp_path):
+    """`generate.py --ending`: of the allocations that end on 31 March 2024, the ones not
+    taken over the next day are exactly the ones function-continuity reports (one finding
+    each), and the ones taken over are not reported."""
+    generate(tmp_path, 2, 3, 2, 40, 1.5, 0.05, 7, ending=0.3)
+    rows = [row for path in sorted(tmp_path.glob("s*.yaml")) for row in yaml.safe_load(path.read_text())["allocations"]]
+    ended = {(r["function"], r["area"], r["accountable"]) for r in rows if str(r.get("effective_to")) == "2024-03-31"}
+    taken_over = {
+        (r["function"], r["area"], r["accountable"]) for r in rows if str(r["effective_from"]) == "2024-04-01"
+    }
+    assert taken_over and ended - taken_over and taken_over < ended
+    expected = {f"{ID}allocation/{f}--{a}--{b}--2022-07-01" for f, a, b in ended - taken_over}
+    findings = check(load_mapping(sorted(tmp_path.glob("*.yaml")))).findings
+    assert sorted(f.focus for f in findings if f.rule == "function-continuity") == sorted(expected)
