@@ -183,6 +183,19 @@ def _load(
     return open_files(paths, as_of=day, allow_outside=allow_outside)
 
 
+def _say_if_findings_not_kept(mapping: Mapping, store: str | None) -> None:
+    """A note when a store keeps no findings of the current rules (ics-graph or its rules
+    changed since the load): without it, every question silently runs every rule again,
+    seconds to minutes on a national store, where a load would keep them once."""
+    if mapping.findings_kept is not None and not mapping.findings_kept():
+        click.echo(
+            f"note: the store {terminal_safe(str(store))} keeps no findings of this ics-graph's rules (it was "
+            "loaded by another version, or the rules changed since), so every question runs them again; "
+            f"to keep them, load its files again: ics-graph load PATH --store {terminal_safe(str(store))}",
+            err=True,
+        )
+
+
 def _emit(
     data: dict[str, Any],
     fmt: str,
@@ -464,6 +477,7 @@ def where(function, paths, as_of, all_dates, fmt, store, allow_outside):
 
     day = _answer_day(as_of, all_dates)
     mapping = _load(paths, store, as_of=day, allow_outside=allow_outside)
+    _say_if_findings_not_kept(mapping, store)
     target = _resolve(mapping, "function", function, day)
     report = where_is(mapping, target.iri, findings=lambda about: findings_about(mapping, about)).as_dict()
     _emit(_say_when(report, day), fmt, _dated_text(where_text), where_rows)
@@ -1107,6 +1121,7 @@ def visualise_command(paths, output, view, system, area, function, depth, collap
         _fail("--depth needs --function")
     _target(output, [".html", ".htm"], "an HTML page", force)
     mapping = _load(paths, store, whole=True, as_of=as_of, allow_outside=allow_outside)
+    _say_if_findings_not_kept(mapping, store)
     system_iri = resolve(mapping, "area", system).iri if system else None
     area_iri = resolve(mapping, "area", area).iri if area else None
     function_iri = resolve(mapping, "function", function).iri if function else None

@@ -648,6 +648,32 @@ def test_findings_kept_at_load_match_a_fresh_check_and_expire_with_the_rules(tmp
     assert open_mapping(spec).findings_at_load() == kept
 
 
+def test_a_question_on_a_store_whose_findings_are_of_other_rules_says_how_to_keep_them(tmp_path, monkeypatch):
+    """After an upgrade the kept findings are not used and every question runs the rules
+    again (20 s at a million triples): `where` and `visualise` say so, and how to keep
+    them, answering the same; a load keeps them again and the note goes."""
+    import ics_graph.stores.persistent as stores
+
+    monkeypatch.chdir(tmp_path)
+    copy_mini(tmp_path)
+    _load_ok("mapping", "--store", "oxigraph:store")
+    before = run("where", "chc", "--store", "oxigraph:store", "--format", "json")
+    assert before.exit_code == 0 and "note:" not in before.stderr
+    monkeypatch.setattr(stores, "rules_digest", lambda: "sha256:other-rules")
+    for args in (["where", "chc", "--format", "json"], ["visualise", "-o", "page.html"]):
+        asked = run(*args, "--store", "oxigraph:store")
+        assert asked.exit_code == 0, asked.stderr
+        assert "note: the store oxigraph:store keeps no findings of this ics-graph's rules" in asked.stderr
+        assert "ics-graph load PATH --store oxigraph:store" in asked.stderr
+    assert (
+        asked.stdout == ""
+        and run("where", "chc", "--store", "oxigraph:store", "--format", "json").stdout == before.stdout
+    )
+    _load_ok("mapping", "--store", "oxigraph:store")
+    after = run("where", "chc", "--store", "oxigraph:store", "--format", "json")
+    assert after.exit_code == 0 and "note:" not in after.stderr and after.stdout == before.stdout
+
+
 def test_a_check_runs_its_queries_two_at_a_time_with_the_same_findings(monkeypatch):
     from ics_graph.engine import checking
 

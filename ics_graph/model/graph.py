@@ -59,6 +59,9 @@ class Mapping:
     those of ``findings_at_load()`` and ``findings_on(day)`` about any of ``entities``
     (their focus or a related entity), in the same order, when a store can read just
     those (a national store keeps thousands; a question shows a few).
+    ``findings_kept()`` says whether a persistent store keeps findings of the current
+    rules: when it does not (ics-graph or its rules changed since the load), every
+    question computes them again, and the command line says how to keep them.
     They are data a store hands over, not behaviour of the mapping:
     :func:`ics_graph.app.findings.default_findings` uses them.
     """
@@ -74,6 +77,7 @@ class Mapping:
         keep_findings_on: Callable[[_dt.date, list[Any]], None] | None = None,
         findings_about: Callable[[Iterable[str]], list[Any] | None] | None = None,
         findings_on_about: Callable[[_dt.date, Iterable[str]], list[Any] | None] | None = None,
+        findings_kept: Callable[[], bool] | None = None,
         expansions: list[tuple[str, list[str]]] | None = None,
         sources: dict[str, dict[str, Location]] | None = None,
         as_of: _dt.date | None = None,
@@ -89,6 +93,7 @@ class Mapping:
         self.keep_findings_on = keep_findings_on
         self.findings_about = findings_about
         self.findings_on_about = findings_on_about
+        self.findings_kept = findings_kept
         self.expansions = [] if expansions is None else expansions
 
     def write_sources(self) -> None:

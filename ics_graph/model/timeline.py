@@ -158,6 +158,7 @@ def as_of(mapping: Mapping, day: _dt.date) -> Mapping:
             findings_at_load=_findings_on(mapping, day),
             keep_findings=_keep_findings_on(mapping, day),
             findings_about=_findings_on_about(mapping, day),
+            findings_kept=mapping.findings_kept,
         )
     store = ox.Store()
     store.extend(
@@ -181,6 +182,7 @@ def as_of(mapping: Mapping, day: _dt.date) -> Mapping:
         findings_at_load=_findings_on(mapping, day),
         keep_findings=_keep_findings_on(mapping, day),
         findings_about=_findings_on_about(mapping, day),
+        findings_kept=mapping.findings_kept,
     )
 
 

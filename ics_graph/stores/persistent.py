@@ -243,6 +243,10 @@ class _KeptFindings:
         span = (str(header.get("dayFindingsFrom") or ""), str(header.get("dayFindingsTo") or ""))
         return header if overlap((day.isoformat(), day.isoformat()), span) else None
 
+    def current(self) -> bool:
+        """Whether findings of the current rules are kept."""
+        return self._header("") is not None
+
     def whole(self) -> list | None:
         header = self._header("findingsJson")
         return None if header is None or "findingsJson" not in header else _records(header["findingsJson"])
@@ -854,6 +858,7 @@ def open_mapping(spec: StoreSpec, *, into_memory: bool = False) -> Mapping:
         findings_on=found.on,
         findings_about=found.whole_about,
         findings_on_about=found.on_about,
+        findings_kept=found.current,
     )
 
 
