@@ -256,7 +256,7 @@ class _KeptFindings:
         return None if header is None or "dayFindingsJson" not in header else _records(header["dayFindingsJson"])
 
     def whole_about(self, entities: Iterable[str]) -> list | None:
-        return None if self._header("") is None else self._about("whole", entities)
+        return self._about("whole", entities) if self.current() else None
 
     def on_about(self, day, entities: Iterable[str]) -> list | None:
         return None if self._day_header(day, "") is None else self._about("day", entities)
