@@ -17,7 +17,8 @@ Each is timed two ways: inside its process (after starting Python and importing)
 the whole process, as a user waits for it; the time to load the input is given apart.
 Rounds alternate (floor, N-Triples, YAML, workbook, floor, ...) so whatever else the host
 does falls on every path alike. Prints, per path, the median and range of both times, the
-load's median, the largest resident set, and the ratios of the medians to the floor and to
+load's median, the largest resident set (of the process and the processes it starts, together:
+``bench.TreeMemory``), and the ratios of the medians to the floor and to
 ``check`` of the N-Triples; then the host's steal while the rounds ran. The four checks must
 report the same number of findings, or the comparison is void and the script says so.
 """
@@ -33,7 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import FLOOR, counting_steal, median_range, steal_pct
+from bench import FLOOR, TreeMemory, counting_steal, median_range, steal_pct
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,7 +67,8 @@ def _run(code: str, args: list[Path]) -> tuple[float, float, float, str, float]:
     with tempfile.TemporaryFile() as out, counting_steal():
         start = time.perf_counter()
         child = subprocess.Popen([sys.executable, "-c", code, *map(str, args)], env=env, stdout=out, cwd="/")
-        _, status, usage = os.wait4(child.pid, 0)
+        with TreeMemory(child.pid) as tree:
+            _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
         child.returncode = os.waitstatus_to_exitcode(status)
         if child.returncode:
@@ -74,7 +76,7 @@ def _run(code: str, args: list[Path]) -> tuple[float, float, float, str, float]:
         out.seek(0)
         said = out.read().decode().split()  # seconds [load seconds] count: the floor only loads
         inside, load, counted = said if len(said) == 3 else (said[0], said[0], said[1])
-    return float(inside), float(load), wall, counted, usage.ru_maxrss / 1024
+    return float(inside), float(load), wall, counted, max(usage.ru_maxrss / 1024, tree.peak_mib)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,8 @@ as whole processes of this version of ics-graph with the load cache off, five wa
 - ``one file's graph edited``: a place in that file renamed (its graph is replaced);
 - ``nothing changed, after the edit``: the same files again.
 
-Prints the median and range of each, and the largest resident set, with what each load
+Prints the median and range of each, and the largest resident set (the load and the
+processes it starts, together: ``bench.TreeMemory``), with what each load
 said it did (files added, replaced, unchanged, and whether it read them again); then the
 host's steal while the rounds ran.
 """
@@ -30,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import counting_steal, median_range, steal_pct
+from bench import TreeMemory, counting_steal, median_range, steal_pct
 
 ROOT = Path(__file__).resolve().parent.parent
 _PLACE = re.compile(r"(name: System \d+ Place 0)(?: \(round \d+\))?,")
@@ -38,12 +39,13 @@ _PLACE = re.compile(r"(name: System \d+ Place 0)(?: \(round \d+\))?,")
 
 def _load(workspace: Path, files: list[str]) -> tuple[float, float, str]:
     """(whole process s, peak resident MiB, the report's first line and note)."""
-    env = {**os.environ, "ICS_GRAPH_CACHE": "off"}
+    env = {**os.environ, "ICS_GRAPH_CACHE": "off", "PYTHONPATH": str(ROOT)}  # this tree's ics-graph
     command = [sys.executable, "-m", "ics_graph", "load", *files, "--store", "oxigraph:store"]
     with tempfile.TemporaryFile() as said, counting_steal():
         start = time.perf_counter()
         child = subprocess.Popen(command, env=env, cwd=workspace, stdout=subprocess.DEVNULL, stderr=said)
-        _, status, usage = os.wait4(child.pid, 0)
+        with TreeMemory(child.pid) as tree:
+            _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
         said.seek(0)
         text = said.read().decode()
@@ -53,7 +55,7 @@ def _load(workspace: Path, files: list[str]) -> tuple[float, float, str]:
     summary = lines[0].split(": ", 1)[1] if lines else ""
     if any("none was read again" in line for line in lines):
         summary += " (none read again)"
-    return wall, usage.ru_maxrss / 1024, summary
+    return wall, max(usage.ru_maxrss / 1024, tree.peak_mib), summary
 
 
 def main(argv: list[str] | None = None) -> int:

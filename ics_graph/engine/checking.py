@@ -23,7 +23,7 @@ from ics_graph.model.findings import CheckResult, Finding, Severity, sort_findin
 from ics_graph.model.graph import Mapping
 from ics_graph.model.turtle import to_ntriples
 from ics_graph.util.errors import InputError, Location, Problem, did_you_mean
-from ics_graph.util.threads import QueryTimeout, bounded, in_order
+from ics_graph.util.threads import QueryTimeout, bounded, cores, in_order
 
 __all__ = ["check", "judges_one_day", "run_rule", "run_rules"]
 
@@ -289,17 +289,11 @@ def _findings(mapping, rule: Rule, rows: list[dict] | None, labels: _Labels) -> 
 
 
 def _workers(rules: list[Rule]) -> int:
-    """How many rule queries run at once: one per core, at most two unless
-    ``ICS_GRAPH_WORKERS`` says otherwise (1: one at a time). Oxigraph evaluates a query
-    with the interpreter lock released (see :func:`ics_graph.model.graph.plain_rows`), so
-    threads share the one loaded store with no copy, in memory or on disk; on a SPARQL
-    endpoint they wait for two answers at once. Two, because the machine this was
-    measured on has two cores, and queries sharing a store slow each other a little."""
-    import os
-
-    wanted = os.environ.get("ICS_GRAPH_WORKERS", "")
-    count = int(wanted) if wanted.isdigit() and int(wanted) > 0 else min(2, os.cpu_count() or 1)
-    return max(1, min(count, len(rules)))
+    """How many rule queries run at once (see :func:`ics_graph.util.threads.cores`).
+    Oxigraph evaluates a query with the interpreter lock released (see
+    :func:`ics_graph.model.graph.plain_rows`), so threads share the one loaded store with
+    no copy, in memory or on disk; on a SPARQL endpoint they wait for two answers at once."""
+    return max(1, min(cores(), len(rules)))
 
 
 def _run_parallel(mapping, rules: list[Rule], labels: _Labels, workers: int) -> list[list[Finding]]:

@@ -41,10 +41,13 @@ class Registry:
         # long as the load), so that convert() does not make it again
         self.made: dict[int, str | None] = {}
 
-    def add(self, kind: str, ident: str, location: Location) -> Problem | None:
+    def add(self, kind: str, ident: str, location: Location, explicit: bool = True) -> Problem | None:
+        """Declare an id; a second declaration is a problem (``explicit``: the id was
+        written, not made from the entry's fields)."""
         first = self.where.get((kind, ident))
         if first is not None:
-            return Problem(location, f"duplicate {kind} id '{ident}' (first defined at {first})")
+            message = f"duplicate {kind} id '{ident}' (first defined at {first})"
+            return Problem(location, message if explicit else message + "; give one of them an explicit 'id'")
         self.where[(kind, ident)] = location
         return None
 
@@ -196,10 +199,8 @@ def declare(value: Any, path: str, registry: Registry, problems: list[Problem]) 
                 continue
             if not _is_id(ident.replace("+", "-").replace("?", "x"), _LONGEST_MADE_ID):
                 continue  # a generated id from bad parts; the parts are reported by convert()
-            dup = registry.add(section.kind, ident, item.location)
+            dup = registry.add(section.kind, ident, item.location, explicit=item.get("id") is not None)
             if dup:
-                if item.get("id") is None:
-                    dup = Problem(dup.location, dup.message + "; give one of them an explicit 'id'")
                 problems.append(dup)
 
 

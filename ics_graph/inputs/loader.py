@@ -7,7 +7,8 @@ reload can replace exactly what came from one file; where each entity was writte
 kept in a side graph for findings to point at.
 
 Every problem in every file is collected before failing with :class:`InputError`, and
-inputs are only ever read.
+inputs are only ever read. A large mapping's YAML files are read by several processes
+at once (:mod:`ics_graph.inputs.readers`), to the same graph and the same errors.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ics_graph.inputs.authoring import Registry, convert, declare
+from ics_graph.inputs.authoring import Registry, declare
 from ics_graph.inputs.rdf import (
     RdfFile,
     ill_typed_dates,
@@ -30,17 +31,16 @@ from ics_graph.inputs.rdf import (
     undefined_references,
     unsafe_literals,
 )
+from ics_graph.inputs.readers import FileRead, ReadingPool, convert_file, nquads, read_file, worth_splitting
 from ics_graph.inputs.workbook import drop_repeated, is_csv_workbook, read_workbook, resolve_references
-from ics_graph.inputs.yamlsource import LARGEST_FILE, MarkedMap, read_yaml, too_large
 from ics_graph.model import vocabulary as v
 from ics_graph.model.graph import Mapping
 from ics_graph.model.schema import printable
-from ics_graph.model.turtle import escape
 from ics_graph.util.collector import no_cyclic_collection
 from ics_graph.util.errors import InputError, Location, Problem
 from ics_graph.util.paths import display_path, is_inside, mapping_roots
 from ics_graph.util.resources import ontology_path
-from ics_graph.util.threads import Background, import_soon
+from ics_graph.util.threads import Background, cores, import_soon
 
 __all__ = ["RDF_SUFFIXES", "WORKBOOK_SUFFIXES", "YAML_SUFFIXES", "expand", "load_mapping"]
 
@@ -60,6 +60,8 @@ class _File:
     named: set | None = None  # RDF: the project's IRIs the file names (None: ask the store)
     lines: dict | None = None  # RDF: the line each subject starts on
     suspect: bool = True  # RDF: may hold unsafe text (see ics_graph.inputs.rdf.may_hold_unsafe_text)
+    declared: list | None = None  # YAML: the ids it declares, registered once every file is read
+    remote: bool = False  # YAML read by another process, which keeps its value (see ics_graph.inputs.readers)
 
 
 def _is_csv_workbook(path: Path) -> bool:
@@ -286,82 +288,83 @@ def _load_mapping(paths: Iterable[str | Path], *, with_ontology: bool, allow_out
         raise InputError([Problem(Location("<command line>"), "no input paths given")])
     expansions: list[tuple[str, list[str]]] = []  # each given or imported path and what it named
     roots = None if allow_outside else mapping_roots([path for path, _origin in queue])
-    while queue:
-        path, origin = queue.pop(0)
-        named = expand(path, origin, problems, roots=roots)
-        expansions.append((str(path), [str(found) for found in named]))
-        for found in named:
-            key = found.resolve()
-            if key in files:
-                continue
-            shown = display_path(found)
-            suffix = found.suffix.lower()
-            # workbook hook: an .xlsx file or a CSV folder reads into the value of a YAML file
-            if found.is_dir() or suffix in WORKBOOK_SUFFIXES:
-                files[key] = entry = _File(found, shown, "workbook")
-                entry.value, file_problems = read_workbook(found, shown)
+    made: dict[int, str | None] = {}  # the id made for each entry read here (see Registry)
+    pool: ReadingPool | None = None
+    try:
+        while queue:  # in rounds: the paths given, then the files they import, and so on
+            yaml_files: list[_File] = []
+            for path, origin in queue:
+                _expand(path, origin, roots, files, yaml_files, expansions, problems, ox, store)
+            queue = []
+            sizes = [_size(entry.path) for entry in yaml_files]
+            if pool is None and worth_splitting(sizes, cores()) and not _has_workbook(files):
+                pool = ReadingPool(min(cores(), len(yaml_files)) - 1)
+            answers: dict[int, FileRead] = {}
+            mine = {id(entry) for entry in yaml_files}
+            if pool is not None:  # see ics_graph.inputs.readers: processes read their share meanwhile
+                mine = set(
+                    pool.start_reading([(id(e), e.path, e.shown, n) for e, n in zip(yaml_files, sizes, strict=True)])
+                )
+            for entry in yaml_files:
+                if id(entry) in mine:
+                    entry.value, answers[id(entry)] = read_file(entry.path, entry.shown, made)
+            if pool is not None:
+                answers.update(pool.finish_reading())
+            for entry in yaml_files:  # in the order of the files
+                imports, entry.declared, file_problems = answers[id(entry)]
+                entry.remote = id(entry) not in mine
                 problems.extend(file_problems)
-                continue
-            entry = _File(found, shown, "yaml" if suffix in YAML_SUFFIXES else RDF_SUFFIXES[suffix])
-            files[key] = entry
-            try:
-                size = found.stat().st_size
-                if entry.kind == "yaml" and size > LARGEST_FILE:  # refused before it is read
-                    problems.append(Problem(Location(shown), too_large(size)))
-                    continue
-                raw = found.read_bytes()
-            except OSError as exc:
-                problems.append(Problem(Location(shown), f"cannot read file: {exc.strerror}"))
-                continue
-            if entry.kind == "yaml":
-                try:
-                    text = raw.decode("utf-8-sig")
-                except UnicodeDecodeError as exc:
-                    problems.append(Problem(Location(shown), f"not UTF-8 text (byte {exc.start})"))
-                    continue
+                queue.extend(imports)
+        if pool is not None and _has_workbook(files):  # a workbook imported by YAML read in processes
+            values = pool.values()
+            for entry in files.values():
+                if entry.remote:
+                    entry.value, entry.remote = values[id(entry)], False
 
-                entry.value, file_problems = read_yaml(text, shown)
-                problems.extend(file_problems)
-                queue.extend(_imports(entry, problems))
-            else:
-                entry.suspect = may_hold_unsafe_text(raw)
-                try:
-                    _parse_rdf(entry, raw, problems, ox, store)
-                except MemoryError as exc:  # Oxigraph's parser holds no term over 16 MiB
-                    if "buffer maximal size" not in str(exc):
-                        raise
-                    store.remove_graph(ox.NamedNode(v.file_graph(shown)))
-                    problems.append(Problem(Location(shown, *_longest_run(raw)), _TOO_LONG))
+        reported: set = set()
+        if _has_workbook(files):  # workbook hook: names in reference cells
+            reported = resolve_references([(entry.kind, entry.value) for entry in files.values()], problems)
 
-    reported: set = set()
-    if any(entry.kind == "workbook" for entry in files.values()):  # workbook hook: names in reference cells
-        reported = resolve_references([(entry.kind, entry.value) for entry in files.values()], problems)
+        authored = any(entry.kind in ("yaml", "workbook") for entry in files.values())
+        if authored:  # the ids that YAML and workbook references may name (RDF alone names nothing by id)
+            registry = Registry()
+            registry.made = made
+        for entry in files.values():
+            if entry.declared is not None:  # a YAML file's ids, registered in the order of the files
+                for kind, ident, location, explicit in entry.declared:
+                    duplicate = registry.add(kind, ident, location, explicit)
+                    if duplicate:
+                        problems.append(duplicate)
+            elif entry.kind == "workbook":  # workbook hook
+                declare(entry.value, entry.shown, registry, problems)
+            elif authored:
+                _declare_rdf(entry, registry)
 
-    authored = any(entry.kind in ("yaml", "workbook") for entry in files.values())
-    if authored:  # the ids that YAML and workbook references may name (RDF alone names nothing by id)
-        registry = Registry()
-    for entry in files.values():
-        if entry.kind in ("yaml", "workbook"):  # workbook hook
-            declare(entry.value, entry.shown, registry, problems)
-        elif authored:
-            _declare_rdf(entry, registry)
-
-    quads: list = []
+        if pool is not None:
+            pool.start_converting(registry)
+        quads: list = []
+        own_by_entry: dict[int, dict[str, Location]] = {}
+        for entry in files.values():
+            if not entry.remote and entry.kind in ("yaml", "workbook"):  # workbook hook
+                own_by_entry[id(entry)] = convert_file(entry.value, entry.shown, registry, problems, quads)
+        chunks = [nquads(quads)]
+        del quads
+        if pool is not None and not problems:  # the loader's share, while the processes convert theirs
+            store.load(chunks.pop(), format=ox.RdfFormat.N_QUADS)
+        converted = pool.finish_converting() if pool is not None else {}
+    finally:
+        if pool is not None:
+            pool.close()
     locations: dict[str, Location] = {}  # first file wins, as files are read in order
     by_file: dict[str, dict[str, Location]] = {}  # every file's own, for its sources graph
     for entry in files.values():
-        graph = v.file_graph(entry.shown)
-        own = by_file[graph] = {}
-        if entry.kind in ("yaml", "workbook"):  # workbook hook
-
-            def emit(triple, location, graph=graph, own=own):
-                quads.append((triple, graph))
-                if location is not None:
-                    own.setdefault(triple[0], location)
-
-            convert(entry.value, entry.shown, registry, problems, emit)
+        if entry.remote:
+            chunk, own, file_problems = converted[id(entry)]
+            chunks.append(chunk)
+            problems.extend(file_problems)
         else:
-            own.update(entry.value or {})
+            own = own_by_entry[id(entry)] if id(entry) in own_by_entry else dict(entry.value or {})
+        by_file[v.file_graph(entry.shown)] = own
         for subject, location in own.items():
             locations.setdefault(subject, location)
     if reported:  # workbook hook: one report per unknown reference cell
@@ -369,7 +372,9 @@ def _load_mapping(paths: Iterable[str | Path], *, with_ontology: bool, allow_out
     if problems:
         raise InputError(sorted(set(problems)))
 
-    store.load(_nquads(quads), format=ox.RdfFormat.N_QUADS)
+    if chunks:
+        store.load(b"".join(chunks), format=ox.RdfFormat.N_QUADS)  # every file's triples in one parse
+    del chunks
     rdf_files = [entry for entry in files.values() if entry.kind not in ("yaml", "workbook")]
     _state_area_levels(store, [v.file_graph(entry.shown) for entry in rdf_files])
     _state_legal_forms(store, [v.file_graph(entry.shown) for entry in rdf_files])
@@ -394,6 +399,64 @@ def _load_mapping(paths: Iterable[str | Path], *, with_ontology: bool, allow_out
         expansions=expansions,
         sources=by_file,
     )
+
+
+def _expand(
+    path: Path,
+    origin: Location | None,
+    roots: Sequence[Path] | None,
+    files: dict[Path, _File],
+    yaml_files: list[_File],
+    expansions: list[tuple[str, list[str]]],
+    problems: list[Problem],
+    ox,
+    store,
+) -> None:
+    """Note the files a path names: workbooks and RDF files are read now, YAML files
+    are added to ``yaml_files``, to be read together."""
+    named = expand(path, origin, problems, roots=roots)
+    expansions.append((str(path), [str(found) for found in named]))
+    for found in named:
+        key = found.resolve()
+        if key in files:
+            continue
+        shown = display_path(found)
+        suffix = found.suffix.lower()
+        # workbook hook: an .xlsx file or a CSV folder reads into the value of a YAML file
+        if found.is_dir() or suffix in WORKBOOK_SUFFIXES:
+            files[key] = entry = _File(found, shown, "workbook")
+            entry.value, file_problems = read_workbook(found, shown)
+            problems.extend(file_problems)
+            continue
+        entry = _File(found, shown, "yaml" if suffix in YAML_SUFFIXES else RDF_SUFFIXES[suffix])
+        files[key] = entry
+        if entry.kind == "yaml":
+            yaml_files.append(entry)
+            continue
+        try:
+            raw = found.read_bytes()
+        except OSError as exc:
+            problems.append(Problem(Location(shown), f"cannot read file: {exc.strerror}"))
+            continue
+        entry.suspect = may_hold_unsafe_text(raw)
+        try:
+            _parse_rdf(entry, raw, problems, ox, store)
+        except MemoryError as exc:  # Oxigraph's parser holds no term over 16 MiB
+            if "buffer maximal size" not in str(exc):
+                raise
+            store.remove_graph(ox.NamedNode(v.file_graph(shown)))
+            problems.append(Problem(Location(shown, *_longest_run(raw)), _TOO_LONG))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # reported when the file is read
+        return 0
+
+
+def _has_workbook(files: dict[Path, _File]) -> bool:
+    return any(entry.kind == "workbook" for entry in files.values())
 
 
 _TOO_LONG = (
@@ -445,28 +508,6 @@ def _state_legal_forms(store, graphs: list[str]) -> None:
             f"GRAPH <{graph}> {{ ?body <{rdf_type}> ?class }} "
             f"FILTER NOT EXISTS {{ GRAPH ?any {{ ?body <{rdf_type}> ?stated }} VALUES ?stated {{ {forms} }} }} }}"
         )
-
-
-def _imports(entry: _File, problems: list[Problem]) -> list[tuple[Path, Location]]:
-    value = entry.value
-
-    if not isinstance(value, MarkedMap) or "imports" not in value:
-        return []
-    imports = value["imports"]
-    loc = value.value_locations["imports"]
-    if isinstance(imports, str):
-        imports = [imports]
-    if not isinstance(imports, list):
-        problems.append(Problem(loc, "'imports' must be a list of paths relative to this file"))
-        return []
-    locs = getattr(imports, "item_locations", [loc] * len(imports))
-    result = []
-    for target, target_loc in zip(imports, locs, strict=True):
-        if not isinstance(target, str):
-            problems.append(Problem(target_loc, "each import must be a path"))
-            continue
-        result.append((entry.path.parent / target, target_loc))
-    return result
 
 
 def _parse_rdf(entry: _File, raw: bytes, problems: list[Problem], ox, store) -> None:
@@ -612,20 +653,3 @@ def _declare_rdf(entry: _File, registry) -> None:
             kind, _, ident = subject[len(v.ID) :].partition("/")
             if kind in v.KINDS and ident and not registry.has(kind, ident):
                 registry.add(kind, ident, location)
-
-
-def _nquads(quads: list) -> bytes:
-    """The converted triples as N-Quads text, for one bulk parse by Oxigraph: far
-    cheaper than building a Python object per term. IRIs were validated on the way
-    in (ids match a strict pattern; URLs are checked), literals are escaped here."""
-    lines: list[str] = []
-    append = lines.append
-    for (s, p, o), graph in quads:
-        if o[0] == "iri":
-            obj = f"<{o[1]}>"
-        elif o[2] == _XSD_STRING:
-            obj = '"' + escape(o[1]) + '"'
-        else:
-            obj = '"' + escape(o[1]) + '"^^<' + o[2] + ">"
-        append(f"<{s}> <{p}> {obj} <{graph}> .\n")
-    return "".join(lines).encode("utf-8")

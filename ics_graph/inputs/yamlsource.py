@@ -68,6 +68,9 @@ class YamlDate(_dt.date):
         made.text = text
         return made
 
+    def __reduce_ex__(self, protocol):  # the text too (a date pickles its day alone): a value read in another process
+        return (YamlDate.of, (_dt.date(self.year, self.month, self.day), self.text))
+
 
 class YamlDateTime(_dt.datetime):
     """A date and time as YAML reads a plain ``2022-07-01 10:00:00``, remembering the text
@@ -80,6 +83,9 @@ class YamlDateTime(_dt.datetime):
         made = cls.combine(value.date(), value.timetz())
         made.text = text
         return made
+
+    def __reduce_ex__(self, protocol):  # as YamlDate's
+        return (YamlDateTime.of, (_dt.datetime.combine(self.date(), self.timetz()), self.text))
 
 
 class MarkedMap(dict):

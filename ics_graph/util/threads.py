@@ -35,6 +35,7 @@ __all__ = [
     "abandoned",
     "bounded",
     "claim_exit",
+    "cores",
     "guard_interrupts",
     "import_soon",
     "in_order",
@@ -76,6 +77,15 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, note: str) -> None:
         super().__init__(note)
         self.note = note
+
+
+def cores() -> int:
+    """How much runs at once: rule queries on threads, YAML files read in processes. One
+    per core, at most two, unless ``ICS_GRAPH_WORKERS`` says otherwise (1: one at a time).
+    Two, because the machine this was measured on has two cores, and work sharing a store
+    or a disk slows each other a little."""
+    wanted = os.environ.get("ICS_GRAPH_WORKERS", "")
+    return int(wanted) if wanted.isdigit() and int(wanted) > 0 else min(2, os.cpu_count() or 1)
 
 
 def set_query_timeout(seconds: float | None) -> None:
