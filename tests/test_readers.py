@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import MINI, ROOT
+from conftest import MINI, ROOT, cli_process
 from test_workbook import CLEAN_SHEETS, write_csv_folder
 
 from ics_graph.inputs import readers
@@ -20,6 +20,8 @@ from ics_graph.inputs.loader import load_mapping
 from ics_graph.util.errors import InputError
 
 DATA = ROOT / "data"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from generate import generate  # noqa: E402
 
 
 @pytest.fixture
@@ -190,3 +192,24 @@ def test_the_processes_end_with_the_pool_and_with_the_loader(monkeypatch, starte
         time.sleep(0.05)
     else:
         pytest.fail("the reading process outlived its loader")
+
+
+def test_a_large_yaml_mapping_checks_and_loads_the_same_read_on_one_core_or_two(tmp_path):
+    """End to end, at the real threshold: `check` as a user runs it (its JSON report) and
+    the graph `load` writes, byte for byte, with the reading shared or not."""
+    generate(tmp_path / "mapping", 8, 10, 8, 200, seed=3)
+    files = sorted((tmp_path / "mapping").glob("*.yaml"))
+    assert readers.worth_splitting([path.stat().st_size for path in files], 2)  # shared when two cores are asked for
+    said = {}
+    for workers in ("1", "2"):
+        env = {"ICS_GRAPH_WORKERS": workers}
+        done = cli_process("check", tmp_path / "mapping", "--format", "json", "--fail-on", "never", seed="1", env=env)
+        assert done.returncode == 0, done.stderr.decode()
+        report = done.stdout
+        graph = tmp_path / f"graph-{workers}.nt"
+        done = cli_process("load", tmp_path / "mapping", "-o", graph, seed="1", env=env)
+        assert done.returncode == 0, done.stderr.decode()
+        said[workers] = (report, graph.read_bytes())
+    assert said["1"] == said["2"]
+    assert b'"findings"' in said["1"][0]
+    assert len(said["1"][1].splitlines()) > 100_000  # the whole mapping, in canonical N-Triples
