@@ -68,8 +68,7 @@ def test_the_data_folders_load_the_same_in_two_processes(monkeypatch, started):
     assert shared == alone
 
 
-def test_files_go_to_whichever_process_has_read_fewest_bytes(monkeypatch, started):
-    monkeypatch.setenv("ICS_GRAPH_WORKERS", "3")
+def test_files_go_to_whichever_process_has_read_fewest_bytes(started):
     with readers.ReadingPool(2) as pool:
         mine = pool.start_reading([(n, MINI, f"f{n}", size) for n, size in enumerate([50, 10, 10, 10, 30, 5])])
         answers = pool.finish_reading()
