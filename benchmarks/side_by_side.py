@@ -3,6 +3,7 @@
     python benchmarks/side_by_side.py BEFORE_TREE AFTER_TREE --graph DIR [--rounds 5]
     python benchmarks/side_by_side.py BEFORE_TREE AFTER_TREE --step site --graph DIR [DIR ...]
     python benchmarks/side_by_side.py BEFORE_TREE AFTER_TREE --step store --graph DIR [--rounds 5]
+    python benchmarks/side_by_side.py BEFORE_TREE AFTER_TREE --step edit --graph DIR --edit FILE --ask "where f0003"
 
 BEFORE_TREE and AFTER_TREE are source trees (a checkout, or `git worktree add /tmp/before
 REV`); each step runs in a fresh process with that tree first on PYTHONPATH, so the two share
@@ -14,7 +15,12 @@ with the load cache off, answering every page and writing the folder); with `--s
 the questions a transition lead asks of a national store (`where` a function, `at` a place
 and a system, `body` an ICB, each as of today), timed as whole processes as a user waits for
 them, on an `oxigraph:` store that each version first loads from graph.nt itself (untimed:
-a store keeps what its version computed at load). Rounds alternate (before, after, before, ...) so that whatever else the
+a store keeps what its version computed at load); with `--step edit`, a question asked of the
+YAML right after an edit, as a whole process with the load cache on (each version its own
+cache, filled by a first run that is not timed): before each run one line is added to FILE
+(relative to DIR), so every run is the first after an edit. DIR's parent folder is copied
+first (a pack and the catalogue and frame it imports beside it): the inputs given are never
+edited. Rounds alternate (before, after, before, ...) so that whatever else the
 host does falls on both alike. Prints one line per step and version: median, min-max, and
 the ratio of the medians; then the host's steal while the rounds ran (how busy it was).
 """
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -114,6 +121,37 @@ def _store_step(before: Path, after: Path, graph: Path, rounds: int) -> None:
         _report(step, times)
 
 
+def _edit_step(before: Path, after: Path, graph: Path, edit: str, ask: list[str], rounds: int) -> None:
+    """A question right after an edit of one file, with each version's load cache."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / "mapping"
+        shutil.copytree(graph.parent, copy, ignore=shutil.ignore_patterns(".side-by-side-store-*", "graph.nt"))
+        (copy / ".git").mkdir(exist_ok=True)  # a checkout: imports of sibling folders stay inside it
+        mapping, edited = copy / graph.name, copy / graph.name / edit
+        caches = {side: Path(folder) / f"cache-{side}" for side in ("before", "after")}
+        times: dict[str, list[float]] = {"before": [], "after": []}
+        for number in range(rounds + 1):
+            for side, tree in (("before", before), ("after", after)):
+                with edited.open("a", encoding="utf-8") as text:
+                    text.write(f"# edit {number} {side}\n")
+                env = {**os.environ, "PYTHONPATH": str(tree), "ICS_GRAPH_CACHE": str(caches[side])}
+                with counting_steal():
+                    start = time.perf_counter()
+                    subprocess.run(
+                        [sys.executable, "-m", "ics_graph", *ask, str(mapping), "--format", "json"],
+                        env=env,
+                        check=True,
+                        capture_output=True,
+                        cwd=folder,
+                    )
+                    if number:  # the first run of each fills its cache
+                        times[side].append(time.perf_counter() - start)
+        _report(f"{' '.join(ask)} after an edit (s)", times)
+
+
 def _report(step: str, times: dict[str, list[float]], extra: dict[str, str] | None = None) -> None:
     medians = {side: statistics.median(values) for side, values in times.items()}
     for side, values in times.items():
@@ -131,12 +169,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("after", type=Path)
     parser.add_argument("--graph", type=Path, nargs="+", required=True)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--step", choices=["load", "check", "site", "store"], action="append")
+    parser.add_argument("--step", choices=["load", "check", "site", "store", "edit"], action="append")
+    parser.add_argument("--edit", default="s000.yaml", help="--step edit: the file edited, relative to DIR")
+    parser.add_argument("--ask", default="where f0003", help="--step edit: the question asked after each edit")
     args = parser.parse_args(argv)
+    for tree in (args.before, args.after):  # compiled once, as an install is (see bench.py)
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree.resolve() / "ics_graph")], check=True)
     chosen = [s for s in STEPS if s.split()[0] in args.step] if args.step else DEFAULT_STEPS
     graphs = [g.resolve() for g in args.graph]
     if args.step and "store" in args.step:
         _store_step(args.before.resolve(), args.after.resolve(), graphs[0], args.rounds)
+    if args.step and "edit" in args.step:
+        ask = shlex.split(args.ask)
+        _edit_step(args.before.resolve(), args.after.resolve(), graphs[0], args.edit, ask, args.rounds)
     for step in chosen:
         code = STEPS[step]
         times: dict[str, list[float]] = {"before": [], "after": []}

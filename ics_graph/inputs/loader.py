@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ics_graph.inputs.authoring import Registry, declare
+from ics_graph.inputs.kept import Asking, KeptFile, KeptFiles, digest_of
 from ics_graph.inputs.rdf import (
     RdfFile,
     ill_typed_dates,
@@ -31,7 +32,16 @@ from ics_graph.inputs.rdf import (
     undefined_references,
     unsafe_literals,
 )
-from ics_graph.inputs.readers import FileRead, ReadingPool, convert_file, nquads, read_file, worth_splitting
+from ics_graph.inputs.readers import (
+    FileRead,
+    ReadingPool,
+    convert_file,
+    import_targets,
+    nquads,
+    read_bytes,
+    read_file,
+    worth_splitting,
+)
 from ics_graph.inputs.workbook import drop_repeated, is_csv_workbook, read_workbook, resolve_references
 from ics_graph.model import vocabulary as v
 from ics_graph.model.graph import Mapping
@@ -62,6 +72,9 @@ class _File:
     suspect: bool = True  # RDF: may hold unsafe text (see ics_graph.inputs.rdf.may_hold_unsafe_text)
     declared: list | None = None  # YAML: the ids it declares, registered once every file is read
     remote: bool = False  # YAML read by another process, which keeps its value (see ics_graph.inputs.readers)
+    raw: bytes | None = None  # YAML, with files kept: its bytes, read once (see ics_graph.inputs.kept)
+    digest: str | None = None  # ... and their digest
+    kept: KeptFile | None = None  # ... and what an earlier load learned of these bytes, not read again
 
 
 def _is_csv_workbook(path: Path) -> bool:
@@ -265,19 +278,29 @@ def _subject_lines(text: str) -> dict[str, int]:
     return lines
 
 
-def load_mapping(paths: Iterable[str | Path], *, with_ontology: bool = True, allow_outside: bool = False) -> Mapping:
+def load_mapping(
+    paths: Iterable[str | Path],
+    *,
+    with_ontology: bool = True,
+    allow_outside: bool = False,
+    kept: KeptFiles | None = None,
+) -> Mapping:
     """Load files and folders into a :class:`ics_graph.model.graph.Mapping`.
 
     Raises :class:`InputError` listing every problem found (malformed files, unknown
     keys and references, invalid values, duplicate ids). Input files are never written.
     ``imports:`` and symbolic links may not lead outside the first path's folder tree
-    (or its git work tree) unless ``allow_outside``.
+    (or its git work tree) unless ``allow_outside``. With ``kept``, YAML files an
+    earlier load read are not read again, and what is learned of the others is noted
+    there, for the caller to write once it keeps the load (see :mod:`ics_graph.inputs.kept`).
     """
     with no_cyclic_collection():  # see ics_graph.util.collector
-        return _load_mapping(paths, with_ontology=with_ontology, allow_outside=allow_outside)
+        return _load_mapping(paths, with_ontology=with_ontology, allow_outside=allow_outside, kept=kept)
 
 
-def _load_mapping(paths: Iterable[str | Path], *, with_ontology: bool, allow_outside: bool) -> Mapping:
+def _load_mapping(
+    paths: Iterable[str | Path], *, with_ontology: bool, allow_outside: bool, kept: KeptFiles | None
+) -> Mapping:
     import pyoxigraph as ox
 
     problems: list[Problem] = []
@@ -296,30 +319,42 @@ def _load_mapping(paths: Iterable[str | Path], *, with_ontology: bool, allow_out
             for path, origin in queue:
                 _expand(path, origin, roots, files, yaml_files, expansions, problems, ox, store)
             queue = []
-            sizes = [_size(entry.path) for entry in yaml_files]
-            if pool is None and worth_splitting(sizes, cores()) and not _has_workbook(files):
-                pool = ReadingPool(min(cores(), len(yaml_files)) - 1)
             answers: dict[int, FileRead] = {}
-            mine = {id(entry) for entry in yaml_files}
+            if kept is not None:  # files an earlier load read are not read again
+                for entry in yaml_files:
+                    recalled = _recall(entry, kept)
+                    if recalled is not None:
+                        answers[id(entry)] = recalled
+            fresh = [entry for entry in yaml_files if id(entry) not in answers]
+            sizes = [_size(entry.path) for entry in fresh]
+            if pool is None and worth_splitting(sizes, cores()) and not _has_workbook(files):
+                pool = ReadingPool(min(cores(), len(fresh)) - 1)
+            mine = {id(entry) for entry in fresh}
             if pool is not None:  # see ics_graph.inputs.readers: processes read their share meanwhile
-                mine = set(
-                    pool.start_reading([(id(e), e.path, e.shown, n) for e, n in zip(yaml_files, sizes, strict=True)])
-                )
-            for entry in yaml_files:
+                mine = set(pool.start_reading([(id(e), e.path, e.shown, n) for e, n in zip(fresh, sizes, strict=True)]))
+            for entry in fresh:
                 if id(entry) in mine:
-                    entry.value, answers[id(entry)] = read_file(entry.path, entry.shown, made)
+                    entry.value, answers[id(entry)] = read_file(entry.path, entry.shown, made, entry.raw)
+                else:
+                    entry.remote, entry.raw, entry.digest = True, None, None
             if pool is not None:
                 answers.update(pool.finish_reading())
             for entry in yaml_files:  # in the order of the files
                 imports, entry.declared, file_problems = answers[id(entry)]
-                entry.remote = id(entry) not in mine
                 problems.extend(file_problems)
+                if file_problems:  # never kept: a kept file says no problems
+                    entry.digest = None
                 queue.extend(imports)
         if pool is not None and _has_workbook(files):  # a workbook imported by YAML read in processes
             values = pool.values()
             for entry in files.values():
                 if entry.remote:
                     entry.value, entry.remote = values[id(entry)], False
+        if _has_workbook(files):  # a workbook is resolved against every YAML file's value: none is kept
+            for entry in files.values():
+                if entry.kept is not None:
+                    _read_late(entry, made, problems)
+            kept = None
 
         reported: set = set()
         if _has_workbook(files):  # workbook hook: names in reference cells
@@ -342,13 +377,13 @@ def _load_mapping(paths: Iterable[str | Path], *, with_ontology: bool, allow_out
 
         if pool is not None:
             pool.start_converting(registry)
-        quads: list = []
+        own_chunks: list[bytes] = []
         own_by_entry: dict[int, dict[str, Location]] = {}
         for entry in files.values():
             if not entry.remote and entry.kind in ("yaml", "workbook"):  # workbook hook
-                own_by_entry[id(entry)] = convert_file(entry.value, entry.shown, registry, problems, quads)
-        chunks = [nquads(quads)]
-        del quads
+                own_chunks.append(_convert(entry, registry, made, problems, own_by_entry, kept))
+        chunks = [b"".join(own_chunks)]
+        del own_chunks
         if pool is not None and not problems:  # the loader's share, while the processes convert theirs
             store.load(chunks.pop(), format=ox.RdfFormat.N_QUADS)
         converted = pool.finish_converting() if pool is not None else {}
@@ -399,6 +434,67 @@ def _load_mapping(paths: Iterable[str | Path], *, with_ontology: bool, allow_out
         expansions=expansions,
         sources=by_file,
     )
+
+
+def _recall(entry: _File, kept: KeptFiles) -> FileRead | None:
+    """What an earlier load learned of a YAML file with these bytes (its imports, its
+    declarations, no problems), or None: the file is then read, from the bytes read here."""
+    entry.raw, _problems = read_bytes(entry.path, entry.shown)  # problems: said when it is read
+    if entry.raw is None:
+        return None
+    entry.digest = digest_of(entry.raw)
+    entry.kept = kept.recall(entry.shown, entry.digest)
+    if entry.kept is None:
+        return None
+    entry.raw = None  # read again if it must be converted after all (see _read_late)
+    return [(entry.path.parent / target, where) for target, where in entry.kept.imports], entry.kept.declared, []
+
+
+def _read_late(entry: _File, made: dict[int, str | None], problems: list[Problem]) -> None:
+    """Read a kept file after all: its ids are registered already (as kept, from the
+    same bytes), its values are wanted. Bytes that are no longer those kept (changed
+    since this load began) are a problem, never read as if they were."""
+    entry.kept = None
+    raw, read_problems = read_bytes(entry.path, entry.shown)
+    if raw is None or digest_of(raw) != entry.digest:
+        problems.extend(read_problems or [Problem(Location(entry.shown), "the file changed while it was being read")])
+        entry.digest = None  # nothing of it is noted: its value was not read
+        return
+    entry.value, (_imports, _declared, file_problems) = read_file(entry.path, entry.shown, made, raw)
+    problems.extend(file_problems)
+    if file_problems:
+        entry.digest = None
+
+
+def _convert(
+    entry: _File,
+    registry: Registry,
+    made: dict[int, str | None],
+    problems: list[Problem],
+    own_by_entry: dict[int, dict[str, Location]],
+    kept: KeptFiles | None,
+) -> bytes:
+    """One YAML file's or workbook's triples as N-Quads, noting where its entities were
+    written in ``own_by_entry``: a kept file's, when its conversion would ask the same
+    questions with the same answers; else converted, and noted in ``kept`` if it can be."""
+    if entry.kept is not None:
+        if entry.kept.holds(registry):
+            own_by_entry[id(entry)] = dict(entry.kept.own)
+            return entry.kept.quads
+        _read_late(entry, made, problems)
+    asking = Asking(registry) if kept is not None and entry.kind == "yaml" else None
+    quads: list = []
+    before = len(problems)
+    own_by_entry[id(entry)] = own = convert_file(entry.value, entry.shown, asking or registry, problems, quads)
+    chunk = nquads(quads)
+    clean = asking is not None and len(problems) == before and not asking.listed
+    # noted only when read here, from the bytes whose digest names it
+    if kept is not None and asking is not None and clean and entry.digest is not None and entry.declared is not None:
+        questions = [(kind, ident, found) for (kind, ident), found in asking.asked.items()]
+        imports = import_targets(entry.value, [])
+        kept.note(entry.shown, entry.digest, KeptFile(imports, list(entry.declared), questions, chunk, dict(own)))
+    entry.raw = None
+    return chunk
 
 
 def _expand(

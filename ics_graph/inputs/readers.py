@@ -39,7 +39,18 @@ from ics_graph.model import vocabulary as v
 from ics_graph.model.turtle import escape
 from ics_graph.util.errors import Location, Problem
 
-__all__ = ["SPLIT_AT", "Declared", "FileRead", "ReadingPool", "convert_file", "nquads", "read_file", "worth_splitting"]
+__all__ = [
+    "SPLIT_AT",
+    "Declared",
+    "FileRead",
+    "ReadingPool",
+    "convert_file",
+    "import_targets",
+    "nquads",
+    "read_bytes",
+    "read_file",
+    "worth_splitting",
+]
 
 #: Below this many bytes of YAML a load reads in its own process: starting the reading
 #: processes (about 0.2 s, importing what they need) costs more than sharing saves.
@@ -57,16 +68,25 @@ FileRead = tuple[list[tuple[Path, Location]], list[Declared], list[Problem]]
 Converted = tuple[bytes, dict[str, Location], list[Problem]]
 
 
-def read_yaml_file(path: Path, shown: str) -> tuple[Any, list[Problem]]:
-    """One YAML file's value and problems: refused over :data:`LARGEST_FILE` before it
-    is read, and refused if it is not UTF-8."""
+def read_bytes(path: Path, shown: str) -> tuple[bytes | None, list[Problem]]:
+    """One YAML file's bytes, refused over :data:`LARGEST_FILE` before it is read."""
     try:
         size = path.stat().st_size
         if size > LARGEST_FILE:
             return None, [Problem(Location(shown), too_large(size))]
-        raw = path.read_bytes()
+        return path.read_bytes(), []
     except OSError as exc:
         return None, [Problem(Location(shown), f"cannot read file: {exc.strerror}")]
+
+
+def read_yaml_file(path: Path, shown: str, raw: bytes | None = None) -> tuple[Any, list[Problem]]:
+    """One YAML file's value and problems (from ``raw``, its bytes, when they were read
+    before): refused over :data:`LARGEST_FILE` before it is read, and refused if it is
+    not UTF-8."""
+    if raw is None:
+        raw, problems = read_bytes(path, shown)
+        if raw is None:
+            return None, problems
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -76,6 +96,11 @@ def read_yaml_file(path: Path, shown: str) -> tuple[Any, list[Problem]]:
 
 def imports_of(value: Any, path: Path, problems: list[Problem]) -> list[tuple[Path, Location]]:
     """The files a YAML file's ``imports:`` names, relative to its folder, with where each is named."""
+    return [(path.parent / target, where) for target, where in import_targets(value, problems)]
+
+
+def import_targets(value: Any, problems: list[Problem]) -> list[tuple[str, Location]]:
+    """A YAML file's ``imports:`` as written, with where each is named."""
     if not isinstance(value, MarkedMap) or "imports" not in value:
         return []
     imports = value["imports"]
@@ -91,7 +116,7 @@ def imports_of(value: Any, path: Path, problems: list[Problem]) -> list[tuple[Pa
         if not isinstance(target, str):
             problems.append(Problem(target_loc, "each import must be a path"))
             continue
-        result.append((path.parent / target, target_loc))
+        result.append((target, target_loc))
     return result
 
 
@@ -112,11 +137,12 @@ def nquads(quads: Iterable[tuple[tuple, str]]) -> bytes:
     return "".join(lines).encode("utf-8")
 
 
-def read_file(path: Path, shown: str, made: dict[int, str | None]) -> tuple[Any, FileRead]:
-    """Read one YAML file: its value, and what the loader needs of it to go on (its
-    imports, the ids it declares, its problems). The id made for each entry is added
-    to ``made`` (see :class:`~ics_graph.inputs.authoring.Registry`)."""
-    value, problems = read_yaml_file(path, shown)
+def read_file(path: Path, shown: str, made: dict[int, str | None], raw: bytes | None = None) -> tuple[Any, FileRead]:
+    """Read one YAML file (from ``raw``, its bytes, when they were read before): its
+    value, and what the loader needs of it to go on (its imports, the ids it declares,
+    its problems). The id made for each entry is added to ``made`` (see
+    :class:`~ics_graph.inputs.authoring.Registry`)."""
+    value, problems = read_yaml_file(path, shown, raw)
     imports = imports_of(value, path, problems)
     recorder = _Recorder()
     declare(value, shown, recorder, problems)

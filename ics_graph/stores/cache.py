@@ -7,6 +7,10 @@ computed, the built-in rules' findings (which ``where`` and ``visualise`` show) 
 under a key made of every input file's path and content and of ics-graph itself (its
 code, ontology and rules). The next command on the same files reads them back.
 
+On a miss (a file was edited), each YAML file an earlier load read without a problem and
+that has not changed is not read again either (:mod:`ics_graph.inputs.kept`): after an
+edit, the edited file is read, and the others' triples are used again.
+
 Like dbt's partial parsing or mypy's cache it is only an optimisation, and never
 changes an answer: an entry whose files changed, or that is missing, damaged or
 unreadable, is a miss and the files are read as usual; ``ICS_GRAPH_CACHE=off`` turns
@@ -32,17 +36,27 @@ from pathlib import Path
 from typing import Any
 
 from ics_graph.engine.rulefiles import rules_digest
+from ics_graph.inputs.kept import KeptFiles
 from ics_graph.inputs.loader import load_mapping
 from ics_graph.model.findings import Finding, from_records, to_records
 from ics_graph.model.graph import Mapping
 from ics_graph.model.timeline import era, overlap
 from ics_graph.model.vocabulary import ONTOLOGY_GRAPH
-from ics_graph.stores.fingerprint import files_read, input_key, read_size, still_as_read, well_formed
-from ics_graph.util.errors import Location
+from ics_graph.stores.fingerprint import files_read, input_key, read_size, still_as_read, tool_digest, well_formed
+from ics_graph.util.errors import InputError, Location
 from ics_graph.util.files import write_atomic
 from ics_graph.util.paths import mapping_roots
 
-__all__ = ["GROWTH", "GROWTH_ROOM", "KEEP", "LARGEST", "LARGEST_BYTES", "cache_folder", "load_mapping_cached"]
+__all__ = [
+    "GROWTH",
+    "GROWTH_ROOM",
+    "KEEP",
+    "KEPT_BYTES",
+    "LARGEST",
+    "LARGEST_BYTES",
+    "cache_folder",
+    "load_mapping_cached",
+]
 
 FORMAT = 1
 KEEP = 32  # entries kept; the least recently used are removed first
@@ -54,6 +68,10 @@ GROWTH, GROWTH_ROOM = 50, 8 * 1024 * 1024
 # Files this large are not hashed for a key: reading and hashing them is time spent
 # for an entry that would be refused for its size anyway.
 LARGEST_BYTES = 64 * 1024 * 1024
+# Each file of a load of at most this many bytes is kept on its own too, so that after an
+# edit the others are not read again (ics_graph.inputs.kept): about half a million
+# triples of YAML, what an entry holds at most.
+KEPT_BYTES = 8 * 1024 * 1024
 _OFF = ("0", "off", "no", "false", "none")
 
 
@@ -71,8 +89,10 @@ def cache_folder() -> Path | None:
 
 def load_mapping_cached(paths: Sequence[str | Path], *, allow_outside: bool = False) -> Mapping:
     """:func:`ics_graph.inputs.loader.load_mapping`, reading back a cached load when every input
-    file is as it was. Raises :class:`~ics_graph.util.errors.InputError` exactly as the loader
-    does (a load with problems is never cached)."""
+    file is as it was, and otherwise reading only the YAML files that changed (see
+    :mod:`ics_graph.inputs.kept`). Raises :class:`~ics_graph.util.errors.InputError` exactly
+    as the loader does (a load with problems is never cached; the files in it that read
+    well are kept on their own)."""
 
     folder = cache_folder()
     keyed = input_key(paths, largest=LARGEST_BYTES) if folder is not None else None
@@ -80,9 +100,20 @@ def load_mapping_cached(paths: Sequence[str | Path], *, allow_outside: bool = Fa
         return load_mapping(paths, allow_outside=allow_outside)
     key, digests = keyed
     mapping = _read(folder, key, digests, mapping_roots(paths))
-    if mapping is None:
-        mapping = load_mapping(paths)
+    if mapping is None:  # the files that did not change are not read again (see ics_graph.inputs.kept)
+        inputs = sum(read_size(Path(shown)) for shown in digests)
+        kept = KeptFiles(folder / "files", tool_digest()) if inputs <= KEPT_BYTES else None
+        try:
+            mapping = load_mapping(paths, kept=kept)
+        except InputError:
+            # the files that read well are not read again while the others are put right
+            # (within the bound an entry keeps to)
+            if kept is not None and kept.noted_bytes() <= GROWTH * inputs + GROWTH_ROOM:
+                kept.write()
+            raise
         if _write(folder, key, mapping, digests):
+            if kept is not None:
+                kept.write()
             _keeps_findings(mapping, folder, key)
     return mapping
 
