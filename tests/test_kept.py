@@ -123,7 +123,7 @@ def test_an_id_declared_again_names_the_kept_first_definition(pack, tmp_path):
 def test_damaged_or_foreign_entries_are_misses(pack, tmp_path, reads):
     folder = tmp_path / "kept"
     first = _load([pack], KeptFiles(folder, "tool"))
-    entries = sorted(folder.glob("*.json"))
+    entries = sorted(folder.glob("*.json"), key=lambda path: (-path.stat().st_size, path.name))  # each holds triples
     entries[0].write_text("{not json", "utf-8")
     entry = json.loads(entries[1].read_text("utf-8"))
     entry["own"] = {"https://example.org/x": ["file", "one", 2, None]}  # a line that is not a number
@@ -131,9 +131,12 @@ def test_damaged_or_foreign_entries_are_misses(pack, tmp_path, reads):
     entry = json.loads(entries[2].read_text("utf-8"))
     entry["file"] = "another/file.yaml"  # kept for another file
     entries[2].write_text(json.dumps(entry), "utf-8")
+    entry = json.loads(entries[3].read_text("utf-8"))
+    entry["quads"] = entry["quads"][: len(entry["quads"]) // 2]  # triples cut short: never parsed
+    entries[3].write_text(json.dumps(entry), "utf-8")
     reads.clear()
     assert _load([pack], KeptFiles(folder, "tool")) == first
-    assert len(reads) == 3
+    assert len(reads) == 4
 
 
 def test_a_file_changed_while_it_is_read_is_a_problem_not_a_stale_graph(pack, tmp_path, monkeypatch):

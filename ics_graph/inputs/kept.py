@@ -114,6 +114,8 @@ class KeptFiles:
                 quads=_text(entry["quads"]).encode("utf-8"),
                 own={_text(iri): _location(where) for iri, where in entry["own"].items()},
             )
+            if digest_of(kept.quads) != entry["quads_digest"]:
+                return None  # damaged: never handed to the parser
             os.utime(path)  # recently used: pruned last
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None  # missing, damaged or of another shape: a miss
@@ -145,6 +147,7 @@ class KeptFiles:
                     ],
                     "asked": [list(question) for question in kept.asked],
                     "quads": kept.quads.decode("utf-8"),
+                    "quads_digest": digest_of(kept.quads),
                     "own": {iri: list(where) for iri, where in kept.own.items()},
                 }
                 write_atomic(self.folder / f"{name}.json", json.dumps(entry, ensure_ascii=False).encode("utf-8"))
