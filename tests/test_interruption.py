@@ -237,6 +237,51 @@ def _edit(tmp_path: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8").replace("Shire ICB", "Shire Board"), encoding="utf-8")
 
 
+def _building(tmp_path: Path) -> list[str]:
+    return [p.name for p in tmp_path.iterdir() if p.name.startswith(".store.loading-")]
+
+
+def test_the_rules_run_while_the_new_store_is_built(tmp_path, monkeypatch):
+    """The findings a load keeps are computed while the data is bulk-loaded beside the
+    store, not before the build starts; the store then holds the files' graph."""
+    spec = _mini(tmp_path, monkeypatch)
+    _edit(tmp_path)
+    seen: list[bool] = []
+    real = persistent.check
+
+    def watching(mapping, *args, **kwargs):  # whether the build's folder appears while the rules run
+        deadline = time.monotonic() + 5
+        while not _building(tmp_path) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen.append(bool(_building(tmp_path)))
+        return real(mapping, *args, **kwargs)
+
+    monkeypatch.setattr(persistent, "check", watching)
+    edited = load_mapping(["mapping"])
+    assert load_into(spec, edited).replaced == ["mapping/mapping.yaml"]
+    assert seen and all(seen)  # the folder being built was there while the rules ran
+    assert to_ntriples(open_mapping(spec).data_triples()) == to_ntriples(edited.data_triples())
+    assert _building(tmp_path) == []
+
+
+def test_a_rule_failing_while_the_store_is_built_leaves_it_as_it_was(tmp_path, monkeypatch):
+    spec = _mini(tmp_path, monkeypatch)
+    before = to_ntriples(open_mapping(spec).data_triples())
+    _edit(tmp_path)
+
+    def failing(mapping, *args, **kwargs):
+        deadline = time.monotonic() + 30
+        while not _building(tmp_path) and time.monotonic() < deadline:
+            time.sleep(0.01)  # the build has begun
+        raise RuntimeError("a rule failed")
+
+    monkeypatch.setattr(persistent, "check", failing)
+    with pytest.raises(RuntimeError, match="a rule failed"):  # raised as it was, not as a store error
+        load_into(spec, load_mapping(["mapping"]))
+    assert to_ntriples(open_mapping(spec).data_triples()) == before
+    assert _building(tmp_path) == []
+
+
 def test_a_swap_cut_between_its_renames_is_put_back_by_the_next_load(tmp_path, monkeypatch):
     spec = _mini(tmp_path, monkeypatch)
     before = to_ntriples(open_mapping(spec).data_triples())

@@ -34,7 +34,8 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -473,9 +474,10 @@ def _load(
         raise StoreError("'memory' is not a persistent store: give oxigraph:DIR or sparql:URL")
     units, payload = _units_of(mapping)
 
-    def findings() -> str:  # computed only when something changed, before anything is written
-        # and as of today, for the questions (where, at, body) that answer as of today by
-        # default: they reuse these until the next date the mapping states
+    def findings() -> str:  # computed only when something changed, while the new store is built
+        # (nothing is swapped in before they are); and as of today, for the questions (where,
+        # at, body) that answer as of today by default: they reuse these until the next
+        # date the mapping states
         whole = check(mapping).findings
         day = today()
         return _findings_ntriples(whole, rules_digest(), (_findings_as_of(mapping, day, whole), *era(mapping, day)))
@@ -531,7 +533,7 @@ def _load_local(
         _recover(folder)
         if not folder.exists() or (folder.is_dir() and not any(folder.iterdir())):
             report = LoadReport(str(spec), added=[u.file for u in units if u.file is not None])
-            _replace(folder, units, payload, findings(), state, inputs)
+            _replace(folder, units, payload, findings, state, inputs)
             return report
         _require_store_folder(folder)
         try:
@@ -558,7 +560,7 @@ def _load_local(
                 f"give an empty or new folder"
             )
         if changed or stale:
-            _replace(folder, units, payload, findings(), state, inputs)
+            _replace(folder, units, payload, findings, state, inputs)
         return report
 
 
@@ -572,15 +574,32 @@ def _noting_update(inputs: Inputs) -> str:
 
 
 def _replace(
-    folder: Path, units: list[_Unit], payload: dict[str, bytes], findings: str, state: LoadState, inputs: Inputs | None
+    folder: Path,
+    units: list[_Unit],
+    payload: dict[str, bytes],
+    findings: Callable[[], str],
+    state: LoadState,
+    inputs: Inputs | None,
 ) -> None:
     """Build the store beside ``folder`` (a bulk load, faster than a transaction, on a
-    thread, so that Ctrl-C is heard), then swap it into place."""
+    thread, so that Ctrl-C is heard), then swap it into place. The rules run here
+    (``findings``) while the data is bulk-loaded there: the build waits for their
+    findings only at the end, and if they fail (a rule's error, Ctrl-C) what was built
+    is removed and the store is as it was."""
     import shutil
 
     building = _beside(folder, f".loading-{os.getpid()}")
     stop = threading.Event()
-    task = Background(_build, building, units, payload, findings, inputs, stop, name="ics-graph-build")
+    found: Future[str] = Future()
+    task = Background(_build, building, units, payload, found, inputs, stop, name="ics-graph-build")
+    try:
+        found.set_result(findings())
+    except BaseException as exc:  # a rule's error, Ctrl-C: the build stops, what it built is removed
+        found.set_exception(exc)
+        stop.set()
+        if task.finish(None if isinstance(exc, Exception) else 0.5):
+            shutil.rmtree(building, ignore_errors=True)
+        raise  # as it was raised (after Ctrl-C, a build not stopped in time is removed by the next load)
     try:
         task.result()
     except OSError as exc:
@@ -620,7 +639,7 @@ def _build(
     building: Path,
     units: list[_Unit],
     payload: dict[str, bytes],
-    findings: str,
+    findings: Future[str],
     inputs: Inputs | None,
     stop: threading.Event,
 ):
@@ -639,13 +658,27 @@ def _build(
         header = f"# ics-graph memory copy of {_units_digest(units)}; sha256 {hashlib.sha256(copy).hexdigest()}\n"
         (building / MEMORY_COPY).write_bytes(header.encode() + copy)
         del copy
-        for graph, text in ((MANIFEST_GRAPH, _manifest_ntriples(units, inputs)), (FINDINGS_GRAPH, findings)):
+        found = _waited(findings, stop)  # computed by the loader meanwhile
+        if found is None:
+            return
+        for graph, text in ((MANIFEST_GRAPH, _manifest_ntriples(units, inputs)), (FINDINGS_GRAPH, found)):
             store.bulk_load(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
         if not stop.is_set():
             store.optimize()  # compact the bulk-loaded tables: reads of an uncompacted store crawl
     finally:
         store = None
         gc.collect()  # the database is closed before it moves
+
+
+def _waited(findings: Future[str], stop: threading.Event) -> str | None:
+    """The findings once computed (raising what computing them raised); None if the
+    load is stopped first."""
+    while not stop.is_set():
+        try:
+            return findings.result(timeout=0.1)
+        except TimeoutError:  # not yet
+            continue
+    return None
 
 
 def _beside(folder: Path, suffix: str) -> Path:
