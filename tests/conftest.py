@@ -119,6 +119,25 @@ def _load_cache(tmp_path_factory):
         os.environ["ICS_GRAPH_CACHE"] = before
 
 
+def load_outcome(paths, **options):
+    """What a load gives, as data to compare: its graph, locations, sources, files and
+    expansions (without the ontology), or its errors as text."""
+    from ics_graph.inputs.loader import load_mapping
+    from ics_graph.util.errors import InputError
+
+    try:
+        mapping = load_mapping(paths, with_ontology=False, **options)
+    except InputError as error:
+        return [str(problem) for problem in error.problems]
+    return (
+        sorted(str(quad) for quad in mapping.store),
+        sorted(mapping.locations.items()),
+        sorted((graph, sorted(own.items())) for graph, own in mapping.sources.items()),
+        mapping.files,
+        mapping.expansions,
+    )
+
+
 @pytest.fixture
 def write(tmp_path):
     """write("name.yaml", text) -> path; dedents the text."""

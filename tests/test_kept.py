@@ -10,15 +10,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, load_outcome
 
 from ics_graph.cli import main
 from ics_graph.inputs import kept as kept_module
 from ics_graph.inputs import loader, readers
 from ics_graph.inputs.kept import KeptFile, KeptFiles
-from ics_graph.inputs.loader import load_mapping
 from ics_graph.model.schema import TOP_LEVEL_KEYS
-from ics_graph.util.errors import InputError
 
 
 @pytest.fixture
@@ -49,20 +47,10 @@ def reads(monkeypatch):
 def _load(paths, kept: KeptFiles | None = None):
     """A load's graph, locations, sources, files and expansions, or its errors; with
     ``kept``, written there as the load cache writes it after a load it keeps."""
-    try:
-        mapping = load_mapping(paths, with_ontology=False, kept=kept)
-    except InputError as error:
-        return [str(problem) for problem in error.problems]
-    finally:
-        if kept is not None:  # as the load cache does, after a load with problems too
-            kept.write()
-    return (
-        sorted(str(quad) for quad in mapping.store),
-        sorted(mapping.locations.items()),
-        sorted((graph, sorted(own.items())) for graph, own in mapping.sources.items()),
-        mapping.files,
-        mapping.expansions,
-    )
+    outcome = load_outcome(paths, kept=kept)
+    if kept is not None:  # as the load cache does, after a load with problems too
+        kept.write()
+    return outcome
 
 
 def _edit(path: Path, old: str, new: str) -> None:

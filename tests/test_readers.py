@@ -12,12 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import MINI, ROOT, cli_process
+from conftest import MINI, ROOT, cli_process, load_outcome
 from test_workbook import CLEAN_SHEETS, write_csv_folder
 
 from ics_graph.inputs import readers
 from ics_graph.inputs.loader import load_mapping
-from ics_graph.util.errors import InputError
 
 DATA = ROOT / "data"
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -41,17 +40,7 @@ def started(monkeypatch):
 def _load(paths, monkeypatch, workers: int, **options):
     monkeypatch.setenv("ICS_GRAPH_WORKERS", str(workers))
     monkeypatch.setattr(readers, "SPLIT_AT", 0)  # however small the files
-    try:
-        mapping = load_mapping(paths, with_ontology=False, **options)
-    except InputError as error:
-        return [str(problem) for problem in error.problems]
-    return (
-        sorted(str(quad) for quad in mapping.store),
-        sorted(mapping.locations.items()),
-        sorted((graph, sorted(own.items())) for graph, own in mapping.sources.items()),
-        mapping.files,
-        mapping.expansions,
-    )
+    return load_outcome(paths, **options)
 
 
 def _both(paths, monkeypatch, started, **options):
