@@ -813,3 +813,60 @@ allocations:
     spec = StoreSpec("oxigraph", str(tmp_path / "store"))
     load_into(spec, files)
     assert open_mapping(spec).findings_on(day) == on_day
+
+
+def test_a_question_on_a_store_asks_its_queries_two_at_a_time_with_the_same_answer(tmp_path, monkeypatch):
+    """`where`, `at` and `body` fetch what they need with several queries; on two cores
+    two run at once (the first two wait for each other: one after the other, the first
+    would wait in vain), and the answers are those of one at a time."""
+    import itertools
+    import threading
+
+    from ics_graph.model.graph import Mapping
+
+    monkeypatch.chdir(ROOT)
+    pack = PACK.relative_to(ROOT)
+    store = f"oxigraph:{tmp_path / 'store'}"
+    _load_ok(pack, "--store", store)
+    questions = [
+        ["where", "continuing healthcare"],
+        ["at", "West Northamptonshire"],
+        ["body", "NHS Northamptonshire ICB"],
+    ]
+    monkeypatch.setenv("ICS_GRAPH_WORKERS", "1")
+    alone = {tuple(q): run(*q, "--store", store, "--format", "json").output for q in questions}
+    monkeypatch.setenv("ICS_GRAPH_WORKERS", "2")
+    select = Mapping.select
+    for question in questions:
+        together = threading.Barrier(2, timeout=10)
+        arrivals = itertools.count()
+
+        def spy(self, query, bindings=None, together=together, arrivals=arrivals):
+            if threading.current_thread().name.startswith("ics-graph-query-") and next(arrivals) < 2:
+                together.wait()  # the first two of the pool's queries wait for each other
+            return select(self, query, bindings)
+
+        monkeypatch.setattr(Mapping, "select", spy)
+        answer = run(*question, "--store", store, "--format", "json")
+        assert answer.exit_code == 0, answer.output
+        assert answer.output == alone[tuple(question)] and '"' in answer.output
+        assert next(arrivals) > 2 and not together.broken  # both were in flight at once
+
+
+def test_locations_read_entity_by_entity_are_those_of_the_whole_store(tmp_path):
+    """A store reads where entities were written for the few a question shows, each by an
+    index lookup; they are the locations it holds for the whole mapping, and those of
+    the mapping loaded from the files."""
+    from ics_graph.stores.persistent import StoredLocations
+
+    spec = StoreSpec("oxigraph", str(tmp_path / "store"))
+    in_memory = load_mapping([PACK])
+    load_into(spec, in_memory)
+    stored = open_mapping(spec)
+    whole = dict(StoredLocations(stored.locations.store, stored.files).items())
+    assert len(whole) > 100
+    by_entity = StoredLocations(stored.locations.store, stored.files)
+    by_entity.prefetch([*whole, "not an IRI", "urn:ics-graph:nowhere"])
+    assert {iri: loc for iri, loc in by_entity.cache.items() if loc is not None} == whole
+    assert by_entity.get("not an IRI") is None and by_entity.get("urn:ics-graph:nowhere") is None
+    assert all(whole[iri] == in_memory.locations.get(iri) for iri in whole)

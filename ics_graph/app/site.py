@@ -116,6 +116,12 @@ class _Remembered:
             self._answers[query] = self._mapping.select(query)
         return [dict(row) for row in self._answers[query]]
 
+    def select_many(self, queries) -> list[list[dict]]:
+        queries = list(queries)
+        missing = [query for query in dict.fromkeys(queries) if query not in self._answers]
+        self._answers.update(zip(missing, self._mapping.select_many(missing), strict=True))
+        return [[dict(row) for row in self._answers[query]] for query in queries]
+
     def __len__(self) -> int:
         return len(self._mapping)
 

@@ -15,8 +15,6 @@ from ics_graph.model.graph import Mapping
 
 __all__ = ["AreaTree"]
 
-_PART_OF = "SELECT ?area ?parent WHERE { ?area ics:partOf ?parent }"
-
 
 class AreaTree:
     """Areas and what each is part of.
@@ -38,10 +36,18 @@ class AreaTree:
         self.children = {area: sorted(found) for area, found in children.items()}
         self._ancestors: dict[str, tuple[str, ...]] = {}  # the tree does not change: walk each area once
 
+    #: The links of the tree, as a query (for those that fetch it with others: see from_rows).
+    QUERY = "SELECT ?area ?parent WHERE { ?area ics:partOf ?parent }"
+
     @classmethod
     def of(cls, mapping: Mapping) -> AreaTree:
         """The tree the mapping states with ``ics:partOf``."""
-        return cls((row["area"], row["parent"]) for row in mapping.select(_PART_OF))
+        return cls.from_rows(mapping.select(cls.QUERY))
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[dict]) -> AreaTree:
+        """The tree of the rows of :attr:`QUERY`."""
+        return cls((row["area"], row["parent"]) for row in rows)
 
     def parent(self, area: str) -> str | None:
         """What ``area`` is directly part of (the first, if a mapping gives several)."""
@@ -55,6 +61,23 @@ class AreaTree:
         if found is None:
             found = self._ancestors[area] = tuple(_walk(area, self.parents))
         return list(found)
+
+    def containing(self, areas: Iterable[str]) -> set[str]:
+        """``areas`` and every area any of them is part of: each area walked once, however
+        many of ``areas`` it contains.
+
+        >>> sorted(AreaTree([("n1", "north"), ("n2", "north"), ("north", "shire")]).containing(["n1", "n2"]))
+        ['n1', 'n2', 'north', 'shire']
+        """
+        found: set[str] = set()
+        for start in areas:
+            walk = [start]
+            while walk:
+                area = walk.pop()
+                if area not in found:
+                    found.add(area)
+                    walk.extend(self.parents.get(area, ()))
+        return found
 
     def inside(self, area: str) -> set[str]:
         """``area`` and every area (transitively) part of it."""

@@ -11,6 +11,7 @@ followed in Python.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -169,38 +170,57 @@ class _Context:
         areas: set[str] | None = None,
         body: str | None = None,
         tree: AreaTree | None = None,
+        also: Iterable[str] = (),
     ):
         """``function``: only its allocations and delegations; ``areas``: only the
         allocations and delegations in those areas (an answer about an area needs no
         more: a chain to an area passes through the areas containing it); ``body``:
         only the allocations it is accountable for or delivers and the delegations it
-        made or received. Either way a national store's every allocation is not read."""
+        made or received. Either way a national store's every allocation is not read.
+        ``also``: queries the answer will ask too (see :meth:`rows`), fetched with the
+        projections, all at once (see :meth:`Mapping.select_many`)."""
         self.mapping = mapping
         # The restriction comes first in the query, so that Oxigraph starts from it
         # rather than filtering every allocation of a national store at the end.
         term = " ".join(iri_terms([function])) if function else ""  # a valid IRI, escaped, or nothing
         restrict = f"VALUES ?function {{ {term} }}" if term else ""
-        if areas is not None and not function:
-            # from the areas to what is in them first: Oxigraph then looks up the rest
-            values = f"VALUES ?area {{ {' '.join(iri_terms(sorted(areas)))} }}"
-            allocations = f"{values} ?a ics:area ?area ."
-            self.allocations = _one_row_each(mapping.select(_ALLOCATIONS % allocations)) if areas else []
-            self.delegations = mapping.select(_DELEGATIONS_IN % values) if self.allocations else []
-            deliverers = mapping.select(_DELIVERERS_IN % allocations) if self.allocations else []
+        queries: dict[str, str] = {}
+        by_areas = areas is not None and not function
+        if by_areas:
+            if areas:
+                # from the areas to what is in them first: Oxigraph then looks up the rest
+                values = f"VALUES ?area {{ {' '.join(iri_terms(sorted(areas)))} }}"
+                allocations = f"{values} ?a ics:area ?area ."
+                queries["allocations"] = _ALLOCATIONS % allocations
+                queries["delegations"] = _DELEGATIONS_IN % values
+                queries["deliverers"] = _DELIVERERS_IN % allocations
         elif body is not None and not function:
             term = " ".join(iri_terms([body]))  # a valid IRI, escaped
             allocations = _OF_BODY.replace("?body", term)
-            self.allocations = _one_row_each(mapping.select(_ALLOCATIONS % allocations))
-            self.delegations = mapping.select(_DELEGATIONS_IN % _DELEGATIONS_OF_BODY.replace("?body", term))
-            deliverers = mapping.select(_DELIVERERS_IN % allocations) if self.allocations else []
+            queries["allocations"] = _ALLOCATIONS % allocations
+            queries["delegations"] = _DELEGATIONS_IN % _DELEGATIONS_OF_BODY.replace("?body", term)
+            queries["deliverers"] = _DELIVERERS_IN % allocations
         else:
-            self.allocations = _one_row_each(mapping.select(_ALLOCATIONS % restrict))
-            self.delegations = mapping.select(_DELEGATIONS % restrict)
-            deliverers = mapping.select(_DELIVERERS % (f"?a ics:function {term} ." if term else ""))
+            queries["allocations"] = _ALLOCATIONS % restrict
+            queries["delegations"] = _DELEGATIONS % restrict
+            queries["deliverers"] = _DELIVERERS % (f"?a ics:function {term} ." if term else "")
+        also = [query for query in dict.fromkeys(also) if query not in queries.values()]
+        if tree is None:
+            also.append(AreaTree.QUERY)
+        named = list(queries)
+        fetched = mapping.select_many([*queries.values(), *also])
+        found = dict(zip(named, fetched, strict=False))
+        self.allocations = _one_row_each(found.get("allocations", []))
+        # an answer about areas shows delegations only along the chains of their allocations
+        self.delegations = found.get("delegations", []) if self.allocations or not by_areas else []
+        deliverers = found.get("deliverers", [])
+        # What mapped() and findings_by_entity() found, the same for every function, and
+        # the rows of rows(): shared with the restricted views.
+        self._shared: dict[str, Any] = {"rows": dict(zip(also, fetched[len(named) :], strict=True))}
         self.delivered_by: dict[str, list[str]] = {}
         for row in sorted(deliverers, key=lambda r: r["label"]):
             self.delivered_by.setdefault(row["a"], []).append(row["label"])
-        self.tree = tree if tree is not None else AreaTree.of(mapping)
+        self.tree = tree if tree is not None else AreaTree.from_rows(self._shared["rows"][AreaTree.QUERY])
         self._onward: dict | None = None
         # holding_key() -> the holding (see holding()): an allocation's holding
         # for an area is the same in every answer that shows it (a site shows each in
@@ -218,9 +238,6 @@ class _Context:
         self._delegated_in: dict[str, set[str]] | None = None
         self._details: dict[str, dict[str, list[dict]]] = {}
         self._by_function: dict[tuple[str, str], list[dict]] | None = None  # see restricted()
-        # What mapped() and findings_by_entity() found, the same for every function:
-        # shared with the restricted views.
-        self._shared: dict[str, Any] = {}
         self._by_body: dict[str, dict[str, list[dict]]] | None = None  # see by_body()
         self._live: dict[str, list[dict]] | None = None  # see live()
 
@@ -242,11 +259,20 @@ class _Context:
         view._by_body = view._live = None
         return view
 
+    def rows(self, query: str) -> list[dict]:
+        """The rows of ``query``, one that every answer asks the same way: fetched with
+        the projections when named in ``also``, else now, and kept for the other answers
+        (a site answers every function)."""
+        kept = self._shared["rows"]
+        if query not in kept:
+            kept[query] = self.mapping.select(query)
+        return kept[query]
+
     def mapped(self) -> set[str]:
         """The areas with an allocation or delegation (of any function) in or inside them."""
         if "mapped" not in self._shared:
-            rows = self.mapping.select(_MAPPED_AREAS)
-            self._shared["mapped"] = {a for area in (row["in"] for row in rows) for a in self.ancestors(area)}
+            rows = self.rows(_MAPPED_AREAS)
+            self._shared["mapped"] = self.tree.containing(row["in"] for row in rows)
         return self._shared["mapped"]
 
     def findings_by_entity(self, findings: list) -> dict[str, list]:
@@ -402,13 +428,10 @@ class _Context:
 
     def holdings_for(self, function: str, target: str) -> list[Holding]:
         """The live allocations of ``function`` that cover ``target``, nearest first."""
-        covering = self.ancestors(target)
-        rows = [
-            r
-            for r in self.allocations
-            if r["function"] == function and r["area"] in covering and r.get("status") != _STATUS_RETIRED
-        ]
-        rows.sort(key=lambda r: (covering.index(r["area"]), r["a"]))
+        rows = []
+        for area in self.ancestors(target):
+            found = [r for r in self.allocations_in([area]) if r["function"] == function]
+            rows += sorted((r for r in found if r.get("status") != _STATUS_RETIRED), key=lambda r: r["a"])
         return [self.holding(r, target) for r in rows]
 
 
@@ -500,7 +523,10 @@ def where_is(mapping, function: str, *, findings=None, context: _Context | None 
     are shown. ``context``, from :func:`projections`, saves fetching
     the function's allocations and delegations again.
     """
-    context = context.restricted(function) if context is not None else _Context(mapping, function=function)
+    if context is not None:
+        context = context.restricted(function)
+    else:
+        context = _Context(mapping, function=function, also=(_MAPPED_AREAS, _PLACES, _SYSTEMS, _LEVEL_LABELS))
     info = _first(context.details(_FUNCTION, "f", function), "label", "code")
     details = {"id": _short(function), "iri": function, **(info or {"label": _short(function)})}
     details.pop("f", None)
@@ -510,13 +536,14 @@ def where_is(mapping, function: str, *, findings=None, context: _Context | None 
     if callable(findings):
         findings = findings(relevant)
     by_entity = context.findings_by_entity(findings or [])
-    allocated_areas = {r["area"] for r in context.allocations}
+    delegated: dict[str, set[str]] = {}  # area -> the delegations in it
+    for d in context.delegations:
+        delegated.setdefault(d["area"], set()).add(d["d"])
 
     def answer(area: str, label: str, level: str) -> AreaAnswer:
         holdings = context.holdings_for(function, area)
-        entities = {area} if area in allocated_areas else set()
-        entities |= {r["a"] for r in context.allocations if r["area"] == area}
-        entities |= {d["d"] for d in context.delegations if d["area"] == area}
+        allocated = {r["a"] for r in context.allocations_in([area])}
+        entities = ({area} if allocated else set()) | allocated | delegated.get(area, set())
         shown: list[dict] = []
         seen: set[tuple] = set()
         for iri in sorted(entities):
@@ -531,10 +558,10 @@ def where_is(mapping, function: str, *, findings=None, context: _Context | None 
 
     # Mapped systems: those with an allocation or delegation (of any function) in or inside them.
     mapped = context.mapped()
-    level_label = {row["lv"]: row["level"] for row in mapping.select(_LEVEL_LABELS)}
+    level_label = {row["lv"]: row["level"] for row in context.rows(_LEVEL_LABELS)}
     parts: dict[str, list[dict]] = {}
-    for part in mapping.select(_PLACES):
-        part["level"] = level_label.get(part["lv"], _short(part["lv"]))
+    for row in context.rows(_PLACES):
+        part = {**row, "level": level_label.get(row["lv"], _short(row["lv"]))}
         parts.setdefault(part["whole"], []).append(part)
     places = {part["part"] for listed in parts.values() for part in listed}
     hoods: dict[str, dict] = {}
@@ -552,7 +579,7 @@ def where_is(mapping, function: str, *, findings=None, context: _Context | None 
     for listed in parts.values():
         listed.sort(key=lambda r: (r["label"], r["part"]))
     systems = []
-    for row in mapping.select(_SYSTEMS):
+    for row in context.rows(_SYSTEMS):
         if row["system"] not in mapped:
             continue
         system = answer(row["system"], row["label"], "system")
