@@ -870,3 +870,43 @@ def test_locations_read_entity_by_entity_are_those_of_the_whole_store(tmp_path):
     assert {iri: loc for iri, loc in by_entity.cache.items() if loc is not None} == whole
     assert by_entity.get("not an IRI") is None and by_entity.get("urn:ics-graph:nowhere") is None
     assert all(whole[iri] == in_memory.locations.get(iri) for iri in whole)
+
+
+def test_a_store_knows_the_days_its_mapping_is_whole_and_asks_nothing_for_them(tmp_path, monkeypatch):
+    """A load notes whether anything is dated out on its day. For the days of that day's
+    era a question (as of today, the default) then asks the store itself without
+    looking for what has ended, a scan of every date of a national graph; outside the era
+    it looks, and the answers are the files' either way."""
+    import datetime as dt
+
+    from ics_graph.model import timeline
+    from ics_graph.model.graph import Mapping
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(ROOT / "tests" / "fixtures" / "clean", tmp_path / "mapping")  # all from 2022-07-01
+    spec = StoreSpec("oxigraph", str(tmp_path / "store"))
+    store = f"oxigraph:{spec.location}"
+    _load_ok("mapping", "--store", store)
+    stored = open_mapping(spec)
+    assert stored.whole_on(timeline.today()) and stored.whole_on(dt.date(2022, 7, 2))
+    assert not stored.whole_on(dt.date(2022, 6, 30))  # before its era: its allocations not yet in force
+    looked: list[str] = []
+    select = Mapping.select
+
+    def spy(self, query, bindings=None):
+        if query.startswith(timeline._NOT_IN_FORCE.split("?day")[0]):
+            looked.append(query)
+        return select(self, query, bindings)
+
+    monkeypatch.setattr(Mapping, "select", spy)
+    for day in ([], ["--as-of", "2030-01-01"], ["--as-of", "2022-06-30"]):
+        question = ["where", "continuing healthcare", *day, "--format", "json"]
+        from_files = run(*question, "mapping").output
+        looked.clear()
+        from_store = run(*question, "--store", store)
+        assert from_store.exit_code == 0 and from_store.output == from_files
+        assert bool(looked) == ("2022-06-30" in day), day  # looked only outside the era
+    assert '"systems": []' in from_files  # as of 2022-06-30 nothing is mapped yet
+    pack_store = f"oxigraph:{tmp_path / 'pack-store'}"
+    _load_ok(PACK, "--store", pack_store)  # its CCGs ended in 2022
+    assert not open_mapping(StoreSpec("oxigraph", str(tmp_path / "pack-store"))).whole_on(timeline.today())

@@ -59,6 +59,9 @@ class Mapping:
     those of ``findings_at_load()`` and ``findings_on(day)`` about any of ``entities``
     (their focus or a related entity), in the same order, when a store can read just
     those (a national store keeps thousands; a question shows a few).
+    ``whole_on(day)`` says whether the mapping as of ``day`` is known to be the whole
+    mapping, nothing in it dated out (a store knows it for the era of the day it was
+    loaded), so that a view as of that day need not look for what has ended.
     ``findings_kept()`` says whether a persistent store keeps findings of the current
     rules: when it does not (ics-graph or its rules changed since the load), every
     question computes them again, and the command line says how to keep them.
@@ -78,6 +81,7 @@ class Mapping:
         findings_about: Callable[[Iterable[str]], list[Any] | None] | None = None,
         findings_on_about: Callable[[_dt.date, Iterable[str]], list[Any] | None] | None = None,
         findings_kept: Callable[[], bool] | None = None,
+        whole_on: Callable[[_dt.date], bool] | None = None,
         expansions: list[tuple[str, list[str]]] | None = None,
         sources: dict[str, dict[str, Location]] | None = None,
         as_of: _dt.date | None = None,
@@ -94,6 +98,7 @@ class Mapping:
         self.findings_about = findings_about
         self.findings_on_about = findings_on_about
         self.findings_kept = findings_kept
+        self.whole_on = whole_on
         self.expansions = [] if expansions is None else expansions
 
     def write_sources(self) -> None:

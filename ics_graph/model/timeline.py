@@ -133,7 +133,8 @@ def as_of(mapping: Mapping, day: _dt.date) -> Mapping:
     function, area or body; and every statement about or pointing to a dropped entity.
     Source locations are kept, so findings still point at the files. When everything
     is in force on ``day`` the view shares the mapping's store and nothing is copied: a
-    query as of today on a large store with no history stays an index lookup. The view
+    query as of today on a large store with no history stays an index lookup (and a store
+    that knows it for ``day``, ``Mapping.whole_on``, is not asked what has ended). The view
     knows its day (``as_of``), so rules that judge a timeline judge that day alone, and
     findings a store kept from a whole-timeline check are not reused for it; those it
     kept as of a day of the same :func:`era` are.
@@ -141,7 +142,10 @@ def as_of(mapping: Mapping, day: _dt.date) -> Mapping:
     import pyoxigraph as ox
 
     literal = ox.Literal(day.isoformat(), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date"))
-    gone = {row["e"] for row in mapping.select(_NOT_IN_FORCE.replace("?day", str(literal)))}
+    if mapping.whole_on is not None and mapping.whole_on(day):
+        gone: set[str] = set()  # a store that knows: every date of a national graph is not read again
+    else:
+        gone = {row["e"] for row in mapping.select(_NOT_IN_FORCE.replace("?day", str(literal)))}
     frontier = set(gone)
     while frontier:
         values = " ".join(f"<{iri}>" for iri in sorted(frontier))

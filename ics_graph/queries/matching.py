@@ -133,8 +133,7 @@ def resolve(mapping, kind: str, text: str, *, cutoff: float = 75.0, margin: floa
 
     names: dict[str, list[tuple[str, str]]] = {}
     labels: dict[str, str] = {}
-    labelled = mapping.select(_LABELLED % KIND_CLASSES[kind])
-    others = mapping.select(_OTHER_NAMES % KIND_CLASSES[kind])
+    labelled, others = mapping.select_many([_LABELLED % KIND_CLASSES[kind], _OTHER_NAMES % KIND_CLASSES[kind]])
     for row in sorted(labelled, key=lambda r: (r["e"], str(r["label"]))):  # two labels: the last shows
         names.setdefault(_fold(str(row["label"])), []).append((row["e"], str(row["label"])))
         labels[row["e"]] = row["label"]

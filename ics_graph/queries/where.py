@@ -221,6 +221,9 @@ class _Context:
         for row in sorted(deliverers, key=lambda r: r["label"]):
             self.delivered_by.setdefault(row["a"], []).append(row["label"])
         self.tree = tree if tree is not None else AreaTree.from_rows(self._shared["rows"][AreaTree.QUERY])
+        # Answers show where each allocation and delegation was written: a store reads
+        # those locations for all of them at once, not one lookup at a time.
+        mapping.prefetch_locations([*(r["a"] for r in self.allocations), *(d["d"] for d in self.delegations)])
         self._onward: dict | None = None
         # holding_key() -> the holding (see holding()): an allocation's holding
         # for an area is the same in every answer that shows it (a site shows each in
@@ -632,14 +635,15 @@ def what_sits_at(mapping, area: str, *, level: str | None = None, context: _Cont
     if context is None:  # only what this area's answer needs
         tree = AreaTree.of(mapping)
         around = set(tree.ancestors(area)) | tree.inside(area)
-        context = _Context(mapping, areas=around if len(around) <= _MOST_AREAS_FETCHED_ALONE else None, tree=tree)
+        fetched_alone = around if len(around) <= _MOST_AREAS_FETCHED_ALONE else None
+        context = _Context(mapping, areas=fetched_alone, tree=tree, also=(_CATEGORIES,))
     info = _first(context.details(_AREA, "a", area), "label", "rank", "code")
     details = {"id": _short(area), "iri": area, **(info or {"label": _short(area)})}
     details.pop("a", None)
     details["source"] = _loc(mapping, area)
     covering = set(context.ancestors(area))
     inside = context.tree.inside(area)
-    functions = {r["f"]: r for r in mapping.select(_CATEGORIES)}
+    functions = {r["f"]: r for r in context.rows(_CATEGORIES)}
     by_level: dict[tuple[int, str], dict[str, list]] = {}
     for row in context.allocations_in(covering | inside):
         if row.get("status") == _STATUS_RETIRED:
@@ -716,12 +720,12 @@ def body_report(mapping, body: str, *, context: _Context | None = None) -> BodyR
     """What ``body`` (an IRI) is accountable for, delivers, has delegated, has received,
     and which collaboratives it is a member of. ``context``, from :func:`projections`,
     saves fetching the mapping's projections again."""
-    context = context or _Context(mapping, body=body)  # only what this body's answer needs
+    context = context or _Context(mapping, body=body, also=(_CATEGORIES,))  # only what this body's answer needs
     info = _first(context.details(_BODY, "b", body), "type", "label", "code")
     details = {"id": _short(body), "iri": body, **(info or {"label": _short(body)})}
     details.pop("b", None)
     details["source"] = _loc(mapping, body)
-    functions = {r["f"]: r["label"] for r in mapping.select(_CATEGORIES)}
+    functions = {r["f"]: r["label"] for r in context.rows(_CATEGORIES)}
     own = context.by_body().get(body, {})
     delivered = {r["a"] for r in context.details(_DELIVERS, "b", body)}
 

@@ -151,9 +151,10 @@ def _units_of(mapping) -> tuple[list[_Unit], dict[str, bytes]]:
 
 
 def _findings_ntriples(findings, digest: str, on_day=None) -> str:
-    """The findings graph: the whole timeline's findings, and ``on_day`` = (findings, first
-    day, last day): those as of the day of the load, for every day of its era (see
-    :func:`ics_graph.model.timeline.era`; None for an open end)."""
+    """The findings graph: the whole timeline's findings, and ``on_day`` = ((findings,
+    whole), first day, last day): those as of the day of the load, for every day of its
+    era (see :func:`ics_graph.model.timeline.era`; None for an open end), and whether
+    the mapping as of those days is the whole mapping (nothing dated out)."""
 
     def records(found) -> str:
         return _json_literal(to_records(found))
@@ -162,8 +163,9 @@ def _findings_ntriples(findings, digest: str, on_day=None) -> str:
     lines = [f"{node} <{v.ICS}rulesDigest> {_literal(digest)} .", f"{node} <{v.ICS}findingsJson> {records(findings)} ."]
     lines.extend(_by_entity("whole", findings))
     if on_day is not None:
-        found, first, last = on_day
+        (found, whole), first, last = on_day
         lines.append(f"{node} <{v.ICS}dayFindingsJson> {records(found)} .")
+        lines.append(f'{node} <{v.ICS}dayWhole> "{str(whole).lower()}"^^<http://www.w3.org/2001/XMLSchema#boolean> .')
         for name, day in (("dayFindingsFrom", first), ("dayFindingsTo", last)):
             if day is not None:
                 lines.append(f'{node} <{v.ICS}{name}> "{day.isoformat()}"^^<http://www.w3.org/2001/XMLSchema#date> .')
@@ -195,20 +197,20 @@ def _by_entity(kept: str, findings) -> Iterator[str]:
             yield f"{finding} <{v.ICS}aboutEntity> <{iri}> ."
 
 
-def _findings_as_of(mapping: Mapping, day, whole: list) -> list:
-    """The built-in rules' findings as of ``day``. When nothing is dated out that day the
-    view is the same graph, and only the rules that judge one day can find otherwise than
-    over the whole timeline (``whole``): only they run again (at a million triples the
-    view's check would otherwise double the load)."""
+def _findings_as_of(mapping: Mapping, day, whole: list) -> tuple[list, bool]:
+    """The built-in rules' findings as of ``day``, and whether nothing is dated out that
+    day. Then the view is the same graph, and only the rules that judge one day can find
+    otherwise than over the whole timeline (``whole``): only they run again (at a
+    million triples the view's check would otherwise double the load)."""
     view = as_of(mapping, day)
     if view.store is not mapping.store:
-        return check(view).findings
+        return check(view).findings, False
     rules = load_rules([])
     again = [rule.slug for rule in rules if judges_one_day(rule)]
     if not again:
-        return whole
+        return whole, True
     kept = [finding for finding in whole if finding.rule not in again]
-    return sort_findings(kept + check(view, select=again, rules=rules).findings)
+    return sort_findings(kept + check(view, select=again, rules=rules).findings), True
 
 
 class _KeptFindings:
@@ -255,6 +257,12 @@ class _KeptFindings:
     def on(self, day) -> list | None:
         header = self._day_header(day, "dayFindingsJson")
         return None if header is None or "dayFindingsJson" not in header else _records(header["dayFindingsJson"])
+
+    def whole_on(self, day) -> bool:
+        """Whether the mapping as of ``day`` is known to be the whole mapping: nothing
+        was dated out on the load day, and ``day`` is in its era."""
+        header = self._day_header(day, "dayWhole")
+        return header is not None and header.get("dayWhole") is True
 
     def whole_about(self, entities: Iterable[str]) -> list | None:
         return self._about("whole", entities) if self.current() else None
@@ -889,6 +897,7 @@ def open_mapping(spec: StoreSpec, *, into_memory: bool = False) -> Mapping:
         files=files,
         findings_at_load=found.whole,
         findings_on=found.on,
+        whole_on=found.whole_on,
         findings_about=found.whole_about,
         findings_on_about=found.on_about,
         findings_kept=found.current,
