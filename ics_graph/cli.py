@@ -254,10 +254,19 @@ class _Main(click.Group):
         try:
             return super().invoke(ctx)
         except InputError as error:
-            for problem in sorted(error.problems):  # one a line, whatever the message holds
+            # paths not read first: the ids they define are reported unknown after them
+            for problem in sorted(error.problems, key=lambda p: (not p.unread, p)):  # one a line
                 click.echo(f"error: {terminal_safe(str(problem)).replace(chr(10), ' ')}", err=True)
             count = len(error.problems)
             click.echo(f"{count} problem{'s' if count != 1 else ''} in the input; nothing was produced.", err=True)
+            unread = sum(problem.unread for problem in error.problems)
+            if unread and unread < count:
+                first = (
+                    f"The first {unread} are paths that were not read" if unread > 1 else "The first is a path not read"
+                )
+                click.echo(
+                    f"{first}: what is defined there is reported unknown where it is used: start there.", err=True
+                )
             sys.exit(EXIT_INPUT)
         except QueryTimeout as exc:  # the query cannot be stopped: leave without waiting for it
             click.echo(f"error: {terminal_safe(str(exc))}", err=True)

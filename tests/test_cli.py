@@ -327,3 +327,25 @@ def test_a_check_writing_its_report_skips_the_slow_standard_imports(tmp_path):
     )
     assert json.loads(report.read_text())["findings"]  # the check ran and wrote its report
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_pack_copied_out_of_the_checkout_says_first_that_its_imports_were_not_read(tmp_path, monkeypatch):
+    """A pack copied beside its catalogue and frame, outside any checkout: its imports
+    lead outside its folder tree and are refused, and every id they define is then
+    unknown (hundreds of errors). The refused imports come first, and the last line says
+    to start there; with --allow-outside the same pack answers."""
+    for folder in ("northamptonshire", "catalogue", "national"):
+        shutil.copytree(ROOT / "data" / folder, tmp_path / folder)
+    monkeypatch.chdir(tmp_path)
+    refused = run("where", "continuing healthcare", "northamptonshire")
+    assert refused.exit_code == 2
+    lines = refused.stderr.splitlines()
+    assert len(lines) > 100
+    assert all("leads outside the mapping's folder tree" in line for line in lines[:2]), lines[:3]
+    assert "unknown" in lines[2] and not any("leads outside" in line for line in lines[2:])
+    assert lines[-2] == f"{len(lines) - 2} problems in the input; nothing was produced."
+    assert lines[-1].startswith("The first 2 are paths that were not read: ")
+    missing = run("where", "continuing healthcare", "northamptonshire/nothing-here.yaml")
+    assert missing.exit_code == 2 and "not read" not in missing.stderr  # nothing else to blame it for
+    allowed = run("where", "continuing healthcare", "northamptonshire", "--allow-outside")
+    assert allowed.exit_code == 0 and "NHS continuing healthcare" in allowed.output

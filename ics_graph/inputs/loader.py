@@ -17,7 +17,7 @@ import errno
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -510,7 +510,9 @@ def _expand(
 ) -> None:
     """Note the files a path names: workbooks and RDF files are read now, YAML files
     are added to ``yaml_files``, to be read together."""
+    before = len(problems)
     named = expand(path, origin, problems, roots=roots)
+    problems[before:] = [replace(problem, unread=True) for problem in problems[before:]]
     expansions.append((str(path), [str(found) for found in named]))
     for found in named:
         key = found.resolve()

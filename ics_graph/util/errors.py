@@ -50,8 +50,13 @@ class Location(NamedTuple):
 
 @dataclass(frozen=True, order=True)
 class Problem:
+    """What is wrong, and where. ``unread``: a path given or imported that was not read
+    (missing, refused, of another type); what it holds is missing from the rest, so the
+    ids it defines are reported unknown wherever they are used, and it is listed first."""
+
     location: Location
     message: str
+    unread: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}"
