@@ -535,7 +535,6 @@ def where_is(mapping, function: str, *, findings=None, context: _Context | None 
     details.pop("f", None)
     details["source"] = _loc(mapping, function)
     relevant = {function, *(r["a"] for r in context.allocations), *(d["d"] for d in context.delegations)}
-    mapping.prefetch_locations(relevant)
     if callable(findings):
         findings = findings(relevant)
     by_entity = context.findings_by_entity(findings or [])
