@@ -677,6 +677,8 @@ def check(
         allow_outside=allow_outside,
     )
     result = run.result
+    for note in result.notes:  # how it ran, not what it found: apart from the report
+        click.echo(terminal_safe(f"note: {note}"), err=True)
     if write_baseline:  # nothing a check read is written over (configuration, baseline, rules)
         _write(write_baseline, baseline_text(result.findings), mapping, run.read)
         click.echo(f"Wrote a baseline of {len(result.findings)} finding(s) to {write_baseline}", err=True)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 import http.server
+import io
+import json
 import shutil
 import socket
 import subprocess
@@ -574,6 +576,91 @@ def test_credentials_come_from_the_environment_and_only_when_asked(server, tmp_p
         assert "s3cret" not in result.stderr
     with pytest.raises(StoreError, match="graph store URL: the URL holds a user name"):
         RemoteStore(f"{server}/query", graph_store_url="https://a:b@example.org/store")
+
+
+class _RefusesARule(_FailingUpdates):
+    """A proxy in front of the server whose engine cannot take one rule's query (as
+    Virtuoso 7.2's compiler refuses function-continuity's): HTTP 500 with the first line
+    of its error, then the query, as Virtuoso words it. It counts the queries refused."""
+
+    refuse_updates = False
+    marker = b"cover_from"  # a variable only function-continuity's query names
+    refused = 0
+
+    def _forward(self):
+        if self.command == "POST" and self.path.startswith("/query"):
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self.marker in body:
+                type(self).refused += 1
+                data = (
+                    b"Virtuoso 37000 Error SP031: SPARQL: Internal error: The optimizer gave up\n\nSPARQL query:\n..."
+                )
+                self.send_response(500)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
+            self.headers.replace_header("Content-Length", str(len(body)))
+            self.rfile = io.BytesIO(body)
+        super()._forward()
+
+    do_GET = do_POST = do_PUT = do_DELETE = _forward
+
+
+#: A function whose one allocation ends with nobody to pick it up: a function-continuity finding.
+_LAPSES = """\
+functions:
+  - {id: lapsed, name: Lapsed function, holder: icb, lowest_level: system, minimum_level: system}
+allocations:
+  - {function: lapsed, area: shire, accountable: shire-icb, effective_to: 2023-03-31}
+"""
+
+
+def test_a_rule_the_endpoint_refuses_runs_in_ics_graph_and_says_so(server, tmp_path, monkeypatch):
+    """An endpoint that holds the graph but cannot run one rule's query: the check goes
+    on, the rule runs on the graph read from the endpoint, and the report is the files'
+    byte for byte (JSON and SARIF); a note on stderr names the rule and the endpoint's
+    reason. A refusal with the graph in memory has nothing to fall back on."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(ROOT / "tests" / "fixtures" / "clean", tmp_path / "mapping")
+    (tmp_path / "mapping" / "lapses.yaml").write_text(_LAPSES, encoding="utf-8")
+    assert run("load", "mapping", "--store", f"sparql:{server}/query").exit_code == 0
+    _RefusesARule.target, _RefusesARule.refused = server, 0
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RefusesARule)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    refusing = f"sparql:http://127.0.0.1:{proxy.server_port}/query"
+    try:
+        for fmt in ("json", "sarif"):
+            on_server = run("check", "--store", refusing, "--format", fmt)
+            from_files = run("check", "mapping", "--format", fmt)
+            assert on_server.exit_code == from_files.exit_code == 1, on_server.stderr
+            assert on_server.stdout == from_files.stdout  # the report; the note is on stderr
+            assert "function-continuity" in on_server.stdout
+            assert on_server.stderr.splitlines() == [
+                "note: rule 'function-continuity': the SPARQL endpoint cannot run its query (Virtuoso 37000 "
+                "Error SP031: SPARQL: Internal error: The optimizer gave up); it ran in ics-graph, on the graph "
+                f"read from the endpoint ({_statements(server):,} statements)"
+            ]
+            assert "note:" not in from_files.stderr
+        assert _RefusesARule.refused == 2  # asked once a check; the copy was not asked again
+        found = json.loads(
+            run("check", "--store", refusing, "--select", "function-continuity", "--format", "json").stdout
+        )
+        assert [f["message"] for f in found["findings"]] == [
+            "Lapsed function is held in Shire by NHS Shire ICB until 2023-03-31; from 2023-04-01 nobody holds it in Shire"
+        ]
+    finally:
+        proxy.shutdown()
+    # in memory, a query the engine refuses is an error of the rule, as before
+    mapping = load_mapping(["mapping"])
+    assert mapping.in_memory() is mapping
+
+
+def _statements(url: str) -> int:
+    """How many quads the mapping's graphs hold on the server (the ontology's too)."""
+    mapping = open_mapping(parse_store(f"sparql:{url}/query"))
+    return sum(1 for _ in mapping.store)
 
 
 class _AsksForAToken(http.server.BaseHTTPRequestHandler):

@@ -22,7 +22,7 @@ from ics_graph.model import vocabulary as v
 from ics_graph.model.findings import CheckResult, Finding, Severity, sort_findings
 from ics_graph.model.graph import Mapping
 from ics_graph.model.turtle import to_ntriples
-from ics_graph.util.errors import InputError, Location, Problem, did_you_mean
+from ics_graph.util.errors import InputError, Location, Problem, QueryRefused, did_you_mean
 from ics_graph.util.threads import QueryTimeout, bounded, cores, in_order
 
 __all__ = ["check", "judges_one_day", "run_rule", "run_rules"]
@@ -71,11 +71,32 @@ def judges_one_day(rule: Rule) -> bool:
     return rule.kind == "sparql" and _AS_OF.search(rule.query) is not None
 
 
-def _rows(mapping, rule: Rule) -> list[dict] | None:
+def _rows(mapping, rule: Rule, notes: list[str] | None = None) -> list[dict] | None:
     """What a rule's query returns (None for a SHACL rule, which has no query). This is
-    the part that runs in the store, and the part that runs in parallel."""
+    the part that runs in the store, and the part that runs in parallel.
+
+    A SPARQL endpoint whose engine cannot take the query (Virtuoso 7.2's compiler refuses
+    ``function-continuity``) is not the end of the check: the rule runs on a copy of the
+    graph read from the endpoint (:meth:`Mapping.in_memory`), the same query on the same
+    triples, and ``notes`` says so, since the endpoint did not evaluate it."""
     if rule.kind == "shacl":
         return None
+    try:
+        return _asked(mapping, rule)
+    except QueryRefused as refused:
+        here = mapping.in_memory()
+        if here is mapping:
+            raise
+        rows = _asked(here, rule)
+        if notes is not None:
+            notes.append(
+                f"rule '{rule.slug}': the SPARQL endpoint cannot run its query ({refused.reason}); it ran "
+                f"in ics-graph, on the graph read from the endpoint ({len(here.store):,} statements)"
+            )
+        return rows
+
+
+def _asked(mapping, rule: Rule) -> list[dict]:
     if rule.requires is not None and not mapping.ask(f"ASK {{ {rule.requires} }}"):
         return []  # the graph holds nothing the rule could find
     as_of = getattr(mapping, "as_of", None)
@@ -272,10 +293,12 @@ def _shacl_findings(mapping, rule: Rule, labels: _Labels) -> list[Finding]:
     return findings
 
 
-def run_rule(mapping: Mapping, rule: Rule, labels: _Labels | None = None) -> list[Finding]:
+def run_rule(
+    mapping: Mapping, rule: Rule, labels: _Labels | None = None, notes: list[str] | None = None
+) -> list[Finding]:
     """The findings of one rule (its query within the limit of
-    :func:`~ics_graph.util.threads.set_query_timeout`)."""
-    rows = bounded(_rows, mapping, rule, what=f"rule {rule.slug}")
+    :func:`~ics_graph.util.threads.set_query_timeout`); ``notes`` as :func:`run_rules`."""
+    rows = bounded(_rows, mapping, rule, notes, what=f"rule {rule.slug}")
     return _findings(mapping, rule, rows, labels or _Labels(mapping))
 
 
@@ -296,11 +319,17 @@ def _workers(rules: list[Rule]) -> int:
     return max(1, min(cores(), len(rules)))
 
 
-def _run_parallel(mapping, rules: list[Rule], labels: _Labels, workers: int) -> list[list[Finding]]:
+def _run_parallel(
+    mapping, rules: list[Rule], labels: _Labels, workers: int, notes: list[str] | None
+) -> list[list[Finding]]:
     """Queries on a few threads; each rule's rows are turned into findings here, in
     rule order, while the later rules' queries are still running."""
     rows = in_order(
-        lambda rule: _rows(mapping, rule), rules, workers, name="ics-graph-rule", what=lambda rule: f"rule {rule.slug}"
+        lambda rule: _rows(mapping, rule, notes),
+        rules,
+        workers,
+        name="ics-graph-rule",
+        what=lambda rule: f"rule {rule.slug}",
     )
     try:
         return [_findings(mapping, rule, of_rule, labels) for rule, of_rule in zip(rules, rows, strict=True)]
@@ -311,19 +340,27 @@ def _run_parallel(mapping, rules: list[Rule], labels: _Labels, workers: int) -> 
         raise
 
 
-def run_rules(mapping: Mapping, rules: list[Rule], *, severities: dict[str, Severity] | None = None) -> list[Finding]:
+def run_rules(
+    mapping: Mapping,
+    rules: list[Rule],
+    *,
+    severities: dict[str, Severity] | None = None,
+    notes: list[str] | None = None,
+) -> list[Finding]:
     """Run ``rules`` and return their findings in stable order. ``severities`` overrides
     the severity of every finding of a rule (from configuration). The rules' queries run
     two at a time (see :func:`_workers`); the findings are the same. A user's rule may
-    read where things were written, so those graphs are written first when one runs."""
+    read where things were written, so those graphs are written first when one runs.
+    ``notes`` gets a line for each rule that did not run where the mapping is (see
+    :func:`_rows`), in no particular order."""
     if any(not rule.builtin for rule in rules):
         mapping.write_sources()
     labels = _Labels(mapping)
     workers = _workers(rules)
     found = (
-        _run_parallel(mapping, rules, labels, workers)
+        _run_parallel(mapping, rules, labels, workers, notes)
         if workers > 1
-        else [run_rule(mapping, rule, labels) for rule in rules]
+        else [run_rule(mapping, rule, labels, notes) for rule in rules]
     )
     findings: list[Finding] = []
     for rule, of_rule in zip(rules, found, strict=True):
@@ -365,7 +402,8 @@ def check(
             [Problem(Location("<command line>"), f"unknown rule '{s}'{did_you_mean(s, known)}") for s in unknown]
         )
     rules = [r for r in rules if (not chosen or r.slug in chosen) and r.slug not in dropped]
-    findings = run_rules(mapping, rules, severities=config.severity)
+    notes: list[str] = []
+    findings = run_rules(mapping, rules, severities=config.severity, notes=notes)
     findings, waived = apply_waivers(findings, config.waivers, today)
     used_meta = sorted({f.rule for f in findings if f.rule in WAIVER_RULES})
     baselined = 0
@@ -379,4 +417,5 @@ def check(
         waived=waived,
         baselined=baselined,
         files=list(mapping.files),
+        notes=sorted(notes),
     )

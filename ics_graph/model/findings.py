@@ -133,6 +133,10 @@ class CheckResult:
     waived: int = 0
     baselined: int = 0
     files: list[str] = field(default_factory=list)
+    #: What the user should know about how the check ran, not about the mapping (a rule
+    #: run in ics-graph because the endpoint could not): shown apart from the report,
+    #: which stays the same wherever the mapping is.
+    notes: list[str] = field(default_factory=list)
 
     def at_or_above(self, level: Severity | None) -> list[Finding]:
         if level is None:

@@ -9,6 +9,7 @@ spliced into query text (see :mod:`ics_graph.model.sparql`).
 from __future__ import annotations
 
 import datetime as _dt
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
@@ -100,6 +101,32 @@ class Mapping:
         self.findings_kept = findings_kept
         self.whole_on = whole_on
         self.expansions = [] if expansions is None else expansions
+        self._copy: Mapping | None = None
+        self._copying = threading.Lock()
+
+    def in_memory(self) -> Mapping:
+        """This mapping with its graph in an Oxigraph store of its own, itself when its
+        store is one already. Where the SPARQL endpoint that holds the graph cannot take a
+        rule's query (its compiler refuses it), the rule runs on the copy: the same query
+        over the same triples, read from the endpoint once, for whichever rule asks first
+        (rules run on several threads). The copy knows the mapping's day, so a rule asked
+        as of a day judges that day there too."""
+        import pyoxigraph as ox
+
+        if isinstance(self.store, ox.Store):
+            return self
+        with self._copying:
+            if self._copy is None:
+                store = ox.Store()
+                store.bulk_extend(self.store)
+                self._copy = Mapping(
+                    store=store,
+                    locations=self.locations,
+                    files=self.files,
+                    expansions=self.expansions,
+                    as_of=self.as_of,
+                )
+            return self._copy
 
     def write_sources(self) -> None:
         """Write where each entity was written into the store, one graph per file

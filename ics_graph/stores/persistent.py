@@ -52,7 +52,7 @@ from ics_graph.model.timeline import as_of, era, overlap, today
 from ics_graph.model.turtle import literal as _literal
 from ics_graph.model.vocabulary import MANIFEST_GRAPH, ONTOLOGY_GRAPH, SOURCES_GRAPH, file_graph, sources_graph
 from ics_graph.stores.spec import PASSWORD_VARIABLE, USER_VARIABLE, StoreSpec, refuse_credentials_in
-from ics_graph.util.errors import Location, StoreError, UsageError
+from ics_graph.util.errors import Location, QueryRefused, StoreError, UsageError
 from ics_graph.util.resources import ontology_path
 from ics_graph.util.threads import Background, Interrupted, QueryTimeout, interrupts_deferred, noting
 
@@ -1086,6 +1086,7 @@ class RemoteStore:
                 if graph_form
                 else "application/sparql-results+json",
             },
+            asking=True,
         )
         try:
             if kind == "application/sparql-results+json":
@@ -1179,8 +1180,13 @@ def _unauthorised(url: str, challenge: str) -> str:
     )
 
 
-def _http(method: str, url: str, data: bytes | None, headers: dict[str, str]) -> tuple[bytes, str]:
-    """One HTTP exchange; every failure becomes a :class:`StoreError` naming the endpoint."""
+def _http(
+    method: str, url: str, data: bytes | None, headers: dict[str, str], *, asking: bool = False
+) -> tuple[bytes, str]:
+    """One HTTP exchange; every failure becomes a :class:`StoreError` naming the endpoint.
+    When ``asking`` (a query), an answer of HTTP 400 or 500 is a
+    :class:`~ics_graph.util.errors.QueryRefused`: the endpoint is there and holds the
+    graph, and cannot take this query."""
     import http.client
     import urllib.error
     import urllib.request
@@ -1199,6 +1205,14 @@ def _http(method: str, url: str, data: bytes | None, headers: dict[str, str]) ->
         detail = exc.read()[:400].decode("utf-8", errors="replace").strip()
         if exc.code == 401:
             raise StoreError(_unauthorised(url, exc.headers.get("WWW-Authenticate") or "")) from None
+        if asking and exc.code in (400, 500):
+            # Virtuoso says what went wrong on the first line, then repeats the whole query
+            reason = printable(detail.splitlines()[0] if detail else f"HTTP {exc.code} {exc.reason}", 300)
+            raise QueryRefused(
+                f"the SPARQL endpoint {url} refused the query (HTTP {exc.code} {exc.reason})"
+                + (f": {detail}" if detail else ""),
+                reason,
+            ) from None
         raise StoreError(
             f"the SPARQL endpoint {url} answered HTTP {exc.code} {exc.reason}" + (f": {detail}" if detail else "")
         ) from None

@@ -20,6 +20,7 @@ __all__ = [
     "Location",
     "Problem",
     "QueryError",
+    "QueryRefused",
     "ReasoningError",
     "StoreError",
     "UsageError",
@@ -107,6 +108,17 @@ class UsageError(IcsGraphError):
 class StoreError(IcsGraphError):
     """A store that cannot be opened, reached or written (a missing folder, an endpoint
     that is down or answers with an error)."""
+
+
+class QueryRefused(StoreError):
+    """A SPARQL endpoint that answered a query with an error of its own (HTTP 400 or 500:
+    its compiler or optimiser cannot take the query), where another engine may run the
+    same query: unlike an endpoint that cannot be reached, or refuses who is calling, it
+    holds the graph and answers other queries. ``reason`` is what it said, shortened."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class QueryError(IcsGraphError):
