@@ -34,6 +34,30 @@ def test_yaml_to_turtle_and_back_is_isomorphic(tmp_path):
     assert len(mapping) == len(again) > 100
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "plain",
+        'a "quoted" back\\slash',
+        '{"json":"with \\"escapes\\" and \\\\ inside","é":"ü — ✓"}',
+        "line\nbreak\ttab\rreturn\x08\x0c",
+        "control \x01 and delete \x7f at once, \\ and \"",
+    ],
+)
+def test_a_literal_reads_back_as_the_same_text(text):
+    """Text without control characters takes a fast path (two replaces); with them, the
+    full table. Either way Oxigraph reads the literal back as the text written."""
+    import pyoxigraph as ox
+
+    from ics_graph.model.turtle import _ESCAPES, literal
+
+    written = literal(text)
+    assert written == '"' + text.translate(_ESCAPES) + '"'
+    [quad] = ox.parse(f"<urn:s> <urn:p> {written} .\n".encode(), format=ox.RdfFormat.N_TRIPLES)
+    assert quad.object.value == text
+
+
 def test_turtle_and_ntriples_agree():
     mapping = load_mapping([MINI])
     assert isomorphic(
