@@ -42,7 +42,7 @@ def test_yaml_to_turtle_and_back_is_isomorphic(tmp_path):
         'a "quoted" back\\slash',
         '{"json":"with \\"escapes\\" and \\\\ inside","é":"ü — ✓"}',
         "line\nbreak\ttab\rreturn\x08\x0c",
-        "control \x01 and delete \x7f at once, \\ and \"",
+        'control \x01 and delete \x7f at once, \\ and "',
     ],
 )
 def test_a_literal_reads_back_as_the_same_text(text):
