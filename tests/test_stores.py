@@ -939,6 +939,45 @@ allocations:
     assert open_mapping(spec).findings_on(day) == on_day
 
 
+@pytest.mark.parametrize("dated_out", [False, True], ids=["nothing dated out", "something dated out"])
+def test_a_load_checks_the_whole_timeline_and_the_day_at_once(tmp_path, monkeypatch, dated_out):
+    """The two checks a load keeps findings of (the whole timeline, and as of today) run
+    at the same time: each waits here for the other to have started, which one after
+    the other would never happen. What is kept is what each check finds on its own."""
+    import datetime as dt
+
+    from ics_graph.model.timeline import as_of
+
+    monkeypatch.setenv("ICS_GRAPH_TODAY", "2026-12-06")
+    folder = tmp_path / "mapping"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "clean", folder)
+    if dated_out:
+        (folder / "extra.yaml").write_text(
+            "bodies:\n  - {id: old-ccg, name: NHS Old CCG, type: ccg, operates_in: shire, valid_to: 2022-06-30}\n",
+            encoding="utf-8",
+        )
+    files = load_mapping([folder])
+    day = dt.date(2026, 12, 6)
+    assert (as_of(files, day).store is not files.store) is dated_out
+    both = threading.Barrier(2, timeout=20)
+    calls: list[bool] = []
+    real = persistent.check
+
+    def together(mapping, *args, **kwargs):
+        calls.append(mapping.as_of is not None)
+        both.wait()  # BrokenBarrierError after 20 s if the other check has not started
+        return real(mapping, *args, **kwargs)
+
+    monkeypatch.setattr(persistent, "check", together)
+    spec = StoreSpec("oxigraph", str(tmp_path / "store"))
+    load_into(spec, files)
+    assert sorted(calls) == [False, True]
+    monkeypatch.setattr(persistent, "check", real)
+    stored = open_mapping(spec)
+    assert stored.findings_at_load() == check(files).findings
+    assert stored.findings_on(day) == check(as_of(files, day)).findings
+
+
 def test_a_question_on_a_store_asks_its_queries_two_at_a_time_with_the_same_answer(tmp_path, monkeypatch):
     """`where`, `at` and `body` fetch what they need with several queries; on two cores
     two run at once (the first two wait for each other: one after the other, the first

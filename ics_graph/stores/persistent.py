@@ -198,20 +198,32 @@ def _by_entity(kept: str, findings) -> Iterator[str]:
             yield f"{finding} <{v.ICS}aboutEntity> <{iri}> ."
 
 
-def _findings_as_of(mapping: Mapping, day, whole: list) -> tuple[list, bool]:
-    """The built-in rules' findings as of ``day``, and whether nothing is dated out that
-    day. Then the view is the same graph, and only the rules that judge one day can find
-    otherwise than over the whole timeline (``whole``): only they run again (at a
-    million triples the view's check would otherwise double the load)."""
+def _findings_whole_and_on(mapping: Mapping, day) -> tuple[list, tuple[list, bool]]:
+    """The built-in rules' findings over the whole timeline, and as of ``day`` with
+    whether nothing is dated out that day. Then the view is the same graph, and only the
+    rules that judge one day can find otherwise than over the whole timeline: only they
+    run again (at a million triples the view's check would otherwise double the load).
+    The check as of the day runs on a thread while the whole timeline's runs here, so
+    that the two cores stay busy to the end instead of one rule running alone."""
     view = as_of(mapping, day)
-    if view.store is not mapping.store:
-        return check(view).findings, False
     rules = load_rules([])
     again = [rule.slug for rule in rules if judges_one_day(rule)]
-    if not again:
-        return whole, True
+    shared = view.store is mapping.store
+    if shared and not again:
+        whole = check(mapping, rules=rules).findings
+        return whole, (whole, True)
+    select = again if shared else []
+    on_day = Background(lambda: check(view, select=select, rules=rules).findings, name="ics-graph-day-rules")
+    try:
+        whole = check(mapping, rules=rules).findings
+    except Exception:
+        on_day.wait()  # no query left running on the mapping after this returns
+        raise
+    found = on_day.result()
+    if not shared:
+        return whole, (found, False)
     kept = [finding for finding in whole if finding.rule not in again]
-    return sort_findings(kept + check(view, select=again, rules=rules).findings), True
+    return whole, (sort_findings(kept + found), True)
 
 
 class _KeptFindings:
@@ -487,9 +499,9 @@ def _load(
         # (nothing is swapped in before they are); and as of today, for the questions (where,
         # at, body) that answer as of today by default: they reuse these until the next
         # date the mapping states
-        whole = check(mapping).findings
         day = today()
-        return _findings_ntriples(whole, rules_digest(), (_findings_as_of(mapping, day, whole), *era(mapping, day)))
+        whole, on_day = _findings_whole_and_on(mapping, day)
+        return _findings_ntriples(whole, rules_digest(), (on_day, *era(mapping, day)))
 
     if spec.scheme == "oxigraph":
         return _load_local(Path(spec.location), spec, units, payload, findings, state, inputs)
