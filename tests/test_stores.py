@@ -124,7 +124,8 @@ def test_check_reads_the_stores_copy_of_its_graphs_into_memory_and_only_its_own(
 
 def _store_quads(folder: Path) -> list[str]:
     """Every quad of an Oxigraph folder but the ontology's (its blank nodes get new ids
-    at each load), sorted."""
+    at each load) and the manifest's note of how the store was written (edited copies
+    are counted), sorted."""
     import pyoxigraph as ox
 
     opened = ox.Store.read_only(str(folder))
@@ -132,7 +133,11 @@ def _store_quads(folder: Path) -> list[str]:
         lines = opened.dump(format=ox.RdfFormat.N_QUADS).decode("utf-8").splitlines()
     finally:
         del opened
-    return sorted(line for line in lines if not line.endswith("<urn:ics-graph:ontology> ."))
+    return sorted(
+        line
+        for line in lines
+        if not line.endswith("<urn:ics-graph:ontology> .") and not line.startswith("<urn:ics-graph:manifest:store>")
+    )
 
 
 @pytest.mark.parametrize("edited_copy", [True, False], ids=["copy of the store edited", "store built afresh"])
@@ -149,7 +154,7 @@ def test_reload_replaces_only_the_changed_file(tmp_path, monkeypatch, edited_cop
     real_build = persistent._build
 
     def build(*args):
-        builds.append(args[-1] is not None)  # whether it was handed a copy of the old store
+        builds.append(args[-2] is not None)  # whether it was handed a copy of the old store
         return real_build(*args)
 
     monkeypatch.setattr(persistent, "_build", build)
@@ -192,6 +197,39 @@ def test_reload_replaces_only_the_changed_file(tmp_path, monkeypatch, edited_cop
     same_as_a_first_load()
     # each reload's way (the load that changed nothing built nothing); the fresh loads built afresh
     assert builds == [edited_copy, False, edited_copy, edited_copy, False]
+
+
+def test_after_some_edited_copies_a_reload_builds_the_store_afresh(tmp_path, monkeypatch):
+    """Each edited copy leaves the store's tables larger than a fresh build would, so the
+    manifest counts them, and the reload after the last one allowed builds afresh (and
+    counts from nought again). The store holds what a first load writes either way."""
+    monkeypatch.chdir(tmp_path)
+    folder = copy_mini(tmp_path)
+    spec = StoreSpec("oxigraph", "store")
+    load_into(spec, load_mapping(["mapping"]))
+    monkeypatch.setattr(persistent, "_EDITED_AT_MOST", 1.0)
+    monkeypatch.setattr(persistent, "_EDITED_COPIES_AT_MOST", 2)
+    builds: list[bool] = []
+    real_build = persistent._build
+
+    def build(*args):
+        builds.append(args[-2] is not None)  # handed a copy of the old store
+        return real_build(*args)
+
+    monkeypatch.setattr(persistent, "_build", build)
+    counted = []
+    for round_number in range(4):
+        path = folder / "mapping.yaml"
+        path.write_text(path.read_text(encoding="utf-8") + f"# round {round_number}\n", encoding="utf-8")
+        path.write_text(path.read_text(encoding="utf-8").replace("Shire ICB", "Shire ICB."), encoding="utf-8")
+        edited = load_mapping(["mapping"])
+        assert load_into(spec, edited).replaced == ["mapping/mapping.yaml"]
+        stored = open_mapping(spec)
+        assert to_ntriples(stored.data_triples()) == to_ntriples(edited.data_triples())
+        counted.append(persistent._edited_copies(stored.store.query))
+        del stored
+    assert builds == [True, True, False, True]
+    assert counted == [1, 2, 0, 1]
 
 
 def test_cli_load_then_query_the_store_without_paths(tmp_path, monkeypatch):

@@ -575,17 +575,24 @@ def _load_local(
             # in one transaction, so that the next load of these files is known unchanged
             store.update(_noting_update(inputs))
         building = _beside(folder, f".loading-{os.getpid()}")
-        previous = None
+        previous, copies = None, 0
         try:
             listed = {name for unit in current.values() for name in unit.graphs} | {MANIFEST_GRAPH, FINDINGS_GRAPH}
             only_ours = (
                 held <= listed
                 and next(iter(store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None) is None
             )
-            if changed and not stale and only_ours and _few_changed(units, current, payload):
+            edits = _edited_copies(store.query)
+            if (
+                changed
+                and not stale
+                and only_ours
+                and edits < _EDITED_COPIES_AT_MOST
+                and _few_changed(units, current, payload)
+            ):
                 # RocksDB's checkpoint: hard links to the old store's files, which stay as they are
                 store.backup(str(building))
-                previous = current
+                previous, copies = current, edits + 1
         except OSError:  # no checkpoint (no room, say): the new store is built afresh instead
             shutil.rmtree(building, ignore_errors=True)
         except BaseException:
@@ -599,13 +606,31 @@ def _load_local(
                 f"give an empty or new folder"
             )
         if changed or stale:
-            _replace(folder, units, payload, findings, state, inputs, previous)
+            _replace(folder, units, payload, findings, state, inputs, previous, copies)
         return report
 
 
 #: A load that changes at most this share of a store's statements (by their N-Triples'
 #: bytes) edits a copy of the store; one that changes more builds the new store afresh.
 _EDITED_AT_MOST = 0.25
+#: After this many edited copies in a row the next reload builds the store afresh: each
+#: leaves its tables larger than a fresh build's, compacted or not (at a million
+#: statements about 14 MB a reload, 309 MB of tables built afresh, 434 MB after nine).
+_EDITED_COPIES_AT_MOST = 8
+#: The node of the manifest that says how the store was last written (not the manifest
+#: graph's own node, whose statements a load that only notes its inputs rewrites).
+_STORE_NODE = f"{MANIFEST_GRAPH}:store"
+
+
+def _edited_copies(query) -> int:
+    """How many reloads in a row have edited a copy of the store (0 when not said)."""
+    rows = _plain_rows(
+        query(f"SELECT ?n WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{_STORE_NODE}> <{v.ICS}editedCopies> ?n }} }}")
+    )
+    try:
+        return max(int(row["n"]) for row in rows) if rows else 0
+    except (TypeError, ValueError):
+        return _EDITED_COPIES_AT_MOST  # not a number: built afresh, which says it again
 
 
 def _few_changed(units: list[_Unit], current: dict[str, _Unit], payload: dict[str, bytes]) -> bool:
@@ -643,6 +668,7 @@ def _replace(
     state: LoadState,
     inputs: Inputs | None,
     previous: dict[str, _Unit] | None = None,
+    copies: int = 0,
 ) -> None:
     """Build the store beside ``folder`` (on a thread, so that Ctrl-C is heard), then
     swap it into place. The rules run here (``findings``) while the data is written
@@ -651,13 +677,13 @@ def _replace(
 
     The new store is a bulk load of every graph (faster than a transaction), or, with
     ``previous``, a copy of the old store already made beside it (holding those units),
-    in which only the graphs of the files that changed are replaced: either way it is
-    a folder of its own until the swap, so readers of the old store and an interrupted
-    load see the same as before."""
+    in which only the graphs of the files that changed are replaced (the manifest
+    counts such ``copies`` in a row): either way it is a folder of its own until the
+    swap, so readers of the old store and an interrupted load see the same as before."""
     building = _beside(folder, f".loading-{os.getpid()}")
     stop = threading.Event()
     found: Future[str] = Future()
-    task = Background(_build, building, units, payload, found, inputs, stop, previous, name="ics-graph-build")
+    task = Background(_build, building, units, payload, found, inputs, stop, previous, copies, name="ics-graph-build")
     try:
         found.set_result(findings())
     except BaseException as exc:  # a rule's error, Ctrl-C: the build stops, what it built is removed
@@ -709,6 +735,7 @@ def _build(
     inputs: Inputs | None,
     stop: threading.Event,
     previous: dict[str, _Unit] | None = None,
+    copies: int = 0,
 ):
     """Write the new store into ``building``: every unit's graphs, or (``previous``: a
     copy of the old store is there, holding those units) only those of the units that
@@ -743,7 +770,10 @@ def _build(
         found = _waited(findings, stop)  # computed by the loader meanwhile
         if found is None:
             return
-        for graph, text in ((MANIFEST_GRAPH, _manifest_ntriples(units, inputs)), (FINDINGS_GRAPH, found)):
+        manifest = _manifest_ntriples(units, inputs)
+        if copies:
+            manifest += f'<{_STORE_NODE}> <{v.ICS}editedCopies> "{copies}"^^<{v.PREFIXES["xsd"]}integer> .\n'
+        for graph, text in ((MANIFEST_GRAPH, manifest), (FINDINGS_GRAPH, found)):
             store.bulk_load(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
         if not stop.is_set():
             # compact the tables, bulk-loaded or edited: reads of an uncompacted store crawl
