@@ -133,10 +133,9 @@ def _store_quads(folder: Path) -> list[str]:
         lines = opened.dump(format=ox.RdfFormat.N_QUADS).decode("utf-8").splitlines()
     finally:
         del opened
+    written = f"<{persistent._STORE_NODE}>"
     return sorted(
-        line
-        for line in lines
-        if not line.endswith("<urn:ics-graph:ontology> .") and not line.startswith("<urn:ics-graph:manifest:store>")
+        line for line in lines if not line.endswith("<urn:ics-graph:ontology> .") and not line.startswith(written)
     )
 
 
