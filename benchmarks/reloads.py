@@ -7,7 +7,7 @@ The YAML files of a generated mapping are copied into a scratch folder (the fold
 is only read), and each round runs ``ics-graph load FILES --store oxigraph:STORE`` there,
 as whole processes of this version of ics-graph with the load cache off, five ways:
 
-- ``fresh load``: into a new store;
+- ``fresh load``: into a new store (and without the files a store keeps beside it);
 - ``nothing changed``: the same files again;
 - ``a comment added``: a comment appended to one system's file (the graph is the same);
 - ``one file's graph edited``: a place in that file renamed (its graph is replaced);
@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         edited = workspace / systems[len(systems) // 2].name
         for round_number in range(1, args.rounds + 1):
             shutil.rmtree(workspace / "store", ignore_errors=True)
+            shutil.rmtree(workspace / ".store.files", ignore_errors=True)  # what it kept of each file
             runs["fresh load"].append(_load(workspace, files))
             runs["nothing changed"].append(_load(workspace, files))
             with edited.open("a", encoding="utf-8") as text:

@@ -351,7 +351,9 @@ def load(paths, output, fmt, force, store, update_url, graph_store_url, allow_ou
     diffs in pull requests show only what changed. With --store, the mapping is
     validated as always, then written into the store, all or nothing; later commands
     run on the store with --store instead of PATH, without parsing the files again.
-    Run it again after editing a file: only what came from changed files is replaced.
+    Run it again after editing a file: only the changed files are read (an oxigraph:
+    store keeps what it learned of the others beside it, in .DIR.files), and only
+    what came from them is replaced.
     Ctrl-C or a kill leaves the store as it was or as loaded, never in between (an
     interrupted load exits 130 saying which). With --store and no PATH, the mapping the
     store holds is written (-o FILE, or standard output), as from its files.
@@ -370,7 +372,7 @@ def load(paths, output, fmt, force, store, update_url, graph_store_url, allow_ou
         fmt = "nt" if output and output.lower().endswith(".nt") else "ttl"
     _target(output, [f".{fmt}"], "Turtle" if fmt == "ttl" else "N-Triples", force)
     if paths and spec is not None and spec.persistent:
-        from ics_graph.app.storing import inputs_of, loaded_already
+        from ics_graph.app.storing import inputs_of, loaded_already, read_for
         from ics_graph.stores.fingerprint import input_key
         from ics_graph.stores.persistent import LoadState, load_into
         from ics_graph.util.threads import interrupts_ignored_from_now
@@ -385,7 +387,7 @@ def load(paths, output, fmt, force, store, update_url, graph_store_url, allow_ou
             if keyed is not None and not output:
                 report = loaded_already(spec, paths, keyed, **urls)
             if report is None:
-                mapping = _load(paths, allow_outside=allow_outside)
+                mapping = read_for(spec, paths, allow_outside=allow_outside)
                 if output:  # before the store is written: all or nothing
                     _refuse(output, mapping)
                 inputs = None if keyed is None else inputs_of(mapping, keyed)

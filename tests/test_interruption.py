@@ -111,9 +111,9 @@ def _set(mapping: Path, version: Path) -> None:
 
 
 def _leftovers(store: Path) -> list[str]:
-    return sorted(
-        p.name for p in store.parent.iterdir() if p.name.startswith(f".{store.name}.") and p.name != ".store.lock"
-    )
+    """What is beside the store but its lock and the files it keeps (both stay by design)."""
+    kept = {f".{store.name}.lock", f".{store.name}.files"}
+    return sorted(p.name for p in store.parent.iterdir() if p.name.startswith(f".{store.name}.") and p.name not in kept)
 
 
 @dataclass

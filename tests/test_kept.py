@@ -5,7 +5,9 @@ errors (see ics_graph.inputs.kept)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -119,12 +121,12 @@ def test_damaged_or_foreign_entries_are_misses(pack, tmp_path, reads):
     entry = json.loads(entries[2].read_text("utf-8"))
     entry["file"] = "another/file.yaml"  # kept for another file
     entries[2].write_text(json.dumps(entry), "utf-8")
-    entry = json.loads(entries[3].read_text("utf-8"))
-    entry["quads"] = entry["quads"][: len(entry["quads"]) // 2]  # triples cut short: never parsed
-    entries[3].write_text(json.dumps(entry), "utf-8")
+    triples = entries[3].with_suffix(".nq").read_bytes()
+    entries[3].with_suffix(".nq").write_bytes(triples[: len(triples) // 2])  # triples cut short: never parsed
+    entries[4].with_suffix(".nq").unlink()  # triples gone
     reads.clear()
     assert _load([pack], KeptFiles(folder, "tool")) == first
-    assert len(reads) == 4
+    assert len(reads) == 5
 
 
 def test_a_file_changed_while_it_is_read_is_a_problem_not_a_stale_graph(pack, tmp_path, monkeypatch):
@@ -187,18 +189,48 @@ def test_the_least_recently_used_are_removed(write, tmp_path, monkeypatch):
     assert reads == [str(tmp_path / "m0" / "a.yaml")]  # the oldest was removed; the newest kept
 
 
-def test_files_read_in_processes_are_not_kept_and_the_load_is_the_same(pack, tmp_path, monkeypatch):
-    """With a reading process (ics_graph.inputs.readers), the files it reads are not
-    kept (their values stay there), the loader's own are, and the loads are the same."""
+def test_files_read_in_processes_are_kept_and_the_load_is_the_same(pack, tmp_path, monkeypatch, reads):
+    """With a reading process (ics_graph.inputs.readers), the files it reads are kept
+    as the loader's own are (it says what their conversion asked, and the digest of the
+    bytes it read), and the loads are the same."""
     monkeypatch.setenv("ICS_GRAPH_WORKERS", "2")
     monkeypatch.setattr(readers, "SPLIT_AT", 0)  # however small the files
     first = _load([pack], KeptFiles(tmp_path / "kept", "tool"))
-    kept = len(list((tmp_path / "kept").glob("*.json")))
-    assert 0 < kept < len(first[3])
+    here = len(reads)  # the loader's share: the others were read by the process
+    assert 0 < here < len(first[3])
+    yaml_files = [shown for shown in first[3] if shown.endswith(".yaml")]
+    assert len(list((tmp_path / "kept").glob("*.json"))) == len(yaml_files) == len(first[3]) - 1  # all but a .ttl
     _edit(pack / "areas.yaml", "name: West Northamptonshire", "name: West Northamptonshire (edited)")
+    reads.clear()
     again = _load([pack], KeptFiles(tmp_path / "kept", "tool"))
+    assert reads == [str(pack / "areas.yaml")]  # (and the files that name its areas were not read again)
     monkeypatch.setenv("ICS_GRAPH_WORKERS", "1")
     assert again == _load([pack])
+
+
+def test_files_kept_for_one_mapping_are_those_of_its_last_load(write, tmp_path):
+    """Beside a store (``one_mapping``), a write removes the entries the load did not use:
+    an edited file's old entry, a removed file's, any other mapping's; triples left
+    without their entry, and what a killed write left (not a write under way)."""
+    write("m/a.yaml", "functions:\n  - {id: f1, name: F one}\n")
+    write("m/b.yaml", "functions:\n  - {id: f2, name: F two}\n")
+    write("other/c.yaml", "functions:\n  - {id: f3, name: F three}\n")
+    folder = tmp_path / "kept"
+    _load([tmp_path / "other"], KeptFiles(folder, "tool"))
+    (folder / "orphan.nq").write_bytes(b"")
+    for name, age in ((".killed.json.0a1b.tmp", 3600), (".being-written.nq.2c3d.tmp", 0)):
+        (folder / name).write_bytes(b"half")
+        os.utime(folder / name, (time.time() - age, time.time() - age))
+    _load([tmp_path / "m"], KeptFiles(folder, "tool", one_mapping=True))
+    assert len(list(folder.glob("*.json"))) == len(list(folder.glob("*.nq"))) == 2
+    assert [path.name for path in folder.glob(".*")] == [".being-written.nq.2c3d.tmp"]  # (another load's, maybe)
+    edited = write("m/b.yaml", "functions:\n  - {id: f2, name: F two (edited)}\n")
+    (tmp_path / "m" / "a.yaml").unlink()
+    fewer = KeptFiles(folder, "tool", one_mapping=True)
+    _load([tmp_path / "m"], fewer)
+    names = sorted(path.stem for path in folder.glob("*.json"))
+    assert names == sorted(path.stem for path in folder.glob("*.nq"))
+    assert names == [fewer._name(str(edited), readers.digest_of(edited.read_bytes()))]
 
 
 def test_the_largest_are_removed_beyond_the_bytes_kept(write, tmp_path, monkeypatch):
@@ -231,3 +263,26 @@ def test_where_after_an_edit_answers_as_a_load_of_every_file(pack, tmp_path, mon
     assert reads == [str(pack / "allocations-place.yaml")]
     monkeypatch.setenv("ICS_GRAPH_CACHE", "off")
     assert edited.exit_code == 0 and edited.output == CliRunner().invoke(main, ask).output
+
+
+def test_a_reload_into_a_store_reads_only_the_edited_file(pack, tmp_path, monkeypatch, reads):
+    """``load --store oxigraph:DIR`` keeps what it learned of each file beside the store
+    (``.DIR.files``), with the load cache off too: after an edit, the reload reads only
+    the edited file, and the store holds what a first load of the same files writes."""
+    from test_stores import _store_quads
+
+    monkeypatch.setenv("ICS_GRAPH_CACHE", "off")
+
+    def load(store: str) -> str:
+        result = CliRunner().invoke(main, ["load", str(pack), "--store", f"oxigraph:{store}"], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    load("store")
+    assert len(reads) == len(list(Path(".store.files").glob("*.json"))) > 1  # every YAML file read, and kept
+    _edit(pack / "areas.yaml", "name: West Northamptonshire", "name: West Northamptonshire (edited)")
+    reads.clear()
+    assert "replaced: data/northamptonshire/areas.yaml\n" in load("store")
+    assert reads == [str(pack / "areas.yaml")]
+    load("fresh")  # into a new store: every file read
+    assert len(reads) > 1 and _store_quads(tmp_path / "store") == _store_quads(tmp_path / "fresh")

@@ -12,12 +12,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ics_graph.model.graph import Mapping
+from ics_graph.stores.cache import load_mapping_cached
 from ics_graph.stores.fingerprint import files_read, still_as_read
-from ics_graph.stores.persistent import Inputs, LoadReport, last_load
+from ics_graph.stores.persistent import Inputs, LoadReport, kept_files_folder, last_load
 from ics_graph.stores.spec import StoreSpec
 from ics_graph.util.paths import mapping_roots
 
-__all__ = ["inputs_of", "loaded_already"]
+__all__ = ["inputs_of", "loaded_already", "read_for"]
+
+
+def read_for(spec: StoreSpec, paths: Sequence[str], *, allow_outside: bool = False) -> Mapping:
+    """The PATHs read to be loaded into ``spec``, as any command reads them (the load
+    cache too); an ``oxigraph:`` store also keeps what it learned of each YAML file
+    beside it, whatever the mapping's size, so that after an edit a reload reads only
+    the files that changed (see :mod:`ics_graph.inputs.kept`)."""
+    return load_mapping_cached(paths, allow_outside=allow_outside, kept_beside=kept_files_folder(spec))
 
 
 def loaded_already(

@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ics_graph.inputs.authoring import Registry, declare
-from ics_graph.inputs.kept import Asking, KeptFile, KeptFiles, digest_of
+from ics_graph.inputs.kept import KeptFile, KeptFiles
 from ics_graph.inputs.rdf import (
     RdfFile,
     ill_typed_dates,
@@ -33,9 +33,11 @@ from ics_graph.inputs.rdf import (
     unsafe_literals,
 )
 from ics_graph.inputs.readers import (
+    Asking,
     FileRead,
     ReadingPool,
     convert_file,
+    digest_of,
     import_targets,
     nquads,
     read_bytes,
@@ -339,6 +341,9 @@ def _load_mapping(
                     entry.remote, entry.raw, entry.digest = True, None, None
             if pool is not None:
                 answers.update(pool.finish_reading())
+                for entry in fresh:  # the bytes each process read, for a kept file's name
+                    if entry.remote:
+                        entry.digest = pool.digests[id(entry)]
             for entry in yaml_files:  # in the order of the files
                 imports, entry.declared, file_problems = answers[id(entry)]
                 problems.extend(file_problems)
@@ -376,7 +381,7 @@ def _load_mapping(
                 _declare_rdf(entry, registry)
 
         if pool is not None:
-            pool.start_converting(registry)
+            pool.start_converting(registry, noting=kept is not None)
         own_chunks: list[bytes] = []
         own_by_entry: dict[int, dict[str, Location]] = {}
         for entry in files.values():
@@ -394,9 +399,11 @@ def _load_mapping(
     by_file: dict[str, dict[str, Location]] = {}  # every file's own, for its sources graph
     for entry in files.values():
         if entry.remote:
-            chunk, own, file_problems = converted[id(entry)]
+            chunk, own, file_problems, noted = converted[id(entry)]
             chunks.append(chunk)
             problems.extend(file_problems)
+            if kept is not None and noted is not None and not file_problems:
+                _note(entry, kept, chunk, own, *noted)
         else:
             own = own_by_entry[id(entry)] if id(entry) in own_by_entry else dict(entry.value or {})
         by_file[v.file_graph(entry.shown)] = own
@@ -487,14 +494,26 @@ def _convert(
     before = len(problems)
     own_by_entry[id(entry)] = own = convert_file(entry.value, entry.shown, asking or registry, problems, quads)
     chunk = nquads(quads)
-    clean = asking is not None and len(problems) == before and not asking.listed
-    # noted only when read here, from the bytes whose digest names it
-    if kept is not None and asking is not None and clean and entry.digest is not None and entry.declared is not None:
-        questions = [(kind, ident, found) for (kind, ident), found in asking.asked.items()]
-        imports = import_targets(entry.value, [])
-        kept.note(entry.shown, entry.digest, KeptFile(imports, list(entry.declared), questions, chunk, dict(own)))
+    questions = None if asking is None or len(problems) != before else asking.questions()
+    if kept is not None and questions is not None:
+        _note(entry, kept, chunk, own, import_targets(entry.value, []), questions)
     entry.raw = None
     return chunk
+
+
+def _note(
+    entry: _File,
+    kept: KeptFiles,
+    chunk: bytes,
+    own: dict[str, Location],
+    imports: list[tuple[str, Location]],
+    asked: list[tuple[str, str, bool]],
+) -> None:
+    """Note a file converted without a problem (here or in a reading process) to keep,
+    when it was read with no problem from the bytes whose digest names it (see
+    :mod:`ics_graph.inputs.kept`)."""
+    if entry.digest is not None and entry.declared is not None:
+        kept.note(entry.shown, entry.digest, KeptFile(imports, list(entry.declared), asked, chunk, dict(own)))
 
 
 def _expand(

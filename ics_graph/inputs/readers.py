@@ -8,9 +8,10 @@ more, the loader starts a reading process for each core but its own
 (:func:`~ics_graph.util.threads.cores`) and shares the files with them, by size.
 
 Each process keeps the values it read, so little crosses between processes: for each
-file, its imports, the ids it declares and its problems; then, once the loader has
-checked every id against every file, the file's triples as N-Quads text and where each
-entity was written. Declarations are recorded by the readers and registered by the
+file, its imports, the ids it declares, its problems and the digest of the bytes read;
+then, once the loader has checked every id against every file, the file's triples as
+N-Quads text and where each entity was written, and (when the loader keeps files, see
+:mod:`ics_graph.inputs.kept`) the questions its conversion asked of the other files. Declarations are recorded by the readers and registered by the
 loader, file by file in the order it read them, so a duplicate id names the same first
 definition as a load in one process would: the loaded graph, the locations and every
 error are the same either way (``tests/test_readers.py`` compares them).
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import os
 import pickle
 import subprocess
@@ -41,10 +43,12 @@ from ics_graph.util.errors import Location, Problem
 
 __all__ = [
     "SPLIT_AT",
+    "Asking",
     "Declared",
     "FileRead",
     "ReadingPool",
     "convert_file",
+    "digest_of",
     "import_targets",
     "nquads",
     "read_bytes",
@@ -64,8 +68,19 @@ Declared = tuple[str, str, Location, bool]
 #: What a reading process says of one file: its imports, its declarations, its problems.
 FileRead = tuple[list[tuple[Path, Location]], list[Declared], list[Problem]]
 
-#: What it says once the ids are known: the file's N-Quads, and where each entity was written.
-Converted = tuple[bytes, dict[str, Location], list[Problem]]
+#: What the loader keeps of a file converted by a process: its imports as written, and
+#: the questions its conversion asked (kind, id, whether there was one).
+Noted = tuple[list[tuple[str, Location]], list[tuple[str, str, bool]]]
+
+#: What it says once the ids are known: the file's N-Quads, where each entity was written,
+#: its problems, and what to keep of it when the loader keeps files and the questions
+#: can be asked again (else None).
+Converted = tuple[bytes, dict[str, Location], list[Problem], Noted | None]
+
+
+def digest_of(raw: bytes) -> str:
+    """A file's bytes, as a kept file is named by them (:mod:`ics_graph.inputs.kept`)."""
+    return hashlib.sha256(raw).hexdigest()
 
 
 def read_bytes(path: Path, shown: str) -> tuple[bytes | None, list[Problem]]:
@@ -163,6 +178,31 @@ class _Recorder(Registry):
         return None
 
 
+class Asking(Registry):
+    """A registry that notes the questions a conversion asks of it: only ``has`` (whether
+    an id exists) can be answered again later; a conversion that lists ids (for a "did
+    you mean", when a reference is unknown) is never kept."""
+
+    def __init__(self, registry: Registry) -> None:
+        super().__init__()
+        self.where, self.made = registry.where, registry.made
+        self.asked: dict[tuple[str, str], bool] = {}
+        self.listed = False
+
+    def has(self, kind: str, ident: str) -> bool:
+        found = super().has(kind, ident)
+        self.asked[(kind, ident)] = found
+        return found
+
+    def ids(self, kind: str) -> list[str]:
+        self.listed = True
+        return super().ids(kind)
+
+    def questions(self) -> list[tuple[str, str, bool]] | None:
+        """What was asked, in order, or None when it cannot be asked again (ids were listed)."""
+        return None if self.listed else [(kind, ident, found) for (kind, ident), found in self.asked.items()]
+
+
 def convert_file(
     value: Any, shown: str, registry: Registry, problems: list[Problem], quads: list[tuple[tuple, str]]
 ) -> dict[str, Location]:
@@ -208,7 +248,8 @@ def serve(loader: int) -> None:
             if command == "read":
                 answer: Any = ("ok", [_read(Path(path), shown, held, made) for path, shown in argument])
             elif command == "convert":
-                answer = ("ok", _convert_held(held, made, argument))
+                ids, noting = argument
+                answer = ("ok", _convert_held(held, made, ids, noting))
             elif command == "values":
                 answer = ("ok", [value for _shown, value in held])
             else:
@@ -241,13 +282,14 @@ def _end_with(loader: int) -> None:
         os._exit(0)
 
 
-def _read(path: Path, shown: str, held: list, made: dict) -> FileRead:
-    value, answer = read_file(path, shown, made)
+def _read(path: Path, shown: str, held: list, made: dict) -> tuple[FileRead, str | None]:
+    raw, _problems = read_bytes(path, shown)  # (said again by read_file, which reads it then)
+    value, answer = read_file(path, shown, made, raw)
     held.append((shown, value))
-    return answer
+    return answer, None if raw is None else digest_of(raw)
 
 
-def _convert_held(held: list, made: dict, ids: list[tuple[str, str]]) -> list[Converted]:
+def _convert_held(held: list, made: dict, ids: list[tuple[str, str]], noting: bool) -> list[Converted]:
     registry = Registry()
     registry.where = dict.fromkeys(ids, Location("<declared in the loader>"))  # converting asks only which exist
     registry.made = made
@@ -255,8 +297,11 @@ def _convert_held(held: list, made: dict, ids: list[tuple[str, str]]) -> list[Co
     for shown, value in held:
         quads: list = []
         problems: list[Problem] = []
-        own = convert_file(value, shown, registry, problems, quads)
-        answers.append((nquads(quads), own, problems))
+        asking = Asking(registry) if noting else None
+        own = convert_file(value, shown, asking or registry, problems, quads)
+        questions = None if asking is None else asking.questions()
+        noted = None if questions is None else (import_targets(value, []), questions)
+        answers.append((nquads(quads), own, problems, noted))
     return answers
 
 
@@ -329,6 +374,8 @@ class ReadingPool:
             self.close()
             raise
         self._given: dict[_Process, list[Any]] = {}
+        #: the digest of the bytes each file given to a process was read from, by key
+        self.digests: dict[Any, str | None] = {}
 
     def __enter__(self) -> ReadingPool:
         return self
@@ -362,20 +409,23 @@ class ReadingPool:
         answers: dict[Any, FileRead] = {}
         for process, share in self._given.items():
             keys = [key for key, _path, _shown in share]
-            answers.update(zip(keys, process.answer(), strict=True))
+            for key, (answer, digest) in zip(keys, process.answer(), strict=True):
+                answers[key], self.digests[key] = answer, digest
             process.keys.extend(keys)
         self._given = {}
         return answers
 
-    def start_converting(self, registry: Registry) -> None:
-        """Start converting every file the processes read, with the ids of all files."""
-        ids = pickle.dumps(("convert", list(registry.where)), protocol=pickle.HIGHEST_PROTOCOL)
+    def start_converting(self, registry: Registry, noting: bool = False) -> None:
+        """Start converting every file the processes read, with the ids of all files;
+        ``noting``: noting the questions each conversion asks, for the loader to keep."""
+        ids = pickle.dumps(("convert", (list(registry.where), noting)), protocol=pickle.HIGHEST_PROTOCOL)
         for process in self.processes:
             if process.keys:
                 process.send_pickled(ids)
 
     def finish_converting(self) -> dict[Any, Converted]:
-        """Each file's triples, where its entities were written and its problems, by key."""
+        """Each file's triples, where its entities were written, its problems and the
+        questions its conversion asked (see :data:`Converted`), by key."""
         answers: dict[Any, Converted] = {}
         for process in self.processes:
             if process.keys:

@@ -87,34 +87,58 @@ def cache_folder() -> Path | None:
     return Path(base) / "ics-graph"
 
 
-def load_mapping_cached(paths: Sequence[str | Path], *, allow_outside: bool = False) -> Mapping:
+def load_mapping_cached(
+    paths: Sequence[str | Path], *, allow_outside: bool = False, kept_beside: Path | None = None
+) -> Mapping:
     """:func:`ics_graph.inputs.loader.load_mapping`, reading back a cached load when every input
     file is as it was, and otherwise reading only the YAML files that changed (see
     :mod:`ics_graph.inputs.kept`). Raises :class:`~ics_graph.util.errors.InputError` exactly
     as the loader does (a load with problems is never cached; the files in it that read
-    well are kept on their own)."""
+    well are kept on their own).
 
+    ``kept_beside``: the folder where a store keeps the files of its last load (see
+    :func:`ics_graph.stores.persistent.kept_files_folder`), used whatever the mapping's
+    size and whether the cache is on: after an edit, a reload reads only the files that
+    changed."""
+
+    if kept_beside is not None and allow_outside:  # a load reaching outside is never kept
+        kept_beside = None
+    own = KeptFiles(kept_beside, tool_digest(), one_mapping=True) if kept_beside is not None else None
     folder = cache_folder()
     keyed = input_key(paths, largest=LARGEST_BYTES) if folder is not None else None
     if folder is None or keyed is None or allow_outside:  # a load reaching outside is never kept
-        return load_mapping(paths, allow_outside=allow_outside)
+        return _load_keeping(paths, allow_outside, own, None)
     key, digests = keyed
     mapping = _read(folder, key, digests, mapping_roots(paths))
     if mapping is None:  # the files that did not change are not read again (see ics_graph.inputs.kept)
         inputs = sum(read_size(Path(shown)) for shown in digests)
-        kept = KeptFiles(folder / "files", tool_digest()) if inputs <= KEPT_BYTES else None
-        try:
-            mapping = load_mapping(paths, kept=kept)
-        except InputError:
-            # the files that read well are not read again while the others are put right
-            # (within the bound an entry keeps to)
-            if kept is not None and kept.noted_bytes() <= GROWTH * inputs + GROWTH_ROOM:
-                kept.write()
-            raise
+        kept = own
+        if kept is None and inputs <= KEPT_BYTES:
+            kept = KeptFiles(folder / "files", tool_digest())
+        # the files that read well are not read again while the others are put right
+        # (within the bound an entry keeps to)
+        mapping = _load_keeping(paths, False, kept, None if own is not None else GROWTH * inputs + GROWTH_ROOM)
         if _write(folder, key, mapping, digests):
-            if kept is not None:
+            if kept is not None and own is None:
                 kept.write()
             _keeps_findings(mapping, folder, key)
+    return mapping
+
+
+def _load_keeping(
+    paths: Sequence[str | Path], allow_outside: bool, kept: KeptFiles | None, bound: int | None
+) -> Mapping:
+    """The loader's load with ``kept`` files; a store's (``bound`` None) are written
+    after the load, whatever its size, and after a load with problems (within ``bound``,
+    if given: the load cache's are written after a load it keeps)."""
+    try:
+        mapping = load_mapping(paths, allow_outside=allow_outside, kept=kept)
+    except InputError:
+        if kept is not None and (bound is None or kept.noted_bytes() <= bound):
+            kept.write()
+        raise
+    if kept is not None and bound is None:
+        kept.write()
     return mapping
 
 

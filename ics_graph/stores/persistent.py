@@ -63,6 +63,7 @@ __all__ = [
     "RemoteStore",
     "StoreError",
     "StoredLocations",
+    "kept_files_folder",
     "last_load",
     "load_into",
     "open_mapping",
@@ -476,6 +477,16 @@ def last_load(
         return None
     units, stored = found
     return [u.file for u in units if u.file is not None], stored
+
+
+def kept_files_folder(spec: StoreSpec) -> Path | None:
+    """Where an ``oxigraph:`` store keeps what its last load learned of each YAML file
+    (``.DIR.files`` beside it; see :mod:`ics_graph.inputs.kept`), so that a reload reads
+    only the files edited since; None for other stores. Entries are named by the files'
+    bytes and the version of ics-graph, so an entry is right for any store, or none."""
+    if spec.scheme != "oxigraph":
+        return None
+    return _beside(Path(spec.location).absolute(), ".files")
 
 
 def _as_loaded(query) -> tuple[list[_Unit], Inputs] | None:
