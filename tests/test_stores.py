@@ -9,6 +9,7 @@ import base64
 import http.server
 import io
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -22,12 +23,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import MINI, ROOT
+from conftest import FIXTURES, MINI, ROOT
 
 from ics_graph.app.findings import default_findings
 from ics_graph.cli import main
 from ics_graph.engine.checking import check
 from ics_graph.inputs.loader import load_mapping
+from ics_graph.model import vocabulary as v
 from ics_graph.model.turtle import to_ntriples
 from ics_graph.outputs.renderers import render
 from ics_graph.stores import persistent
@@ -137,6 +139,32 @@ def _store_quads(folder: Path) -> list[str]:
     return sorted(
         line for line in lines if not line.endswith("<urn:ics-graph:ontology> .") and not line.startswith(written)
     )
+
+
+@pytest.mark.parametrize("book", [False, True], ids=["YAML", "a workbook"])
+def test_a_store_keeps_where_each_entity_was_written_as_the_mapping_would(tmp_path, monkeypatch, book):
+    """A load writes where each entity was written into the store as text, without adding
+    it to the mapping's graph first: the store's graphs of sources are what the mapping's
+    own graph gets from ``write_sources``, statement for statement (lines, columns, a
+    workbook's cells, a folder name that must be escaped)."""
+    folder = 'the "odd" mapping \\ é'  # shown in the file names the store keeps
+    if book:  # a whole mapping in one workbook
+        (tmp_path / folder).mkdir()
+        shutil.copyfile(FIXTURES / "workbook" / "clean.xlsx", tmp_path / folder / "clean.xlsx")
+    else:
+        shutil.copytree(MINI, tmp_path / folder)
+    monkeypatch.chdir(tmp_path)
+    import pyoxigraph as ox
+
+    load_into(StoreSpec("oxigraph", "store"), load_mapping([folder]))
+    mapping = load_mapping([folder])
+    mapping.write_sources()
+    sources = re.compile(rf" <{re.escape(v.SOURCES_GRAPH)}:[^>]*> \.$")
+    written = mapping.store.dump(format=ox.RdfFormat.N_QUADS).decode("utf-8").splitlines()
+    expected = sorted(line for line in written if sources.search(line))
+    assert any("definedAtCell" in line for line in expected) == book
+    assert any('"the \\"odd\\" mapping \\\\ é/' in line for line in expected)  # escaped as N-Triples escapes it
+    assert [line for line in _store_quads(tmp_path / "store") if sources.search(line)] == expected
 
 
 @pytest.mark.parametrize("edited_copy", [True, False], ids=["copy of the store edited", "store built afresh"])

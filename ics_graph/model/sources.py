@@ -7,13 +7,14 @@ source too, and a reload replaces a file's locations with its data.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from ics_graph.model import vocabulary as v
 from ics_graph.model.turtle import escape
 from ics_graph.util.errors import Location
 
-__all__ = ["write_sources"]
+__all__ = ["sources_ntriples", "write_sources"]
 
 
 def write_sources(store: Any, by_file: dict[str, dict[str, Location]]) -> None:
@@ -22,16 +23,30 @@ def write_sources(store: Any, by_file: dict[str, dict[str, Location]]) -> None:
     point at the source too, and a reload replaces a file's locations with its data."""
     import pyoxigraph as ox
 
-    ics, integer = v.ICS, v.PREFIXES["xsd"] + "integer"
-    lines = []
+    lines: list[str] = []
     for data_graph, locations in by_file.items():
-        graph = v.sources_graph(data_graph)
-        for subject, loc in locations.items():
-            lines.append(f'<{subject}> <{ics}definedInFile> "{escape(loc.file)}" <{graph}> .\n')
-            if loc.line:
-                lines.append(f'<{subject}> <{ics}definedAtLine> "{loc.line}"^^<{integer}> <{graph}> .\n')
-            if loc.column:
-                lines.append(f'<{subject}> <{ics}definedAtColumn> "{loc.column}"^^<{integer}> <{graph}> .\n')
-            if loc.cell:
-                lines.append(f'<{subject}> <{ics}definedAtCell> "{escape(loc.cell)}" <{graph}> .\n')
+        lines.extend(_statements(locations, f" <{v.sources_graph(data_graph)}> .\n"))
     store.load("".join(lines).encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+
+
+def sources_ntriples(by_file: dict[str, dict[str, Location]]) -> dict[str, bytes]:
+    """Each file's graph of where its entities were written, as N-Triples, by the graph's
+    name: what :func:`write_sources` adds to a store, for a caller that writes them
+    elsewhere (a persistent store) without adding them to the mapping's graph first."""
+    return {
+        v.sources_graph(graph): "".join(_statements(locations, " .\n")).encode("utf-8")
+        for graph, locations in by_file.items()
+    }
+
+
+def _statements(locations: dict[str, Location], end: str) -> Iterator[str]:
+    """The statements of where each entity was written, each ending with ``end``."""
+    ics, integer = v.ICS, v.PREFIXES["xsd"] + "integer"
+    for subject, loc in locations.items():
+        yield f'<{subject}> <{ics}definedInFile> "{escape(loc.file)}"{end}'
+        if loc.line:
+            yield f'<{subject}> <{ics}definedAtLine> "{loc.line}"^^<{integer}>{end}'
+        if loc.column:
+            yield f'<{subject}> <{ics}definedAtColumn> "{loc.column}"^^<{integer}>{end}'
+        if loc.cell:
+            yield f'<{subject}> <{ics}definedAtCell> "{escape(loc.cell)}"{end}'

@@ -47,6 +47,7 @@ from ics_graph.model import vocabulary as v
 from ics_graph.model.findings import from_records, sort_findings, to_records
 from ics_graph.model.graph import Mapping
 from ics_graph.model.schema import printable
+from ics_graph.model.sources import sources_ntriples
 from ics_graph.model.sparql import plain_rows as _plain_rows
 from ics_graph.model.sparql import query_form as _query_form
 from ics_graph.model.timeline import as_of, era, overlap, today
@@ -135,7 +136,10 @@ def _units_of(mapping) -> tuple[list[_Unit], dict[str, bytes]]:
     make it look changed every time)."""
     import pyoxigraph as ox
 
-    mapping.write_sources()  # a store keeps where each entity was written, for findings and users
+    # A store keeps where each entity was written, for findings and users: written here
+    # as text, not added to the mapping's graph to be read back (the built-in rules never
+    # read them; 1.2 s of parsing and indexing at a million triples)
+    written = sources_ntriples(mapping.sources) if mapping.sources is not None else {}
     payload: dict[str, bytes] = {}
     units = []
     entries = [(ONTOLOGY_GRAPH, None)] + [(file_graph(f), f) for f in mapping.files]
@@ -143,7 +147,9 @@ def _units_of(mapping) -> tuple[list[_Unit], dict[str, bytes]]:
         digest = hashlib.sha256()
         unit_graphs = (graph, sources_graph(graph)) if file is not None else (graph,)
         for name in unit_graphs:
-            raw = mapping.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(name))
+            raw = written.get(name)
+            if raw is None:  # data, or where things were written once they are in the mapping's graph
+                raw = mapping.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(name))
             payload[name] = raw
             digest.update(b"\n".join(sorted(raw.splitlines())) + b"\n--\n")
         if file is None:
