@@ -11,10 +11,11 @@ Each process keeps the values it read, so little crosses between processes: for 
 file, its imports, the ids it declares, its problems and the digest of the bytes read;
 then, once the loader has checked every id against every file, the file's triples as
 N-Quads text and where each entity was written, and (when the loader keeps files, see
-:mod:`ics_graph.inputs.kept`) the questions its conversion asked of the other files. Declarations are recorded by the readers and registered by the
-loader, file by file in the order it read them, so a duplicate id names the same first
-definition as a load in one process would: the loaded graph, the locations and every
-error are the same either way (``tests/test_readers.py`` compares them).
+:mod:`ics_graph.inputs.kept`) the questions its conversion asked of the other files.
+Declarations are recorded by the readers and registered by the loader, file by file in
+the order it read them, so a duplicate id names the same first definition as a load in
+one process would: the loaded graph, the locations and every error are the same either
+way (``tests/test_readers.py`` compares them).
 
 The processes run this module from the same ics_graph as the loader (its folder first
 on their path, the working folder not on it), speak :mod:`pickle` over their standard
