@@ -351,9 +351,9 @@ def load(paths, output, fmt, force, store, update_url, graph_store_url, allow_ou
     diffs in pull requests show only what changed. With --store, the mapping is
     validated as always, then written into the store, all or nothing; later commands
     run on the store with --store instead of PATH, without parsing the files again.
-    Run it again after editing a file: only the changed files are read (an oxigraph:
-    store keeps what it learned of the others beside it, in .DIR.files), and only
-    what came from them is replaced.
+    Run it again after editing a file: only the changed files are read (what was
+    learned of the others is kept beside an oxigraph: store, in .DIR.files, and for
+    a sparql: store in the load cache), and only what came from them is replaced.
     Ctrl-C or a kill leaves the store as it was or as loaded, never in between (an
     interrupted load exits 130 saying which). With --store and no PATH, the mapping the
     store holds is written (-o FILE, or standard output), as from its files.

@@ -531,6 +531,39 @@ def test_loading_unchanged_files_into_the_server_reads_none_of_them(server, tmp_
     )
 
 
+def test_a_reload_into_the_server_reads_only_the_edited_file(server, tmp_path, monkeypatch):
+    """For a ``sparql:`` store what was learned of each file is kept in the load cache's
+    folder, one folder per endpoint, whatever the mapping's size: after an edit, a
+    reload reads only the edited file, and the server holds what the files say."""
+    from ics_graph.inputs import loader
+    from ics_graph.stores import cache
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ICS_GRAPH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(cache, "KEPT_BYTES", 0)  # as for a mapping too large for the cache to keep its files
+    folder = copy_mini(tmp_path)
+    parsed: list[str] = []
+    real = loader.read_file
+    monkeypatch.setattr(
+        loader, "read_file", lambda path, shown, *rest: parsed.append(shown) or real(path, shown, *rest)
+    )
+    store = f"sparql:{server}/query"
+    assert "2 added" in _load_ok("mapping", "--store", store)
+    assert sorted(parsed) == ["mapping/catalogue.yaml", "mapping/mapping.yaml"]
+    [kept] = (tmp_path / "cache" / "stores").iterdir()
+    assert len(list(kept.glob("*.json"))) == 2 and not (tmp_path / "cache" / "files").exists()
+    mapping_file = folder / "mapping.yaml"
+    mapping_file.write_text(
+        mapping_file.read_text(encoding="utf-8").replace("Shire ICB", "Shire Integrated Care Board"), encoding="utf-8"
+    )
+    parsed.clear()
+    assert "replaced: mapping/mapping.yaml" in _load_ok("mapping", "--store", store)
+    assert parsed == ["mapping/mapping.yaml"]
+    assert to_ntriples(open_mapping(parse_store(store)).data_triples()) == to_ntriples(
+        load_mapping(["mapping"]).data_triples()
+    )
+
+
 def test_an_unreachable_endpoint_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     copy_mini(tmp_path)

@@ -9,10 +9,12 @@ now needs both.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
+from pathlib import Path
 
 from ics_graph.model.graph import Mapping
-from ics_graph.stores.cache import load_mapping_cached
+from ics_graph.stores.cache import cache_folder, load_mapping_cached
 from ics_graph.stores.fingerprint import files_read, still_as_read
 from ics_graph.stores.persistent import Inputs, LoadReport, kept_files_folder, last_load
 from ics_graph.stores.spec import StoreSpec
@@ -23,10 +25,22 @@ __all__ = ["inputs_of", "loaded_already", "read_for"]
 
 def read_for(spec: StoreSpec, paths: Sequence[str], *, allow_outside: bool = False) -> Mapping:
     """The PATHs read to be loaded into ``spec``, as any command reads them (the load
-    cache too); an ``oxigraph:`` store also keeps what it learned of each YAML file
-    beside it, whatever the mapping's size, so that after an edit a reload reads only
-    the files that changed (see :mod:`ics_graph.inputs.kept`)."""
-    return load_mapping_cached(paths, allow_outside=allow_outside, kept_beside=kept_files_folder(spec))
+    cache too); what was learned of each YAML file is also kept for the store, whatever
+    the mapping's size, so that after an edit a reload reads only the files that changed
+    (see :mod:`ics_graph.inputs.kept`): beside an ``oxigraph:`` folder, and for a
+    ``sparql:`` endpoint in the load cache's folder, one folder per endpoint (none when
+    the cache is off)."""
+    return load_mapping_cached(paths, allow_outside=allow_outside, kept_beside=_kept_for(spec))
+
+
+def _kept_for(spec: StoreSpec) -> Path | None:
+    beside = kept_files_folder(spec)
+    if beside is not None or spec.scheme != "sparql":
+        return beside
+    folder = cache_folder()
+    if folder is None:
+        return None
+    return folder / "stores" / hashlib.sha256(spec.location.encode("utf-8")).hexdigest()
 
 
 def loaded_already(
