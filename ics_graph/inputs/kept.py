@@ -151,9 +151,9 @@ class KeptFiles:
         what a killed write left."""
         entries = []
         for path in self.folder.glob("*.json"):
-            triples = path.with_suffix(".nq")
-            size = path.stat().st_size + (triples.stat().st_size if triples.exists() else 0)
-            entries.append((path, path.stat().st_mtime, size))
+            stat, triples = path.stat(), path.with_suffix(".nq")
+            size = stat.st_size + (triples.stat().st_size if triples.exists() else 0)
+            entries.append((path, stat.st_mtime, size))
         entries.sort(key=lambda entry: (entry[1], entry[0].name), reverse=True)
         total = 0
         for count, (path, _mtime, size) in enumerate(entries):

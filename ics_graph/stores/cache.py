@@ -97,9 +97,9 @@ def load_mapping_cached(
     well are kept on their own).
 
     ``kept_beside``: the folder where a store keeps the files of its last load (see
-    :func:`ics_graph.stores.persistent.kept_files_folder`), used whatever the mapping's
-    size and whether the cache is on: after an edit, a reload reads only the files that
-    changed."""
+    :func:`ics_graph.app.storing.read_for`), used instead of the cache's own, whatever
+    the mapping's size and whether the cache is on: after an edit, a reload reads only
+    the files that changed."""
 
     if kept_beside is not None and allow_outside:  # a load reaching outside is never kept
         kept_beside = None
